@@ -1,0 +1,59 @@
+/**
+ * Export: a folder anyone can load with TensorFlow.js — model.json + weights.bin (the whole classifier, image
+ * in, probabilities out), labels.json, and preprocessing.json describing the input the model expects.
+ */
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BACKBONE_NAME, BACKBONE_NOTE } from '../model/backbone';
+import { PREPROCESSING_NOTE } from '../data/images';
+import { WEIGHTS_FILE } from '../model/modelFiles';
+import type { RunMeta } from '../train/headJob';
+
+export interface Preprocessing {
+  inputSize: number;
+  layout: 'NHWC';
+  channels: 'RGB';
+  scale: number;
+  range: [number, number];
+  resize: string;
+  description: string;
+  backbone: string;
+  backboneNote: string;
+}
+
+export function preprocessingFor(size: number): Preprocessing {
+  return {
+    inputSize: size,
+    layout: 'NHWC',
+    channels: 'RGB',
+    scale: 1 / 255,
+    range: [0, 1],
+    resize: 'shorter side to inputSize (bilinear), centre crop to inputSize x inputSize',
+    description: PREPROCESSING_NOTE,
+    backbone: BACKBONE_NAME,
+    backboneNote: BACKBONE_NOTE,
+  };
+}
+
+export function readRunMeta(runDir: string): RunMeta {
+  const path = join(runDir, 'run.json');
+  if (!existsSync(path)) throw new Error(`Run folder ${runDir} has no trained model (run.json missing).`);
+  return JSON.parse(readFileSync(path, 'utf8')) as RunMeta;
+}
+
+export function exportRun(runId: number, runDir: string, outDir: string): { dir: string; files: string[] } {
+  const modelDir = join(runDir, 'model');
+  if (!existsSync(join(modelDir, 'model.json'))) {
+    throw new Error(`Run ${runId} has no saved model: only completed runs can be exported.`);
+  }
+  const meta = readRunMeta(runDir);
+  mkdirSync(outDir, { recursive: true });
+  for (const f of ['model.json', WEIGHTS_FILE]) copyFileSync(join(modelDir, f), join(outDir, f));
+  writeFileSync(join(outDir, 'labels.json'), JSON.stringify(meta.classes, null, 2));
+  writeFileSync(join(outDir, 'preprocessing.json'), JSON.stringify(preprocessingFor(meta.size), null, 2));
+  writeFileSync(
+    join(outDir, 'metadata.json'),
+    JSON.stringify({ runId, exportedAt: new Date().toISOString(), backboneId: meta.backboneId, config: meta.config }, null, 2),
+  );
+  return { dir: outDir, files: ['model.json', WEIGHTS_FILE, 'labels.json', 'preprocessing.json', 'metadata.json'] };
+}

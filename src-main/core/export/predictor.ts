@@ -1,0 +1,70 @@
+/** Classify images with an exported model folder, applying the preprocessing it declares. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { loadModelFromDir } from '../model/modelFiles';
+import { imagesToTensor } from '../train/dataSources';
+import { describeImageError } from '../data/images';
+import type { Preprocessing } from './exporter';
+
+export interface PredictionResult {
+  file: string;
+  label: string;
+  probabilities: Record<string, number>;
+}
+
+export class Predictor {
+  private constructor(
+    private readonly model: tf.LayersModel,
+    readonly labels: string[],
+    readonly size: number,
+  ) {}
+
+  static async load(dir: string): Promise<Predictor> {
+    const model = await loadModelFromDir(dir);
+    const labels = JSON.parse(readFileSync(join(dir, 'labels.json'), 'utf8')) as string[];
+    const pre = JSON.parse(readFileSync(join(dir, 'preprocessing.json'), 'utf8')) as Preprocessing;
+    return new Predictor(model, labels, pre.inputSize);
+  }
+
+  /** Predict in batches; unreadable files raise an error naming the file. */
+  async predict(files: string[], batchSize = 16): Promise<PredictionResult[]> {
+    const out: PredictionResult[] = [];
+    for (let start = 0; start < files.length; start += batchSize) {
+      const chunk = files.slice(start, start + batchSize);
+      let x: tf.Tensor4D;
+      try {
+        x = await imagesToTensor(chunk, this.size);
+      } catch {
+        // Find the culprit for a clear message.
+        for (const f of chunk) {
+          await imagesToTensor([f], this.size).then(
+            (t) => t.dispose(),
+            (err: unknown) => {
+              throw new Error(`Cannot read ${f}: ${describeImageError(err)}`);
+            },
+          );
+        }
+        throw new Error(`Cannot read one of: ${chunk.join(', ')}`);
+      }
+      const probs = this.model.predict(x) as tf.Tensor;
+      const flat = (await probs.data()) as Float32Array;
+      tf.dispose([x, probs]);
+      const k = this.labels.length;
+      chunk.forEach((file, i) => {
+        const row = Array.from(flat.slice(i * k, (i + 1) * k));
+        const best = row.indexOf(Math.max(...row));
+        out.push({
+          file,
+          label: this.labels[best]!,
+          probabilities: Object.fromEntries(this.labels.map((l, j) => [l, row[j]!])),
+        });
+      });
+    }
+    return out;
+  }
+
+  dispose() {
+    this.model.dispose();
+  }
+}

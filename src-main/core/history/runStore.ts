@@ -1,0 +1,228 @@
+/**
+ * Run history in SQLite (better-sqlite3, WAL): every run with its config, backend, dataset summary and
+ * per-epoch metrics. `PRAGMA user_version` is the schema version; migrations run in order on open.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export type RunStatus = 'running' | 'completed' | 'cancelled' | 'failed' | 'interrupted';
+
+export interface EpochRow {
+  step: string;
+  epoch: number;
+  trainLoss: number;
+  validLoss: number;
+  validAccuracy: number;
+  lr: number;
+  seconds: number;
+}
+
+export interface RunRow<Config = unknown, Dataset = unknown> {
+  id: number;
+  createdAt: string;
+  finishedAt: string | null;
+  dir: string;
+  kind: string;
+  status: RunStatus;
+  backend: string;
+  config: Config;
+  dataset: Dataset;
+  classes: string[];
+  modelDir: string | null;
+  error: string | null;
+}
+
+const MIGRATIONS: string[] = [
+  `CREATE TABLE runs (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     created_at TEXT NOT NULL,
+     finished_at TEXT,
+     dir TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     status TEXT NOT NULL,
+     backend TEXT NOT NULL,
+     config TEXT NOT NULL,
+     dataset TEXT NOT NULL,
+     classes TEXT NOT NULL,
+     model_dir TEXT,
+     error TEXT
+   );
+   CREATE TABLE epochs (
+     run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+     step TEXT NOT NULL,
+     epoch INTEGER NOT NULL,
+     train_loss REAL NOT NULL,
+     valid_loss REAL NOT NULL,
+     valid_accuracy REAL NOT NULL,
+     lr REAL NOT NULL,
+     seconds REAL NOT NULL,
+     PRIMARY KEY (run_id, step, epoch)
+   );
+   CREATE TABLE lr_finds (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     run_id INTEGER REFERENCES runs(id) ON DELETE CASCADE,
+     stage TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     result TEXT NOT NULL
+   );`,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+interface RawRun {
+  id: number;
+  created_at: string;
+  finished_at: string | null;
+  dir: string;
+  kind: string;
+  status: RunStatus;
+  backend: string;
+  config: string;
+  dataset: string;
+  classes: string;
+  model_dir: string | null;
+  error: string | null;
+}
+
+export interface OpenOptions {
+  /** Path to a better_sqlite3.node built for this runtime (Electron's ABI differs from Node's). */
+  nativeBinding?: string;
+}
+
+export class RunStore {
+  private readonly db: Database.Database;
+
+  constructor(readonly path: string, options: OpenOptions = {}) {
+    mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path, options.nativeBinding ? { nativeBinding: options.nativeBinding } : {});
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.migrate();
+  }
+
+  private migrate() {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    if (version > SCHEMA_VERSION) {
+      throw new Error(
+        `The run history ${this.path} was written by a newer Finetune Studio (schema ${version} > ${SCHEMA_VERSION}). Update the app, or use --home to point at another folder.`,
+      );
+    }
+    for (let v = version; v < SCHEMA_VERSION; v++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[v]!);
+        this.db.pragma(`user_version = ${v + 1}`);
+      })();
+    }
+  }
+
+  schemaVersion(): number {
+    return this.db.pragma('user_version', { simple: true }) as number;
+  }
+
+  createRun(r: { dir: string; kind: string; backend: string; config: unknown; dataset: unknown; classes: string[] }) {
+    const info = this.db
+      .prepare(
+        `INSERT INTO runs (created_at, dir, kind, status, backend, config, dataset, classes)
+         VALUES (?, ?, ?, 'running', ?, ?, ?, ?)`,
+      )
+      .run(
+        new Date().toISOString(),
+        r.dir,
+        r.kind,
+        r.backend,
+        JSON.stringify(r.config),
+        JSON.stringify(r.dataset),
+        JSON.stringify(r.classes),
+      );
+    return Number(info.lastInsertRowid);
+  }
+
+  addEpoch(runId: number, e: EpochRow) {
+    this.db
+      .prepare(
+        `INSERT OR REPLACE INTO epochs (run_id, step, epoch, train_loss, valid_loss, valid_accuracy, lr, seconds)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(runId, e.step, e.epoch, e.trainLoss, e.validLoss, e.validAccuracy, e.lr, e.seconds);
+  }
+
+  finishRun(runId: number, status: RunStatus, fields: { modelDir?: string | null; error?: string | null } = {}) {
+    this.db
+      .prepare(
+        `UPDATE runs SET status = ?, finished_at = ?, model_dir = COALESCE(?, model_dir), error = ? WHERE id = ?`,
+      )
+      .run(status, new Date().toISOString(), fields.modelDir ?? null, fields.error ?? null, runId);
+  }
+
+  setDataset(runId: number, dataset: unknown, classes: string[]) {
+    this.db
+      .prepare(`UPDATE runs SET dataset = ?, classes = ? WHERE id = ?`)
+      .run(JSON.stringify(dataset), JSON.stringify(classes), runId);
+  }
+
+  setModelDir(runId: number, modelDir: string) {
+    this.db.prepare(`UPDATE runs SET model_dir = ? WHERE id = ?`).run(modelDir, runId);
+  }
+
+  /** Runs left 'running' by a crash or kill become 'interrupted' (called at start-up). */
+  markInterrupted(): number {
+    return this.db
+      .prepare(`UPDATE runs SET status = 'interrupted', error = 'the process ended during training' WHERE status = 'running'`)
+      .run().changes;
+  }
+
+  addLrFind(runId: number | null, stage: string, result: unknown): number {
+    const info = this.db
+      .prepare(`INSERT INTO lr_finds (run_id, stage, created_at, result) VALUES (?, ?, ?, ?)`)
+      .run(runId, stage, new Date().toISOString(), JSON.stringify(result));
+    return Number(info.lastInsertRowid);
+  }
+
+  lrFinds(runId: number): Array<{ id: number; stage: string; createdAt: string; result: unknown }> {
+    const rows = this.db
+      .prepare(`SELECT id, stage, created_at, result FROM lr_finds WHERE run_id = ? ORDER BY id`)
+      .all(runId) as Array<{ id: number; stage: string; created_at: string; result: string }>;
+    return rows.map((r) => ({ id: r.id, stage: r.stage, createdAt: r.created_at, result: JSON.parse(r.result) }));
+  }
+
+  getRun<C = unknown, D = unknown>(runId: number): RunRow<C, D> | null {
+    const raw = this.db.prepare(`SELECT * FROM runs WHERE id = ?`).get(runId) as RawRun | undefined;
+    return raw ? toRun<C, D>(raw) : null;
+  }
+
+  listRuns<C = unknown, D = unknown>(): RunRow<C, D>[] {
+    return (this.db.prepare(`SELECT * FROM runs ORDER BY id DESC`).all() as RawRun[]).map((r) => toRun<C, D>(r));
+  }
+
+  epochs(runId: number): EpochRow[] {
+    return this.db
+      .prepare(
+        `SELECT step, epoch, train_loss AS trainLoss, valid_loss AS validLoss, valid_accuracy AS validAccuracy,
+                lr, seconds FROM epochs WHERE run_id = ? ORDER BY rowid`,
+      )
+      .all(runId) as EpochRow[];
+  }
+
+  close() {
+    this.db.close();
+  }
+}
+
+function toRun<C, D>(r: RawRun): RunRow<C, D> {
+  return {
+    id: r.id,
+    createdAt: r.created_at,
+    finishedAt: r.finished_at,
+    dir: r.dir,
+    kind: r.kind,
+    status: r.status,
+    backend: r.backend,
+    config: JSON.parse(r.config) as C,
+    dataset: JSON.parse(r.dataset) as D,
+    classes: JSON.parse(r.classes) as string[],
+    modelDir: r.model_dir,
+    error: r.error,
+  };
+}

@@ -1,0 +1,165 @@
+/**
+ * The bundled offline backbone: the Keras MobileNetV2 that npm `nsfwjs` ships as JS modules, loaded without
+ * network. It is cut at `out_relu` and ends in global average pooling (1280 features); the classifier head
+ * (dropout + dense softmax) is appended in the same functional graph so one model can be saved and exported.
+ *
+ * Note for users: these weights were trained for NSFW classification, not ImageNet. The features are general,
+ * but it is not the usual ImageNet MobileNetV2.
+ */
+import { createRequire } from 'node:module';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { PREPROCESSING_NOTE } from '../data/images';
+
+export const BACKBONE_ID = 'nsfwjs-mobilenet_v2@4.4.0';
+export const BACKBONE_NAME = 'MobileNetV2 (offline, from nsfwjs)';
+export const BACKBONE_NOTE =
+  'Bundled offline MobileNetV2 (2.26 M parameters). Its weights were trained to classify NSFW content, not on ImageNet: general image features, but not the usual ImageNet backbone.';
+export const FEATURE_DIM = 1280;
+export const FEATURES_LAYER = 'global_pool';
+export const HEAD_DROPOUT_LAYER = 'head_dropout';
+export const HEAD_DENSE_LAYER = 'head_dense';
+export { PREPROCESSING_NOTE };
+
+interface KerasLayerJson {
+  name: string;
+  class_name: string;
+  config: Record<string, unknown>;
+  inbound_nodes: unknown[];
+}
+interface KerasTopology {
+  model_config: { class_name: string; config: { layers: KerasLayerJson[]; input_layers: unknown; output_layers: unknown } };
+  [key: string]: unknown;
+}
+interface BundledModel {
+  modelTopology: KerasTopology;
+  weightsManifest: Array<{ weights: tf.io.WeightsManifestEntry[] }>;
+}
+
+const require = createRequire(import.meta.url);
+
+/** The nsfwjs package's `exports` map blocks subpath requires: find its folder from its main entry. */
+function nsfwjsModelDir(): string {
+  let dir = dirname(require.resolve('nsfwjs'));
+  const isPackageRoot = (d: string) =>
+    existsSync(join(d, 'package.json')) &&
+    (JSON.parse(readFileSync(join(d, 'package.json'), 'utf8')) as { name?: string }).name === 'nsfwjs';
+  while (!isPackageRoot(dir)) {
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  const modelDir = join(dir, 'dist', 'models', 'mobilenet_v2');
+  if (!existsSync(join(modelDir, 'model.min.js'))) {
+    throw new Error(`The offline backbone is missing (${modelDir}). Run "npm install" to restore the nsfwjs package.`);
+  }
+  return modelDir;
+}
+
+let cached: { topology: KerasTopology; specs: tf.io.WeightsManifestEntry[]; weights: ArrayBuffer } | null = null;
+
+function loadBundled() {
+  if (cached) return cached;
+  const dir = nsfwjsModelDir();
+  const bundle = require(join(dir, 'model.min.js')) as BundledModel;
+  const b64 = require(join(dir, 'group1-shard1of1.min.js')) as string | { default: string };
+  const buf = Buffer.from(typeof b64 === 'string' ? b64 : b64.default, 'base64');
+  const weights = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
+  cached = { topology: bundle.modelTopology, specs: bundle.weightsManifest[0]!.weights, weights };
+  return cached;
+}
+
+export interface ClassifierOptions {
+  size: number;
+  numClasses: number;
+  dropout: number;
+  seed?: number;
+}
+
+/** Topology JSON: backbone cut at out_relu, global pooling, dropout, dense softmax; input size edited. */
+function classifierTopology(base: KerasTopology, opts: ClassifierOptions): KerasTopology {
+  const topo = JSON.parse(JSON.stringify(base)) as KerasTopology;
+  const layers = topo.model_config.config.layers;
+  const cut = layers.findIndex((l) => l.name === 'out_relu');
+  if (cut < 0) throw new Error('Backbone topology has no out_relu layer');
+  const kept = layers.slice(0, cut + 1);
+  const input = kept[0]!;
+  input.config.batch_input_shape = [null, opts.size, opts.size, 3];
+  const node = (name: string) => [[[name, 0, 0, {}]]];
+  kept.push(
+    {
+      name: FEATURES_LAYER,
+      class_name: 'GlobalAveragePooling2D',
+      config: { name: FEATURES_LAYER, trainable: true, data_format: 'channels_last' },
+      inbound_nodes: node('out_relu'),
+    },
+    {
+      name: HEAD_DROPOUT_LAYER,
+      class_name: 'Dropout',
+      config: { name: HEAD_DROPOUT_LAYER, trainable: true, rate: opts.dropout, noise_shape: null, seed: null },
+      inbound_nodes: node(FEATURES_LAYER),
+    },
+    {
+      name: HEAD_DENSE_LAYER,
+      class_name: 'Dense',
+      config: {
+        name: HEAD_DENSE_LAYER,
+        trainable: true,
+        units: opts.numClasses,
+        activation: 'softmax',
+        use_bias: true,
+        kernel_initializer: {
+          class_name: 'GlorotUniform',
+          config: { seed: opts.seed ?? null },
+        },
+        bias_initializer: { class_name: 'Zeros', config: {} },
+      },
+      inbound_nodes: node(HEAD_DROPOUT_LAYER),
+    },
+  );
+  topo.model_config.config.layers = kept;
+  topo.model_config.config.output_layers = [[HEAD_DENSE_LAYER, 0, 0]];
+  delete topo.training_config;
+  return topo;
+}
+
+export interface Classifier {
+  /** input image [n,size,size,3] in [0,1] → class probabilities. */
+  model: tf.LayersModel;
+  /** input image → 1280 pooled features (shares the backbone's weights). */
+  features: tf.LayersModel;
+  /** 1280 features → probabilities (shares the head's weights): trained on precomputed activations. */
+  head: tf.LayersModel;
+  size: number;
+}
+
+/** Build the classifier on the bundled backbone with a freshly initialised head. */
+export async function buildClassifier(opts: ClassifierOptions): Promise<Classifier> {
+  const bundled = loadBundled();
+  const model = await tf.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: classifierTopology(bundled.topology, opts),
+      weightSpecs: bundled.specs,
+      weightData: bundled.weights,
+    }),
+    // The NSFW head's weights in the file have no layer here any more.
+    { strict: false },
+  );
+  return wrapClassifier(model, opts.size);
+}
+
+/** Derive the feature extractor and the head sub-models from a full classifier graph. */
+export function wrapClassifier(model: tf.LayersModel, size: number): Classifier {
+  const featuresOut = model.getLayer(FEATURES_LAYER).output as tf.SymbolicTensor;
+  const features = tf.model({ inputs: model.inputs, outputs: featuresOut, name: 'features' });
+  const headIn = tf.input({ shape: [FEATURE_DIM], name: 'features_in' });
+  const dropped = model.getLayer(HEAD_DROPOUT_LAYER).apply(headIn) as tf.SymbolicTensor;
+  const probs = model.getLayer(HEAD_DENSE_LAYER).apply(dropped) as tf.SymbolicTensor;
+  const head = tf.model({ inputs: headIn, outputs: probs, name: 'head' });
+  return { model, features, head, size };
+}
+
+export function backboneSummary() {
+  return { name: BACKBONE_NAME, note: BACKBONE_NOTE, preprocessing: PREPROCESSING_NOTE };
+}

@@ -1,0 +1,96 @@
+/** Learner callbacks: each one behaviour, a few lines. */
+import type { Callback, DataSource, FitState, Learner } from './learner';
+import { evaluate } from './learner';
+
+/** Sets the LR (and momentum) for every iteration from a precomputed schedule. */
+export function scheduleCallback(lr: (iteration: number) => number, momentum?: (iteration: number) => number): Callback {
+  return {
+    beforeBatch(s) {
+      s.lr = lr(s.iteration);
+      if (momentum) s.momentum = momentum(s.iteration);
+    },
+  };
+}
+
+/** Stops within one batch once `shouldCancel` turns true. */
+export function cancelCallback(shouldCancel: () => boolean): Callback {
+  return {
+    afterBatch(s) {
+      if (shouldCancel()) s.stopReason = 'cancelled';
+    },
+  };
+}
+
+/** A NaN or infinite loss means the LR is too high: stop instead of training garbage. */
+export function nanGuardCallback(): Callback {
+  return {
+    afterBatch(s) {
+      if (!Number.isFinite(s.lastLoss)) s.stopReason = 'diverged';
+    },
+  };
+}
+
+/** Validation loss and accuracy after each epoch, in inference mode (dropout off). */
+export function validationCallback(valid: DataSource): Callback {
+  return {
+    async afterEpoch(s: FitState, l: Learner) {
+      const r = await evaluate(l.model, valid, l.loss);
+      s.metrics.validLoss = r.loss;
+      s.metrics.validAccuracy = r.accuracy;
+    },
+  };
+}
+
+export interface BatchReport {
+  epoch: number;
+  iteration: number;
+  loss: number;
+  lr: number;
+}
+export interface EpochReport {
+  epoch: number;
+  trainLoss: number;
+  validLoss: number;
+  validAccuracy: number;
+  lr: number;
+  seconds: number;
+}
+export interface ProgressReport {
+  done: number;
+  total: number;
+  etaSeconds: number | null;
+}
+
+/** Reports batches, epochs and progress with an ETA. */
+export function reportingCallback(report: {
+  batch?: (b: BatchReport) => void;
+  epoch?: (e: EpochReport) => void;
+  progress?: (p: ProgressReport) => void;
+}): Callback {
+  let fitStart = 0;
+  let epochStart = 0;
+  return {
+    beforeFit() {
+      fitStart = Date.now();
+    },
+    beforeEpoch() {
+      epochStart = Date.now();
+    },
+    afterBatch(s) {
+      report.batch?.({ epoch: s.epoch, iteration: s.iteration, loss: s.lastLoss, lr: s.lr });
+      const done = s.iteration + 1;
+      const perIter = (Date.now() - fitStart) / 1000 / done;
+      report.progress?.({ done, total: s.totalIterations, etaSeconds: perIter * (s.totalIterations - done) });
+    },
+    afterEpoch(s) {
+      report.epoch?.({
+        epoch: s.epoch,
+        trainLoss: s.epochLoss,
+        validLoss: s.metrics.validLoss ?? NaN,
+        validAccuracy: s.metrics.validAccuracy ?? NaN,
+        lr: s.lr,
+        seconds: (Date.now() - epochStart) / 1000,
+      });
+    },
+  };
+}

@@ -1,0 +1,90 @@
+/** Data sources for the Learner: in-memory rows (precomputed activations) and images decoded on the fly. */
+import * as tf from '@tensorflow/tfjs';
+import type { Batch, DataSource } from './learner';
+import type { LabeledItem } from '../data/dataset';
+import { decodeRgb, toUnitFloat } from '../data/images';
+import { mulberry32, shuffled, subSeed } from '../util/random';
+import { mapPool } from '../util/pool';
+
+export interface RowsOptions {
+  batchSize: number;
+  numClasses: number;
+  /** Shuffle each epoch with this seed; undefined keeps the order (validation). */
+  shuffleSeed?: number;
+}
+
+/** Fixed-width float rows (e.g. 1280-d backbone activations) with integer labels. */
+export class RowsDataSource implements DataSource {
+  readonly numItems: number;
+  readonly numBatches: number;
+
+  constructor(
+    private readonly rows: Float32Array[],
+    private readonly labels: number[],
+    private readonly opts: RowsOptions,
+  ) {
+    this.numItems = rows.length;
+    this.numBatches = Math.ceil(rows.length / opts.batchSize);
+  }
+
+  async *batches(epoch: number): AsyncIterable<Batch> {
+    const idx = [...this.rows.keys()];
+    const order =
+      this.opts.shuffleSeed === undefined ? idx : shuffled(idx, mulberry32(subSeed(this.opts.shuffleSeed, `epoch${epoch}`)));
+    const width = this.rows[0]?.length ?? 0;
+    for (let start = 0; start < order.length; start += this.opts.batchSize) {
+      const ids = order.slice(start, start + this.opts.batchSize);
+      const flat = new Float32Array(ids.length * width);
+      ids.forEach((id, i) => flat.set(this.rows[id]!, i * width));
+      yield {
+        x: tf.tensor2d(flat, [ids.length, width]),
+        y: tf.tidy(() => tf.oneHot(tf.tensor1d(ids.map((id) => this.labels[id]!), 'int32'), this.opts.numClasses)),
+      };
+    }
+  }
+}
+
+export interface ImageOptions extends RowsOptions {
+  size: number;
+}
+
+/** Images decoded (and later augmented) per batch; used when precompute is off and for prediction. */
+export class ImageDataSource implements DataSource {
+  readonly numItems: number;
+  readonly numBatches: number;
+
+  constructor(
+    private readonly items: LabeledItem[],
+    private readonly opts: ImageOptions,
+  ) {
+    this.numItems = items.length;
+    this.numBatches = Math.ceil(items.length / opts.batchSize);
+  }
+
+  async *batches(epoch: number): AsyncIterable<Batch> {
+    const order =
+      this.opts.shuffleSeed === undefined
+        ? this.items
+        : shuffled(this.items, mulberry32(subSeed(this.opts.shuffleSeed, `epoch${epoch}`)));
+    const { size, batchSize, numClasses } = this.opts;
+    for (let start = 0; start < order.length; start += batchSize) {
+      const chunk = order.slice(start, start + batchSize);
+      const x = await imagesToTensor(
+        chunk.map((c) => c.file),
+        size,
+      );
+      yield {
+        x,
+        y: tf.tidy(() => tf.oneHot(tf.tensor1d(chunk.map((c) => c.label), 'int32'), numClasses)),
+      };
+    }
+  }
+}
+
+/** Decode files into one [n,size,size,3] float tensor in [0,1]: the backbone's expected input. */
+export async function imagesToTensor(files: string[], size: number): Promise<tf.Tensor4D> {
+  const pixels = size * size * 3;
+  const flat = new Float32Array(files.length * pixels);
+  await mapPool(files, 4, async (file, i) => flat.set(toUnitFloat(await decodeRgb(file, size)), i * pixels));
+  return tf.tensor4d(flat, [files.length, size, size, 3]);
+}

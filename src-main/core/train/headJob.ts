@@ -1,0 +1,157 @@
+/**
+ * fast.ai step 3 as one job: scan the folder, build the classifier on the frozen backbone, precompute the
+ * backbone's activations, train the new head on them, and save the whole classifier.
+ * Plain TypeScript: the CLI runs it in-process, the app in its training worker.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import type { HeadTrainConfig } from '../../ipc/contract';
+import { classCounts, scanDataset, type LabeledDataset } from '../data/dataset';
+import { BACKBONE_ID, buildClassifier } from '../model/backbone';
+import { saveModelToDir } from '../model/modelFiles';
+import { Learner } from './learner';
+import { Optimizer, DEFAULT_OPTIMIZER } from './optimizers';
+import { RowsDataSource } from './dataSources';
+import { CancelledError, precomputeFeatures } from './precompute';
+import { cancelCallback, nanGuardCallback, reportingCallback, scheduleCallback, validationCallback } from './callbacks';
+import { subSeed } from '../util/random';
+
+export type TrainPhase = 'loading' | 'precompute' | 'train' | 'validate';
+
+export type TrainEvent =
+  | { type: 'progress'; phase: TrainPhase; label: string; done: number; total: number; etaSeconds: number | null }
+  | { type: 'dataset'; dataset: DatasetRecord }
+  | { type: 'batch'; epoch: number; iteration: number; loss: number; lr: number }
+  | {
+      type: 'epoch';
+      step: string;
+      epoch: number;
+      trainLoss: number;
+      validLoss: number;
+      validAccuracy: number;
+      lr: number;
+      seconds: number;
+    };
+
+/** What the history keeps of a dataset (no thumbnails). */
+export interface DatasetRecord {
+  dir: string;
+  layout: 'split' | 'folders';
+  validPct: number;
+  seed: number;
+  classes: Array<{ name: string; train: number; valid: number }>;
+  skipped: Array<{ file: string; reason: string }>;
+  warnings: string[];
+}
+
+export function datasetRecord(ds: LabeledDataset): DatasetRecord {
+  return {
+    dir: ds.dir,
+    layout: ds.layout,
+    validPct: ds.validPct,
+    seed: ds.seed,
+    classes: classCounts(ds),
+    skipped: ds.skipped,
+    warnings: ds.warnings,
+  };
+}
+
+export interface JobContext {
+  runDir: string;
+  featureCache: string;
+  emit: (e: TrainEvent) => void;
+  shouldCancel: () => boolean;
+}
+
+export interface JobResult {
+  status: 'completed' | 'cancelled' | 'failed';
+  error: string | null;
+  modelDir: string | null;
+}
+
+/** Per-run metadata saved next to the model: what export and predict need. */
+export interface RunMeta {
+  classes: string[];
+  size: number;
+  backboneId: string;
+  config: HeadTrainConfig;
+}
+
+export async function trainHeadJob(config: HeadTrainConfig, ctx: JobContext): Promise<JobResult> {
+  const { emit } = ctx;
+  emit({ type: 'progress', phase: 'loading', label: 'Reading images', done: 0, total: 1, etaSeconds: null });
+  const ds = await scanDataset(config.dir, {
+    seed: config.seed,
+    validPct: config.validPct,
+    onProgress: (done, total) =>
+      emit({ type: 'progress', phase: 'loading', label: 'Reading images', done, total, etaSeconds: null }),
+  });
+  emit({ type: 'dataset', dataset: datasetRecord(ds) });
+  if (ds.train.length === 0) throw new Error(`No readable training images in ${config.dir}.`);
+
+  const clf = await buildClassifier({
+    size: config.size,
+    numClasses: ds.classes.length,
+    dropout: config.dropout,
+    seed: subSeed(config.seed, 'init'),
+  });
+  try {
+    const files = [...ds.train, ...ds.valid].map((i) => i.file);
+    const feats = await precomputeFeatures(clf.features, files, {
+      cacheDir: ctx.featureCache,
+      backboneId: BACKBONE_ID,
+      size: config.size,
+      batchSize: 16,
+      shouldCancel: ctx.shouldCancel,
+      onProgress: (done, total) =>
+        emit({ type: 'progress', phase: 'precompute', label: 'Precomputing activations', done, total, etaSeconds: null }),
+    });
+    const trainRows = feats.slice(0, ds.train.length);
+    const validRows = feats.slice(ds.train.length);
+    const numClasses = ds.classes.length;
+    const train = new RowsDataSource(
+      trainRows,
+      ds.train.map((i) => i.label),
+      { batchSize: config.batchSize, numClasses, shuffleSeed: subSeed(config.seed, 'shuffle') },
+    );
+    const valid = new RowsDataSource(
+      validRows,
+      ds.valid.map((i) => i.label),
+      { batchSize: 256, numClasses },
+    );
+    const optimizer = new Optimizer(DEFAULT_OPTIMIZER);
+    const headVars = clf.head.trainableWeights;
+    const learner = new Learner(clf.head, optimizer, [{ name: 'head', variables: headVars }], [
+      scheduleCallback(() => config.lr),
+      cancelCallback(ctx.shouldCancel),
+      nanGuardCallback(),
+      validationCallback(valid),
+      reportingCallback({
+        batch: (b) => emit({ type: 'batch', ...b }),
+        epoch: (e) => emit({ type: 'epoch', step: 'head', ...e }),
+        progress: (p) => emit({ type: 'progress', phase: 'train', label: 'Training the head', ...p }),
+      }),
+    ]);
+    const fit = await learner.fit(config.epochs, train);
+    optimizer.dispose();
+    if (fit.stopReason === 'cancelled') return { status: 'cancelled', error: null, modelDir: null };
+    if (fit.stopReason === 'diverged') {
+      return {
+        status: 'failed',
+        error: `The loss became ${fit.lastLoss} at iteration ${fit.iteration}: the learning rate ${config.lr} is too high. Lower it (run the LR finder).`,
+        modelDir: null,
+      };
+    }
+    const modelDir = join(ctx.runDir, 'model');
+    await saveModelToDir(clf.model, modelDir);
+    const meta: RunMeta = { classes: ds.classes, size: config.size, backboneId: BACKBONE_ID, config };
+    writeFileSync(join(ctx.runDir, 'run.json'), JSON.stringify(meta, null, 2));
+    return { status: 'completed', error: null, modelDir };
+  } catch (err) {
+    if (err instanceof CancelledError) return { status: 'cancelled', error: null, modelDir: null };
+    throw err;
+  } finally {
+    clf.model.dispose();
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * The training loop, fastai-style: one small loop; every behaviour (LR schedule, metrics, progress, checkpoints,
+ * early stopping, cancel, NaN guard) is a callback.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Optimizer } from './optimizers';
+
+export interface Batch {
+  x: tf.Tensor;
+  /** One-hot labels. */
+  y: tf.Tensor;
+}
+
+/** Yields batches; the learner disposes each batch after use. */
+export interface DataSource {
+  readonly numBatches: number;
+  readonly numItems: number;
+  batches(epoch: number): AsyncIterable<Batch>;
+}
+
+export interface FitState {
+  epoch: number;
+  epochs: number;
+  /** Iteration within this fit, 0-based. */
+  iteration: number;
+  totalIterations: number;
+  batchInEpoch: number;
+  /** Hyper-parameters for the coming batch; schedule callbacks set them. */
+  lr: number;
+  momentum: number;
+  /** Per-group LR multipliers, indexed like `Learner.groups`. */
+  groupLrMults: number[];
+  lastLoss: number;
+  /** Mean training loss of the current epoch so far. */
+  epochLoss: number;
+  metrics: Record<string, number>;
+  /** Set by a callback to end the fit after the current batch. */
+  stopReason: string | null;
+}
+
+export interface Callback {
+  beforeFit?(s: FitState, l: Learner): void | Promise<void>;
+  beforeEpoch?(s: FitState, l: Learner): void | Promise<void>;
+  beforeBatch?(s: FitState, l: Learner): void | Promise<void>;
+  afterBatch?(s: FitState, l: Learner): void | Promise<void>;
+  afterEpoch?(s: FitState, l: Learner): void | Promise<void>;
+  afterFit?(s: FitState, l: Learner): void | Promise<void>;
+}
+
+export type LossFn = (probs: tf.Tensor, yOneHot: tf.Tensor) => tf.Scalar;
+
+/** Cross-entropy on softmax outputs, clipped like Keras to avoid log(0). */
+export const crossEntropy: LossFn = (probs, y) =>
+  tf.tidy(() => tf.neg(tf.mean(tf.sum(tf.mul(y, tf.log(tf.clipByValue(probs, 1e-7, 1))), -1))) as tf.Scalar);
+
+export interface ParamGroupSpec {
+  name: string;
+  variables: tf.LayerVariable[];
+}
+
+export class Learner {
+  constructor(
+    readonly model: tf.LayersModel,
+    readonly optimizer: Optimizer,
+    /** Layer groups, earliest first; only trainable variables are updated. */
+    readonly groups: ParamGroupSpec[],
+    readonly callbacks: Callback[] = [],
+    readonly loss: LossFn = crossEntropy,
+  ) {}
+
+  private async run(hook: keyof Callback, s: FitState) {
+    for (const cb of this.callbacks) await cb[hook]?.(s, this);
+  }
+
+  trainableVariables(): tf.LayerVariable[] {
+    return this.groups.flatMap((g) => g.variables.filter((v) => v.trainable));
+  }
+
+  /** One optimisation step on a batch; returns the loss. */
+  trainStep(batch: Batch, s: FitState): number {
+    const vars = this.trainableVariables();
+    const groupOf = new Map<string, number>();
+    this.groups.forEach((g, i) => g.variables.forEach((v) => groupOf.set(v.read().name, i)));
+    const raw = vars.map((v) => v.read() as tf.Variable);
+    const { value, grads } = tf.variableGrads(
+      () => this.loss(this.model.apply(batch.x, { training: true }) as tf.Tensor, batch.y),
+      raw,
+    );
+    const lossValue = value.dataSync()[0]!;
+    if (Number.isFinite(lossValue)) {
+      this.optimizer.apply(raw, grads, {
+        momentum: s.momentum,
+        lrOf: (name) => s.lr * (s.groupLrMults[groupOf.get(name) ?? this.groups.length - 1] ?? 1),
+      });
+    }
+    value.dispose();
+    tf.dispose(grads);
+    return lossValue;
+  }
+
+  async fit(epochs: number, train: DataSource, init: Partial<FitState> = {}): Promise<FitState> {
+    const s: FitState = {
+      epoch: 0,
+      epochs,
+      iteration: 0,
+      totalIterations: epochs * train.numBatches,
+      batchInEpoch: 0,
+      lr: 1e-3,
+      momentum: this.optimizer.config.momentum,
+      groupLrMults: this.groups.map(() => 1),
+      lastLoss: NaN,
+      epochLoss: NaN,
+      metrics: {},
+      stopReason: null,
+      ...init,
+    };
+    await this.run('beforeFit', s);
+    for (; s.epoch < epochs && !s.stopReason; s.epoch++) {
+      s.batchInEpoch = 0;
+      s.epochLoss = 0;
+      s.metrics = {};
+      await this.run('beforeEpoch', s);
+      for await (const batch of train.batches(s.epoch)) {
+        try {
+          await this.run('beforeBatch', s);
+          s.lastLoss = this.trainStep(batch, s);
+        } finally {
+          tf.dispose([batch.x, batch.y]);
+        }
+        s.epochLoss += (s.lastLoss - s.epochLoss) / (s.batchInEpoch + 1);
+        await this.run('afterBatch', s);
+        s.iteration++;
+        s.batchInEpoch++;
+        if (s.stopReason) break;
+      }
+      if (s.stopReason && s.batchInEpoch < train.numBatches) break;
+      await this.run('afterEpoch', s);
+    }
+    await this.run('afterFit', s);
+    return s;
+  }
+}
+
+/** Loss and accuracy of a model on a data source, in inference mode. */
+export async function evaluate(
+  model: tf.LayersModel,
+  data: DataSource,
+  loss: LossFn = crossEntropy,
+): Promise<{ loss: number; accuracy: number; probabilities: Float32Array[] }> {
+  let total = 0;
+  let correct = 0;
+  let lossSum = 0;
+  const probabilities: Float32Array[] = [];
+  for await (const batch of data.batches(0)) {
+    const [l, c, p] = tf.tidy(() => {
+      const probs = model.predict(batch.x) as tf.Tensor;
+      const n = batch.x.shape[0]!;
+      const hits = tf.equal(tf.argMax(probs, -1), tf.argMax(batch.y, -1)).sum();
+      return [loss(probs, batch.y).mul(n), hits, probs];
+    });
+    const n = batch.x.shape[0]!;
+    lossSum += (await l.data())[0]!;
+    correct += (await c.data())[0]!;
+    const flat = (await p.data()) as Float32Array;
+    const k = p.shape[1]!;
+    for (let i = 0; i < n; i++) probabilities.push(flat.slice(i * k, (i + 1) * k));
+    total += n;
+    tf.dispose([l, c, p, batch.x, batch.y]);
+  }
+  return { loss: lossSum / Math.max(1, total), accuracy: correct / Math.max(1, total), probabilities };
+}

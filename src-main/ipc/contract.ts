@@ -1,0 +1,221 @@
+/**
+ * The one IPC contract between the renderer and the main process.
+ *
+ * Both transports (Electron preload via contextBridge, and the headless WebSocket bridge) carry exactly these
+ * requests and events, validated with these schemas at the boundary. This file must stay free of Node and
+ * Electron imports: the renderer imports it too.
+ */
+import { z } from 'zod';
+
+// ---------- shared shapes ----------
+
+export const ClassCount = z.object({
+  name: z.string(),
+  train: z.number().int().nonnegative(),
+  valid: z.number().int().nonnegative(),
+});
+export type ClassCount = z.infer<typeof ClassCount>;
+
+export const SkippedFile = z.object({ file: z.string(), reason: z.string() });
+export type SkippedFile = z.infer<typeof SkippedFile>;
+
+export const Thumbnail = z.object({ className: z.string(), file: z.string(), dataUrl: z.string() });
+export type Thumbnail = z.infer<typeof Thumbnail>;
+
+export const DatasetSummary = z.object({
+  dir: z.string(),
+  /** `split`: DIR/train + DIR/valid given; `folders`: DIR/<class>, validation split made with the seed. */
+  layout: z.enum(['split', 'folders']),
+  validPct: z.number(),
+  seed: z.number().int(),
+  classes: z.array(ClassCount),
+  skipped: z.array(SkippedFile),
+  thumbnails: z.array(Thumbnail),
+  warnings: z.array(z.string()),
+});
+export type DatasetSummary = z.infer<typeof DatasetSummary>;
+
+export const HeadTrainConfig = z.object({
+  dir: z.string().min(1),
+  epochs: z.number().int().min(1).max(1000),
+  lr: z.number().positive().max(10),
+  size: z.number().int().min(32).max(512),
+  batchSize: z.number().int().min(1).max(1024),
+  seed: z.number().int(),
+  validPct: z.number().min(0.05).max(0.5),
+  dropout: z.number().min(0).max(0.9),
+});
+export type HeadTrainConfig = z.infer<typeof HeadTrainConfig>;
+
+export const EpochMetrics = z.object({
+  step: z.string(),
+  epoch: z.number().int(),
+  trainLoss: z.number(),
+  validLoss: z.number(),
+  validAccuracy: z.number(),
+  lr: z.number(),
+  seconds: z.number(),
+});
+export type EpochMetrics = z.infer<typeof EpochMetrics>;
+
+export const RunStatus = z.enum(['running', 'completed', 'cancelled', 'failed', 'interrupted']);
+export type RunStatus = z.infer<typeof RunStatus>;
+
+export const RunSummary = z.object({
+  id: z.number().int(),
+  createdAt: z.string(),
+  dir: z.string(),
+  status: RunStatus,
+  backend: z.string(),
+  classes: z.array(z.string()),
+  bestValidAccuracy: z.number().nullable(),
+  epochs: z.number().int(),
+});
+export type RunSummary = z.infer<typeof RunSummary>;
+
+export const RunDetail = RunSummary.extend({
+  config: HeadTrainConfig,
+  dataset: DatasetSummary.omit({ thumbnails: true }),
+  metrics: z.array(EpochMetrics),
+  error: z.string().nullable(),
+});
+export type RunDetail = z.infer<typeof RunDetail>;
+
+export const Prediction = z.object({
+  file: z.string(),
+  label: z.string(),
+  probabilities: z.record(z.string(), z.number()),
+});
+export type Prediction = z.infer<typeof Prediction>;
+
+export const AppInfo = z.object({
+  version: z.string(),
+  mode: z.enum(['electron', 'headless']),
+  backend: z.string(),
+  backendNote: z.string(),
+  home: z.string(),
+  canPickFolder: z.boolean(),
+  backbone: z.object({ name: z.string(), note: z.string(), preprocessing: z.string() }),
+  defaults: HeadTrainConfig.omit({ dir: true }),
+});
+export type AppInfo = z.infer<typeof AppInfo>;
+
+// ---------- requests ----------
+
+const Empty = z.object({}).strict();
+
+export const requests = {
+  'app.info': { params: Empty, result: AppInfo },
+  'dataset.pickFolder': { params: Empty, result: z.object({ dir: z.string().nullable() }) },
+  'dataset.scan': {
+    params: z.object({
+      dir: z.string().min(1),
+      seed: z.number().int().optional(),
+      validPct: z.number().min(0.05).max(0.5).optional(),
+    }),
+    result: DatasetSummary,
+  },
+  'train.start': { params: HeadTrainConfig, result: z.object({ runId: z.number().int() }) },
+  'train.cancel': { params: z.object({ runId: z.number().int() }), result: z.object({ cancelled: z.boolean() }) },
+  'runs.list': { params: Empty, result: z.array(RunSummary) },
+  'runs.get': { params: z.object({ runId: z.number().int() }), result: RunDetail },
+  'model.export': {
+    params: z.object({ runId: z.number().int(), outDir: z.string().min(1).optional() }),
+    result: z.object({ dir: z.string(), files: z.array(z.string()) }),
+  },
+  'model.evaluate': {
+    params: z.object({ runId: z.number().int() }),
+    result: z.object({
+      accuracy: z.number(),
+      predictions: z.array(Prediction.extend({ actual: z.string() })),
+    }),
+  },
+} as const;
+
+export type Method = keyof typeof requests;
+export type Params<M extends Method> = z.input<(typeof requests)[M]['params']>;
+export type Result<M extends Method> = z.infer<(typeof requests)[M]['result']>;
+
+// ---------- pushed events ----------
+
+export const events = {
+  'train.progress': z.object({
+    runId: z.number().int(),
+    phase: z.enum(['loading', 'precompute', 'train', 'validate']),
+    label: z.string(),
+    done: z.number(),
+    total: z.number(),
+    etaSeconds: z.number().nullable(),
+  }),
+  'train.batch': z.object({
+    runId: z.number().int(),
+    epoch: z.number().int(),
+    iteration: z.number().int(),
+    loss: z.number(),
+    lr: z.number(),
+  }),
+  'train.epoch': EpochMetrics.extend({ runId: z.number().int() }),
+  'train.done': z.object({
+    runId: z.number().int(),
+    status: RunStatus,
+    error: z.string().nullable(),
+  }),
+} as const;
+
+export type EventName = keyof typeof events;
+export type EventPayload<E extends EventName> = z.infer<(typeof events)[E]>;
+
+/** What the renderer sees, whichever transport carries it. */
+export interface StudioApi {
+  invoke<M extends Method>(method: M, params: Params<M>): Promise<Result<M>>;
+  on<E extends EventName>(event: E, handler: (payload: EventPayload<E>) => void): () => void;
+}
+
+// ---------- wire framing (WebSocket bridge; Electron uses ipcRenderer.invoke with the same method names) ----------
+
+export const RequestFrame = z.object({ id: z.number().int(), method: z.string(), params: z.unknown() });
+export type RequestFrame = z.infer<typeof RequestFrame>;
+
+export const ResponseFrame = z.union([
+  z.object({ id: z.number().int(), ok: z.literal(true), result: z.unknown() }),
+  z.object({ id: z.number().int(), ok: z.literal(false), error: z.string() }),
+]);
+export type ResponseFrame = z.infer<typeof ResponseFrame>;
+
+export const EventFrame = z.object({ event: z.string(), payload: z.unknown() });
+export type EventFrame = z.infer<typeof EventFrame>;
+
+export function isMethod(name: string): name is Method {
+  return Object.prototype.hasOwnProperty.call(requests, name);
+}
+
+export function isEventName(name: string): name is EventName {
+  return Object.prototype.hasOwnProperty.call(events, name);
+}
+
+/** Validate request params; throws an Error whose message names the method and the bad fields. */
+export function parseParams<M extends Method>(method: M, params: unknown): z.infer<(typeof requests)[M]['params']> {
+  const parsed = requests[method].params.safeParse(params ?? {});
+  if (!parsed.success) throw new Error(`Invalid parameters for ${method}: ${formatIssues(parsed.error)}`);
+  return parsed.data as z.infer<(typeof requests)[M]['params']>;
+}
+
+export function parseResult<M extends Method>(method: M, result: unknown): Result<M> {
+  const parsed = requests[method].result.safeParse(result);
+  if (!parsed.success) throw new Error(`Invalid result for ${method}: ${formatIssues(parsed.error)}`);
+  return parsed.data as Result<M>;
+}
+
+export function parseEvent<E extends EventName>(event: E, payload: unknown): EventPayload<E> {
+  const parsed = events[event].safeParse(payload);
+  if (!parsed.success) throw new Error(`Invalid payload for event ${event}: ${formatIssues(parsed.error)}`);
+  return parsed.data as EventPayload<E>;
+}
+
+function formatIssues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+}
+
+/** The Electron preload exposes the API under this name. */
+export const BRIDGE_GLOBAL = 'finetuneStudio';
+export const IPC_EVENT_CHANNEL = 'finetune:event';
