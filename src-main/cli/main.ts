@@ -11,7 +11,7 @@ import { scanDataset, classCounts, DatasetError } from '../core/data/dataset';
 import { homePaths, resolveHome } from '../core/paths';
 import { RunStore } from '../core/history/runStore';
 import { recordEvent, recordFailure, recordResult } from '../core/history/recorder';
-import { trainHeadJob, type TrainEvent } from '../core/train/headJob';
+import { pendingDatasetRecord, trainHeadJob, type TrainEvent } from '../core/train/headJob';
 import { exportRun } from '../core/export/exporter';
 import { Predictor } from '../core/export/predictor';
 
@@ -126,7 +126,7 @@ async function trainCmd(argv: string[], io: Io) {
   const { paths, store } = openStore(values.home);
   // Scan first so that a bad folder fails before a run is recorded.
   await scanDataset(config.dir, { seed: config.seed, validPct: config.validPct });
-  const runId = store.createRun({ dir: config.dir, kind: 'head', backend: backend.name, config, dataset: {}, classes: [] });
+  const runId = store.createRun({ dir: config.dir, kind: 'head', backend: backend.name, config, dataset: pendingDatasetRecord(config), classes: [] });
   if (!values.json) io.err(`run ${runId}: backend ${backend.name} (${backend.note})`);
   const epochs: Array<Extract<TrainEvent, { type: 'epoch' }>> = [];
   let classes: string[] = [];

@@ -19,7 +19,7 @@ export function isImageFile(name: string): boolean {
   return IMAGE_EXTENSIONS.some((ext) => lower.endsWith(ext));
 }
 
-function pipeline(file: string | Buffer, size: number): sharp.Sharp {
+function pipeline(file: string | Buffer, size: number): ReturnType<typeof sharp> {
   return sharp(file, { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error', animated: false })
     .rotate()
     .flatten({ background: { r: 255, g: 255, b: 255 } })

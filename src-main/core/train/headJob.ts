@@ -3,7 +3,6 @@
  * backbone's activations, train the new head on them, and save the whole classifier.
  * Plain TypeScript: the CLI runs it in-process, the app in its training worker.
  */
-import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import type { HeadTrainConfig } from '../../ipc/contract';
@@ -55,6 +54,11 @@ export function datasetRecord(ds: LabeledDataset): DatasetRecord {
     skipped: ds.skipped,
     warnings: ds.warnings,
   };
+}
+
+/** The dataset record of a run whose folder has not been read yet. */
+export function pendingDatasetRecord(config: HeadTrainConfig): DatasetRecord {
+  return { dir: config.dir, layout: 'folders', validPct: config.validPct, seed: config.seed, classes: [], skipped: [], warnings: [] };
 }
 
 export interface JobContext {

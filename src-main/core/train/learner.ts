@@ -80,7 +80,7 @@ export class Learner {
   trainStep(batch: Batch, s: FitState): number {
     const vars = this.trainableVariables();
     const groupOf = new Map<string, number>();
-    this.groups.forEach((g, i) => g.variables.forEach((v) => groupOf.set(v.read().name, i)));
+    this.groups.forEach((g, i) => g.variables.forEach((v) => groupOf.set((v.read() as tf.Variable).name, i)));
     const raw = vars.map((v) => v.read() as tf.Variable);
     const { value, grads } = tf.variableGrads(
       () => this.loss(this.model.apply(batch.x, { training: true }) as tf.Tensor, batch.y),

@@ -1,0 +1,220 @@
+/**
+ * The app's request handlers and pushed events, independent of transport: the Electron main process and the
+ * headless server both wrap this. Owns the run history; training and evaluation run in worker threads.
+ */
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import {
+  parseEvent,
+  parseParams,
+  parseResult,
+  type EventName,
+  type EventPayload,
+  type HeadTrainConfig,
+  type Method,
+  type Result,
+  type RunDetail,
+  type RunSummary,
+} from '../ipc/contract';
+import { DEFAULT_HEAD_CONFIG } from '../core/defaults';
+import { homePaths } from '../core/paths';
+import { RunStore, type RunRow } from '../core/history/runStore';
+import { recordEvent, recordFailure, recordResult } from '../core/history/recorder';
+import { classCounts, datasetThumbnails, scanDataset } from '../core/data/dataset';
+import { backboneSummary } from '../core/model/backbone';
+import { exportRun } from '../core/export/exporter';
+import { initBackend, type BackendChoice } from '../core/tf/backend';
+import { pendingDatasetRecord, type DatasetRecord, type JobResult } from '../core/train/headJob';
+import type { EvaluationResult } from '../core/train/evaluateJob';
+import { startWorkerJob, type RunningJob } from '../worker/host';
+
+export interface ServiceOptions {
+  home: string;
+  backend: BackendChoice;
+  mode: 'electron' | 'headless';
+  /** Native folder dialog (Electron only). */
+  pickFolder?: () => Promise<string | null>;
+  /** better-sqlite3 binding built for this runtime (Electron). */
+  sqliteBinding?: string;
+}
+
+export type EventListener = (event: EventName, payload: unknown) => void;
+
+function appVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+export class StudioService {
+  readonly paths;
+  readonly store: RunStore;
+  private readonly listeners = new Set<EventListener>();
+  private readonly running = new Map<number, RunningJob<JobResult>>();
+  private backend: { name: string; note: string } | null = null;
+
+  constructor(private readonly options: ServiceOptions) {
+    this.paths = homePaths(options.home);
+    this.store = new RunStore(this.paths.history, { nativeBinding: options.sqliteBinding });
+    this.store.markInterrupted();
+  }
+
+  onEvent(listener: EventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit<E extends EventName>(event: E, payload: EventPayload<E>) {
+    const checked = parseEvent(event, payload);
+    for (const l of this.listeners) l(event, checked);
+  }
+
+  /** Validate, dispatch, validate the result: the boundary every transport goes through. */
+  async handle(method: string, rawParams: unknown): Promise<unknown> {
+    if (!Object.prototype.hasOwnProperty.call(this.handlers, method)) throw new Error(`Unknown method "${method}"`);
+    const m = method as Method;
+    const params = parseParams(m, rawParams);
+    const handler = this.handlers[m] as (p: unknown) => Promise<unknown>;
+    return parseResult(m, await handler(params));
+  }
+
+  private async backendInfo() {
+    if (!this.backend) {
+      const b = await initBackend(this.options.backend);
+      this.backend = { name: b.name, note: b.note };
+    }
+    return this.backend;
+  }
+
+  private readonly handlers: { [M in Method]: (p: never) => Promise<Result<M>> } = {
+    'app.info': async () => {
+      const b = await this.backendInfo();
+      return {
+        version: appVersion(),
+        mode: this.options.mode,
+        backend: b.name,
+        backendNote: b.note,
+        home: this.paths.home,
+        canPickFolder: Boolean(this.options.pickFolder),
+        backbone: backboneSummary(),
+        defaults: DEFAULT_HEAD_CONFIG,
+      };
+    },
+    'dataset.pickFolder': async () => ({ dir: this.options.pickFolder ? await this.options.pickFolder() : null }),
+    'dataset.scan': async (p: { dir: string; seed?: number; validPct?: number }) => {
+      const ds = await scanDataset(p.dir, { seed: p.seed ?? DEFAULT_HEAD_CONFIG.seed, validPct: p.validPct });
+      return {
+        dir: ds.dir,
+        layout: ds.layout,
+        validPct: ds.validPct,
+        seed: ds.seed,
+        classes: classCounts(ds),
+        skipped: ds.skipped,
+        thumbnails: await datasetThumbnails(ds),
+        warnings: ds.warnings,
+      };
+    },
+    'train.start': async (config: HeadTrainConfig) => this.startTraining(config),
+    'train.cancel': async ({ runId }: { runId: number }) => {
+      const job = this.running.get(runId);
+      job?.cancel();
+      return { cancelled: Boolean(job) };
+    },
+    'runs.list': async () => this.store.listRuns().map((r) => this.summary(r)),
+    'runs.get': async ({ runId }: { runId: number }) => this.detail(runId),
+    'model.export': async ({ runId, outDir }: { runId: number; outDir?: string }) => {
+      this.requireRun(runId);
+      return exportRun(runId, this.paths.runDir(runId), outDir ?? join(this.paths.exports, `run-${runId}`));
+    },
+    'model.evaluate': async ({ runId }: { runId: number }) => {
+      const run = this.requireRun(runId);
+      const job = startWorkerJob<EvaluationResult>(
+        { kind: 'evaluate', runId, runDir: this.paths.runDir(runId), config: run.config },
+        this.options.backend,
+        {},
+      );
+      return job.result;
+    },
+  };
+
+  private requireRun(runId: number): RunRow<HeadTrainConfig, DatasetRecord> {
+    const run = this.store.getRun<HeadTrainConfig, DatasetRecord>(runId);
+    if (!run) throw new Error(`No run ${runId} in the history (${this.paths.history}).`);
+    return run;
+  }
+
+  private async startTraining(config: HeadTrainConfig) {
+    const backend = await this.backendInfo();
+    const runId = this.store.createRun({
+      dir: config.dir,
+      kind: 'head',
+      backend: backend.name,
+      config,
+      dataset: pendingDatasetRecord(config),
+      classes: [],
+    });
+    const job = startWorkerJob<JobResult>(
+      { kind: 'trainHead', config, runDir: this.paths.runDir(runId), featureCache: this.paths.featureCache },
+      this.options.backend,
+      {
+        onEvent: (e) => {
+          recordEvent(this.store, runId, e);
+          if (e.type === 'progress') this.emit('train.progress', { runId, ...omitType(e) });
+          else if (e.type === 'batch') this.emit('train.batch', { runId, ...omitType(e) });
+          else if (e.type === 'epoch') this.emit('train.epoch', { runId, ...omitType(e) });
+        },
+      },
+    );
+    this.running.set(runId, job);
+    job.result.then(
+      (r) => {
+        recordResult(this.store, runId, r);
+        this.emit('train.done', { runId, status: r.status, error: r.error });
+      },
+      (err: unknown) => {
+        const message = recordFailure(this.store, runId, err);
+        this.emit('train.done', { runId, status: 'failed', error: message });
+      },
+    ).finally(() => this.running.delete(runId));
+    return { runId };
+  }
+
+  private summary(r: RunRow<unknown, unknown>): RunSummary {
+    const metrics = this.store.epochs(r.id);
+    return {
+      id: r.id,
+      createdAt: r.createdAt,
+      dir: r.dir,
+      status: r.status,
+      backend: r.backend,
+      classes: r.classes,
+      epochs: metrics.length,
+      bestValidAccuracy: metrics.length ? Math.max(...metrics.map((m) => m.validAccuracy)) : null,
+    };
+  }
+
+  private detail(runId: number): RunDetail {
+    const run = this.requireRun(runId);
+    return {
+      ...this.summary(run),
+      config: run.config,
+      dataset: run.dataset,
+      metrics: this.store.epochs(runId),
+      error: run.error,
+    };
+  }
+
+  /** Resolves when every running job has ended (after cancelling them). */
+  async close(): Promise<void> {
+    for (const job of this.running.values()) job.cancel();
+    await Promise.allSettled([...this.running.values()].map((j) => j.result));
+    this.store.close();
+  }
+}
+
+function omitType<T extends { type: string }>(e: T): Omit<T, 'type'> {
+  const { type: _type, ...rest } = e;
+  return rest;
+}

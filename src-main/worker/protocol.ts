@@ -1,0 +1,22 @@
+/** Messages between the main process and its training worker. */
+import type { HeadTrainConfig } from '../ipc/contract';
+import type { BackendChoice } from '../core/tf/backend';
+import type { JobResult, TrainEvent } from '../core/train/headJob';
+import type { EvaluationResult } from '../core/train/evaluateJob';
+
+export type WorkerJob =
+  | { kind: 'trainHead'; config: HeadTrainConfig; runDir: string; featureCache: string }
+  | { kind: 'evaluate'; runId: number; runDir: string; config: HeadTrainConfig };
+
+export interface WorkerInit {
+  job: WorkerJob;
+  backend: BackendChoice;
+  /** Int32Array over this buffer: [0] set to 1 means cancel (read between batches, no message round-trip). */
+  cancel: SharedArrayBuffer;
+}
+
+export type WorkerMessage =
+  | { type: 'backend'; name: string; note: string }
+  | { type: 'event'; event: TrainEvent }
+  | { type: 'done'; result: JobResult | EvaluationResult }
+  | { type: 'error'; message: string };

@@ -1,0 +1,29 @@
+/** The training worker: runs one job off the main thread, so the UI and the server keep answering. */
+import { parentPort, workerData } from 'node:worker_threads';
+import { initBackend } from '../core/tf/backend';
+import { trainHeadJob } from '../core/train/headJob';
+import { evaluateRunJob } from '../core/train/evaluateJob';
+import type { WorkerInit, WorkerMessage } from './protocol';
+
+const init = workerData as WorkerInit;
+const cancelFlag = new Int32Array(init.cancel);
+const post = (m: WorkerMessage) => parentPort!.postMessage(m);
+
+async function run() {
+  const backend = await initBackend(init.backend);
+  post({ type: 'backend', name: backend.name, note: backend.note });
+  const job = init.job;
+  if (job.kind === 'trainHead') {
+    const result = await trainHeadJob(job.config, {
+      runDir: job.runDir,
+      featureCache: job.featureCache,
+      shouldCancel: () => Atomics.load(cancelFlag, 0) === 1,
+      emit: (event) => post({ type: 'event', event }),
+    });
+    post({ type: 'done', result });
+  } else {
+    post({ type: 'done', result: await evaluateRunJob(job.runId, job.runDir, job.config) });
+  }
+}
+
+run().catch((err: unknown) => post({ type: 'error', message: err instanceof Error ? err.message : String(err) }));
