@@ -52,11 +52,8 @@ export async function thumbnailDataUrl(file: string, size = 96): Promise<string>
 
 /** Turn sharp/libvips errors into a short reason a person understands. */
 export function describeImageError(err: unknown): string {
-  const msg = err instanceof Error ? err.message : String(err);
-  if (/pixel limit/i.test(msg)) return `image too large (over ${MAX_INPUT_PIXELS / 1e6} megapixels)`;
-  if (/unsupported image format/i.test(msg)) return 'not an image sharp can read (unsupported or corrupt format)';
-  if (/premature end|truncated|unexpected end|VipsJpeg|Corrupt|IHDR|bad/i.test(msg))
-    return `corrupt or truncated image (${msg.split('\n')[0]})`;
-  if (/unknown error/i.test(msg)) return 'corrupt or truncated image (the decoder gave up)';
-  return msg.split('\n')[0] ?? 'unreadable image';
+  const msg = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.trim();
+  if (/pixel limit/i.test(msg)) return `image too large (over ${MAX_INPUT_PIXELS / 1e6} megapixels); downscale it`;
+  if (/unsupported image format/i.test(msg)) return 'not a readable image (unknown or corrupt format)';
+  return `corrupt or truncated image (${msg || 'decoder error'})`;
 }

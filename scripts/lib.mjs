@@ -1,0 +1,55 @@
+// Helpers for the set-up scripts. Plain Node, no dependencies: these run before `npm install`.
+import { spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+
+export const root = new URL('..', import.meta.url).pathname;
+
+export function run(cmd, args, opts = {}) {
+  console.log(`> ${cmd} ${args.join(' ')}`);
+  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, ...opts });
+  return r.status ?? 1;
+}
+
+export function must(cmd, args, opts = {}) {
+  const status = run(cmd, args, opts);
+  if (status !== 0) {
+    console.error(`Failed (exit ${status}): ${cmd} ${args.join(' ')}`);
+    process.exit(status);
+  }
+}
+
+export function has(cmd) {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+/** node_modules is current when npm's own record of it is newer than the lockfile. */
+export function depsInstalled() {
+  const record = `${root}node_modules/.package-lock.json`;
+  return existsSync(record) && statSync(record).mtimeMs >= statSync(`${root}package-lock.json`).mtimeMs;
+}
+
+export function installDeps() {
+  if (depsInstalled()) return;
+  // The Electron binary is fetched separately by `npm run app` (and skipped where it cannot download),
+  // so that installing for tests and the CLI never depends on it.
+  must('npm', ['ci', '--no-audit', '--no-fund'], {
+    env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' },
+  });
+}
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Debian's Chromium drives the browser end-to-end tests (no browser download from a test tool). */
+export function ensureChromium() {
+  if (existsSync(CHROMIUM)) return;
+  if (process.getuid?.() === 0 && has('apt-get')) {
+    must('apt-get', ['update', '-qq']);
+    must('apt-get', ['install', '-y', '-qq', 'chromium'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  } else {
+    console.error(
+      `Chromium is needed for the end-to-end tests and was not found at ${CHROMIUM}.\n` +
+        'Install it (Debian/Ubuntu: sudo apt-get install chromium) or set CHROMIUM_PATH to a Chromium/Chrome binary.',
+    );
+    process.exit(1);
+  }
+}

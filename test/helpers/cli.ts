@@ -1,0 +1,31 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface CliResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run the real `finetune` CLI (bin/finetune.mjs) in a child process. */
+export function finetune(args: string[], env: Record<string, string> = {}): CliResult {
+  const r = spawnSync(process.execPath, ['bin/finetune.mjs', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    timeout: 600_000,
+  });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The last line of stdout parsed as JSON (commands with --json end with one JSON object). */
+export function lastJson<T>(r: CliResult): T {
+  const lines = r.stdout.trim().split('\n');
+  try {
+    return JSON.parse(lines[lines.length - 1]!) as T;
+  } catch {
+    throw new Error(`No JSON on stdout (exit ${r.status}).\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  }
+}

@@ -1,0 +1,71 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { RunStore, SCHEMA_VERSION } from '../../src-main/core/history/runStore';
+
+const file = () => join(mkdtempSync(join(tmpdir(), 'ft-store-')), 'nested', 'history.sqlite');
+
+test('runs and epochs persist in a WAL SQLite file with a schema version', () => {
+  const path = file();
+  const store = new RunStore(path);
+  const id = store.createRun({ dir: '/data', kind: 'head', backend: 'wasm', config: { lr: 0.01 }, dataset: { n: 1 }, classes: ['a', 'b'] });
+  store.addEpoch(id, { step: 'head', epoch: 0, trainLoss: 1, validLoss: 0.9, validAccuracy: 0.5, lr: 0.01, seconds: 1 });
+  store.addEpoch(id, { step: 'head', epoch: 1, trainLoss: 0.5, validLoss: 0.6, validAccuracy: 0.75, lr: 0.01, seconds: 1 });
+  store.finishRun(id, 'completed', { modelDir: '/m' });
+  store.close();
+
+  const raw = new Database(path, { readonly: true });
+  assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
+  assert.equal(raw.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+  raw.close();
+
+  const again = new RunStore(path);
+  const run = again.getRun(id)!;
+  assert.equal(run.status, 'completed');
+  assert.equal(run.backend, 'wasm');
+  assert.deepEqual(run.config, { lr: 0.01 });
+  assert.deepEqual(run.classes, ['a', 'b']);
+  assert.equal(run.modelDir, '/m');
+  assert.deepEqual(
+    again.epochs(id).map((e) => e.validAccuracy),
+    [0.5, 0.75],
+  );
+  again.close();
+});
+
+test('a run left running by a crash is marked interrupted, the rest of the history intact', () => {
+  const path = file();
+  const a = new RunStore(path);
+  const done = a.createRun({ dir: '/d', kind: 'head', backend: 'cpu', config: {}, dataset: {}, classes: [] });
+  a.finishRun(done, 'completed');
+  const crashed = a.createRun({ dir: '/d', kind: 'head', backend: 'cpu', config: {}, dataset: {}, classes: [] });
+  a.addEpoch(crashed, { step: 'head', epoch: 0, trainLoss: 1, validLoss: 1, validAccuracy: 0.3, lr: 1, seconds: 1 });
+  // No close(): the process "dies" here.
+  const b = new RunStore(path);
+  assert.equal(b.markInterrupted(), 1);
+  assert.equal(b.getRun(crashed)!.status, 'interrupted');
+  assert.equal(b.getRun(done)!.status, 'completed');
+  assert.equal(b.epochs(crashed).length, 1);
+  b.close();
+  a.close();
+});
+
+test('a history written by a newer version is refused with a clear message', () => {
+  const path = file();
+  new RunStore(path).close();
+  const raw = new Database(path);
+  raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+  raw.close();
+  assert.throws(() => new RunStore(path), /newer Finetune Studio/);
+});
+
+test('LR-finder results are stored with their run', () => {
+  const store = new RunStore(file());
+  const id = store.createRun({ dir: '/d', kind: 'head', backend: 'cpu', config: {}, dataset: {}, classes: [] });
+  store.addLrFind(id, 'head', { lr: [1e-5, 1e-4], loss: [2, 1.5] });
+  assert.deepEqual(store.lrFinds(id)[0]!.result, { lr: [1e-5, 1e-4], loss: [2, 1.5] });
+  store.close();
+});
