@@ -1,0 +1,56 @@
+/**
+ * `npm run eval`: the skeleton's acceptance run on real data. Fashion-MNIST, 10 classes × 30 training images
+ * (validation: 20 per class from the test set), trained with `finetune train --steps head`, exported, then
+ * `finetune predict` on the validation images is compared with the app's own evaluation of the same run.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { writeFashionMnist } from './fashion-mnist';
+import { StudioService } from '../src-main/app/service';
+
+const work = mkdtempSync(join(tmpdir(), 'ft-eval-'));
+const home = join(work, 'home');
+const data = join(work, 'fashion');
+const size = process.env.EVAL_SIZE ?? '96';
+
+function finetune(args: string[]) {
+  const r = spawnSync(process.execPath, ['bin/finetune.mjs', ...args, '--home', home], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`finetune ${args.join(' ')} failed:\n${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as unknown;
+}
+
+await writeFashionMnist(data, 30, 20);
+const t0 = Date.now();
+const train = finetune(['train', data, '--steps', 'head', '--epochs', '8', '--lr', '0.003', '--size', size, '--json']) as {
+  runId: number;
+  validAccuracy: number[];
+  backend: string;
+};
+const seconds = (Date.now() - t0) / 1000;
+const out = join(work, 'export');
+finetune(['export', String(train.runId), '--out', out, '--json']);
+
+const service = new StudioService({ home, backend: 'auto', mode: 'headless' });
+const app = (await service.handle('model.evaluate', { runId: train.runId })) as {
+  accuracy: number;
+  predictions: Array<{ file: string; label: string }>;
+};
+await service.close();
+const files = app.predictions.map((p) => join(data, p.file));
+const cli = finetune(['predict', out, ...files, '--json']) as Array<{ label: string }>;
+const agree = cli.filter((p, i) => p.label === app.predictions[i]!.label).length;
+
+const result = {
+  dataset: 'Fashion-MNIST, 10 classes x 30 train (+20 valid per class from the test set)',
+  size: Number(size),
+  backend: train.backend,
+  trainSeconds: seconds,
+  validAccuracyPerEpoch: train.validAccuracy,
+  appAccuracy: app.accuracy,
+  chance: 0.1,
+  predictAgreesWithApp: `${agree}/${cli.length}`,
+};
+console.log(JSON.stringify(result, null, 2));
+if (agree !== cli.length || app.accuracy < 0.4) process.exit(1);

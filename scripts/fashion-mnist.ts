@@ -1,0 +1,57 @@
+/**
+ * Write Fashion-MNIST (Debian package dataset-fashion-mnist) out as PNG folders for benchmarks and evals:
+ *   OUT/train/<class>/*.png (perClass per class from the training set)
+ *   OUT/valid/<class>/*.png (validPerClass per class from the test set)
+ * Usage: node --import tsx scripts/fashion-mnist.ts OUT [--per-class 30] [--valid-per-class 20]
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { parseArgs } from 'node:util';
+import sharp from 'sharp';
+
+export const FASHION_DIR = process.env.FASHION_MNIST_DIR ?? '/usr/share/datasets/fashion-mnist';
+export const FASHION_CLASSES = ['tshirt', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt', 'sneaker', 'bag', 'boot'];
+
+function readIdx(file: string): Buffer {
+  const raw = readFileSync(join(FASHION_DIR, file));
+  return file.endsWith('.gz') ? gunzipSync(raw) : raw;
+}
+
+async function writeSplit(images: string, labels: string, out: string, perClass: number) {
+  const img = readIdx(images);
+  const lab = readIdx(labels);
+  const n = img.readUInt32BE(4);
+  const rows = img.readUInt32BE(8);
+  const cols = img.readUInt32BE(12);
+  const counts = new Array(10).fill(0) as number[];
+  for (let i = 0; i < n && counts.some((c) => c < perClass); i++) {
+    const label = lab[8 + i]!;
+    if (counts[label]! >= perClass) continue;
+    const dir = join(out, FASHION_CLASSES[label]!);
+    mkdirSync(dir, { recursive: true });
+    const pixels = img.subarray(16 + i * rows * cols, 16 + (i + 1) * rows * cols);
+    await sharp(pixels, { raw: { width: cols, height: rows, channels: 1 } })
+      .png()
+      .toFile(join(dir, `${String(i).padStart(5, '0')}.png`));
+    counts[label]!++;
+  }
+}
+
+export async function writeFashionMnist(out: string, perClass: number, validPerClass: number) {
+  if (!existsSync(join(FASHION_DIR, 'train-images-idx3-ubyte.gz'))) {
+    throw new Error(`Fashion-MNIST not found in ${FASHION_DIR}: apt-get install dataset-fashion-mnist`);
+  }
+  await writeSplit('train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', join(out, 'train'), perClass);
+  await writeSplit('t10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz', join(out, 'valid'), validPerClass);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { 'per-class': { type: 'string', default: '30' }, 'valid-per-class': { type: 'string', default: '20' } },
+  });
+  if (!positionals[0]) throw new Error('usage: fashion-mnist.ts OUT [--per-class N] [--valid-per-class N]');
+  await writeFashionMnist(positionals[0], Number(values['per-class']), Number(values['valid-per-class']));
+  console.log(`wrote ${positionals[0]}`);
+}
