@@ -49,9 +49,12 @@ export interface Callback {
 
 export type LossFn = (probs: tf.Tensor, yOneHot: tf.Tensor) => tf.Scalar;
 
-/** Cross-entropy on softmax outputs, clipped like Keras to avoid log(0). */
+/**
+ * Cross-entropy on softmax outputs: −log(p_true + ε). Written without clipping on purpose: clipping would
+ * turn a NaN probability into a finite loss and hide divergence from the NaN guard.
+ */
 export const crossEntropy: LossFn = (probs, y) =>
-  tf.tidy(() => tf.neg(tf.mean(tf.sum(tf.mul(y, tf.log(tf.clipByValue(probs, 1e-7, 1))), -1))) as tf.Scalar);
+  tf.tidy(() => tf.neg(tf.mean(tf.log(tf.sum(tf.mul(y, probs), -1).add(1e-7)))) as tf.Scalar);
 
 export interface ParamGroupSpec {
   name: string;

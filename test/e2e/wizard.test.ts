@@ -1,0 +1,92 @@
+/**
+ * The real renderer (built by electron-vite) in Debian Chromium, talking to the real headless server:
+ * choose a folder of generated images, train the head, watch the chart, export, evaluate; then the CLI's
+ * `predict` on the exported model must give the same labels as the in-app evaluation.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startHeadless, type HeadlessServer } from '../../src-main/server/headless';
+import { makeShapeDataset } from '../helpers/images';
+import { launchChromium } from '../helpers/browser';
+import { finetune, lastJson, ROOT } from '../helpers/cli';
+
+const ARTIFACTS = join(ROOT, 'test', 'artifacts');
+mkdirSync(ARTIFACTS, { recursive: true });
+
+test('wizard: folder → summary → train head with live chart → export → evaluate = CLI predict', async (t) => {
+  const work = mkdtempSync(join(tmpdir(), 'ft-e2e-'));
+  const data = join(work, 'shapes');
+  await makeShapeDataset(data, { perClass: 12, withBadFiles: true, seed: 11 });
+  const server: HeadlessServer = await startHeadless({ home: join(work, 'home'), backend: 'auto' });
+  const browser = await launchChromium();
+  t.after(async () => {
+    await browser.close();
+    await server.close();
+  });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 820 } });
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') pageErrors.push(m.text());
+  });
+
+  // Without the token the server refuses to serve anything.
+  const refused = await page.goto(`http://127.0.0.1:${server.port}/`);
+  assert.equal(refused?.status(), 403);
+
+  await page.goto(server.url);
+  await page.getByText('wasm', { exact: false }).first().waitFor();
+
+  // Step 1: the dataset.
+  await page.getByTestId('folder-input').fill(data);
+  await page.getByTestId('scan-button').click();
+  await page.getByTestId('dataset-summary').waitFor();
+  assert.equal(await page.getByTestId('class-row').count(), 3);
+  const skipped = await page.getByTestId('skipped-list').innerText();
+  for (const f of ['broken.jpg', 'truncated.png', 'notes.txt']) assert.match(skipped, new RegExp(f.replace('.', '\\.')));
+  await page.screenshot({ path: join(ARTIFACTS, 'wizard-dataset.png'), fullPage: true });
+
+  // Step 3: train the head.
+  await page.getByTestId('step-3').click();
+  await page.getByLabel('Epochs', { exact: true }).fill('5');
+  await page.getByLabel('Learning rate', { exact: true }).fill('0.01');
+  await page.getByLabel('Image size (px)', { exact: true }).fill('48');
+  await page.getByLabel('Batch size', { exact: true }).fill('8');
+  await page.getByLabel('Dropout', { exact: true }).fill('0');
+  await page.getByTestId('train-button').click();
+  await page.getByTestId('progress-bar').waitFor();
+  await page.getByTestId('epoch-row').first().waitFor({ timeout: 120_000 });
+  await page.getByTestId('train-status').filter({ hasText: /completed/i }).waitFor({ timeout: 180_000 });
+  assert.equal(await page.getByTestId('epoch-row').count(), 5);
+  // The chart drew: uPlot renders into a canvas inside the chart container.
+  const chartBox = await page.getByTestId('loss-chart').locator('canvas').first().boundingBox();
+  assert.ok(chartBox && chartBox.width > 200 && chartBox.height > 100, 'loss chart is drawn');
+  await page.screenshot({ path: join(ARTIFACTS, 'wizard-after-training.png'), fullPage: true });
+
+  // Export and evaluate.
+  const runs = lastJson<Array<{ id: number; status: string }>>(finetune(['runs', '--json', '--home', join(work, 'home')]));
+  assert.equal(runs[0]!.status, 'completed');
+  await page.getByTestId('export-button').click();
+  const exportDir = (await page.getByTestId('export-dir').innerText()).trim();
+  assert.match(exportDir, /exports/);
+  await page.getByTestId('evaluate-button').click();
+  await page.getByTestId('eval-accuracy').waitFor({ timeout: 120_000 });
+  const rows = await page.getByTestId('eval-row').evaluateAll((els) =>
+    els.map((el) => Array.from(el.querySelectorAll('td')).map((td) => (td.textContent ?? '').trim())),
+  );
+  assert.equal(rows.length, 9, 'three validation images per class');
+  await page.screenshot({ path: join(ARTIFACTS, 'wizard-export.png'), fullPage: true });
+
+  // The CLI predicts with the exported model; labels must match the app's evaluation image by image.
+  const files = rows.map((r) => join(data, r[0]!));
+  const preds = lastJson<Array<{ label: string }>>(finetune(['predict', exportDir, ...files, '--json']));
+  const appLabels = rows.map((r) => r[2]!);
+  assert.deepEqual(
+    preds.map((p) => p.label),
+    appLabels,
+  );
+  assert.deepEqual(pageErrors, [], 'no errors in the page');
+});
