@@ -27,7 +27,8 @@ if (!bin && !process.env.ELECTRON_SKIP_BINARY_DOWNLOAD) {
   bin = electronBinary();
 }
 if (!bin) reason = 'the Electron binary is not installed and could not be downloaded';
-else if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) reason = 'there is no display';
+else if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY)
+  reason = 'there is no display';
 else if (run('node', ['scripts/electron-native.mjs']) !== 0) reason = 'better-sqlite3 could not be built for Electron';
 
 const extra = process.argv.slice(2);

@@ -14,7 +14,10 @@ rmSync(work, { recursive: true, force: true });
 mkdirSync(join(work, 'node_modules'), { recursive: true });
 cpSync(join(root, 'node_modules/better-sqlite3'), join(work, 'node_modules/better-sqlite3'), { recursive: true });
 const version = JSON.parse(readFileSync(join(work, 'node_modules/better-sqlite3/package.json'), 'utf8')).version;
-writeFileSync(join(work, 'package.json'), JSON.stringify({ name: 'native', dependencies: { 'better-sqlite3': version } }));
+writeFileSync(
+  join(work, 'package.json'),
+  JSON.stringify({ name: 'native', dependencies: { 'better-sqlite3': version } }),
+);
 console.log(`Building better-sqlite3 ${version} for Electron ${electronVersion}...`);
 const { rebuild } = await import('@electron/rebuild');
 await rebuild({ buildPath: work, electronVersion, onlyModules: ['better-sqlite3'], force: true });

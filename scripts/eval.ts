@@ -23,7 +23,19 @@ function finetune(args: string[]) {
 
 await writeFashionMnist(data, 30, 20);
 const t0 = Date.now();
-const train = finetune(['train', data, '--steps', 'head', '--epochs', '8', '--lr', '0.003', '--size', size, '--json']) as {
+const train = finetune([
+  'train',
+  data,
+  '--steps',
+  'head',
+  '--epochs',
+  '8',
+  '--lr',
+  '0.003',
+  '--size',
+  size,
+  '--json',
+]) as {
   runId: number;
   validAccuracy: number[];
   backend: string;

@@ -11,7 +11,18 @@ import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 
 export const FASHION_DIR = process.env.FASHION_MNIST_DIR ?? '/usr/share/datasets/fashion-mnist';
-export const FASHION_CLASSES = ['tshirt', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt', 'sneaker', 'bag', 'boot'];
+export const FASHION_CLASSES = [
+  'tshirt',
+  'trouser',
+  'pullover',
+  'dress',
+  'coat',
+  'sandal',
+  'shirt',
+  'sneaker',
+  'bag',
+  'boot',
+];
 
 function readIdx(file: string): Buffer {
   const raw = readFileSync(join(FASHION_DIR, file));

@@ -44,7 +44,9 @@ export function ensureChromium() {
   if (existsSync(CHROMIUM)) return;
   if (process.getuid?.() === 0 && has('apt-get')) {
     must('apt-get', ['update', '-qq']);
-    must('apt-get', ['install', '-y', '-qq', 'chromium'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    must('apt-get', ['install', '-y', '-qq', 'chromium'], {
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
   } else {
     console.error(
       `Chromium is needed for the end-to-end tests and was not found at ${CHROMIUM}.\n` +

@@ -79,7 +79,10 @@ app.whenReady().then(async () => {
     mode: 'electron',
     sqliteBinding: sqliteBinding(),
     pickFolder: async () => {
-      const r = await dialog.showOpenDialog({ title: 'Choose a folder of labeled images', properties: ['openDirectory'] });
+      const r = await dialog.showOpenDialog({
+        title: 'Choose a folder of labeled images',
+        properties: ['openDirectory'],
+      });
       return r.canceled ? null : (r.filePaths[0] ?? null);
     },
   });

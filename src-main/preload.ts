@@ -34,8 +34,7 @@ const api: StudioApi = {
   async invoke<M extends Method>(method: M, params: Params<M>): Promise<Result<M>> {
     const checked = parseParams(method, params);
     const reply = (await ipcRenderer.invoke(`finetune:${method}`, checked)) as
-      | { ok: true; result: unknown }
-      | { ok: false; error: string };
+      { ok: true; result: unknown } | { ok: false; error: string };
     if (!reply.ok) throw new Error(reply.error);
     return parseResult(method, reply.result);
   },

@@ -42,7 +42,8 @@ export type EventListener = (event: EventName, payload: unknown) => void;
 
 function appVersion(): string {
   try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string })
+      .version;
   } catch {
     return '0.0.0';
   }
@@ -168,16 +169,18 @@ export class StudioService {
       },
     );
     this.running.set(runId, job);
-    job.result.then(
-      (r) => {
-        recordResult(this.store, runId, r);
-        this.emit('train.done', { runId, status: r.status, error: r.error });
-      },
-      (err: unknown) => {
-        const message = recordFailure(this.store, runId, err);
-        this.emit('train.done', { runId, status: 'failed', error: message });
-      },
-    ).finally(() => this.running.delete(runId));
+    job.result
+      .then(
+        (r) => {
+          recordResult(this.store, runId, r);
+          this.emit('train.done', { runId, status: r.status, error: r.error });
+        },
+        (err: unknown) => {
+          const message = recordFailure(this.store, runId, err);
+          this.emit('train.done', { runId, status: 'failed', error: message });
+        },
+      )
+      .finally(() => this.running.delete(runId));
     return { runId };
   }
 

@@ -84,8 +84,11 @@ async function scanCmd(argv: string[], io: Io) {
     io.out(JSON.stringify({ dir: ds.dir, layout: ds.layout, classes, skipped: ds.skipped, warnings: ds.warnings }));
     return;
   }
-  io.out(`${ds.dir} (${ds.layout === 'split' ? 'train/valid folders' : `auto ${Math.round(ds.validPct * 100)}% validation split`})`);
-  for (const c of classes) io.out(`  ${c.name.padEnd(24)} train ${String(c.train).padStart(5)}  valid ${String(c.valid).padStart(5)}`);
+  io.out(
+    `${ds.dir} (${ds.layout === 'split' ? 'train/valid folders' : `auto ${Math.round(ds.validPct * 100)}% validation split`})`,
+  );
+  for (const c of classes)
+    io.out(`  ${c.name.padEnd(24)} train ${String(c.train).padStart(5)}  valid ${String(c.valid).padStart(5)}`);
   for (const s of ds.skipped) io.out(`  skipped ${s.file}: ${s.reason}`);
   for (const w of ds.warnings) io.out(`  warning: ${w}`);
 }
@@ -126,7 +129,14 @@ async function trainCmd(argv: string[], io: Io) {
   const { paths, store } = openStore(values.home);
   // Scan first so that a bad folder fails before a run is recorded.
   await scanDataset(config.dir, { seed: config.seed, validPct: config.validPct });
-  const runId = store.createRun({ dir: config.dir, kind: 'head', backend: backend.name, config, dataset: pendingDatasetRecord(config), classes: [] });
+  const runId = store.createRun({
+    dir: config.dir,
+    kind: 'head',
+    backend: backend.name,
+    config,
+    dataset: pendingDatasetRecord(config),
+    classes: [],
+  });
   if (!values.json) io.err(`run ${runId}: backend ${backend.name} (${backend.note})`);
   const epochs: Array<Extract<TrainEvent, { type: 'epoch' }>> = [];
   let classes: string[] = [];
@@ -205,7 +215,8 @@ async function exportCmd(argv: string[], io: Io) {
 async function predictCmd(argv: string[], io: Io) {
   const { values, positionals } = parse(argv, {});
   const [modelDir, ...files] = positionals;
-  if (!modelDir || files.length === 0) throw new UsageError('predict needs a model folder and files: finetune predict MODEL_DIR FILE...');
+  if (!modelDir || files.length === 0)
+    throw new UsageError('predict needs a model folder and files: finetune predict MODEL_DIR FILE...');
   await initBackend(parseBackendChoice(values.backend ?? process.env.FINETUNE_BACKEND));
   const predictor = await Predictor.load(resolve(modelDir));
   try {

@@ -78,7 +78,9 @@ export async function startHeadless(opts: HeadlessOptions): Promise<HeadlessServ
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (!authorised(req, url)) {
-      res.writeHead(403, { 'content-type': 'text/plain' }).end('Forbidden: open the URL printed by "finetune serve" (it carries the access token).');
+      res
+        .writeHead(403, { 'content-type': 'text/plain' })
+        .end('Forbidden: open the URL printed by "finetune serve" (it carries the access token).');
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {

@@ -46,7 +46,8 @@ test('wizard: folder → summary → train head with live chart → export → e
   await page.getByTestId('dataset-summary').waitFor();
   assert.equal(await page.getByTestId('class-row').count(), 3);
   const skipped = await page.getByTestId('skipped-list').innerText();
-  for (const f of ['broken.jpg', 'truncated.png', 'notes.txt']) assert.match(skipped, new RegExp(f.replace('.', '\\.')));
+  for (const f of ['broken.jpg', 'truncated.png', 'notes.txt'])
+    assert.match(skipped, new RegExp(f.replace('.', '\\.')));
   await page.screenshot({ path: join(ARTIFACTS, 'wizard-dataset.png'), fullPage: true });
 
   // Step 3: train the head.
@@ -59,7 +60,10 @@ test('wizard: folder → summary → train head with live chart → export → e
   await page.getByTestId('train-button').click();
   await page.getByTestId('progress-bar').waitFor();
   await page.getByTestId('epoch-row').first().waitFor({ timeout: 120_000 });
-  await page.getByTestId('train-status').filter({ hasText: /completed/i }).waitFor({ timeout: 180_000 });
+  await page
+    .getByTestId('train-status')
+    .filter({ hasText: /completed/i })
+    .waitFor({ timeout: 180_000 });
   assert.equal(await page.getByTestId('epoch-row').count(), 5);
   // The chart drew: uPlot renders into a canvas inside the chart container.
   const chartBox = await page.getByTestId('loss-chart').locator('canvas').first().boundingBox();
@@ -67,16 +71,20 @@ test('wizard: folder → summary → train head with live chart → export → e
   await page.screenshot({ path: join(ARTIFACTS, 'wizard-after-training.png'), fullPage: true });
 
   // Export and evaluate.
-  const runs = lastJson<Array<{ id: number; status: string }>>(finetune(['runs', '--json', '--home', join(work, 'home')]));
+  const runs = lastJson<Array<{ id: number; status: string }>>(
+    finetune(['runs', '--json', '--home', join(work, 'home')]),
+  );
   assert.equal(runs[0]!.status, 'completed');
   await page.getByTestId('export-button').click();
   const exportDir = (await page.getByTestId('export-dir').innerText()).trim();
   assert.match(exportDir, /exports/);
   await page.getByTestId('evaluate-button').click();
   await page.getByTestId('eval-accuracy').waitFor({ timeout: 120_000 });
-  const rows = await page.getByTestId('eval-row').evaluateAll((els) =>
-    els.map((el) => Array.from(el.querySelectorAll('td')).map((td) => (td.textContent ?? '').trim())),
-  );
+  const rows = await page
+    .getByTestId('eval-row')
+    .evaluateAll((els) =>
+      els.map((el) => Array.from(el.querySelectorAll('td')).map((td) => (td.textContent ?? '').trim())),
+    );
   assert.equal(rows.length, 9, 'three validation images per class');
   await page.screenshot({ path: join(ARTIFACTS, 'wizard-export.png'), fullPage: true });
 

@@ -22,7 +22,8 @@ function svgFor(cls: ShapeClass, size: number, rand: () => number): string {
     body = `<rect x="${cx - r}" y="${cy - r}" width="${2 * r}" height="${2 * r}" fill="rgb(30,${Math.floor(120 + rand() * 100)},40)"/>`;
   } else {
     const w = size / (6 + Math.floor(rand() * 3));
-    for (let x = rand() * w; x < size; x += 2 * w) body += `<rect x="${x}" y="0" width="${w}" height="${size}" fill="rgb(30,40,${Math.floor(150 + rand() * 100)})"/>`;
+    for (let x = rand() * w; x < size; x += 2 * w)
+      body += `<rect x="${x}" y="0" width="${w}" height="${size}" fill="rgb(30,40,${Math.floor(150 + rand() * 100)})"/>`;
   }
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}"><rect width="100%" height="100%" fill="${bg}"/>${body}</svg>`;
 }
@@ -66,7 +67,9 @@ export async function makeShapeDataset(dir: string, opts: MakeOptions): Promise<
   if (opts.withBadFiles) {
     const first = opts.validPerClass !== undefined ? join(dir, 'train', classes[0]!) : join(dir, classes[0]!);
     writeFileSync(join(first, 'broken.jpg'), Buffer.from('this is not really a jpeg'));
-    const png = await sharp(Buffer.from(svgFor(classes[0]!, size, rand))).png().toBuffer();
+    const png = await sharp(Buffer.from(svgFor(classes[0]!, size, rand)))
+      .png()
+      .toBuffer();
     writeFileSync(join(first, 'truncated.png'), png.subarray(0, Math.floor(png.length / 2)));
     writeFileSync(join(first, 'notes.txt'), 'not an image');
   }

@@ -30,17 +30,43 @@ test('scan → train → export → predict → runs', async (t) => {
   await t.test('scan --json lists classes, counts and skipped files', () => {
     const r = finetune(['scan', data, '--json'], env);
     assert.equal(r.status, 0, r.stderr);
-    const out = lastJson<{ classes: Array<{ name: string; train: number; valid: number }>; skipped: Array<{ file: string; reason: string }> }>(r);
+    const out = lastJson<{
+      classes: Array<{ name: string; train: number; valid: number }>;
+      skipped: Array<{ file: string; reason: string }>;
+    }>(r);
     assert.deepEqual(out.classes, [
       { name: 'circles', train: 12, valid: 3 },
       { name: 'squares', train: 12, valid: 3 },
       { name: 'stripes', train: 12, valid: 3 },
     ]);
-    assert.deepEqual(out.skipped.map((s) => s.file).sort(), ['circles/broken.jpg', 'circles/notes.txt', 'circles/truncated.png']);
+    assert.deepEqual(out.skipped.map((s) => s.file).sort(), [
+      'circles/broken.jpg',
+      'circles/notes.txt',
+      'circles/truncated.png',
+    ]);
   });
 
   await t.test('train --steps head learns the task far above chance', () => {
-    const r = finetune(['train', data, '--steps', 'head', '--epochs', '6', '--lr', '0.01', '--size', '48', '--dropout', '0', '--batch-size', '8', '--json'], env);
+    const r = finetune(
+      [
+        'train',
+        data,
+        '--steps',
+        'head',
+        '--epochs',
+        '6',
+        '--lr',
+        '0.01',
+        '--size',
+        '48',
+        '--dropout',
+        '0',
+        '--batch-size',
+        '8',
+        '--json',
+      ],
+      env,
+    );
     assert.equal(r.status, 0, r.stderr);
     summary = lastJson<TrainSummary>(r);
     assert.equal(summary.status, 'completed');
@@ -59,7 +85,8 @@ test('scan → train → export → predict → runs', async (t) => {
     const out = join(work, 'export');
     const r = finetune(['export', String(summary.runId), '--out', out, '--json'], env);
     assert.equal(r.status, 0, r.stderr);
-    for (const f of ['model.json', 'weights.bin', 'labels.json', 'preprocessing.json']) assert.ok(existsSync(join(out, f)), f);
+    for (const f of ['model.json', 'weights.bin', 'labels.json', 'preprocessing.json'])
+      assert.ok(existsSync(join(out, f)), f);
     assert.deepEqual(JSON.parse(readFileSync(join(out, 'labels.json'), 'utf8')), ['circles', 'squares', 'stripes']);
     const pre = JSON.parse(readFileSync(join(out, 'preprocessing.json'), 'utf8'));
     assert.equal(pre.inputSize, 48);
@@ -83,7 +110,8 @@ test('scan → train → export → predict → runs', async (t) => {
   await t.test('runs --json shows the run with its backend and best accuracy', () => {
     const r = finetune(['runs', '--json'], env);
     assert.equal(r.status, 0, r.stderr);
-    const runs = lastJson<Array<{ id: number; status: string; backend: string; epochs: number; bestValidAccuracy: number }>>(r);
+    const runs =
+      lastJson<Array<{ id: number; status: string; backend: string; epochs: number; bestValidAccuracy: number }>>(r);
     const run = runs.find((x) => x.id === summary.runId)!;
     assert.equal(run.status, 'completed');
     assert.equal(run.backend, 'wasm');

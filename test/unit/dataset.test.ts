@@ -54,7 +54,10 @@ test('imbalance is warned about', async () => {
   await makeShapeDataset(dir, { perClass: 9, classes: ['circles'] });
   await makeShapeDataset(dir, { perClass: 2, classes: ['squares'], seed: 3 });
   const ds = await scanDataset(dir);
-  assert.ok(ds.warnings.some((w) => /imbalanced/.test(w)), ds.warnings.join('\n'));
+  assert.ok(
+    ds.warnings.some((w) => /imbalanced/.test(w)),
+    ds.warnings.join('\n'),
+  );
 });
 
 test('bad folders get a message naming the folder and the fix', async () => {

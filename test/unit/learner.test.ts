@@ -5,7 +5,12 @@ import { initBackend } from '../../src-main/core/tf/backend';
 import { Learner, type Callback } from '../../src-main/core/train/learner';
 import { Optimizer, DEFAULT_OPTIMIZER } from '../../src-main/core/train/optimizers';
 import { RowsDataSource } from '../../src-main/core/train/dataSources';
-import { cancelCallback, nanGuardCallback, scheduleCallback, validationCallback } from '../../src-main/core/train/callbacks';
+import {
+  cancelCallback,
+  nanGuardCallback,
+  scheduleCallback,
+  validationCallback,
+} from '../../src-main/core/train/callbacks';
 import { mulberry32 } from '../../src-main/core/util/random';
 
 await initBackend('auto');
@@ -25,7 +30,14 @@ function blobs(n: number, seed: number) {
 
 function model() {
   const m = tf.sequential();
-  m.add(tf.layers.dense({ inputShape: [8], units: 2, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }));
+  m.add(
+    tf.layers.dense({
+      inputShape: [8],
+      units: 2,
+      activation: 'softmax',
+      kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+    }),
+  );
   return m;
 }
 
@@ -37,16 +49,21 @@ test('the learner trains, validates and leaks no tensors across epochs', async (
   const opt = new Optimizer(DEFAULT_OPTIMIZER);
   const counts: number[] = [];
   const leakWatch: Callback = { afterEpoch: () => void counts.push(tf.memory().numTensors) };
-  const learner = new Learner(m, opt, [{ name: 'head', variables: m.trainableWeights }], [
-    scheduleCallback(() => 0.05),
-    validationCallback(valid),
-    leakWatch,
-  ]);
+  const learner = new Learner(
+    m,
+    opt,
+    [{ name: 'head', variables: m.trainableWeights }],
+    [scheduleCallback(() => 0.05), validationCallback(valid), leakWatch],
+  );
   const s = await learner.fit(5, train);
   assert.equal(s.iteration, 40);
   assert.ok(s.metrics.validAccuracy! >= 0.9, `accuracy ${s.metrics.validAccuracy}`);
   // After the first epoch the optimizer's state exists; from then on the count must not move.
-  assert.deepEqual(counts.slice(1), counts.slice(1).map(() => counts[1]), `tensors per epoch: ${counts}`);
+  assert.deepEqual(
+    counts.slice(1),
+    counts.slice(1).map(() => counts[1]),
+    `tensors per epoch: ${counts}`,
+  );
   opt.dispose();
   m.dispose();
 });
@@ -56,10 +73,12 @@ test('cancel stops within one batch; a NaN loss stops the fit as diverged', asyn
   const train = new RowsDataSource(rows, labels, { batchSize: 8, numClasses: 2, shuffleSeed: 3 });
   const m = model();
   let batches = 0;
-  const learner = new Learner(m, new Optimizer(DEFAULT_OPTIMIZER), [{ name: 'head', variables: m.trainableWeights }], [
-    { afterBatch: () => void batches++ },
-    cancelCallback(() => batches >= 3),
-  ]);
+  const learner = new Learner(
+    m,
+    new Optimizer(DEFAULT_OPTIMIZER),
+    [{ name: 'head', variables: m.trainableWeights }],
+    [{ afterBatch: () => void batches++ }, cancelCallback(() => batches >= 3)],
+  );
   const s = await learner.fit(10, train);
   assert.equal(s.stopReason, 'cancelled');
   assert.equal(batches, 3);
@@ -68,10 +87,12 @@ test('cancel stops within one batch; a NaN loss stops the fit as diverged', asyn
   const poisoned = rows.map((r, i) => (i === 5 ? r.map(() => NaN) : r));
   const nanData = new RowsDataSource(poisoned, labels, { batchSize: 8, numClasses: 2 });
   const before = Array.from(m.getWeights()[0]!.dataSync());
-  const bad = new Learner(m, new Optimizer(DEFAULT_OPTIMIZER), [{ name: 'head', variables: m.trainableWeights }], [
-    scheduleCallback(() => 0.01),
-    nanGuardCallback(),
-  ]);
+  const bad = new Learner(
+    m,
+    new Optimizer(DEFAULT_OPTIMIZER),
+    [{ name: 'head', variables: m.trainableWeights }],
+    [scheduleCallback(() => 0.01), nanGuardCallback()],
+  );
   const d = await bad.fit(10, nanData);
   assert.equal(d.stopReason, 'diverged');
   assert.equal(d.iteration, 1, 'stopped after the first batch');

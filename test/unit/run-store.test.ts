@@ -11,9 +11,32 @@ const file = () => join(mkdtempSync(join(tmpdir(), 'ft-store-')), 'nested', 'his
 test('runs and epochs persist in a WAL SQLite file with a schema version', () => {
   const path = file();
   const store = new RunStore(path);
-  const id = store.createRun({ dir: '/data', kind: 'head', backend: 'wasm', config: { lr: 0.01 }, dataset: { n: 1 }, classes: ['a', 'b'] });
-  store.addEpoch(id, { step: 'head', epoch: 0, trainLoss: 1, validLoss: 0.9, validAccuracy: 0.5, lr: 0.01, seconds: 1 });
-  store.addEpoch(id, { step: 'head', epoch: 1, trainLoss: 0.5, validLoss: 0.6, validAccuracy: 0.75, lr: 0.01, seconds: 1 });
+  const id = store.createRun({
+    dir: '/data',
+    kind: 'head',
+    backend: 'wasm',
+    config: { lr: 0.01 },
+    dataset: { n: 1 },
+    classes: ['a', 'b'],
+  });
+  store.addEpoch(id, {
+    step: 'head',
+    epoch: 0,
+    trainLoss: 1,
+    validLoss: 0.9,
+    validAccuracy: 0.5,
+    lr: 0.01,
+    seconds: 1,
+  });
+  store.addEpoch(id, {
+    step: 'head',
+    epoch: 1,
+    trainLoss: 0.5,
+    validLoss: 0.6,
+    validAccuracy: 0.75,
+    lr: 0.01,
+    seconds: 1,
+  });
   store.finishRun(id, 'completed', { modelDir: '/m' });
   store.close();
 

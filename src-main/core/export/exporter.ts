@@ -53,7 +53,11 @@ export function exportRun(runId: number, runDir: string, outDir: string): { dir:
   writeFileSync(join(outDir, 'preprocessing.json'), JSON.stringify(preprocessingFor(meta.size), null, 2));
   writeFileSync(
     join(outDir, 'metadata.json'),
-    JSON.stringify({ runId, exportedAt: new Date().toISOString(), backboneId: meta.backboneId, config: meta.config }, null, 2),
+    JSON.stringify(
+      { runId, exportedAt: new Date().toISOString(), backboneId: meta.backboneId, config: meta.config },
+      null,
+      2,
+    ),
   );
   return { dir: outDir, files: ['model.json', WEIGHTS_FILE, 'labels.json', 'preprocessing.json', 'metadata.json'] };
 }

@@ -3,7 +3,12 @@ import type { RunStore } from './runStore';
 import type { JobResult, TrainEvent } from '../train/headJob';
 
 export function recordEvent(store: RunStore, runId: number, e: TrainEvent): void {
-  if (e.type === 'dataset') store.setDataset(runId, e.dataset, e.dataset.classes.map((c) => c.name));
+  if (e.type === 'dataset')
+    store.setDataset(
+      runId,
+      e.dataset,
+      e.dataset.classes.map((c) => c.name),
+    );
   else if (e.type === 'epoch') store.addEpoch(runId, e);
 }
 

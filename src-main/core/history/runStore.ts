@@ -93,7 +93,10 @@ export interface OpenOptions {
 export class RunStore {
   private readonly db: Database.Database;
 
-  constructor(readonly path: string, options: OpenOptions = {}) {
+  constructor(
+    readonly path: string,
+    options: OpenOptions = {},
+  ) {
     mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path, options.nativeBinding ? { nativeBinding: options.nativeBinding } : {});
     this.db.pragma('journal_mode = WAL');
@@ -169,7 +172,9 @@ export class RunStore {
   /** Runs left 'running' by a crash or kill become 'interrupted' (called at start-up). */
   markInterrupted(): number {
     return this.db
-      .prepare(`UPDATE runs SET status = 'interrupted', error = 'the process ended during training' WHERE status = 'running'`)
+      .prepare(
+        `UPDATE runs SET status = 'interrupted', error = 'the process ended during training' WHERE status = 'running'`,
+      )
       .run().changes;
   }
 

@@ -29,7 +29,10 @@ interface KerasLayerJson {
   inbound_nodes: unknown[];
 }
 interface KerasTopology {
-  model_config: { class_name: string; config: { layers: KerasLayerJson[]; input_layers: unknown; output_layers: unknown } };
+  model_config: {
+    class_name: string;
+    config: { layers: KerasLayerJson[]; input_layers: unknown; output_layers: unknown };
+  };
   [key: string]: unknown;
 }
 interface BundledModel {

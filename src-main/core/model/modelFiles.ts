@@ -30,11 +30,16 @@ export async function saveModelToDir(model: tf.LayersModel, dir: string): Promis
 /** Read artifacts written by `saveModelToDir` (or any single-folder tfjs layers model). */
 export function readModelArtifacts(dir: string): tf.io.ModelArtifacts {
   const path = join(dir, 'model.json');
-  let json: { modelTopology: object; weightsManifest: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }> };
+  let json: {
+    modelTopology: object;
+    weightsManifest: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }>;
+  };
   try {
     json = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new Error(`Cannot read a model from ${dir}: ${(err as Error).message}. Point at a folder made by "finetune export".`);
+    throw new Error(
+      `Cannot read a model from ${dir}: ${(err as Error).message}. Point at a folder made by "finetune export".`,
+    );
   }
   const specs: tf.io.WeightsManifestEntry[] = [];
   const parts: Buffer[] = [];

@@ -3,7 +3,10 @@ import type { Callback, DataSource, FitState, Learner } from './learner';
 import { evaluate } from './learner';
 
 /** Sets the LR (and momentum) for every iteration from a precomputed schedule. */
-export function scheduleCallback(lr: (iteration: number) => number, momentum?: (iteration: number) => number): Callback {
+export function scheduleCallback(
+  lr: (iteration: number) => number,
+  momentum?: (iteration: number) => number,
+): Callback {
   return {
     beforeBatch(s) {
       s.lr = lr(s.iteration);

@@ -30,7 +30,9 @@ export class RowsDataSource implements DataSource {
   async *batches(epoch: number): AsyncIterable<Batch> {
     const idx = [...this.rows.keys()];
     const order =
-      this.opts.shuffleSeed === undefined ? idx : shuffled(idx, mulberry32(subSeed(this.opts.shuffleSeed, `epoch${epoch}`)));
+      this.opts.shuffleSeed === undefined
+        ? idx
+        : shuffled(idx, mulberry32(subSeed(this.opts.shuffleSeed, `epoch${epoch}`)));
     const width = this.rows[0]?.length ?? 0;
     for (let start = 0; start < order.length; start += this.opts.batchSize) {
       const ids = order.slice(start, start + this.opts.batchSize);
@@ -38,7 +40,15 @@ export class RowsDataSource implements DataSource {
       ids.forEach((id, i) => flat.set(this.rows[id]!, i * width));
       yield {
         x: tf.tensor2d(flat, [ids.length, width]),
-        y: tf.tidy(() => tf.oneHot(tf.tensor1d(ids.map((id) => this.labels[id]!), 'int32'), this.opts.numClasses)),
+        y: tf.tidy(() =>
+          tf.oneHot(
+            tf.tensor1d(
+              ids.map((id) => this.labels[id]!),
+              'int32',
+            ),
+            this.opts.numClasses,
+          ),
+        ),
       };
     }
   }
@@ -75,7 +85,15 @@ export class ImageDataSource implements DataSource {
       );
       yield {
         x,
-        y: tf.tidy(() => tf.oneHot(tf.tensor1d(chunk.map((c) => c.label), 'int32'), numClasses)),
+        y: tf.tidy(() =>
+          tf.oneHot(
+            tf.tensor1d(
+              chunk.map((c) => c.label),
+              'int32',
+            ),
+            numClasses,
+          ),
+        ),
       };
     }
   }

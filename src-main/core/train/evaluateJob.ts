@@ -12,7 +12,11 @@ export interface EvaluationResult {
   predictions: Array<{ file: string; actual: string; label: string; probabilities: Record<string, number> }>;
 }
 
-export async function evaluateRunJob(runId: number, runDir: string, config: HeadTrainConfig): Promise<EvaluationResult> {
+export async function evaluateRunJob(
+  runId: number,
+  runDir: string,
+  config: HeadTrainConfig,
+): Promise<EvaluationResult> {
   const ds = await scanDataset(config.dir, { seed: config.seed, validPct: config.validPct });
   // Evaluate through exactly what export writes, so the app and `finetune predict` can never disagree.
   const tmp = mkdtempSync(join(tmpdir(), 'finetune-eval-'));

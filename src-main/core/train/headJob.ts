@@ -58,7 +58,15 @@ export function datasetRecord(ds: LabeledDataset): DatasetRecord {
 
 /** The dataset record of a run whose folder has not been read yet. */
 export function pendingDatasetRecord(config: HeadTrainConfig): DatasetRecord {
-  return { dir: config.dir, layout: 'folders', validPct: config.validPct, seed: config.seed, classes: [], skipped: [], warnings: [] };
+  return {
+    dir: config.dir,
+    layout: 'folders',
+    validPct: config.validPct,
+    seed: config.seed,
+    classes: [],
+    skipped: [],
+    warnings: [],
+  };
 }
 
 export interface JobContext {
@@ -109,7 +117,14 @@ export async function trainHeadJob(config: HeadTrainConfig, ctx: JobContext): Pr
       batchSize: 16,
       shouldCancel: ctx.shouldCancel,
       onProgress: (done, total) =>
-        emit({ type: 'progress', phase: 'precompute', label: 'Precomputing activations', done, total, etaSeconds: null }),
+        emit({
+          type: 'progress',
+          phase: 'precompute',
+          label: 'Precomputing activations',
+          done,
+          total,
+          etaSeconds: null,
+        }),
     });
     const trainRows = feats.slice(0, ds.train.length);
     const validRows = feats.slice(ds.train.length);
@@ -126,17 +141,22 @@ export async function trainHeadJob(config: HeadTrainConfig, ctx: JobContext): Pr
     );
     const optimizer = new Optimizer(DEFAULT_OPTIMIZER);
     const headVars = clf.head.trainableWeights;
-    const learner = new Learner(clf.head, optimizer, [{ name: 'head', variables: headVars }], [
-      scheduleCallback(() => config.lr),
-      cancelCallback(ctx.shouldCancel),
-      nanGuardCallback(),
-      validationCallback(valid),
-      reportingCallback({
-        batch: (b) => emit({ type: 'batch', ...b }),
-        epoch: (e) => emit({ type: 'epoch', step: 'head', ...e }),
-        progress: (p) => emit({ type: 'progress', phase: 'train', label: 'Training the head', ...p }),
-      }),
-    ]);
+    const learner = new Learner(
+      clf.head,
+      optimizer,
+      [{ name: 'head', variables: headVars }],
+      [
+        scheduleCallback(() => config.lr),
+        cancelCallback(ctx.shouldCancel),
+        nanGuardCallback(),
+        validationCallback(valid),
+        reportingCallback({
+          batch: (b) => emit({ type: 'batch', ...b }),
+          epoch: (e) => emit({ type: 'epoch', step: 'head', ...e }),
+          progress: (p) => emit({ type: 'progress', phase: 'train', label: 'Training the head', ...p }),
+        }),
+      ],
+    );
     const fit = await learner.fit(config.epochs, train);
     optimizer.dispose();
     if (fit.stopReason === 'cancelled') return { status: 'cancelled', error: null, modelDir: null };

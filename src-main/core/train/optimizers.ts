@@ -90,7 +90,10 @@ export class Optimizer {
   getState(): OptimizerState {
     const slots: OptimizerState['slots'] = {};
     for (const [name, vars] of this.slots) {
-      slots[name] = { shape: vars[0]!.shape, values: vars.map((x) => x.dataSync() as Float32Array).map((a) => a.slice()) };
+      slots[name] = {
+        shape: vars[0]!.shape,
+        values: vars.map((x) => x.dataSync() as Float32Array).map((a) => a.slice()),
+      };
     }
     return { step: this.step, slots };
   }
