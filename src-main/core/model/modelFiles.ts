@@ -39,6 +39,7 @@ export function readModelArtifacts(dir: string): tf.io.ModelArtifacts {
   } catch (err) {
     throw new Error(
       `Cannot read a model from ${dir}: ${(err as Error).message}. Point at a folder made by "finetune export".`,
+      { cause: err },
     );
   }
   const specs: tf.io.WeightsManifestEntry[] = [];
