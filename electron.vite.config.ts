@@ -29,6 +29,8 @@ export default defineConfig({
   preload: {
     build: {
       outDir: 'out/preload',
+      // A sandboxed preload can require only 'electron': bundle the contract's zod into it.
+      externalizeDeps: { exclude: ['zod'] },
       rollupOptions: {
         input: { preload: resolve('src-main/preload.ts') },
         // A sandboxed preload must be CommonJS.
@@ -38,9 +40,10 @@ export default defineConfig({
   },
   renderer: {
     root: 'src-renderer',
-    plugins: [svelte()],
+    plugins: [svelte({ configFile: resolve('svelte.config.js') })],
     build: {
       outDir: resolve('out/renderer'),
+      minify: true,
       rollupOptions: { input: resolve('src-renderer/index.html') },
     },
   },

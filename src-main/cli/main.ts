@@ -27,6 +27,8 @@ Usage:
   finetune predict MODEL_DIR FILE... [--json]
   finetune runs [--json]
   finetune schedule --kind KIND [...] --json      (finetune schedule --help)
+  finetune lr-find DIR [--stage head|full] [--start 1e-7] [--end 10] [--iters 100] [--mode exp|linear]
+                 [--size PX] [--batch-size B] [--seed S] [--valid-loss] [--run RUN_ID] [--json]
   finetune serve [--port N]                       headless server for the wizard in a browser
 
 Common options:
@@ -283,6 +285,7 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<void>> = {
   predict: predictCmd,
   runs: runsCmd,
   serve: serveCmd,
+  'lr-find': async (argv, io) => (await import('./lrFindCommand')).lrFindCommand(argv, io),
 };
 
 export async function main(argv: string[], io: Io = { out: console.log, err: console.error }): Promise<number> {

@@ -1,11 +1,11 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** Debian Chromium, headless, with the flags it needs as root on a machine without network. */
+/**
+ * Debian Chromium, headless, with the flags it needs as root on a machine without network. Playwright gives every
+ * launch a fresh temporary profile (its own --user-data-dir).
+ */
 export async function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
@@ -18,7 +18,6 @@ export async function launchChromium(): Promise<Browser> {
       '--disable-sync',
       '--disable-quic',
       '--no-first-run',
-      `--user-data-dir=${mkdtempSync(join(tmpdir(), 'ft-chromium-'))}`,
     ],
   });
 }

@@ -192,6 +192,20 @@ export class RunStore {
     return rows.map((r) => ({ id: r.id, stage: r.stage, createdAt: r.created_at, result: JSON.parse(r.result) }));
   }
 
+  /** Every stored LR range test, newest first, including those not tied to a run (runId null). */
+  listLrFinds(): Array<{ id: number; runId: number | null; stage: string; createdAt: string; result: unknown }> {
+    const rows = this.db
+      .prepare(`SELECT id, run_id, stage, created_at, result FROM lr_finds ORDER BY id DESC`)
+      .all() as Array<{ id: number; run_id: number | null; stage: string; created_at: string; result: string }>;
+    return rows.map((r) => ({
+      id: r.id,
+      runId: r.run_id,
+      stage: r.stage,
+      createdAt: r.created_at,
+      result: JSON.parse(r.result),
+    }));
+  }
+
   getRun<C = unknown, D = unknown>(runId: number): RunRow<C, D> | null {
     const raw = this.db.prepare(`SELECT * FROM runs WHERE id = ?`).get(runId) as RawRun | undefined;
     return raw ? toRun<C, D>(raw) : null;

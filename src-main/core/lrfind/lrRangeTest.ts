@@ -1,0 +1,213 @@
+/**
+ * The LR range test (Leslie Smith, "Cyclical Learning Rates", 2015; fastai's `lr_find`): train one mini-batch per
+ * step while the LR grows from `start` to `end`, record the (smoothed) loss, stop once it diverges, then suggest LRs
+ * from the curve. The test leaves no trace: the model's weights (trainable and not, e.g. BatchNorm statistics) and the
+ * optimizer's state are snapshotted before and restored bit for bit afterwards, also when it fails or is cancelled.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { DataSource, FitState, Learner } from '../train/learner';
+import { evaluate } from '../train/learner';
+import type { OptimizerState } from '../train/optimizers';
+import { lrRangeSchedule, shouldStop, suggestLrs, type LrRangeMode } from './suggest';
+
+export interface LrRangeTestOptions {
+  /** First LR of the sweep. Default 1e-7. */
+  start?: number;
+  /** Last LR of the sweep (reached at the last planned iteration). Default 10. */
+  end?: number;
+  /**
+   * Planned iterations (mini-batches), default 100. When the data has fewer batches than this, the test runs over
+   * several epochs of it (re-shuffled by the data source each epoch) until `iters` batches are done.
+   */
+  iters?: number;
+  /** How the LR grows: exponentially (default, as fastai) or linearly (Leslie Smith's original plots). */
+  mode?: LrRangeMode;
+  /** Stop once the smoothed loss exceeds `stopFactor` times the best smoothed loss so far. Default 4. */
+  stopFactor?: number;
+  /** Smoothing of the loss (bias-corrected EMA). Default 0.98. */
+  beta?: number;
+  /**
+   * Per-group LR multipliers (indexed like `learner.groups`) applied on top of the swept LR, e.g. [1/9, 1/3, 1] for
+   * discriminative LRs in step 7; the recorded `lr` is the swept (last group's) LR. Default: 1 for every group.
+   */
+  groupLrMults?: number[];
+  /**
+   * Leslie Smith's variant: also evaluate this data after every step and record the validation loss (slower: one
+   * full pass over it per step). The suggestions still come from the smoothed training loss.
+   */
+  validation?: DataSource;
+  /** Momentum (or Adam's beta1) during the test. Default: the optimizer's configured momentum. */
+  momentum?: number;
+  /** Checked before every step; when true the test ends, is restored, and returns what it has (`cancelled`). */
+  shouldCancel?: () => boolean;
+  /** Called after every step with the iteration, its LR, the raw and the smoothed training loss. */
+  onStep?: (iteration: number, lr: number, loss: number, smoothedLoss: number) => void;
+}
+
+export interface LrRangeTestResult {
+  /** The swept LR of every completed step. */
+  lr: number[];
+  /** Raw training loss of every step (may end in NaN/Infinity when it diverged). */
+  loss: number[];
+  /** Bias-corrected EMA of `loss` (what fastai plots and the rules use). */
+  smoothedLoss: number[];
+  /** Validation loss after each step, when `validation` was given. */
+  validLoss?: number[];
+  suggestions: { valley: number | null; steep: number | null; minDiv10: number | null };
+  /** How each suggestion was picked, or why there is none. */
+  rules: { valley: string; steep: string; minDiv10: string };
+  /** Index of the lowest smoothed loss within the window the rules looked at. */
+  minIndex: number | null;
+  /** The loss diverged (or became NaN/Infinity) before the planned iterations were done. */
+  stoppedEarly: boolean;
+  /** `shouldCancel` ended the test. */
+  cancelled: boolean;
+  /** Planned iterations and the number of passes over the data that were started. */
+  iters: number;
+  epochs: number;
+}
+
+interface Snapshot {
+  weights: Array<{ variable: tf.LayerVariable; values: Float32Array | Int32Array | Uint8Array }>;
+  optimizer: OptimizerState;
+}
+
+/** Deep copies of every weight of the model (and of the learner's groups) and of the optimizer state. */
+function snapshot(learner: Learner): Snapshot {
+  const seen = new Set<tf.LayerVariable>();
+  const all = [...learner.model.weights, ...learner.groups.flatMap((g) => g.variables)].filter((v) => {
+    if (seen.has(v)) return false;
+    seen.add(v);
+    return true;
+  });
+  return {
+    weights: all.map((variable) => {
+      const data = variable.read().dataSync() as Float32Array | Int32Array | Uint8Array;
+      return { variable, values: data.slice() };
+    }),
+    optimizer: learner.optimizer.getState(),
+  };
+}
+
+function restore(learner: Learner, snap: Snapshot): void {
+  for (const { variable, values } of snap.weights) {
+    const current = variable.read();
+    const t = tf.tensor(values, current.shape, current.dtype);
+    variable.write(t);
+    t.dispose();
+  }
+  learner.optimizer.setState(snap.optimizer);
+}
+
+/**
+ * Runs the range test on `data` with `learner.trainStep` (the learner's callbacks do not run). The optimizer keeps
+ * whatever state it had during the test (as fastai does); both are restored afterwards.
+ */
+export async function lrRangeTest(
+  learner: Learner,
+  data: DataSource,
+  opts: LrRangeTestOptions = {},
+): Promise<LrRangeTestResult> {
+  const { start = 1e-7, end = 10, iters = 100, mode = 'exp', stopFactor = 4, beta = 0.98 } = opts;
+  const schedule = lrRangeSchedule(start, end, iters, mode);
+  if (!(end > start)) throw new RangeError(`end (${end}) must be larger than start (${start})`);
+  if (!(stopFactor > 1)) throw new RangeError(`stopFactor must be > 1 (got ${stopFactor})`);
+  if (!(beta >= 0 && beta < 1)) throw new RangeError(`beta must be in [0, 1) (got ${beta})`);
+  if (data.numBatches < 1) throw new Error('The LR range test needs at least one batch of training data.');
+  const groupLrMults = opts.groupLrMults ?? learner.groups.map(() => 1);
+  if (groupLrMults.length !== learner.groups.length) {
+    throw new RangeError(`groupLrMults has ${groupLrMults.length} entries for ${learner.groups.length} groups`);
+  }
+
+  const lr: number[] = [];
+  const loss: number[] = [];
+  const smoothedLoss: number[] = [];
+  const validLoss: number[] = [];
+  let avg = 0;
+  let best = Infinity;
+  let stoppedEarly = false;
+  let cancelled = false;
+  let epochs = 0;
+
+  const snap = snapshot(learner);
+  const s: FitState = {
+    epoch: 0,
+    epochs: Math.ceil(iters / data.numBatches),
+    iteration: 0,
+    totalIterations: iters,
+    batchInEpoch: 0,
+    lr: schedule[0]!,
+    momentum: opts.momentum ?? learner.optimizer.config.momentum,
+    groupLrMults,
+    lastLoss: NaN,
+    epochLoss: NaN,
+    metrics: {},
+    stopReason: null,
+  };
+  try {
+    sweep: while (s.iteration < iters) {
+      epochs++;
+      s.batchInEpoch = 0;
+      let any = false;
+      for await (const batch of data.batches(s.epoch)) {
+        any = true;
+        try {
+          if (opts.shouldCancel?.()) {
+            cancelled = true;
+            break sweep;
+          }
+          s.lr = schedule[s.iteration]!;
+          s.lastLoss = learner.trainStep(batch, s);
+        } finally {
+          tf.dispose([batch.x, batch.y]);
+        }
+        const i = s.iteration;
+        avg = beta * avg + (1 - beta) * s.lastLoss;
+        const smooth = avg / (1 - beta ** (i + 1));
+        lr.push(s.lr);
+        loss.push(s.lastLoss);
+        smoothedLoss.push(smooth);
+        if (opts.validation) validLoss.push((await evaluate(learner.model, opts.validation, learner.loss)).loss);
+        opts.onStep?.(i, s.lr, s.lastLoss, smooth);
+        // fastai: update the best loss first, then test for divergence.
+        if (i === 0 || smooth < best) best = smooth;
+        s.iteration++;
+        s.batchInEpoch++;
+        if (shouldStop(smooth, best, stopFactor)) {
+          stoppedEarly = s.iteration < iters;
+          break sweep;
+        }
+        if (s.iteration >= iters) break sweep;
+      }
+      if (!any) break;
+      s.epoch++;
+    }
+  } finally {
+    restore(learner, snap);
+  }
+
+  const sug = suggestLrs(lr, smoothedLoss, { numIt: iters });
+  const none = sug.note ?? 'Not enough points in the loss curve.';
+  const result: LrRangeTestResult = {
+    lr,
+    loss,
+    smoothedLoss,
+    suggestions: {
+      valley: sug.valley?.lr ?? null,
+      steep: sug.steep?.lr ?? null,
+      minDiv10: sug.minDiv10?.lr ?? null,
+    },
+    rules: {
+      valley: sug.valley?.rule ?? none,
+      steep: sug.steep?.rule ?? none,
+      minDiv10: sug.minDiv10?.rule ?? none,
+    },
+    minIndex: sug.minIndex,
+    stoppedEarly,
+    cancelled,
+    iters,
+    epochs,
+  };
+  if (opts.validation) result.validLoss = validLoss;
+  return result;
+}

@@ -1,0 +1,206 @@
+// Gradient kernels for @tensorflow/tfjs-backend-wasm 4.22, which ships the forward convolutions but not
+// Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter or DepthwiseConv2dNativeBackpropInput, so training a
+// convnet on wasm fails with "Kernel ... not registered for backend 'wasm'". Each stand-in is built from ops wasm runs
+// natively and fast: its XNNPACK forward convolutions, matMul, transpose and pad. Per-tap slicing is avoided on
+// purpose: wasm's strided slice takes ~200 ms for one tap of a MobileNetV2 layer, and its slices are JS loops.
+import * as tf from '@tensorflow/tfjs';
+import type {
+  Conv2DBackpropFilterAttrs,
+  Conv2DBackpropInputAttrs,
+  DepthwiseConv2dNativeBackpropFilterAttrs,
+  DepthwiseConv2dNativeBackpropInputAttrs,
+  KernelBackend,
+  KernelFunc,
+  NamedAttrMap,
+  TensorInfo,
+} from '@tensorflow/tfjs';
+
+type Conv2DInfo = tf.backend_util.Conv2DInfo;
+type Shape4 = [number, number, number, number];
+type Tensors = Record<string, tf.Tensor4D>;
+type OpKernel = (inputs: Tensors, attrs: NamedAttrMap) => tf.Tensor;
+type ConvAttrs = Partial<Conv2DBackpropFilterAttrs & DepthwiseConv2dNativeBackpropInputAttrs>;
+
+const WASM = 'wasm';
+
+/** Whether a kernel is registered for the wasm backend (natively or by us). */
+export function wasmHasKernel(name: string): boolean {
+  return tf.getKernel(name, WASM) != null;
+}
+
+const standIns: Record<string, KernelFunc> = {
+  [tf.Conv2DBackpropFilter]: opKernel(conv2dBackpropFilter),
+  [tf.Conv2DBackpropInput]: opKernel(conv2dBackpropInput),
+  [tf.DepthwiseConv2dNativeBackpropFilter]: opKernel(depthwiseBackpropFilter),
+  [tf.DepthwiseConv2dNativeBackpropInput]: opKernel(depthwiseBackpropInput),
+};
+// wasm's native Conv2DBackpropInput is a scalar loop, ~10x slower than the forward conv on 1x1 layers.
+const SLOW_NATIVE = new Set<string>([tf.Conv2DBackpropInput]);
+const registered = new Map<string, KernelFunc>();
+
+/**
+ * Registers the gradient kernels wasm lacks and swaps in the stand-in for its slow native Conv2DBackpropInput (kept for
+ * NCHW, which the stand-ins don't cover). Idempotent; other native kernels are never replaced.
+ */
+export function registerWasmGradKernels(): void {
+  for (const [kernelName, standIn] of Object.entries(standIns)) {
+    const existing = tf.getKernel(kernelName, WASM);
+    if (existing == null) {
+      tf.registerKernel({ kernelName, backendName: WASM, kernelFunc: standIn });
+      registered.set(kernelName, standIn);
+    } else if (SLOW_NATIVE.has(kernelName) && existing.kernelFunc !== registered.get(kernelName)) {
+      const native = existing.kernelFunc;
+      const kernelFunc: KernelFunc = (args) => (args.attrs?.dataFormat === 'NCHW' ? native : standIn)(args);
+      tf.unregisterKernel(kernelName, WASM);
+      tf.registerKernel({ ...existing, kernelFunc }); // keeps setupFunc, where wasm binds its native function
+      registered.set(kernelName, kernelFunc);
+    }
+  }
+}
+
+/**
+ * Adapts an op-based computation to a kernel: the ops run on the active backend inside a tidy, and the result's data
+ * is handed to the engine, which wraps the returned TensorInfo in its own tensor without taking a reference.
+ */
+function opKernel(compute: OpKernel): KernelFunc {
+  return ({ inputs, backend, attrs = {} }) => {
+    const kernelBackend = backend as KernelBackend;
+    const result = tf.tidy(() => {
+      const named = Object.entries(inputs).filter((entry): entry is [string, TensorInfo] => entry[1] != null);
+      return compute(Object.fromEntries(named.map(([name, info]) => [name, asTensor(info, kernelBackend)])), attrs);
+    });
+    kernelBackend.incRef(result.dataId); // the reference the returned TensorInfo owns
+    result.dispose();
+    return { dataId: result.dataId, shape: result.shape, dtype: result.dtype };
+  };
+}
+
+/** A tidy-owned tensor view of a kernel input; its extra reference is dropped when the tidy disposes it. */
+function asTensor(info: TensorInfo, backend: KernelBackend): tf.Tensor4D {
+  backend.incRef(info.dataId);
+  return tf.engine().makeTensorFromTensorInfo(info, backend) as tf.Tensor4D;
+}
+
+/** Padding and output geometry exactly as the cpu backend computes them; rejects what the stand-ins don't cover. */
+function convInfo(kernelName: string, inShape: number[], filterShape: number[], attrs: ConvAttrs, depthwise: boolean) {
+  const { strides = 1, pad = 'valid', dilations = 1, dataFormat = 'NHWC', dimRoundingMode } = attrs;
+  if (dataFormat !== 'NHWC') throw new Error(`${kernelName} on wasm: only NHWC is supported, got ${dataFormat}`);
+  if (!tf.backend_util.tupleValuesAreOne(dilations)) {
+    throw new Error(`${kernelName} on wasm: dilations > 1 are not supported, got ${String(dilations)}`);
+  }
+  const [x, f] = [inShape as Shape4, filterShape as Shape4];
+  return tf.backend_util.computeConv2DInfo(x, f, strides, 1, pad, dimRoundingMode, depthwise);
+}
+
+/** x padded (or cropped) to exactly the rows and columns the forward conv reads: [N, (oh-1)*sh+kh, (ow-1)*sw+kw, C]. */
+function inputWindow(x: tf.Tensor4D, info: Conv2DInfo): tf.Tensor4D {
+  const { top, left } = info.padInfo;
+  const rows = (info.outHeight - 1) * info.strideHeight + info.filterHeight;
+  const cols = (info.outWidth - 1) * info.strideWidth + info.filterWidth;
+  return padOrCrop(x, top, rows - info.inHeight - top, left, cols - info.inWidth - left);
+}
+
+/**
+ * dW is the correlation of the padded input with dy, summed over the batch. For 1x1 convs it is one matMul; else
+ * wasm's conv2d computes it with batch and channels swapped: input [Cin, H, W, N], "filter" dy as [oh, ow, N, Cout],
+ * dilated by the strides, giving [Cin, kh, kw, Cout].
+ */
+function conv2dBackpropFilter({ x, dy }: Tensors, attrs: NamedAttrMap): tf.Tensor {
+  const { filterShape } = attrs as unknown as Conv2DBackpropFilterAttrs;
+  const info = convInfo(tf.Conv2DBackpropFilter, x.shape, filterShape, attrs, false);
+  const { inChannels, outChannels, strideHeight, strideWidth } = info;
+  const window = inputWindow(x, info);
+  const [, rows, cols] = window.shape;
+  if (info.filterHeight === 1 && info.filterWidth === 1 && rows === info.outHeight && cols === info.outWidth) {
+    const x2d = tf.reshape(window, [-1, inChannels]);
+    const dy2d = tf.reshape(dy, [-1, outChannels]);
+    // wasm's matMul is ~10x slower with transposeA, so transpose the smaller operand explicitly.
+    const dw =
+      inChannels <= outChannels ? tf.matMul(tf.transpose(x2d), dy2d) : tf.transpose(tf.matMul(tf.transpose(dy2d), x2d));
+    return tf.reshape(dw, filterShape);
+  }
+  const stridesAsDilations: [number, number] = [strideHeight, strideWidth];
+  const xT = tf.transpose(window, [3, 1, 2, 0]);
+  const dwT = tf.conv2d(xT, tf.transpose(dy, [1, 2, 0, 3]), 1, 'valid', 'NHWC', stridesAsDilations);
+  return tf.transpose(dwT, [1, 2, 0, 3]);
+}
+
+/** Like conv2dBackpropFilter, with (batch, channel) pairs as the channels of one depthwise conv: [1, H, W, N*C]. */
+function depthwiseBackpropFilter({ x, dy }: Tensors, attrs: NamedAttrMap): tf.Tensor {
+  const { filterShape } = attrs as unknown as DepthwiseConv2dNativeBackpropFilterAttrs;
+  const info = convInfo(tf.DepthwiseConv2dNativeBackpropFilter, x.shape, filterShape, attrs, true);
+  const [n, oh, ow] = dy.shape;
+  const [kh, kw, channels, mult] = filterShape;
+  const window = inputWindow(x, info);
+  const xT = tf.reshape(tf.transpose(window, [1, 2, 0, 3]), [1, window.shape[1], window.shape[2], n * channels]);
+  const dyT = tf.reshape(tf.transpose(dy, [1, 2, 0, 3]), [oh, ow, n * channels, mult]);
+  const stridesAsDilations: [number, number] = [info.strideHeight, info.strideWidth];
+  const perBatch = tf.depthwiseConv2d(xT as tf.Tensor4D, dyT as tf.Tensor4D, 1, 'valid', 'NHWC', stridesAsDilations);
+  return tf.reshape(tf.sum(tf.reshape(perBatch, [kh, kw, n, channels * mult]), 2), filterShape);
+}
+
+/** dx as a transposed conv: wasm's conv2d over the stride-spread, padded dy with the kernel flipped and transposed. */
+function conv2dBackpropInput({ dy, filter }: Tensors, attrs: NamedAttrMap): tf.Tensor {
+  const { inputShape } = attrs as unknown as Conv2DBackpropInputAttrs;
+  const info = convInfo(tf.Conv2DBackpropInput, inputShape, filter.shape, attrs, false);
+  return tf.conv2d(transposedConvInput(dy, info), tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]), 1, 'valid');
+}
+
+/** dx as a transposed depthwise conv; with multiplier m, dy's C*m channels run as multiplier 1 and are summed per C. */
+function depthwiseBackpropInput({ dy, filter }: Tensors, attrs: NamedAttrMap): tf.Tensor {
+  const { inputShape } = attrs as unknown as DepthwiseConv2dNativeBackpropInputAttrs;
+  const info = convInfo(tf.DepthwiseConv2dNativeBackpropInput, inputShape, filter.shape, attrs, true);
+  const [kh, kw, channels, mult] = filter.shape;
+  const flipped = tf.reshape(tf.reverse(filter, [0, 1]), [kh, kw, channels * mult, 1]) as tf.Tensor4D;
+  const dx = tf.depthwiseConv2d(transposedConvInput(dy, info), flipped, 1, 'valid');
+  return mult === 1 ? dx : tf.sum(tf.reshape(dx, [...inputShape, mult]), 4);
+}
+
+/** dy spread out by the strides and padded by the kernel size minus the forward padding (cropped where negative). */
+function transposedConvInput(dy: tf.Tensor4D, info: Conv2DInfo): tf.Tensor4D {
+  const { filterHeight: kh, filterWidth: kw, inHeight, inWidth } = info;
+  const spread = spreadByStrides(dy, info.strideHeight, info.strideWidth);
+  const top = kh - 1 - info.padInfo.top;
+  const left = kw - 1 - info.padInfo.left;
+  return padOrCrop(
+    spread,
+    top,
+    inHeight + kh - 1 - top - spread.shape[1],
+    left,
+    inWidth + kw - 1 - left - spread.shape[2],
+  );
+}
+
+/** Inserts (stride - 1) zeros after every row and column of t: [N, H, W, C] -> [N, H * sh, W * sw, C]. */
+function spreadByStrides(t: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
+  const [n, h, w, ch] = t.shape;
+  // Viewed as [N, H, 1, W*C], padding the unit axis to sh puts sh - 1 zero rows after each row; likewise for columns.
+  const rows: tf.Tensor4D =
+    sh === 1 ? t : tf.reshape(zerosAfter(tf.reshape(t, [n, h, 1, w * ch]), sh - 1), [n, h * sh, w, ch]);
+  if (sw === 1) return rows;
+  return tf.reshape(zerosAfter(tf.reshape(rows, [n * h * sh, w, 1, ch]), sw - 1), [n, h * sh, w * sw, ch]);
+}
+
+/** Appends `count` zeros along axis 2 of a 4D tensor. */
+function zerosAfter(t: tf.Tensor, count: number): tf.Tensor {
+  return tf.pad(t, [
+    [0, 0],
+    [0, 0],
+    [0, count],
+    [0, 0],
+  ]);
+}
+
+/** Pads rows/columns where an amount is positive and crops where it is negative. */
+function padOrCrop(t: tf.Tensor4D, top: number, bottom: number, left: number, right: number): tf.Tensor4D {
+  if (top === 0 && bottom === 0 && left === 0 && right === 0) return t;
+  const [n, h, w, ch] = t.shape;
+  const padded = tf.pad(t, [
+    [0, 0],
+    [Math.max(0, top), Math.max(0, bottom)],
+    [Math.max(0, left), Math.max(0, right)],
+    [0, 0],
+  ]);
+  if (Math.min(top, bottom, left, right) >= 0) return padded;
+  return tf.slice(padded, [0, Math.max(0, -top), Math.max(0, -left), 0], [n, h + top + bottom, w + left + right, ch]);
+}

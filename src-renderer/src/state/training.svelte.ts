@@ -1,0 +1,184 @@
+import type { EpochMetrics, EventPayload, HeadTrainConfig, RunStatus } from '../../../src-main/ipc/contract';
+import { errorMessage, getStudioApi, onConnectionChange } from '../api';
+
+export type TrainState = 'idle' | 'starting' | 'cancelling' | RunStatus;
+export type TrainProgress = EventPayload<'train.progress'>;
+
+/** An epoch's metrics plus where it sits on the chart's x axis (batches seen so far). */
+export type EpochPoint = EpochMetrics & { x: number };
+
+type TrainEvent =
+  | { kind: 'progress'; payload: TrainProgress }
+  | { kind: 'batch'; payload: EventPayload<'train.batch'> }
+  | { kind: 'epoch'; payload: EventPayload<'train.epoch'> }
+  | { kind: 'done'; payload: EventPayload<'train.done'> };
+
+export interface LossChartData {
+  x: number[];
+  trainLoss: (number | null)[];
+  validLoss: (number | null)[];
+  validAccuracy: (number | null)[];
+}
+
+/**
+ * The head-training run of this window (step 3). It lives outside the page so that navigating away and back
+ * keeps the progress, the chart and the metrics.
+ */
+class TrainingSession {
+  runId = $state<number | null>(null);
+  state = $state<TrainState>('idle');
+  error = $state<string | null>(null);
+  progress = $state.raw<TrainProgress | null>(null);
+  epochs = $state.raw<EpochPoint[]>([]);
+  config = $state.raw<HeadTrainConfig | null>(null);
+  /** Bumped on every batch/epoch so that charts recompute; the raw batch losses are not reactive. */
+  chartVersion = $state(0);
+
+  private batchLoss: number[] = [];
+  /** Events that arrive while `train.start` has not answered yet (the run id is still unknown). */
+  private early: TrainEvent[] = [];
+
+  constructor() {
+    const api = getStudioApi();
+    api.on('train.progress', (payload) => this.route({ kind: 'progress', payload }));
+    api.on('train.batch', (payload) => this.route({ kind: 'batch', payload }));
+    api.on('train.epoch', (payload) => this.route({ kind: 'epoch', payload }));
+    api.on('train.done', (payload) => this.route({ kind: 'done', payload }));
+
+    // Events sent while the WebSocket was down are lost: after a reconnection, catch up from the run store.
+    let wasLost = false;
+    onConnectionChange((connection) => {
+      if (connection.status === 'lost') wasLost = true;
+      else if (connection.status === 'open' && wasLost) {
+        wasLost = false;
+        void this.resync();
+      }
+    });
+  }
+
+  get active(): boolean {
+    return this.state === 'starting' || this.state === 'running' || this.state === 'cancelling';
+  }
+
+  get batches(): number {
+    void this.chartVersion;
+    return this.batchLoss.length;
+  }
+
+  async start(config: HeadTrainConfig): Promise<void> {
+    if (this.active) return;
+    this.runId = null;
+    this.state = 'starting';
+    this.error = null;
+    this.progress = null;
+    this.epochs = [];
+    this.config = config;
+    this.batchLoss = [];
+    this.early = [];
+    this.chartVersion++;
+    try {
+      const { runId } = await getStudioApi().invoke('train.start', config);
+      this.runId = runId;
+      if (this.state === 'starting') this.state = 'running';
+      const early = this.early;
+      this.early = [];
+      for (const event of early) if (event.payload.runId === runId) this.apply(event);
+    } catch (error) {
+      this.early = [];
+      this.state = 'failed';
+      this.error = errorMessage(error);
+    }
+  }
+
+  async cancel(): Promise<void> {
+    const runId = this.runId;
+    if (runId === null || this.state !== 'running') return;
+    this.state = 'cancelling';
+    try {
+      await getStudioApi().invoke('train.cancel', { runId });
+      // The final state comes with `train.done`.
+    } catch (error) {
+      if (this.state === 'cancelling') this.state = 'running';
+      this.error = `Cancel failed: ${errorMessage(error)}`;
+    }
+  }
+
+  private async resync(): Promise<void> {
+    const runId = this.runId;
+    if (runId === null || !this.active) return;
+    try {
+      const detail = await getStudioApi().invoke('runs.get', { runId });
+      if (this.runId !== runId) return;
+      if (detail.metrics.length > this.epochs.length) {
+        const missing: EpochPoint[] = [];
+        let x = this.epochs[this.epochs.length - 1]?.x ?? 0;
+        for (const metrics of detail.metrics.slice(this.epochs.length)) {
+          x = Math.max(x + 1, this.batchLoss.length);
+          missing.push({ ...metrics, x });
+        }
+        this.epochs = [...this.epochs, ...missing];
+        this.chartVersion++;
+      }
+      if (detail.status !== 'running') {
+        this.state = detail.status;
+        this.error = detail.error;
+      }
+    } catch (error) {
+      this.error = `Could not refresh the run after reconnecting: ${errorMessage(error)}`;
+    }
+  }
+
+  chartData(): LossChartData {
+    const n = Math.max(this.batchLoss.length, ...this.epochs.map((e) => e.x), 0);
+    const x: number[] = [];
+    const trainLoss: (number | null)[] = [];
+    const validLoss: (number | null)[] = [];
+    const validAccuracy: (number | null)[] = [];
+    const byX: (EpochPoint | undefined)[] = [];
+    for (const e of this.epochs) byX[e.x] = e;
+    for (let i = 1; i <= n; i++) {
+      const epoch = byX[i];
+      x.push(i);
+      trainLoss.push(this.batchLoss[i - 1] ?? null);
+      validLoss.push(epoch ? epoch.validLoss : null);
+      validAccuracy.push(epoch ? epoch.validAccuracy : null);
+    }
+    return { x, trainLoss, validLoss, validAccuracy };
+  }
+
+  private route(event: TrainEvent): void {
+    if (this.state === 'starting' && this.runId === null) {
+      this.early.push(event);
+      return;
+    }
+    if (event.payload.runId !== this.runId) return;
+    this.apply(event);
+  }
+
+  private apply(event: TrainEvent): void {
+    switch (event.kind) {
+      case 'progress':
+        this.progress = event.payload;
+        break;
+      case 'batch':
+        this.batchLoss.push(event.payload.loss);
+        this.chartVersion++;
+        break;
+      case 'epoch': {
+        const last = this.epochs[this.epochs.length - 1];
+        const seen = this.batchLoss.length;
+        const x = last && seen <= last.x ? last.x + 1 : Math.max(seen, 1);
+        const { runId: _runId, ...metrics } = event.payload;
+        this.epochs = [...this.epochs, { ...metrics, x }];
+        this.chartVersion++;
+        break;
+      }
+      case 'done':
+        this.state = event.payload.status === 'running' ? 'interrupted' : event.payload.status;
+        this.error = event.payload.error;
+        break;
+    }
+  }
+}
+
+export const training = new TrainingSession();
