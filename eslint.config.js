@@ -4,7 +4,7 @@ import svelte from 'eslint-plugin-svelte';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'out', '.cache', 'test/artifacts', 'resources/**/*.js'] },
+  { ignores: ['node_modules', 'out', '.cache', '.scratch', '.electron-native', 'test/artifacts', 'resources/**/*.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   ...svelte.configs.recommended,

@@ -16,13 +16,15 @@ import {
   type RunDetail,
   type RunSummary,
 } from '../ipc/contract';
-import { DEFAULT_HEAD_CONFIG } from '../core/defaults';
+import { DEFAULT_HEAD_CONFIG, DEFAULT_LR_FIND } from '../core/defaults';
+import type { LrFindConfig as LrFindParams, LrFindResult } from '../ipc/contract';
+import type { LrFindEvent, LrFindJobResult } from '../core/lrfind/lrFindJob';
+import { exportRun, readRunMeta } from '../core/export/exporter';
 import { homePaths } from '../core/paths';
 import { RunStore, type RunRow } from '../core/history/runStore';
 import { recordEvent, recordFailure, recordResult } from '../core/history/recorder';
 import { classCounts, datasetThumbnails, scanDataset } from '../core/data/dataset';
 import { backboneSummary } from '../core/model/backbone';
-import { exportRun } from '../core/export/exporter';
 import { initBackend, type BackendChoice } from '../core/tf/backend';
 import { pendingDatasetRecord, type DatasetRecord, type JobResult } from '../core/train/headJob';
 import type { EvaluationResult } from '../core/train/evaluateJob';
@@ -54,6 +56,8 @@ export class StudioService {
   readonly store: RunStore;
   private readonly listeners = new Set<EventListener>();
   private readonly running = new Map<number, RunningJob<JobResult>>();
+  private readonly lrFinds = new Map<number, RunningJob<LrFindJobResult>>();
+  private nextLrFindJob = 1;
   private backend: { name: string; note: string } | null = null;
 
   constructor(private readonly options: ServiceOptions) {
@@ -101,6 +105,7 @@ export class StudioService {
         canPickFolder: Boolean(this.options.pickFolder),
         backbone: backboneSummary(),
         defaults: DEFAULT_HEAD_CONFIG,
+        lrFindDefaults: DEFAULT_LR_FIND,
       };
     },
     'dataset.pickFolder': async () => ({ dir: this.options.pickFolder ? await this.options.pickFolder() : null }),
@@ -120,6 +125,12 @@ export class StudioService {
     'train.start': async (config: HeadTrainConfig) => this.startTraining(config),
     'train.cancel': async ({ runId }: { runId: number }) => {
       const job = this.running.get(runId);
+      job?.cancel();
+      return { cancelled: Boolean(job) };
+    },
+    'lrfind.start': async (p: LrFindParams) => this.startLrFind(p),
+    'lrfind.cancel': async ({ jobId }: { jobId: number }) => {
+      const job = this.lrFinds.get(jobId);
       job?.cancel();
       return { cancelled: Boolean(job) };
     },
@@ -184,6 +195,74 @@ export class StudioService {
     return { runId };
   }
 
+  private async startLrFind(p: LrFindParams) {
+    const backend = await this.backendInfo();
+    const jobId = this.nextLrFindJob++;
+    const { runId, ...rest } = p;
+    const config: import('../core/lrfind/lrFindJob').LrFindConfig = { ...rest };
+    if (runId !== undefined) {
+      this.requireRun(runId);
+      const meta = readRunMeta(this.paths.runDir(runId));
+      config.modelDir = join(this.paths.runDir(runId), 'model');
+      config.modelClasses = meta.classes;
+      config.size = meta.size;
+    }
+    const job = startWorkerJob<LrFindJobResult, LrFindEvent>(
+      { kind: 'lrFind', config, featureCache: this.paths.featureCache },
+      this.options.backend,
+      {
+        onEvent: (e) => {
+          if (e.type === 'step') {
+            this.emit('lrfind.step', {
+              jobId,
+              iteration: e.iteration,
+              lr: e.lr,
+              loss: finiteOrNull(e.loss),
+              smoothedLoss: finiteOrNull(e.smoothedLoss),
+            });
+          } else if (e.type === 'progress') {
+            this.emit('lrfind.progress', { jobId, phase: e.phase, label: e.label, done: e.done, total: e.total });
+          }
+        },
+      },
+    );
+    this.lrFinds.set(jobId, job);
+    job.result
+      .then(
+        (r) => {
+          if (r.status !== 'completed' || !r.result) {
+            this.emit('lrfind.done', { jobId, status: 'cancelled', result: null, error: null });
+            return;
+          }
+          const lrFindId = this.store.addLrFind(runId ?? null, p.stage, {
+            ...r.result,
+            config,
+            backend: backend.name,
+            classes: r.classes,
+            groups: r.groups,
+            warnings: r.warnings,
+          });
+          const result: LrFindResult = {
+            lr: r.result.lr,
+            loss: r.result.loss.map(finiteOrNull),
+            smoothedLoss: r.result.smoothedLoss.map(finiteOrNull),
+            suggestions: r.result.suggestions,
+            rules: r.result.rules,
+            minIndex: r.result.minIndex,
+            stoppedEarly: r.result.stoppedEarly,
+            lrFindId,
+          };
+          this.emit('lrfind.done', { jobId, status: 'completed', result, error: null });
+        },
+        (err: unknown) => {
+          const error = err instanceof Error ? err.message : String(err);
+          this.emit('lrfind.done', { jobId, status: 'failed', result: null, error });
+        },
+      )
+      .finally(() => this.lrFinds.delete(jobId));
+    return { jobId };
+  }
+
   private summary(r: RunRow<unknown, unknown>): RunSummary {
     const metrics = this.store.epochs(r.id);
     return {
@@ -211,10 +290,15 @@ export class StudioService {
 
   /** Resolves when every running job has ended (after cancelling them). */
   async close(): Promise<void> {
-    for (const job of this.running.values()) job.cancel();
-    await Promise.allSettled([...this.running.values()].map((j) => j.result));
+    const jobs = [...this.running.values(), ...this.lrFinds.values()];
+    for (const job of jobs) job.cancel();
+    await Promise.allSettled(jobs.map((j) => j.result));
     this.store.close();
   }
+}
+
+function finiteOrNull(x: number): number | null {
+  return Number.isFinite(x) ? x : null;
 }
 
 function omitType<T extends { type: string }>(e: T): Omit<T, 'type'> {

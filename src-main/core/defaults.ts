@@ -1,4 +1,4 @@
-import type { HeadTrainConfig } from '../ipc/contract';
+import type { HeadTrainConfig, LrFindConfig } from '../ipc/contract';
 
 /** Defaults shared by the CLI and the wizard (fast.ai-like for the head on precomputed activations). */
 export const DEFAULT_HEAD_CONFIG: Omit<HeadTrainConfig, 'dir'> = {
@@ -9,4 +9,13 @@ export const DEFAULT_HEAD_CONFIG: Omit<HeadTrainConfig, 'dir'> = {
   seed: 42,
   validPct: 0.2,
   dropout: 0.25,
+  schedule: { kind: 'constant' },
+};
+
+/** fastai's lr_find defaults. */
+export const DEFAULT_LR_FIND: Pick<LrFindConfig, 'start' | 'end' | 'iters' | 'mode'> = {
+  start: 1e-7,
+  end: 10,
+  iters: 100,
+  mode: 'exp',
 };

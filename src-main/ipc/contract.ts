@@ -35,6 +35,33 @@ export const DatasetSummary = z.object({
 });
 export type DatasetSummary = z.infer<typeof DatasetSummary>;
 
+/** The LR schedule of a training step (see core/schedules/training.ts: planSchedule). `lr` is its maximum. */
+export const TrainingSchedule = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('constant') }),
+  z.object({
+    kind: z.literal('sgdr'),
+    cycleLen: z.number().positive().max(100),
+    cycleMult: z.number().int().min(1).max(10),
+    cycles: z.number().int().min(1).max(20),
+    etaMin: z.number().min(0).optional(),
+    fastaiWarmStart: z.boolean().optional(),
+  }),
+  z.object({
+    kind: z.literal('onecycle'),
+    pctStart: z.number().min(0).max(1),
+    divFactor: z.number().positive(),
+    finalDivFactor: z.number().positive(),
+  }),
+  z.object({
+    kind: z.literal('cyclic'),
+    mode: z.enum(['triangular', 'triangular2', 'exp_range']),
+    baseFraction: z.number().positive().max(1),
+    stepSizeEpochs: z.number().positive().max(100),
+    gamma: z.number().positive().max(1).optional(),
+  }),
+]);
+export type TrainingSchedule = z.infer<typeof TrainingSchedule>;
+
 export const HeadTrainConfig = z.object({
   dir: z.string().min(1),
   epochs: z.number().int().min(1).max(1000),
@@ -44,8 +71,46 @@ export const HeadTrainConfig = z.object({
   seed: z.number().int(),
   validPct: z.number().min(0.05).max(0.5),
   dropout: z.number().min(0).max(0.9),
+  /** Ignored epochs for SGDR: its cycles decide the length. */
+  schedule: TrainingSchedule.default({ kind: 'constant' }),
 });
 export type HeadTrainConfig = z.infer<typeof HeadTrainConfig>;
+
+export const LrFindConfig = z.object({
+  dir: z.string().min(1),
+  /** 'head': fast.ai step 2, on precomputed activations; 'full': step 7, the unfrozen network (3 layer groups). */
+  stage: z.enum(['head', 'full']),
+  size: z.number().int().min(32).max(512),
+  batchSize: z.number().int().min(1).max(1024),
+  seed: z.number().int(),
+  validPct: z.number().min(0.05).max(0.5),
+  dropout: z.number().min(0).max(0.9),
+  start: z.number().positive(),
+  end: z.number().positive(),
+  iters: z.number().int().min(5).max(1000),
+  mode: z.enum(['exp', 'linear']),
+  /** Stage 'full': start from this run's trained classifier. */
+  runId: z.number().int().optional(),
+});
+export type LrFindConfig = z.infer<typeof LrFindConfig>;
+
+export const LrFindResult = z.object({
+  lr: z.array(z.number()),
+  /** Raw loss per step; null where it was NaN/Infinity (divergence). */
+  loss: z.array(z.number().nullable()),
+  smoothedLoss: z.array(z.number().nullable()),
+  suggestions: z.object({
+    valley: z.number().nullable(),
+    steep: z.number().nullable(),
+    minDiv10: z.number().nullable(),
+  }),
+  /** How each suggestion was picked (shown to the user), or why there is none. */
+  rules: z.object({ valley: z.string(), steep: z.string(), minDiv10: z.string() }),
+  minIndex: z.number().int().nullable(),
+  stoppedEarly: z.boolean(),
+  lrFindId: z.number().int(),
+});
+export type LrFindResult = z.infer<typeof LrFindResult>;
 
 export const EpochMetrics = z.object({
   step: z.string(),
@@ -97,6 +162,7 @@ export const AppInfo = z.object({
   canPickFolder: z.boolean(),
   backbone: z.object({ name: z.string(), note: z.string(), preprocessing: z.string() }),
   defaults: HeadTrainConfig.omit({ dir: true }),
+  lrFindDefaults: LrFindConfig.pick({ start: true, end: true, iters: true, mode: true }),
 });
 export type AppInfo = z.infer<typeof AppInfo>;
 
@@ -117,6 +183,8 @@ export const requests = {
   },
   'train.start': { params: HeadTrainConfig, result: z.object({ runId: z.number().int() }) },
   'train.cancel': { params: z.object({ runId: z.number().int() }), result: z.object({ cancelled: z.boolean() }) },
+  'lrfind.start': { params: LrFindConfig, result: z.object({ jobId: z.number().int() }) },
+  'lrfind.cancel': { params: z.object({ jobId: z.number().int() }), result: z.object({ cancelled: z.boolean() }) },
   'runs.list': { params: Empty, result: z.array(RunSummary) },
   'runs.get': { params: z.object({ runId: z.number().int() }), result: RunDetail },
   'model.export': {
@@ -147,17 +215,40 @@ export const events = {
     total: z.number(),
     etaSeconds: z.number().nullable(),
   }),
+  /** One per mini-batch. `epoch` is 0-based; `iteration` counts from 0 across the whole step. */
   'train.batch': z.object({
     runId: z.number().int(),
     epoch: z.number().int(),
     iteration: z.number().int(),
     loss: z.number(),
+    /** The LR actually applied to this batch (the head's, when groups differ). */
     lr: z.number(),
   }),
+  /** `epoch` is 0-based. */
   'train.epoch': EpochMetrics.extend({ runId: z.number().int() }),
   'train.done': z.object({
     runId: z.number().int(),
     status: RunStatus,
+    error: z.string().nullable(),
+  }),
+  'lrfind.progress': z.object({
+    jobId: z.number().int(),
+    phase: z.enum(['loading', 'precompute', 'lr-find']),
+    label: z.string(),
+    done: z.number(),
+    total: z.number(),
+  }),
+  'lrfind.step': z.object({
+    jobId: z.number().int(),
+    iteration: z.number().int(),
+    lr: z.number(),
+    loss: z.number().nullable(),
+    smoothedLoss: z.number().nullable(),
+  }),
+  'lrfind.done': z.object({
+    jobId: z.number().int(),
+    status: z.enum(['completed', 'cancelled', 'failed']),
+    result: LrFindResult.nullable(),
     error: z.string().nullable(),
   }),
 } as const;

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { BackendChoice } from '../core/tf/backend';
 import type { TrainEvent } from '../core/train/headJob';
+import type { LrFindEvent } from '../core/lrfind/lrFindJob';
 import type { WorkerInit, WorkerJob, WorkerMessage } from './protocol';
 
 /** In the electron-vite build the worker is `trainWorker.js` next to the bundle; from source, the tsx bootstrap. */
@@ -18,10 +19,10 @@ export interface RunningJob<R> {
   cancel(): void;
 }
 
-export function startWorkerJob<R>(
+export function startWorkerJob<R, E extends TrainEvent | LrFindEvent = TrainEvent>(
   job: WorkerJob,
   backend: BackendChoice,
-  handlers: { onEvent?: (e: TrainEvent) => void; onBackend?: (name: string, note: string) => void },
+  handlers: { onEvent?: (e: E) => void; onBackend?: (name: string, note: string) => void },
 ): RunningJob<R> {
   const cancel = new SharedArrayBuffer(4);
   const init: WorkerInit = { job, backend, cancel };
@@ -29,7 +30,7 @@ export function startWorkerJob<R>(
   const result = new Promise<R>((resolve, reject) => {
     let settled = false;
     worker.on('message', (m: WorkerMessage) => {
-      if (m.type === 'event') handlers.onEvent?.(m.event);
+      if (m.type === 'event') handlers.onEvent?.(m.event as E);
       else if (m.type === 'backend') handlers.onBackend?.(m.name, m.note);
       else if (m.type === 'done') {
         settled = true;

@@ -3,10 +3,12 @@ import type { HeadTrainConfig } from '../ipc/contract';
 import type { BackendChoice } from '../core/tf/backend';
 import type { JobResult, TrainEvent } from '../core/train/headJob';
 import type { EvaluationResult } from '../core/train/evaluateJob';
+import type { LrFindConfig, LrFindEvent, LrFindJobResult } from '../core/lrfind/lrFindJob';
 
 export type WorkerJob =
   | { kind: 'trainHead'; config: HeadTrainConfig; runDir: string; featureCache: string }
-  | { kind: 'evaluate'; runId: number; runDir: string; config: HeadTrainConfig };
+  | { kind: 'evaluate'; runId: number; runDir: string; config: HeadTrainConfig }
+  | { kind: 'lrFind'; config: LrFindConfig; featureCache: string };
 
 export interface WorkerInit {
   job: WorkerJob;
@@ -17,6 +19,6 @@ export interface WorkerInit {
 
 export type WorkerMessage =
   | { type: 'backend'; name: string; note: string }
-  | { type: 'event'; event: TrainEvent }
-  | { type: 'done'; result: JobResult | EvaluationResult }
+  | { type: 'event'; event: TrainEvent | LrFindEvent }
+  | { type: 'done'; result: JobResult | EvaluationResult | LrFindJobResult }
   | { type: 'error'; message: string };

@@ -3,6 +3,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend } from '../core/tf/backend';
 import { trainHeadJob } from '../core/train/headJob';
 import { evaluateRunJob } from '../core/train/evaluateJob';
+import { lrFindJob } from '../core/lrfind/lrFindJob';
 import type { WorkerInit, WorkerMessage } from './protocol';
 
 const init = workerData as WorkerInit;
@@ -13,11 +14,19 @@ async function run() {
   const backend = await initBackend(init.backend);
   post({ type: 'backend', name: backend.name, note: backend.note });
   const job = init.job;
-  if (job.kind === 'trainHead') {
+  const shouldCancel = () => Atomics.load(cancelFlag, 0) === 1;
+  if (job.kind === 'lrFind') {
+    const result = await lrFindJob(job.config, {
+      featureCache: job.featureCache,
+      shouldCancel,
+      emit: (event) => post({ type: 'event', event }),
+    });
+    post({ type: 'done', result });
+  } else if (job.kind === 'trainHead') {
     const result = await trainHeadJob(job.config, {
       runDir: job.runDir,
       featureCache: job.featureCache,
-      shouldCancel: () => Atomics.load(cancelFlag, 0) === 1,
+      shouldCancel,
       emit: (event) => post({ type: 'event', event }),
     });
     post({ type: 'done', result });

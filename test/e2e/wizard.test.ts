@@ -35,7 +35,6 @@ test('wizard: folder → summary → train head with live chart → export → e
     if (m.type() === 'error') pageErrors.push(m.text());
   });
 
-
   await page.goto(server.url);
   await page.getByText('wasm', { exact: false }).first().waitFor();
 

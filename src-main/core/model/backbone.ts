@@ -166,3 +166,9 @@ export function wrapClassifier(model: tf.LayersModel, size: number): Classifier 
 export function backboneSummary() {
   return { name: BACKBONE_NAME, note: BACKBONE_NOTE, preprocessing: PREPROCESSING_NOTE };
 }
+
+/** Dispose a classifier's weights: the head sub-model re-applies the head layers, so it holds them too. */
+export function disposeClassifier(c: Classifier): void {
+  c.model.dispose();
+  c.head.dispose();
+}

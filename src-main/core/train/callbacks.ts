@@ -15,6 +15,15 @@ export function scheduleCallback(
   };
 }
 
+/** Ends the fit after `total` iterations (schedules may end mid-epoch, e.g. fractional SGDR cycles). */
+export function iterationLimitCallback(total: number): Callback {
+  return {
+    afterBatch(s) {
+      if (s.iteration + 1 >= total) s.stopReason = 'done';
+    },
+  };
+}
+
 /** Stops within one batch once `shouldCancel` turns true. */
 export function cancelCallback(shouldCancel: () => boolean): Callback {
   return {

@@ -7,13 +7,21 @@ import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import type { HeadTrainConfig } from '../../ipc/contract';
 import { classCounts, scanDataset, type LabeledDataset } from '../data/dataset';
-import { BACKBONE_ID, buildClassifier } from '../model/backbone';
+import { BACKBONE_ID, buildClassifier, disposeClassifier } from '../model/backbone';
 import { saveModelToDir } from '../model/modelFiles';
 import { Learner } from './learner';
 import { Optimizer, DEFAULT_OPTIMIZER } from './optimizers';
 import { RowsDataSource } from './dataSources';
 import { CancelledError, precomputeFeatures } from './precompute';
-import { cancelCallback, nanGuardCallback, reportingCallback, scheduleCallback, validationCallback } from './callbacks';
+import {
+  cancelCallback,
+  iterationLimitCallback,
+  nanGuardCallback,
+  reportingCallback,
+  scheduleCallback,
+  validationCallback,
+} from './callbacks';
+import { planSchedule } from '../schedules/training';
 import { subSeed } from '../util/random';
 
 export type TrainPhase = 'loading' | 'precompute' | 'train' | 'validate';
@@ -141,12 +149,16 @@ export async function trainHeadJob(config: HeadTrainConfig, ctx: JobContext): Pr
     );
     const optimizer = new Optimizer(DEFAULT_OPTIMIZER);
     const headVars = clf.head.trainableWeights;
+    // The same plan the wizard previews: one LR (and momentum, where cycled) per iteration.
+    const plan = planSchedule(config.lr, config.schedule, config.epochs, train.numBatches);
+    const at = (xs: number[]) => (i: number) => xs[Math.min(i, xs.length - 1)]!;
     const learner = new Learner(
       clf.head,
       optimizer,
       [{ name: 'head', variables: headVars }],
       [
-        scheduleCallback(() => config.lr),
+        scheduleCallback(at(plan.lr), plan.momentum ? at(plan.momentum) : undefined),
+        iterationLimitCallback(plan.lr.length),
         cancelCallback(ctx.shouldCancel),
         nanGuardCallback(),
         validationCallback(valid),
@@ -157,7 +169,7 @@ export async function trainHeadJob(config: HeadTrainConfig, ctx: JobContext): Pr
         }),
       ],
     );
-    const fit = await learner.fit(config.epochs, train);
+    const fit = await learner.fit(Math.ceil(plan.epochs), train);
     optimizer.dispose();
     if (fit.stopReason === 'cancelled') return { status: 'cancelled', error: null, modelDir: null };
     if (fit.stopReason === 'diverged') {
@@ -176,6 +188,6 @@ export async function trainHeadJob(config: HeadTrainConfig, ctx: JobContext): Pr
     if (err instanceof CancelledError) return { status: 'cancelled', error: null, modelDir: null };
     throw err;
   } finally {
-    clf.model.dispose();
+    disposeClassifier(clf);
   }
 }

@@ -136,7 +136,8 @@ export class Learner {
         s.batchInEpoch++;
         if (s.stopReason) break;
       }
-      if (s.stopReason && s.batchInEpoch < train.numBatches) break;
+      // A planned end ('done') mid-epoch still validates; cancel and divergence do not.
+      if (s.stopReason && s.stopReason !== 'done' && s.batchInEpoch < train.numBatches) break;
       await this.run('afterEpoch', s);
     }
     await this.run('afterFit', s);
