@@ -288,6 +288,8 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<void>> = {
   'lr-find': async (argv, io) => (await import('./lrFindCommand')).lrFindCommand(argv, io),
 };
 
+const OWN_HELP = new Set(['lr-find']);
+
 export async function main(argv: string[], io: Io = { out: console.log, err: console.error }): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
@@ -298,7 +300,8 @@ export async function main(argv: string[], io: Io = { out: console.log, err: con
     if (command === 'schedule') return await (await import('./scheduleCommand')).scheduleCommand(rest, io.out);
     const run = COMMANDS[command];
     if (!run) throw new UsageError(`unknown command "${command}"; run "finetune --help"`);
-    if (rest.includes('--help') || rest.includes('-h')) {
+    // Commands with their own usage text print it themselves.
+    if ((rest.includes('--help') || rest.includes('-h')) && !OWN_HELP.has(command)) {
       io.out(HELP);
       return 0;
     }

@@ -4,6 +4,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { spawnSync } from 'node:child_process';
+import { ROOT } from '../helpers/cli';
 import { RunStore, SCHEMA_VERSION } from '../../src-main/core/history/runStore';
 
 const file = () => join(mkdtempSync(join(tmpdir(), 'ft-store-')), 'nested', 'history.sqlite');
@@ -59,19 +61,25 @@ test('runs and epochs persist in a WAL SQLite file with a schema version', () =>
   again.close();
 });
 
-test('a run left running by a crash is marked interrupted, the rest of the history intact', () => {
+test('a run left running by a killed process is marked interrupted; live runs and the history stay intact', () => {
   const path = file();
   const a = new RunStore(path);
   const done = a.createRun({ dir: '/d', kind: 'head', backend: 'cpu', config: {}, dataset: {}, classes: [] });
   a.finishRun(done, 'completed');
-  const crashed = a.createRun({ dir: '/d', kind: 'head', backend: 'cpu', config: {}, dataset: {}, classes: [] });
-  a.addEpoch(crashed, { step: 'head', epoch: 0, trainLoss: 1, validLoss: 1, validAccuracy: 0.3, lr: 1, seconds: 1 });
-  // No close(): the process "dies" here.
+  // A run owned by this (live) process, e.g. a CLI training while the app starts.
+  const live = a.createRun({ dir: '/d', kind: 'head', backend: 'cpu', config: {}, dataset: {}, classes: [] });
+  const child = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'test/helpers/crashing-writer.ts'), path], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  assert.equal(child.signal, 'SIGKILL');
+  const crashed = Number(child.stdout);
   const b = new RunStore(path);
   assert.equal(b.markInterrupted(), 1);
   assert.equal(b.getRun(crashed)!.status, 'interrupted');
+  assert.equal(b.getRun(live)!.status, 'running');
   assert.equal(b.getRun(done)!.status, 'completed');
-  assert.equal(b.epochs(crashed).length, 1);
+  assert.equal(b.epochs(crashed).length, 1, 'what the killed process wrote is kept');
   b.close();
   a.close();
 });

@@ -3,6 +3,7 @@
  * per-epoch metrics. `PRAGMA user_version` is the schema version; migrations run in order on open.
  */
 import Database from 'better-sqlite3';
+import { hostname } from 'node:os';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -66,6 +67,9 @@ const MIGRATIONS: string[] = [
      created_at TEXT NOT NULL,
      result TEXT NOT NULL
    );`,
+  // 2: who owns a running run, so that start-up marks only runs of dead processes as interrupted.
+  `ALTER TABLE runs ADD COLUMN owner_pid INTEGER;
+   ALTER TABLE runs ADD COLUMN owner_host TEXT;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -127,8 +131,8 @@ export class RunStore {
   createRun(r: { dir: string; kind: string; backend: string; config: unknown; dataset: unknown; classes: string[] }) {
     const info = this.db
       .prepare(
-        `INSERT INTO runs (created_at, dir, kind, status, backend, config, dataset, classes)
-         VALUES (?, ?, ?, 'running', ?, ?, ?, ?)`,
+        `INSERT INTO runs (created_at, dir, kind, status, backend, config, dataset, classes, owner_pid, owner_host)
+         VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         new Date().toISOString(),
@@ -138,6 +142,8 @@ export class RunStore {
         JSON.stringify(r.config),
         JSON.stringify(r.dataset),
         JSON.stringify(r.classes),
+        process.pid,
+        hostname(),
       );
     return Number(info.lastInsertRowid);
   }
@@ -169,13 +175,22 @@ export class RunStore {
     this.db.prepare(`UPDATE runs SET model_dir = ? WHERE id = ?`).run(modelDir, runId);
   }
 
-  /** Runs left 'running' by a crash or kill become 'interrupted' (called at start-up). */
+  /**
+   * Runs left 'running' by a process that no longer exists (crash, kill) become 'interrupted'; called at start-up.
+   * Runs owned by a live process on this machine (another CLI or app instance) are left alone.
+   */
   markInterrupted(): number {
-    return this.db
-      .prepare(
-        `UPDATE runs SET status = 'interrupted', error = 'the process ended during training' WHERE status = 'running'`,
-      )
-      .run().changes;
+    const rows = this.db.prepare(`SELECT id, owner_pid, owner_host FROM runs WHERE status = 'running'`).all() as Array<{
+      id: number;
+      owner_pid: number | null;
+      owner_host: string | null;
+    }>;
+    const dead = rows.filter((r) => r.owner_pid === null || r.owner_host !== hostname() || !processAlive(r.owner_pid));
+    const mark = this.db.prepare(
+      `UPDATE runs SET status = 'interrupted', error = 'the process ended during training' WHERE id = ?`,
+    );
+    this.db.transaction(() => dead.forEach((r) => mark.run(r.id)))();
+    return dead.length;
   }
 
   addLrFind(runId: number | null, stage: string, result: unknown): number {
@@ -244,4 +259,15 @@ function toRun<C, D>(r: RawRun): RunRow<C, D> {
     modelDir: r.model_dir,
     error: r.error,
   };
+}
+
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

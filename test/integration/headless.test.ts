@@ -1,0 +1,176 @@
+/** The headless server's boundary: loopback only, the token on every request, frames validated, training off-thread. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { startHeadless } from '../../src-main/server/headless';
+import { makeShapeDataset } from '../helpers/images';
+
+const work = mkdtempSync(join(tmpdir(), 'ft-headless-'));
+const renderer = join(work, 'renderer');
+mkdirSync(renderer);
+writeFileSync(join(renderer, 'index.html'), '<!doctype html><title>t</title>');
+
+function get(port: number, path: string, headers: Record<string, string> = {}) {
+  return new Promise<{ status: number; headers: Record<string, unknown> }>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers }, (res) => {
+      res.resume();
+      resolve({ status: res.statusCode ?? 0, headers: res.headers });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function connect(url: string, headers: Record<string, string> = {}) {
+  return new Promise<WebSocket>((resolve, reject) => {
+    const ws = new WebSocket(url, { headers });
+    ws.once('open', () => resolve(ws));
+    ws.once('error', reject);
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+  });
+}
+
+interface Frame {
+  id?: number;
+  ok?: boolean;
+  result?: unknown;
+  error?: string;
+  event?: string;
+  payload?: Record<string, unknown>;
+}
+
+function client(ws: WebSocket) {
+  let id = 0;
+  const frames: Frame[] = [];
+  const waiting = new Map<number, (f: Frame) => void>();
+  ws.on('message', (d) => {
+    const f = JSON.parse(d.toString()) as Frame;
+    frames.push(f);
+    if (f.id !== undefined) waiting.get(f.id)?.(f);
+  });
+  return {
+    frames,
+    call(method: string, params: unknown) {
+      return new Promise<Frame>((resolve) => {
+        const i = ++id;
+        waiting.set(i, resolve);
+        ws.send(JSON.stringify({ id: i, method, params }));
+      });
+    },
+    waitEvent(name: string, pred: (p: Record<string, unknown>) => boolean = () => true, timeoutMs = 120_000) {
+      return new Promise<Record<string, unknown>>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no ${name} event`)), timeoutMs);
+        const check = (d: WebSocket.RawData) => {
+          const f = JSON.parse(d.toString()) as Frame;
+          if (f.event === name && pred(f.payload!)) {
+            clearTimeout(timer);
+            ws.off('message', check);
+            resolve(f.payload!);
+          }
+        };
+        ws.on('message', check);
+      });
+    },
+  };
+}
+
+test('token, host and origin checks; validated frames; training runs off the server thread', async (t) => {
+  const server = await startHeadless({ home: join(work, 'home'), backend: 'auto', rendererDir: renderer });
+  t.after(() => server.close());
+  const { port, token } = server;
+
+  assert.equal((await get(port, '/')).status, 403, 'no token');
+  assert.equal((await get(port, '/?token=wrong')).status, 403, 'wrong token');
+  const ok = await get(port, `/?token=${token}`);
+  assert.equal(ok.status, 200);
+  assert.match(String(ok.headers['set-cookie']), /ft_token=.*HttpOnly.*SameSite=Strict/);
+  assert.match(String(ok.headers['content-security-policy']), /default-src 'self'/);
+  assert.equal((await get(port, '/', { cookie: `ft_token=${token}` })).status, 200, 'cookie works');
+  assert.equal(
+    (await get(port, `/?token=${token}`, { host: `evil.example:${port}` })).status,
+    403,
+    'DNS rebinding: foreign Host refused',
+  );
+  assert.equal((await get(port, `/../../etc/passwd?token=${token}`)).status, 404, 'no path traversal');
+
+  await assert.rejects(connect(`ws://127.0.0.1:${port}/ws`), /403/, 'WebSocket without token');
+  await assert.rejects(
+    connect(`ws://127.0.0.1:${port}/ws?token=${token}`, { origin: 'http://evil.example' }),
+    /403/,
+    'foreign Origin',
+  );
+
+  const ws = await connect(`ws://127.0.0.1:${port}/ws?token=${token}`, { origin: `http://127.0.0.1:${port}` });
+  t.after(() => ws.close());
+  const c = client(ws);
+  const bad = await c.call('dataset.scan', { dir: 42 });
+  assert.equal(bad.ok, false);
+  assert.match(bad.error!, /Invalid parameters for dataset\.scan: dir/);
+  assert.match((await c.call('no.such', {})).error!, /Unknown method/);
+
+  const data = join(work, 'shapes');
+  await makeShapeDataset(data, { perClass: 8, seed: 2 });
+  const info = await c.call('app.info', {});
+  assert.equal((info.result as { backend: string }).backend, 'wasm');
+  const started = await c.call('train.start', {
+    dir: data,
+    epochs: 3,
+    lr: 0.01,
+    size: 32,
+    batchSize: 4,
+    seed: 1,
+    validPct: 0.25,
+    dropout: 0,
+    schedule: { kind: 'sgdr', cycleLen: 1, cycleMult: 2, cycles: 2 },
+  });
+  const runId = (started.result as { runId: number }).runId;
+  // The server answers while the worker trains.
+  const t0 = Date.now();
+  const list = await c.call('runs.list', {});
+  assert.ok(Date.now() - t0 < 1000, 'runs.list answered promptly during training');
+  assert.equal((list.result as Array<{ id: number; status: string }>)[0]!.status, 'running');
+  const done = await c.waitEvent('train.done', (p) => p.runId === runId);
+  assert.equal(done.status, 'completed');
+  // SGDR cycle_len 1, cycle_mult 2, 2 cycles = 3 epochs; the applied LR restarts at the second cycle.
+  const batches = c.frames.filter((f) => f.event === 'train.batch').map((f) => f.payload!);
+  const epochs = c.frames.filter((f) => f.event === 'train.epoch');
+  assert.equal(epochs.length, 3);
+  const ipe = batches.filter((b) => b.epoch === 0).length;
+  const lrs = batches.map((b) => b.lr as number);
+  assert.equal(lrs[0], 0.01);
+  assert.equal(lrs[ipe], 0.01, 'warm restart after the first cycle');
+  assert.ok(lrs[ipe - 1]! < 0.01, 'annealed within the cycle');
+});
+
+test('cancel takes effect within one batch and is recorded', async (t) => {
+  const server = await startHeadless({ home: join(work, 'home2'), backend: 'auto', rendererDir: renderer });
+  t.after(() => server.close());
+  const ws = await connect(`ws://127.0.0.1:${server.port}/ws?token=${server.token}`);
+  t.after(() => ws.close());
+  const c = client(ws);
+  const data = join(work, 'shapes2');
+  await makeShapeDataset(data, { perClass: 10, seed: 4 });
+  const started = await c.call('train.start', {
+    dir: data,
+    epochs: 200,
+    lr: 0.001,
+    size: 32,
+    batchSize: 2,
+    seed: 1,
+    validPct: 0.2,
+    dropout: 0,
+  });
+  const runId = (started.result as { runId: number }).runId;
+  await c.waitEvent('train.batch', (p) => p.runId === runId && (p.iteration as number) >= 3);
+  assert.deepEqual((await c.call('train.cancel', { runId })).result, { cancelled: true });
+  const done = await c.waitEvent('train.done', (p) => p.runId === runId, 30_000);
+  assert.equal(done.status, 'cancelled');
+  const batchesAfter = c.frames.filter((f) => f.event === 'train.batch' && f.payload!.runId === runId).length;
+  assert.ok(batchesAfter < 200 * 12, 'stopped long before the end');
+  const detail = await c.call('runs.get', { runId });
+  assert.equal((detail.result as { status: string }).status, 'cancelled');
+});
