@@ -28,6 +28,7 @@ export function homePaths(home: string) {
     runs: join(home, 'runs'),
     runDir: (runId: number) => join(home, 'runs', String(runId)),
     featureCache: join(home, 'cache', 'features'),
+    cache: join(home, 'cache', 'backbones'),
     exports: join(home, 'exports'),
   };
 }

@@ -78,7 +78,19 @@ export interface ClassifierOptions {
   numClasses: number;
   dropout: number;
   seed?: number;
+  /** A downloaded backbone from `loadBackbone` (download.ts); absent = the bundled offline one. */
+  backbone?: ClassifierBackbone;
 }
+
+/** What `buildClassifier` needs from a downloaded backbone (a `LoadedBackbone` fits). */
+export interface ClassifierBackbone {
+  id: string;
+  name: string;
+  /** Keras layers backbones: topology whose output is the pooled `FEATURES_LAYER`, input in [0, 1]. */
+  pooled?: { topology: object; specs: tf.io.WeightsManifestEntry[]; weights: ArrayBuffer };
+}
+
+const node = (name: string) => [[[name, 0, 0, {}]]];
 
 /** Topology JSON: backbone cut at out_relu, global pooling, dropout, dense softmax; input size edited. */
 function classifierTopology(base: KerasTopology, opts: ClassifierOptions): KerasTopology {
@@ -89,14 +101,21 @@ function classifierTopology(base: KerasTopology, opts: ClassifierOptions): Keras
   const kept = layers.slice(0, cut + 1);
   const input = kept[0]!;
   input.config.batch_input_shape = [null, opts.size, opts.size, 3];
-  const node = (name: string) => [[[name, 0, 0, {}]]];
+  kept.push({
+    name: FEATURES_LAYER,
+    class_name: 'GlobalAveragePooling2D',
+    config: { name: FEATURES_LAYER, trainable: true, data_format: 'channels_last' },
+    inbound_nodes: node('out_relu'),
+  });
+  topo.model_config.config.layers = kept;
+  return appendHead(topo, opts);
+}
+
+/** Append dropout + dense softmax after `FEATURES_LAYER` (a copy; training config dropped). */
+function appendHead(base: KerasTopology, opts: ClassifierOptions): KerasTopology {
+  const topo = JSON.parse(JSON.stringify(base)) as KerasTopology;
+  const kept = topo.model_config.config.layers;
   kept.push(
-    {
-      name: FEATURES_LAYER,
-      class_name: 'GlobalAveragePooling2D',
-      config: { name: FEATURES_LAYER, trainable: true, data_format: 'channels_last' },
-      inbound_nodes: node('out_relu'),
-    },
     {
       name: HEAD_DROPOUT_LAYER,
       class_name: 'Dropout',
@@ -137,8 +156,9 @@ export interface Classifier {
   size: number;
 }
 
-/** Build the classifier on the bundled backbone with a freshly initialised head. */
+/** Build the classifier on the bundled backbone (or `opts.backbone`) with a freshly initialised head. */
 export async function buildClassifier(opts: ClassifierOptions): Promise<Classifier> {
+  if (opts.backbone && opts.backbone.id !== BACKBONE_ID) return buildOnDownloaded(opts.backbone, opts);
   const bundled = loadBundled();
   const model = await tf.loadLayersModel(
     tf.io.fromMemory({
@@ -156,11 +176,53 @@ export async function buildClassifier(opts: ClassifierOptions): Promise<Classifi
 export function wrapClassifier(model: tf.LayersModel, size: number): Classifier {
   const featuresOut = model.getLayer(FEATURES_LAYER).output as tf.SymbolicTensor;
   const features = tf.model({ inputs: model.inputs, outputs: featuresOut, name: 'features' });
-  const headIn = tf.input({ shape: [FEATURE_DIM], name: 'features_in' });
+  // Downloaded backbones have other widths than the bundled 1280.
+  const dim = featuresOut.shape[featuresOut.shape.length - 1] ?? FEATURE_DIM;
+  const headIn = tf.input({ shape: [dim], name: 'features_in' });
   const dropped = model.getLayer(HEAD_DROPOUT_LAYER).apply(headIn) as tf.SymbolicTensor;
   const probs = model.getLayer(HEAD_DENSE_LAYER).apply(dropped) as tf.SymbolicTensor;
   const head = tf.model({ inputs: headIn, outputs: probs, name: 'head' });
   return { model, features, head, size };
+}
+
+/** The same flat functional graph on a downloaded Keras backbone, so saving and exporting work unchanged. */
+async function buildOnDownloaded(backbone: ClassifierBackbone, opts: ClassifierOptions): Promise<Classifier> {
+  if (!backbone.pooled) {
+    throw new Error(
+      `The backbone "${backbone.name}" (${backbone.id}) is a TensorFlow graph model: it cannot be part of a ` +
+        'trainable classifier. Use it as a frozen feature extractor with buildHead() (steps 1–4), or pick a Keras ' +
+        'layers backbone to fine-tune.',
+    );
+  }
+  const topo = JSON.parse(JSON.stringify(backbone.pooled.topology)) as KerasTopology;
+  for (const l of topo.model_config.config.layers) {
+    if (l.class_name === 'InputLayer') l.config.batch_input_shape = [null, opts.size, opts.size, 3];
+  }
+  const model = await tf.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: appendHead(topo, opts),
+      weightSpecs: backbone.pooled.specs,
+      weightData: backbone.pooled.weights,
+    }),
+    // Weights of the layers after the cut are in the files but have no layer here.
+    { strict: false },
+  );
+  return wrapClassifier(model, opts.size);
+}
+
+/** A head alone (features → probabilities), for frozen graph backbones: same layer names as in a classifier. */
+export function buildHead(opts: { featureDim: number; numClasses: number; dropout: number; seed?: number }) {
+  const input = tf.input({ shape: [opts.featureDim], name: 'features_in' });
+  const dropped = tf.layers.dropout({ rate: opts.dropout, name: HEAD_DROPOUT_LAYER }).apply(input);
+  const probs = tf.layers
+    .dense({
+      units: opts.numClasses,
+      activation: 'softmax',
+      name: HEAD_DENSE_LAYER,
+      kernelInitializer: tf.initializers.glorotUniform({ seed: opts.seed }),
+    })
+    .apply(dropped) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: probs, name: 'head' });
 }
 
 export function backboneSummary() {
