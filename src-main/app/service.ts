@@ -28,6 +28,14 @@ import { backboneSummary } from '../core/model/backbone';
 import { initBackend, type BackendChoice } from '../core/tf/backend';
 import { pendingDatasetRecord, type DatasetRecord, type JobResult } from '../core/train/headJob';
 import type { EvaluationResult } from '../core/train/evaluateJob';
+import type { InterpretResult } from '../core/train/interpretJob';
+import { augmentPreview, describePreset } from '../core/data/augment';
+import { recipeRunConfig } from '../core/recipe/recipeJob';
+import { readCheckpointState } from '../core/recipe/checkpoint';
+import { recordRecipeEvent } from '../core/recipe/recorder';
+import type { RecipeEvent, RecipeResult } from '../core/recipe/types';
+import type { RecipeConfig, RecipeStepResult } from '../ipc/contract';
+import { exportEnsemble } from '../core/export/exporter';
 import { startWorkerJob, type RunningJob } from '../worker/host';
 
 export interface ServiceOptions {
@@ -55,7 +63,7 @@ export class StudioService {
   readonly paths;
   readonly store: RunStore;
   private readonly listeners = new Set<EventListener>();
-  private readonly running = new Map<number, RunningJob<JobResult>>();
+  private readonly running = new Map<number, RunningJob<JobResult | RecipeResult>>();
   private readonly lrFinds = new Map<number, RunningJob<LrFindJobResult>>();
   private nextLrFindJob = 1;
   private backend: { name: string; note: string } | null = null;
@@ -136,9 +144,64 @@ export class StudioService {
     },
     'runs.list': async () => this.store.listRuns().map((r) => this.summary(r)),
     'runs.get': async ({ runId }: { runId: number }) => this.detail(runId),
-    'model.export': async ({ runId, outDir }: { runId: number; outDir?: string }) => {
+    'model.export': async ({ runId, outDir, ensemble }: { runId: number; outDir?: string; ensemble?: boolean }) => {
       this.requireRun(runId);
-      return exportRun(runId, this.paths.runDir(runId), outDir ?? join(this.paths.exports, `run-${runId}`));
+      const out = outDir ?? join(this.paths.exports, ensemble ? `run-${runId}-ensemble` : `run-${runId}`);
+      return ensemble
+        ? exportEnsemble(runId, this.paths.runDir(runId), out)
+        : exportRun(runId, this.paths.runDir(runId), out);
+    },
+    'model.interpret': async ({ runId, tta }: { runId: number; tta?: boolean }) => {
+      const run = this.requireRun(runId);
+      const job = startWorkerJob<InterpretResult>(
+        { kind: 'interpret', runDir: this.paths.runDir(runId), config: run.config, tta: tta ?? false },
+        this.options.backend,
+        {},
+      );
+      return job.result;
+    },
+    'dataset.augmentPreview': async (p: {
+      dir: string;
+      preset: 'none' | 'side-on' | 'top-down';
+      size: number;
+      seed: number;
+      count: number;
+    }) => {
+      await this.backendInfo();
+      const ds = await scanDataset(p.dir, { seed: p.seed });
+      const files = ds.classes
+        .map((_, label) => ds.train.find((i) => i.label === label)?.file)
+        .filter((f): f is string => !!f);
+      return {
+        images: await augmentPreview(files, p.size, p.preset, p.seed, p.count),
+        description: describePreset(p.preset),
+      };
+    },
+    'recipe.start': async ({ config, untilStep }: { config: RecipeConfig; untilStep?: number }) =>
+      this.startRecipe('start', config, null, untilStep ?? 8, {}),
+    'recipe.continue': async ({
+      runId,
+      untilStep,
+      overrides,
+    }: {
+      runId: number;
+      untilStep?: number;
+      overrides?: Partial<RecipeConfig>;
+    }) => {
+      if (this.running.has(runId)) throw new Error(`Run ${runId} is already running.`);
+      const run = this.requireRun(runId);
+      if (run.kind !== 'fastai8') throw new Error(`Run ${runId} is not an eight-step recipe run.`);
+      return this.startRecipe('continue', null, runId, untilStep ?? 8, overrides ?? {});
+    },
+    'recipe.state': async ({ runId }: { runId: number }) => {
+      this.requireRun(runId);
+      const state = readCheckpointState(this.paths.runDir(runId));
+      return {
+        runId,
+        config: state.config,
+        nextStep: state.step,
+        steps: state.results as RecipeStepResult[],
+      };
     },
     'model.evaluate': async ({ runId }: { runId: number }) => {
       const run = this.requireRun(runId);
@@ -193,6 +256,100 @@ export class StudioService {
       )
       .finally(() => this.running.delete(runId));
     return { runId };
+  }
+
+  private async startRecipe(
+    mode: 'start' | 'continue',
+    config: RecipeConfig | null,
+    existingRun: number | null,
+    untilStep: number,
+    overrides: Partial<RecipeConfig>,
+  ) {
+    const backend = await this.backendInfo();
+    let runId = existingRun;
+    if (runId === null) {
+      const cfg = config!;
+      const ds = await scanDataset(cfg.dir, { seed: cfg.seed, validPct: cfg.validPct });
+      runId = this.store.createRun({
+        dir: cfg.dir,
+        kind: 'fastai8',
+        backend: backend.name,
+        config: recipeRunConfig(cfg, ds.train.length, null),
+        dataset: pendingDatasetRecord(recipeRunConfig(cfg, ds.train.length, null)),
+        classes: ds.classes,
+      });
+    } else {
+      this.store.setStatus(runId, 'running');
+    }
+    const id = runId;
+    const job = startWorkerJob<RecipeResult, RecipeEvent>(
+      {
+        kind: 'recipe',
+        mode,
+        config,
+        runId: id,
+        runDir: this.paths.runDir(id),
+        featureCache: this.paths.featureCache,
+        untilStep,
+        overrides,
+      },
+      this.options.backend,
+      { onEvent: (e) => this.relayRecipeEvent(id, e) },
+    );
+    this.running.set(id, job);
+    job.result
+      .then(
+        (r) => {
+          const status = r.status === 'completed' && r.steps.length < 8 ? 'paused' : r.status;
+          this.store.finishRun(id, status, { modelDir: r.modelDir, error: r.error });
+          this.emit('train.done', { runId: id, status, error: r.error });
+        },
+        (err: unknown) => {
+          const message = recordFailure(this.store, id, err);
+          this.emit('train.done', { runId: id, status: 'failed', error: message });
+        },
+      )
+      .finally(() => this.running.delete(id));
+    return { runId: id };
+  }
+
+  private relayRecipeEvent(runId: number, e: RecipeEvent) {
+    recordRecipeEvent(this.store, runId, e);
+    switch (e.type) {
+      case 'progress':
+        this.emit('train.progress', { runId, ...omitType(e) });
+        break;
+      case 'batch':
+        this.emit('train.batch', { runId, ...omitType(e) });
+        break;
+      case 'epoch':
+        this.emit('train.epoch', { runId, ...omitType(e) });
+        break;
+      case 'step':
+        this.emit('recipe.step', {
+          runId,
+          step: e.step,
+          name: e.name,
+          status: e.status,
+          result: (e.result as RecipeStepResult | undefined) ?? null,
+        });
+        break;
+      case 'lrFind':
+        this.emit('recipe.lrfind', {
+          runId,
+          step: e.step,
+          result: {
+            lr: e.result.lr,
+            loss: e.result.loss.map(finiteOrNull),
+            smoothedLoss: e.result.smoothedLoss.map(finiteOrNull),
+            suggestions: e.result.suggestions,
+            rules: e.result.rules,
+            minIndex: e.result.minIndex,
+            stoppedEarly: e.result.stoppedEarly,
+          },
+        });
+        break;
+    }
   }
 
   private async startLrFind(p: LrFindParams) {

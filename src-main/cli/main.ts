@@ -23,6 +23,10 @@ Usage:
   finetune scan DIR [--seed S] [--valid-pct P] [--json]
   finetune train DIR --steps head [--epochs N] [--lr X] [--size PX] [--batch-size B] [--seed S]
                  [--dropout D] [--valid-pct P] [--json]
+  finetune train DIR --recipe fastai8 [--size PX] [--seed S] [--batch-size B] [--cycles N]
+                 [--preset side-on|top-down|none] [--optimizer sgd|adamw] [--lr-find-iters N] [--json]
+                                                  fast.ai's eight steps, checkpointed after every epoch
+  finetune resume RUN_ID [--json]                 continue an interrupted --recipe run from its checkpoint
   finetune export RUN_ID [--out DIR] [--json]
   finetune predict MODEL_DIR FILE... [--json]
   finetune runs [--json]
@@ -96,6 +100,8 @@ async function scanCmd(argv: string[], io: Io) {
 }
 
 async function trainCmd(argv: string[], io: Io) {
+  if (argv.some((a) => a === '--recipe' || a.startsWith('--recipe=')))
+    return (await import('./recipeCommand')).recipeCommand(argv, io);
   const { values, positionals } = parse(argv, {
     steps: { type: 'string', default: 'head' },
     epochs: { type: 'string' },
@@ -286,6 +292,7 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<void>> = {
   runs: runsCmd,
   serve: serveCmd,
   'lr-find': async (argv, io) => (await import('./lrFindCommand')).lrFindCommand(argv, io),
+  resume: async (argv, io) => (await import('./recipeCommand')).resumeCommand(argv, io),
 };
 
 const OWN_HELP = new Set(['lr-find']);

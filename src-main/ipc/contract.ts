@@ -123,7 +123,76 @@ export const EpochMetrics = z.object({
 });
 export type EpochMetrics = z.infer<typeof EpochMetrics>;
 
-export const RunStatus = z.enum(['running', 'completed', 'cancelled', 'failed', 'interrupted']);
+/** The eight-step recipe (core/recipe/types.ts RecipeConfig). */
+export const RecipeConfig = z.object({
+  dir: z.string().min(1),
+  size: z.number().int().min(32).max(512),
+  batchSize: z.number().int().min(1).max(1024),
+  seed: z.number().int(),
+  validPct: z.number().min(0.05).max(0.5),
+  dropout: z.number().min(0).max(0.9),
+  preset: z.enum(['none', 'side-on', 'top-down']),
+  optimizer: z.enum(['sgd', 'adamw']),
+  /** Step 3 epochs; null: 2 for tiny data, else 1. */
+  headEpochs: z.number().int().min(1).max(100).nullable(),
+  augmentEpochs: z.number().int().min(1).max(100),
+  lrRatio: z.number().min(1).max(100),
+  cycles: z.number().int().min(1).max(10),
+  cycleMult: z.number().int().min(1).max(4),
+  patience: z.number().int().min(0).max(10),
+  ensembleK: z.number().int().min(1).max(10),
+  lrFind: z.object({
+    start: z.number().positive(),
+    end: z.number().positive(),
+    iters: z.number().int().min(5).max(1000),
+  }),
+  /** Fixed LRs instead of the LR finder's suggestions. */
+  lrHead: z.number().positive().nullable(),
+  lrAll: z.number().positive().nullable(),
+});
+export type RecipeConfig = z.infer<typeof RecipeConfig>;
+
+export const RecipeStepResult = z.object({
+  step: z.number().int().min(1).max(8),
+  name: z.string(),
+  epochs: z.number(),
+  lr: z.number().nullable(),
+  validLoss: z.number().nullable(),
+  validAccuracy: z.number().nullable(),
+  groupLrMults: z.array(z.number()).optional(),
+  lrPick: z.string().optional(),
+  bestCycle: z.number().optional(),
+  stoppedEarly: z.boolean().optional(),
+  note: z.string().optional(),
+});
+export type RecipeStepResult = z.infer<typeof RecipeStepResult>;
+
+export const Interpretation = z.object({
+  classes: z.array(z.string()),
+  accuracy: z.number(),
+  /** Rows: actual class; columns: predicted class. */
+  matrix: z.array(z.array(z.number().int())),
+  perClass: z.array(
+    z.object({ class: z.string(), precision: z.number(), recall: z.number(), f1: z.number(), support: z.number() }),
+  ),
+  /** Every validation image, worst loss first; thumbnails only for the first few. */
+  items: z.array(
+    z.object({
+      file: z.string(),
+      actual: z.string(),
+      predicted: z.string(),
+      probability: z.number(),
+      actualProbability: z.number(),
+      loss: z.number(),
+      thumbnail: z.string().nullable(),
+    }),
+  ),
+  tta: z.boolean(),
+});
+export type Interpretation = z.infer<typeof Interpretation>;
+
+/** 'paused': a recipe run stopped after a step, waiting for `recipe.continue`. */
+export const RunStatus = z.enum(['running', 'paused', 'completed', 'cancelled', 'failed', 'interrupted']);
 export type RunStatus = z.infer<typeof RunStatus>;
 
 export const RunSummary = z.object({
@@ -185,10 +254,52 @@ export const requests = {
   'train.cancel': { params: z.object({ runId: z.number().int() }), result: z.object({ cancelled: z.boolean() }) },
   'lrfind.start': { params: LrFindConfig, result: z.object({ jobId: z.number().int() }) },
   'lrfind.cancel': { params: z.object({ jobId: z.number().int() }), result: z.object({ cancelled: z.boolean() }) },
+  /** Run the recipe from step 1 up to `untilStep` (default 8); `recipe.continue` goes on from the checkpoint. */
+  'recipe.start': {
+    params: z.object({ config: RecipeConfig, untilStep: z.number().int().min(1).max(8).optional() }),
+    result: z.object({ runId: z.number().int() }),
+  },
+  'recipe.continue': {
+    params: z.object({
+      runId: z.number().int(),
+      untilStep: z.number().int().min(1).max(8).optional(),
+      /** Settings of the steps not yet run (e.g. the LR picked in step 7's plot). */
+      overrides: RecipeConfig.omit({ dir: true }).partial().optional(),
+    }),
+    result: z.object({ runId: z.number().int() }),
+  },
+  'recipe.state': {
+    params: z.object({ runId: z.number().int() }),
+    result: z.object({
+      runId: z.number().int(),
+      config: RecipeConfig,
+      nextStep: z.number().int().min(1).max(9),
+      steps: z.array(RecipeStepResult),
+    }),
+  },
+  'dataset.augmentPreview': {
+    params: z.object({
+      dir: z.string().min(1),
+      preset: z.enum(['none', 'side-on', 'top-down']),
+      size: z.number().int().min(32).max(512),
+      seed: z.number().int(),
+      count: z.number().int().min(1).max(32),
+    }),
+    result: z.object({ images: z.array(z.string()), description: z.string() }),
+  },
+  'model.interpret': {
+    params: z.object({ runId: z.number().int(), tta: z.boolean().optional() }),
+    result: Interpretation,
+  },
   'runs.list': { params: Empty, result: z.array(RunSummary) },
   'runs.get': { params: z.object({ runId: z.number().int() }), result: RunDetail },
   'model.export': {
-    params: z.object({ runId: z.number().int(), outDir: z.string().min(1).optional() }),
+    params: z.object({
+      runId: z.number().int(),
+      outDir: z.string().min(1).optional(),
+      /** Recipe runs: export the snapshot ensemble (one model folder per snapshot + ensemble.json). */
+      ensemble: z.boolean().optional(),
+    }),
     result: z.object({ dir: z.string(), files: z.array(z.string()) }),
   },
   'model.evaluate': {
@@ -230,6 +341,20 @@ export const events = {
     runId: z.number().int(),
     status: RunStatus,
     error: z.string().nullable(),
+  }),
+  /** The recipe's steps: started and done (with the step's result). */
+  'recipe.step': z.object({
+    runId: z.number().int(),
+    step: z.number().int().min(1).max(8),
+    name: z.string(),
+    status: z.enum(['started', 'done']),
+    result: RecipeStepResult.nullable(),
+  }),
+  /** An LR range test inside the recipe (steps 2 and 7). */
+  'recipe.lrfind': z.object({
+    runId: z.number().int(),
+    step: z.number().int(),
+    result: z.lazy(() => LrFindResult.omit({ lrFindId: true })),
   }),
   'lrfind.progress': z.object({
     jobId: z.number().int(),

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { BackendChoice } from '../core/tf/backend';
 import type { TrainEvent } from '../core/train/headJob';
 import type { LrFindEvent } from '../core/lrfind/lrFindJob';
+import type { RecipeEvent } from '../core/recipe/types';
 import type { WorkerInit, WorkerJob, WorkerMessage } from './protocol';
 
 /** In the electron-vite build the worker is `trainWorker.js` next to the bundle; from source, the tsx bootstrap. */
@@ -19,7 +20,7 @@ export interface RunningJob<R> {
   cancel(): void;
 }
 
-export function startWorkerJob<R, E extends TrainEvent | LrFindEvent = TrainEvent>(
+export function startWorkerJob<R, E extends TrainEvent | LrFindEvent | RecipeEvent = TrainEvent>(
   job: WorkerJob,
   backend: BackendChoice,
   handlers: { onEvent?: (e: E) => void; onBackend?: (name: string, note: string) => void },

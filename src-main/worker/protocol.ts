@@ -4,11 +4,25 @@ import type { BackendChoice } from '../core/tf/backend';
 import type { JobResult, TrainEvent } from '../core/train/headJob';
 import type { EvaluationResult } from '../core/train/evaluateJob';
 import type { LrFindConfig, LrFindEvent, LrFindJobResult } from '../core/lrfind/lrFindJob';
+import type { InterpretResult } from '../core/train/interpretJob';
+import type { RecipeConfig, RecipeEvent, RecipeResult } from '../core/recipe/types';
 
 export type WorkerJob =
   | { kind: 'trainHead'; config: HeadTrainConfig; runDir: string; featureCache: string }
   | { kind: 'evaluate'; runId: number; runDir: string; config: HeadTrainConfig }
-  | { kind: 'lrFind'; config: LrFindConfig; featureCache: string };
+  | { kind: 'lrFind'; config: LrFindConfig; featureCache: string }
+  | { kind: 'interpret'; runDir: string; config: HeadTrainConfig; tta: boolean }
+  | {
+      kind: 'recipe';
+      /** 'start': from step 1 with `config`; 'continue': from the run's checkpoint. */
+      mode: 'start' | 'continue';
+      config: RecipeConfig | null;
+      runId: number;
+      runDir: string;
+      featureCache: string;
+      untilStep: number;
+      overrides: Partial<RecipeConfig>;
+    };
 
 export interface WorkerInit {
   job: WorkerJob;
@@ -19,6 +33,6 @@ export interface WorkerInit {
 
 export type WorkerMessage =
   | { type: 'backend'; name: string; note: string }
-  | { type: 'event'; event: TrainEvent | LrFindEvent }
-  | { type: 'done'; result: JobResult | EvaluationResult | LrFindJobResult }
+  | { type: 'event'; event: TrainEvent | LrFindEvent | RecipeEvent }
+  | { type: 'done'; result: JobResult | EvaluationResult | LrFindJobResult | InterpretResult | RecipeResult }
   | { type: 'error'; message: string };

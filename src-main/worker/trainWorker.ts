@@ -4,7 +4,10 @@ import { initBackend } from '../core/tf/backend';
 import { trainHeadJob } from '../core/train/headJob';
 import { evaluateRunJob } from '../core/train/evaluateJob';
 import { lrFindJob } from '../core/lrfind/lrFindJob';
+import { interpretRunJob } from '../core/train/interpretJob';
+import { recipeJob, resumeRecipe } from '../core/recipe/recipeJob';
 import type { WorkerInit, WorkerMessage } from './protocol';
+import type { RecipeEvent } from '../core/recipe/types';
 
 const init = workerData as WorkerInit;
 const cancelFlag = new Int32Array(init.cancel);
@@ -15,7 +18,22 @@ async function run() {
   post({ type: 'backend', name: backend.name, note: backend.note });
   const job = init.job;
   const shouldCancel = () => Atomics.load(cancelFlag, 0) === 1;
-  if (job.kind === 'lrFind') {
+  if (job.kind === 'recipe') {
+    const ctx = {
+      runDir: job.runDir,
+      featureCache: job.featureCache,
+      shouldCancel,
+      emit: (event: RecipeEvent) => post({ type: 'event', event }),
+    };
+    const opts = { untilStep: job.untilStep, overrides: job.overrides };
+    const result =
+      job.mode === 'start' && job.config
+        ? await recipeJob(job.config, ctx, job.runId, opts)
+        : await resumeRecipe(job.runDir, ctx, opts);
+    post({ type: 'done', result });
+  } else if (job.kind === 'interpret') {
+    post({ type: 'done', result: await interpretRunJob(job.runDir, job.config, { tta: job.tta }) });
+  } else if (job.kind === 'lrFind') {
     const result = await lrFindJob(job.config, {
       featureCache: job.featureCache,
       shouldCancel,

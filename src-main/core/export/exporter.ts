@@ -61,3 +61,31 @@ export function exportRun(runId: number, runDir: string, outDir: string): { dir:
   );
   return { dir: outDir, files: ['model.json', WEIGHTS_FILE, 'labels.json', 'preprocessing.json', 'metadata.json'] };
 }
+
+/**
+ * Export a recipe run's snapshot ensemble: one model folder per SGDR snapshot under `members/`, and
+ * `ensemble.json` saying how to combine them (the mean of their probabilities). `finetune predict` reads it.
+ */
+export function exportEnsemble(runId: number, runDir: string, outDir: string): { dir: string; files: string[] } {
+  const path = join(runDir, 'ensemble.json');
+  if (!existsSync(path)) throw new Error(`Run ${runId} has no snapshot ensemble: only completed eight-step runs do.`);
+  const info = JSON.parse(readFileSync(path, 'utf8')) as { k: number; snapshots: string[]; validAccuracy: number };
+  const meta = readRunMeta(runDir);
+  const files: string[] = [];
+  const members = info.snapshots.map((rel, i) => {
+    const member = join('members', String(i));
+    mkdirSync(join(outDir, member), { recursive: true });
+    for (const f of ['model.json', WEIGHTS_FILE]) {
+      copyFileSync(join(runDir, rel, f), join(outDir, member, f));
+      files.push(join(member, f));
+    }
+    return member;
+  });
+  writeFileSync(join(outDir, 'labels.json'), JSON.stringify(meta.classes, null, 2));
+  writeFileSync(join(outDir, 'preprocessing.json'), JSON.stringify(preprocessingFor(meta.size), null, 2));
+  writeFileSync(
+    join(outDir, 'ensemble.json'),
+    JSON.stringify({ combine: 'mean of probabilities', members, validAccuracy: info.validAccuracy, runId }, null, 2),
+  );
+  return { dir: outDir, files: [...files, 'labels.json', 'preprocessing.json', 'ensemble.json'] };
+}

@@ -1,5 +1,5 @@
 /** Classify images with an exported model folder, applying the preprocessing it declares. */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadModelFromDir } from '../model/modelFiles';
@@ -15,16 +15,21 @@ export interface PredictionResult {
 
 export class Predictor {
   private constructor(
-    private readonly model: tf.LayersModel,
+    /** One model, or the members of a snapshot ensemble whose probabilities are averaged. */
+    private readonly models: tf.LayersModel[],
     readonly labels: string[],
     readonly size: number,
   ) {}
 
   static async load(dir: string): Promise<Predictor> {
-    const model = await loadModelFromDir(dir);
+    const ensemblePath = join(dir, 'ensemble.json');
+    const memberDirs = existsSync(ensemblePath)
+      ? (JSON.parse(readFileSync(ensemblePath, 'utf8')) as { members: string[] }).members.map((m) => join(dir, m))
+      : [dir];
+    const models = await Promise.all(memberDirs.map((d) => loadModelFromDir(d)));
     const labels = JSON.parse(readFileSync(join(dir, 'labels.json'), 'utf8')) as string[];
     const pre = JSON.parse(readFileSync(join(dir, 'preprocessing.json'), 'utf8')) as Preprocessing;
-    return new Predictor(model, labels, pre.inputSize);
+    return new Predictor(models, labels, pre.inputSize);
   }
 
   /** Predict in batches; unreadable files raise an error naming the file. */
@@ -47,7 +52,7 @@ export class Predictor {
         }
         throw new Error(`Cannot read one of: ${chunk.join(', ')}`);
       }
-      const probs = this.model.predict(x) as tf.Tensor;
+      const probs = tf.tidy(() => tf.addN(this.models.map((m) => m.predict(x) as tf.Tensor)).div(this.models.length));
       const flat = (await probs.data()) as Float32Array;
       tf.dispose([x, probs]);
       const k = this.labels.length;
@@ -65,6 +70,6 @@ export class Predictor {
   }
 
   dispose() {
-    this.model.dispose();
+    for (const m of this.models) m.dispose();
   }
 }

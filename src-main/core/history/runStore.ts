@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-export type RunStatus = 'running' | 'completed' | 'cancelled' | 'failed' | 'interrupted';
+export type RunStatus = 'running' | 'paused' | 'completed' | 'cancelled' | 'failed' | 'interrupted';
 
 export interface EpochRow {
   step: string;
@@ -169,6 +169,12 @@ export class RunStore {
     this.db
       .prepare(`UPDATE runs SET dataset = ?, classes = ? WHERE id = ?`)
       .run(JSON.stringify(dataset), JSON.stringify(classes), runId);
+  }
+
+  setStatus(runId: number, status: RunStatus) {
+    this.db
+      .prepare(`UPDATE runs SET status = ?, owner_pid = ?, owner_host = ? WHERE id = ?`)
+      .run(status, process.pid, hostname(), runId);
   }
 
   setModelDir(runId: number, modelDir: string) {

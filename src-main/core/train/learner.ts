@@ -75,6 +75,13 @@ export class Learner {
     for (const cb of this.callbacks) await cb[hook]?.(s, this);
   }
 
+  /**
+   * Largest number of images per forward/backward pass. A larger batch is split into micro-batches whose gradients
+   * are summed (weighted by size) before one update: the same step for most layers, less memory (wasm's 4 GB heap).
+   * BatchNorm in training mode then normalises with each micro-batch's statistics.
+   */
+  microBatch = Infinity;
+
   trainableVariables(): tf.LayerVariable[] {
     return this.groups.flatMap((g) => g.variables.filter((v) => v.trainable));
   }
@@ -85,10 +92,7 @@ export class Learner {
     const groupOf = new Map<string, number>();
     this.groups.forEach((g, i) => g.variables.forEach((v) => groupOf.set((v.read() as tf.Variable).name, i)));
     const raw = vars.map((v) => v.read() as tf.Variable);
-    const { value, grads } = tf.variableGrads(
-      () => this.loss(this.model.apply(batch.x, { training: true }) as tf.Tensor, batch.y),
-      raw,
-    );
+    const { value, grads } = this.gradients(batch, raw);
     const lossValue = value.dataSync()[0]!;
     if (Number.isFinite(lossValue)) {
       this.optimizer.apply(raw, grads, {
@@ -99,6 +103,34 @@ export class Learner {
     value.dispose();
     tf.dispose(grads);
     return lossValue;
+  }
+
+  /** Loss and gradients of the whole batch, accumulated over micro-batches when it is larger than `microBatch`. */
+  private gradients(batch: Batch, raw: tf.Variable[]): { value: tf.Scalar; grads: tf.NamedTensorMap } {
+    const lossOf = (x: tf.Tensor, y: tf.Tensor) => this.loss(this.model.apply(x, { training: true }) as tf.Tensor, y);
+    const n = batch.x.shape[0]!;
+    if (n <= this.microBatch) return tf.variableGrads(() => lossOf(batch.x, batch.y), raw);
+    let value = tf.scalar(0);
+    let grads: tf.NamedTensorMap = {};
+    for (let start = 0; start < n; start += this.microBatch) {
+      const size = Math.min(this.microBatch, n - start);
+      const part = tf.tidy(() =>
+        tf.variableGrads(
+          () => lossOf(tf.slice(batch.x, start, size), tf.slice(batch.y, start, size)).mul(size / n) as tf.Scalar,
+          raw,
+        ),
+      );
+      const next = tf.tidy(() => ({
+        value: value.add(part.value) as tf.Scalar,
+        grads: Object.fromEntries(
+          Object.entries(part.grads).map(([k, g]) => [k, grads[k] ? tf.add(grads[k], g) : g.clone()]),
+        ),
+      }));
+      tf.dispose([value, part.value, grads, part.grads]);
+      value = next.value;
+      grads = next.grads;
+    }
+    return { value, grads };
   }
 
   async fit(epochs: number, train: DataSource, init: Partial<FitState> = {}): Promise<FitState> {

@@ -1,0 +1,220 @@
+/**
+ * `finetune train DIR --recipe fastai8` and `finetune resume RUN_ID`: fast.ai's eight steps from the command line.
+ * Every epoch (with its step's name) and both LR range tests go into the run history; --json ends with one line.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { resolve } from 'node:path';
+import { AUGMENT_PRESETS, type AugmentPreset } from '../core/data/augment';
+import { scanDataset } from '../core/data/dataset';
+import { homePaths, resolveHome } from '../core/paths';
+import { RunStore } from '../core/history/runStore';
+import { recordFailure } from '../core/history/recorder';
+import { initBackend, parseBackendChoice } from '../core/tf/backend';
+import { pendingDatasetRecord } from '../core/train/headJob';
+import { recipeJob, recipeRunConfig, resumeRecipe, type RecipeContext } from '../core/recipe/recipeJob';
+import { recordRecipeEvent } from '../core/recipe/recorder';
+import { DEFAULT_RECIPE_CONFIG, type RecipeConfig, type RecipeResult } from '../core/recipe/types';
+
+interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+export const RECIPES = ['fastai8'] as const;
+
+class RecipeUsageError extends Error {}
+
+const common = {
+  home: { type: 'string' },
+  backend: { type: 'string' },
+  json: { type: 'boolean', default: false },
+} as const satisfies ParseArgsConfig['options'];
+
+function parse<O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O) {
+  try {
+    return parseArgs({ args: argv, options: { ...common, ...options }, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new RecipeUsageError((err as Error).message.split('\n')[0]!);
+  }
+}
+
+function num(value: string | undefined, name: string, fallback: number, min: number, integer = true): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min) {
+    throw new RecipeUsageError(`--${name} must be ${integer ? 'an integer' : 'a number'} >= ${min}, got "${value}"`);
+  }
+  return n;
+}
+
+/** Usage errors are thrown as the CLI's own UsageError (exit 2) by the caller's import. */
+async function usage(message: string): Promise<never> {
+  const { UsageError } = await import('./main');
+  throw new UsageError(message);
+}
+
+export async function recipeCommand(argv: string[], io: Io): Promise<void> {
+  try {
+    await trainRecipe(argv, io);
+  } catch (err) {
+    if (err instanceof RecipeUsageError) await usage(err.message);
+    throw err;
+  }
+}
+
+export async function resumeCommand(argv: string[], io: Io): Promise<void> {
+  try {
+    await resumeRun(argv, io);
+  } catch (err) {
+    if (err instanceof RecipeUsageError) await usage(err.message);
+    throw err;
+  }
+}
+
+async function trainRecipe(argv: string[], io: Io) {
+  const { values, positionals } = parse(argv, {
+    recipe: { type: 'string' },
+    size: { type: 'string' },
+    seed: { type: 'string' },
+    'batch-size': { type: 'string' },
+    cycles: { type: 'string' },
+    preset: { type: 'string' },
+    optimizer: { type: 'string' },
+    'lr-find-iters': { type: 'string' },
+    'valid-pct': { type: 'string' },
+  });
+  const dir = positionals[0];
+  if (!dir) throw new RecipeUsageError('train needs a folder: finetune train DIR --recipe fastai8');
+  if (!(RECIPES as readonly string[]).includes(values.recipe ?? '')) {
+    throw new RecipeUsageError(`--recipe must be one of ${RECIPES.join(', ')}`);
+  }
+  const preset = values.preset ?? DEFAULT_RECIPE_CONFIG.preset;
+  if (!(AUGMENT_PRESETS as readonly string[]).includes(preset)) {
+    throw new RecipeUsageError(`--preset must be one of ${AUGMENT_PRESETS.join(', ')}`);
+  }
+  const optimizer = values.optimizer ?? DEFAULT_RECIPE_CONFIG.optimizer;
+  if (optimizer !== 'sgd' && optimizer !== 'adamw') throw new RecipeUsageError('--optimizer must be sgd or adamw');
+  const d = DEFAULT_RECIPE_CONFIG;
+  const validPct = num(values['valid-pct'], 'valid-pct', d.validPct, 0.05, false);
+  if (validPct > 0.5) throw new RecipeUsageError('--valid-pct must be <= 0.5');
+  const config: RecipeConfig = {
+    ...d,
+    dir: resolve(dir),
+    size: num(values.size, 'size', d.size, 32),
+    seed: num(values.seed, 'seed', d.seed, 0),
+    batchSize: num(values['batch-size'], 'batch-size', d.batchSize, 1),
+    cycles: num(values.cycles, 'cycles', d.cycles, 1),
+    preset: preset as AugmentPreset,
+    optimizer,
+    validPct,
+    lrFind: { ...d.lrFind, iters: num(values['lr-find-iters'], 'lr-find-iters', d.lrFind.iters, 5) },
+  };
+  const backend = await initBackend(parseBackendChoice(values.backend ?? process.env.FINETUNE_BACKEND));
+  const paths = homePaths(resolveHome(values.home));
+  const store = new RunStore(paths.history);
+  store.markInterrupted();
+  try {
+    // Scan first so that a bad folder fails before a run is recorded.
+    const ds = await scanDataset(config.dir, { seed: config.seed, validPct: config.validPct });
+    const runConfig = recipeRunConfig(config, ds.train.length, null);
+    const runId = store.createRun({
+      dir: config.dir,
+      kind: 'fastai8',
+      backend: backend.name,
+      config: runConfig,
+      dataset: pendingDatasetRecord(runConfig),
+      classes: [],
+    });
+    if (!values.json) io.err(`run ${runId}: fast.ai's eight steps, backend ${backend.name} (${backend.note})`);
+    await runAndReport(store, runId, paths.featureCache, values.json, io, (ctx) =>
+      recipeJob(config, { ...ctx, runDir: paths.runDir(runId) }, runId),
+    );
+  } finally {
+    store.close();
+  }
+}
+
+async function resumeRun(argv: string[], io: Io) {
+  const { values, positionals } = parse(argv, {});
+  const runId = Number(positionals[0]);
+  if (!Number.isInteger(runId)) throw new RecipeUsageError('resume needs a run id: finetune resume RUN_ID');
+  await initBackend(parseBackendChoice(values.backend ?? process.env.FINETUNE_BACKEND));
+  const paths = homePaths(resolveHome(values.home));
+  const store = new RunStore(paths.history);
+  store.markInterrupted();
+  try {
+    const run = store.getRun(runId);
+    if (!run) throw new RecipeUsageError(`No run ${runId} in ${paths.history}: see "finetune runs".`);
+    if (run.kind !== 'fastai8')
+      throw new RecipeUsageError(`Run ${runId} is a ${run.kind} run: only recipe runs resume.`);
+    if (run.status === 'completed') throw new RecipeUsageError(`Run ${runId} is already completed.`);
+    await runAndReport(store, runId, paths.featureCache, values.json, io, (ctx) =>
+      resumeRecipe(paths.runDir(runId), ctx),
+    );
+  } finally {
+    store.close();
+  }
+}
+
+async function runAndReport(
+  store: RunStore,
+  runId: number,
+  featureCache: string,
+  json: boolean,
+  io: Io,
+  job: (ctx: Omit<RecipeContext, 'runDir'>) => Promise<RecipeResult>,
+) {
+  let cancelled = false;
+  const onSigint = () => (cancelled = true);
+  process.once('SIGINT', onSigint);
+  try {
+    const result = await job({
+      featureCache,
+      shouldCancel: () => cancelled,
+      emit: (e) => {
+        recordRecipeEvent(store, runId, e);
+        if (json) return;
+        if (e.type === 'step') io.err(`step ${e.step} ${e.name}: ${e.status}`);
+        if (e.type === 'epoch') {
+          io.err(
+            `  ${e.step} epoch ${e.epoch + 1}  train loss ${e.trainLoss.toFixed(4)}  valid loss ${e.validLoss.toFixed(4)}  valid accuracy ${(e.validAccuracy * 100).toFixed(1)}%  (${e.seconds.toFixed(1)} s)`,
+          );
+        }
+      },
+    });
+    store.finishRun(runId, result.status, { modelDir: result.modelDir, error: result.error });
+    const summary = {
+      runId,
+      status: result.status,
+      error: result.error,
+      seed: result.seed,
+      steps: result.steps.map(({ step, name, epochs, lr, validLoss, validAccuracy }) => ({
+        step,
+        name,
+        epochs,
+        lr,
+        validLoss,
+        validAccuracy,
+      })),
+      ensemble: result.ensemble && { k: result.ensemble.k, validAccuracy: result.ensemble.validAccuracy },
+      best: result.best,
+    };
+    if (json) io.out(JSON.stringify(summary));
+    else {
+      for (const s of summary.steps) {
+        const acc = s.validAccuracy === null ? '' : `  valid accuracy ${(s.validAccuracy * 100).toFixed(1)}%`;
+        io.out(`${s.step}. ${s.name.padEnd(24)} epochs ${s.epochs}  lr ${s.lr?.toExponential(1) ?? '-'}${acc}`);
+      }
+      if (summary.ensemble)
+        io.out(`snapshot ensemble of ${summary.ensemble.k}: ${(summary.ensemble.validAccuracy * 100).toFixed(1)}%`);
+      io.out(`run ${runId} ${result.status}${result.error ? `: ${result.error}` : ''}`);
+      if (result.status === 'cancelled') io.out(`continue it with: finetune resume ${runId}`);
+    }
+    if (result.status !== 'completed') process.exitCode = 1;
+  } catch (err) {
+    recordFailure(store, runId, err);
+    throw err;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * Checkpoints for resume: weights (as an exportable model folder), optimizer state and the recipe's position.
+ * Optimizer slots are saved under the weight's original name (`Conv1/kernel`), not its tf.Variable name: tfjs
+ * suffixes variable names (`_1`, `_2`) when a model is built twice in one process. (Not by index either:
+ * `model.weights` lists trainable weights first, so its order changes with freezing.)
+ * Written into a temporary folder and renamed: a crash mid-write leaves the previous checkpoint intact.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { readModelArtifacts, saveModelToDir } from '../model/modelFiles';
+import type { Optimizer, OptimizerState } from '../train/optimizers';
+import type { BestInfo, RecipeConfig, StepResult } from './types';
+
+export const CHECKPOINT_DIR = 'checkpoint';
+
+/** Where the recipe is: the next step to run and how far into it. */
+export interface RecipeState {
+  version: 1;
+  runId: number | null;
+  config: RecipeConfig;
+  classes: string[];
+  results: StepResult[];
+  /** The step to run next (1–8), or 9 when training is done. */
+  step: number;
+  /** Epochs of `step` already done, and the iteration where the next one starts. */
+  epochsDone: number;
+  iteration: number;
+  lrHead: number | null;
+  lrAll: number | null;
+  /** Step 8's bookkeeping. */
+  best: BestInfo | null;
+  cyclesSinceBest: number;
+  snapshots: string[];
+  stoppedEarly: boolean;
+}
+
+/** Copy saved weights (a folder written by saveModelToDir) into a model of the same architecture. */
+export function loadWeightsInto(model: tf.LayersModel, dir: string): void {
+  const a = readModelArtifacts(dir);
+  const named = tf.io.decodeWeights(a.weightData as ArrayBuffer, a.weightSpecs ?? []);
+  try {
+    for (const v of model.weights) {
+      const t = named[v.originalName];
+      if (!t) throw new Error(`${dir} has no weight ${v.originalName}`);
+      v.write(t);
+    }
+  } finally {
+    tf.dispose(named);
+  }
+}
+
+interface SlotIndex {
+  step: number;
+  slots: Array<{ weight: string; shape: number[]; count: number }>;
+}
+
+function saveOptimizer(model: tf.LayersModel, state: OptimizerState, dir: string): void {
+  const original = new Map(model.weights.map((v) => [(v.read() as tf.Variable).name, v.originalName]));
+  const index: SlotIndex = { step: state.step, slots: [] };
+  const parts: Float32Array[] = [];
+  for (const [name, slot] of Object.entries(state.slots)) {
+    const weight = original.get(name);
+    if (weight === undefined) continue;
+    index.slots.push({ weight, shape: slot.shape, count: slot.values.length });
+    parts.push(...slot.values);
+  }
+  const bytes = Buffer.concat(parts.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength)));
+  writeFileSync(join(dir, 'optimizer.bin'), bytes);
+  writeFileSync(join(dir, 'optimizer.json'), JSON.stringify(index));
+}
+
+function loadOptimizer(model: tf.LayersModel, dir: string): OptimizerState | null {
+  if (!existsSync(join(dir, 'optimizer.json'))) return null;
+  const index = JSON.parse(readFileSync(join(dir, 'optimizer.json'), 'utf8')) as SlotIndex;
+  const buf = readFileSync(join(dir, 'optimizer.bin'));
+  const all = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+  const byOriginal = new Map(model.weights.map((v) => [v.originalName, (v.read() as tf.Variable).name]));
+  const state: OptimizerState = { step: index.step, slots: {} };
+  let offset = 0;
+  for (const s of index.slots) {
+    const size = s.shape.reduce((a, b) => a * b, 1);
+    const values = Array.from({ length: s.count }, (_, k) => all.slice(offset + k * size, offset + (k + 1) * size));
+    offset += s.count * size;
+    const name = byOriginal.get(s.weight);
+    if (!name) throw new Error(`The checkpoint's optimizer state names a weight ${s.weight} the model does not have.`);
+    state.slots[name] = { shape: s.shape, values };
+  }
+  return state;
+}
+
+export async function saveCheckpoint(
+  runDir: string,
+  model: tf.LayersModel,
+  optimizer: Optimizer | null,
+  state: RecipeState,
+): Promise<void> {
+  const final = join(runDir, CHECKPOINT_DIR);
+  const tmp = `${final}.tmp`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  await saveModelToDir(model, join(tmp, 'model'));
+  if (optimizer) saveOptimizer(model, optimizer.getState(), tmp);
+  writeFileSync(join(tmp, 'state.json'), JSON.stringify(state, null, 2));
+  rmSync(`${final}.old`, { recursive: true, force: true });
+  if (existsSync(final)) renameSync(final, `${final}.old`);
+  renameSync(tmp, final);
+  rmSync(`${final}.old`, { recursive: true, force: true });
+}
+
+export function readCheckpointState(runDir: string): RecipeState {
+  let dir = join(runDir, CHECKPOINT_DIR);
+  // A crash between the two renames leaves only the previous checkpoint, under `.old`.
+  if (!existsSync(join(dir, 'state.json')) && existsSync(join(`${dir}.old`, 'state.json'))) dir = `${dir}.old`;
+  const path = join(dir, 'state.json');
+  if (!existsSync(path)) throw new Error(`${runDir} has no recipe checkpoint to resume from.`);
+  return JSON.parse(readFileSync(path, 'utf8')) as RecipeState;
+}
+
+function checkpointDir(runDir: string): string {
+  const dir = join(runDir, CHECKPOINT_DIR);
+  return existsSync(join(dir, 'state.json')) ? dir : `${dir}.old`;
+}
+
+/** Weights into the model; returns the optimizer state saved with them (null when there was none). */
+export function loadCheckpoint(runDir: string, model: tf.LayersModel): OptimizerState | null {
+  const dir = checkpointDir(runDir);
+  loadWeightsInto(model, join(dir, 'model'));
+  return loadOptimizer(model, dir);
+}

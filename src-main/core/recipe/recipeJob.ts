@@ -1,0 +1,275 @@
+/**
+ * The eight-step recipe as one job (fast.ai v0.7 lessons 1–2), for the CLI and the app's training worker:
+ * `recipeJob` runs it from scratch, `resumeRecipe` continues an interrupted run from its last checkpoint.
+ * Both end like the head job: `runDir/model` + `run.json` (exportable), plus `ensemble.json` for the snapshots.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { HeadTrainConfig } from '../../ipc/contract';
+import { scanDataset, type LabeledDataset } from '../data/dataset';
+import { BACKBONE_ID } from '../model/backbone';
+import { saveModelToDir } from '../model/modelFiles';
+import { evaluate } from '../train/learner';
+import { CancelledError } from '../train/precompute';
+import { datasetRecord, type RunMeta } from '../train/headJob';
+import type { OptimizerState } from '../train/optimizers';
+import { loadCheckpoint, loadWeightsInto, readCheckpointState, saveCheckpoint, type RecipeState } from './checkpoint';
+import { accuracyOf, averageProbabilities, lastSnapshots } from './ensemble';
+import { freeze, unfreeze } from './freeze';
+import { closeSession, openSession, validImagesSource, type RecipeContext, type RecipeSession } from './session';
+import {
+  headEpochsFor,
+  step1Precompute,
+  step2LrFindHead,
+  step3Head,
+  step4Augment,
+  step5Unfreeze,
+  step6DifferentialLrs,
+  step7LrFindAll,
+  step8All,
+  type StepOutcome,
+} from './steps';
+import { STEP_NAMES, type EnsembleInfo, type RecipeConfig, type RecipeResult, type StepResult } from './types';
+
+export type { RecipeContext, RecipeSession };
+
+export interface RecipeRunOptions {
+  /** Stop after this step (1–8; default 8); `resumeRecipe` goes on from there. */
+  untilStep?: number;
+  /** On resume: config changes for the steps still to run (e.g. `cycles`, `lrAll`). */
+  overrides?: Partial<Omit<RecipeConfig, 'dir' | 'seed' | 'validPct' | 'size'>>;
+}
+
+/** Start the recipe in `ctx.runDir`. */
+export async function recipeJob(
+  config: RecipeConfig,
+  ctx: RecipeContext,
+  runId: number | null = null,
+  opts: RecipeRunOptions = {},
+): Promise<RecipeResult> {
+  const ds = await loadDataset(config, ctx);
+  const state: RecipeState = {
+    version: 1,
+    runId,
+    config,
+    classes: ds.classes,
+    results: [],
+    step: 1,
+    epochsDone: 0,
+    iteration: 0,
+    lrHead: null,
+    lrAll: null,
+    best: null,
+    cyclesSinceBest: 0,
+    snapshots: [],
+    stoppedEarly: false,
+  };
+  const sess = await openSession(ds, state);
+  try {
+    await saveCheckpoint(ctx.runDir, sess.clf.model, null, state);
+    return await runSteps(sess, ctx, null, opts.untilStep ?? 8);
+  } finally {
+    closeSession(sess);
+  }
+}
+
+/** Continue a run interrupted by cancel, crash or kill: same weights, optimizer state and schedule position. */
+export async function resumeRecipe(
+  runDir: string,
+  ctx: Omit<RecipeContext, 'runDir'>,
+  opts: RecipeRunOptions = {},
+): Promise<RecipeResult> {
+  const state = readCheckpointState(runDir);
+  state.config = { ...state.config, ...opts.overrides };
+  const full: RecipeContext = { ...ctx, runDir };
+  const ds = await loadDataset(state.config, full);
+  if (ds.classes.join('\n') !== state.classes.join('\n')) {
+    throw new Error(`The classes in ${state.config.dir} changed since the run started: it cannot be resumed.`);
+  }
+  const sess = await openSession(ds, state);
+  try {
+    const restored = loadCheckpoint(runDir, sess.clf.model);
+    return await runSteps(sess, full, restored, opts.untilStep ?? 8);
+  } finally {
+    closeSession(sess);
+  }
+}
+
+async function loadDataset(config: RecipeConfig, ctx: RecipeContext): Promise<LabeledDataset> {
+  ctx.emit({ type: 'progress', phase: 'loading', label: 'Reading images', done: 0, total: 1, etaSeconds: null });
+  const ds = await scanDataset(config.dir, {
+    seed: config.seed,
+    validPct: config.validPct,
+    onProgress: (done, total) =>
+      ctx.emit({ type: 'progress', phase: 'loading', label: 'Reading images', done, total, etaSeconds: null }),
+  });
+  ctx.emit({ type: 'dataset', dataset: datasetRecord(ds) });
+  if (ds.train.length === 0) throw new Error(`No readable training images in ${config.dir}.`);
+  if (ds.valid.length === 0) throw new Error(`No validation images in ${config.dir}: the recipe needs them.`);
+  return ds;
+}
+
+function stop(sess: RecipeSession, status: RecipeResult['status'], error: string | null = null): RecipeResult {
+  return {
+    status,
+    error,
+    modelDir: null,
+    steps: sess.state.results,
+    ensemble: null,
+    best: sess.state.best,
+    seed: sess.state.config.seed,
+    nextStep: sess.state.step,
+  };
+}
+
+async function runSteps(
+  sess: RecipeSession,
+  ctx: RecipeContext,
+  restored: OptimizerState | null,
+  untilStep: number,
+): Promise<RecipeResult> {
+  const { state } = sess;
+  try {
+    // Activations are needed by steps 2–4 and are cached on disk: recomputing them on resume is cheap.
+    if (state.step > 1) {
+      const pre = await step1Precompute(sess, ctx);
+      if (!pre.ok) return stop(sess, pre.status);
+    }
+    // Freezing is not in the checkpoint: it follows from the step.
+    if (state.step > 5) unfreeze(sess.clf.model, sess.groups);
+    else freeze(sess.clf.model, sess.groups);
+    while (state.step <= Math.min(8, untilStep)) {
+      if (ctx.shouldCancel()) return stop(sess, 'cancelled');
+      const step = state.step;
+      const name = STEP_NAMES[step - 1]!;
+      ctx.emit({ type: 'step', step, name, status: 'started' });
+      await ctx.inspect?.(step, 'before', sess);
+      const out = await runStep(sess, ctx, step, state.epochsDone > 0 ? restored : null);
+      if (!out.ok) return stop(sess, out.status, out.error ?? null);
+      if (step === 8) await finishStep8(sess, ctx, out.result);
+      await ctx.inspect?.(step, 'after', sess);
+      state.results.push(out.result);
+      ctx.emit({ type: 'step', step, name, status: 'done', result: out.result });
+      state.step++;
+      state.epochsDone = 0;
+      state.iteration = 0;
+      await saveCheckpoint(ctx.runDir, sess.clf.model, null, state);
+    }
+  } catch (err) {
+    if (err instanceof CancelledError) return stop(sess, 'cancelled');
+    throw err;
+  }
+  if (state.step <= 8) return stop(sess, 'completed');
+  const ensemble = await snapshotEnsemble(sess, ctx);
+  const modelDir = await saveFinalModel(sess, ctx, ensemble);
+  return {
+    status: 'completed',
+    error: null,
+    modelDir,
+    steps: state.results,
+    ensemble,
+    best: state.best,
+    seed: state.config.seed,
+    nextStep: 9,
+  };
+}
+
+function runStep(
+  sess: RecipeSession,
+  ctx: RecipeContext,
+  step: number,
+  restored: OptimizerState | null,
+): Promise<StepOutcome> | StepOutcome {
+  switch (step) {
+    case 1:
+      return step1Precompute(sess, ctx);
+    case 2:
+      return step2LrFindHead(sess, ctx);
+    case 3:
+      return step3Head(sess, ctx, restored);
+    case 4:
+      return step4Augment(sess, ctx, restored);
+    case 5:
+      return step5Unfreeze(sess);
+    case 6:
+      return step6DifferentialLrs(sess);
+    case 7:
+      return step7LrFindAll(sess, ctx);
+    default:
+      return step8All(sess, ctx, restored);
+  }
+}
+
+/** Restore the best checkpoint (by validation loss) and report its metrics as step 8's. */
+async function finishStep8(sess: RecipeSession, ctx: RecipeContext, result: StepResult) {
+  if (sess.state.best) loadWeightsInto(sess.clf.model, join(ctx.runDir, 'best'));
+  const r = await evaluate(sess.clf.model, validImagesSource(sess));
+  result.validLoss = r.loss;
+  result.validAccuracy = r.accuracy;
+}
+
+/** Average the last K snapshots' predictions on the validation images; the best weights are put back after. */
+async function snapshotEnsemble(sess: RecipeSession, ctx: RecipeContext): Promise<EnsembleInfo | null> {
+  const snaps = lastSnapshots(sess.state.snapshots, sess.state.config.ensembleK);
+  if (snaps.length === 0) return null;
+  const valid = validImagesSource(sess);
+  const probs: Float32Array[][] = [];
+  for (const rel of snaps) {
+    loadWeightsInto(sess.clf.model, join(ctx.runDir, rel));
+    probs.push((await evaluate(sess.clf.model, valid)).probabilities);
+  }
+  if (sess.state.best) loadWeightsInto(sess.clf.model, join(ctx.runDir, 'best'));
+  const labels = sess.ds.valid.map((i) => i.label);
+  return { k: snaps.length, snapshots: snaps, validAccuracy: accuracyOf(averageProbabilities(probs), labels) };
+}
+
+/** Epochs of step 8 when no cycle stops it early: cycle_len=1, so 1 + m + m² + … */
+export function step8Epochs(cycles: number, cycleMult: number): number {
+  return Array.from({ length: cycles }, (_, k) => cycleMult ** k).reduce((a, b) => a + b, 0);
+}
+
+/**
+ * The run's config as the head job's (what the history, export and evaluate read), with the recipe's own config
+ * under `recipe`: planned epochs of steps 3, 4 and 8, the LR of the last training step.
+ */
+export function recipeRunConfig(
+  config: RecipeConfig,
+  trainItems: number,
+  lr: number | null,
+): HeadTrainConfig & { recipe: RecipeConfig } {
+  return {
+    dir: config.dir,
+    epochs:
+      headEpochsFor(config.headEpochs, trainItems) +
+      config.augmentEpochs +
+      step8Epochs(config.cycles, config.cycleMult),
+    lr: lr ?? config.lrAll ?? config.lrHead ?? 1e-2,
+    size: config.size,
+    batchSize: config.batchSize,
+    seed: config.seed,
+    validPct: config.validPct,
+    dropout: config.dropout,
+    schedule: { kind: 'sgdr', cycleLen: 1, cycleMult: config.cycleMult, cycles: config.cycles },
+    recipe: config,
+  };
+}
+
+async function saveFinalModel(sess: RecipeSession, ctx: RecipeContext, ensemble: EnsembleInfo | null): Promise<string> {
+  const { state } = sess;
+  const modelDir = join(ctx.runDir, 'model');
+  await saveModelToDir(sess.clf.model, modelDir);
+  const meta: RunMeta & { steps: RecipeResult['steps'] } = {
+    classes: sess.ds.classes,
+    size: state.config.size,
+    backboneId: BACKBONE_ID,
+    config: recipeRunConfig(state.config, sess.ds.train.length, state.lrAll),
+    steps: state.results,
+  };
+  writeFileSync(join(ctx.runDir, 'run.json'), JSON.stringify(meta, null, 2));
+  // For an ensemble export: the snapshot model folders (same architecture and classes as `model/`).
+  writeFileSync(
+    join(ctx.runDir, 'ensemble.json'),
+    JSON.stringify({ classes: sess.ds.classes, size: state.config.size, best: state.best, ...ensemble }, null, 2),
+  );
+  return modelDir;
+}

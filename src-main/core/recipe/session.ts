@@ -1,0 +1,109 @@
+/** The recipe's persistent session: dataset, classifier, layer groups, cached activations and the run's state. */
+import * as tf from '@tensorflow/tfjs';
+import type { LabeledDataset } from '../data/dataset';
+import { buildClassifier, disposeClassifier, type Classifier } from '../model/backbone';
+import { layerGroups, type LayerGroup } from '../model/layerGroups';
+import type { Callback } from '../train/learner';
+import { ImageDataSource, RowsDataSource } from '../train/dataSources';
+import { AugmentedImageDataSource } from '../train/augmentedSource';
+import { DEFAULT_OPTIMIZER, Optimizer, type OptimizerState } from '../train/optimizers';
+import { subSeed } from '../util/random';
+import { microBatchFor } from './memory';
+import type { RecipeState } from './checkpoint';
+import type { RecipeEvent, StepName } from './types';
+
+export interface RecipeContext {
+  runDir: string;
+  featureCache: string;
+  emit: (e: RecipeEvent) => void;
+  shouldCancel: () => boolean;
+  /** Extra callbacks for every fit of a step (tests record LRs and tensor counts with them). */
+  callbacks?: (name: StepName) => Callback[];
+  /** A look at the session before and after each step (tests compare weights). */
+  inspect?: (step: number, when: 'before' | 'after', session: RecipeSession) => void | Promise<void>;
+}
+
+export interface RecipeSession {
+  ds: LabeledDataset;
+  clf: Classifier;
+  groups: LayerGroup[];
+  /** Images per forward/backward pass of the whole network (gradient accumulation above it). */
+  microBatch: number;
+  /** Step 1: backbone activations of the un-augmented images. */
+  trainRows: Float32Array[];
+  validRows: Float32Array[];
+  state: RecipeState;
+  /** The optimizer of the step in progress (checkpointed with it). */
+  optimizer: Optimizer | null;
+}
+
+export async function openSession(ds: LabeledDataset, state: RecipeState): Promise<RecipeSession> {
+  const { config } = state;
+  const clf = await buildClassifier({
+    size: config.size,
+    numClasses: ds.classes.length,
+    dropout: config.dropout,
+    seed: subSeed(config.seed, 'init'),
+  });
+  return {
+    ds,
+    clf,
+    groups: layerGroups(clf.model),
+    microBatch: microBatchFor(config.size, config.batchSize, tf.getBackend()),
+    trainRows: [],
+    validRows: [],
+    state,
+    optimizer: null,
+  };
+}
+
+export function closeSession(sess: RecipeSession): void {
+  sess.optimizer?.dispose();
+  sess.optimizer = null;
+  disposeClassifier(sess.clf);
+}
+
+/** A fresh optimizer for a step (fast.ai v0.7 builds one per `fit`), or one restored from a checkpoint. */
+export function newOptimizer(sess: RecipeSession, restored: OptimizerState | null = null): Optimizer {
+  sess.optimizer?.dispose();
+  const opt = new Optimizer({ ...DEFAULT_OPTIMIZER, kind: sess.state.config.optimizer });
+  if (restored) opt.setState(restored);
+  sess.optimizer = opt;
+  return opt;
+}
+
+const numClasses = (sess: RecipeSession) => sess.ds.classes.length;
+const shuffleSeed = (sess: RecipeSession) => subSeed(sess.state.config.seed, 'shuffle');
+
+export function trainRowsSource(sess: RecipeSession): RowsDataSource {
+  const { batchSize } = sess.state.config;
+  const labels = sess.ds.train.map((i) => i.label);
+  return new RowsDataSource(sess.trainRows, labels, {
+    batchSize,
+    numClasses: numClasses(sess),
+    shuffleSeed: shuffleSeed(sess),
+  });
+}
+
+export function validRowsSource(sess: RecipeSession): RowsDataSource {
+  const labels = sess.ds.valid.map((i) => i.label);
+  return new RowsDataSource(sess.validRows, labels, { batchSize: 256, numClasses: numClasses(sess) });
+}
+
+/** Training images through the preset's augmentation, seeded per epoch from the run seed. */
+export function augmentedSource(sess: RecipeSession): AugmentedImageDataSource {
+  const { size, batchSize, preset, seed } = sess.state.config;
+  return new AugmentedImageDataSource(sess.ds.train, {
+    size,
+    batchSize,
+    numClasses: numClasses(sess),
+    shuffleSeed: shuffleSeed(sess),
+    preset,
+    seed: subSeed(seed, 'augment'),
+  });
+}
+
+export function validImagesSource(sess: RecipeSession): ImageDataSource {
+  const { size, batchSize } = sess.state.config;
+  return new ImageDataSource(sess.ds.valid, { size, batchSize, numClasses: numClasses(sess) });
+}

@@ -1,0 +1,234 @@
+/**
+ * The eight-step recipe end to end on generated images (3 classes × 10, 32 px, batch 8, 2 cycles), through the core
+ * API so that each step's claim can be checked from inside, then once through the CLI.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { makeShapeDataset } from '../helpers/images';
+import { finetune, lastJson } from '../helpers/cli';
+import { initBackend } from '../../src-main/core/tf/backend';
+import type { Callback } from '../../src-main/core/train/learner';
+import { recipeJob, resumeRecipe, type RecipeContext } from '../../src-main/core/recipe/recipeJob';
+import { DEFAULT_RECIPE_CONFIG, type RecipeConfig, type RecipeEvent } from '../../src-main/core/recipe/types';
+import type { RecipeSession } from '../../src-main/core/recipe/session';
+import { RunStore } from '../../src-main/core/history/runStore';
+
+await initBackend('auto');
+const work = mkdtempSync(join(tmpdir(), 'ft-recipe-'));
+const data = join(work, 'shapes');
+await makeShapeDataset(data, { perClass: 10, size: 32, seed: 5 });
+
+const config: RecipeConfig = {
+  ...DEFAULT_RECIPE_CONFIG,
+  dir: data,
+  size: 32,
+  batchSize: 8,
+  seed: 7,
+  cycles: 2,
+  augmentEpochs: 2,
+  lrFind: { start: 1e-5, end: 10, iters: 20 },
+};
+
+/** Copies of every weight of a layer group (trainable and not: BatchNorm statistics too). */
+function groupValues(sess: RecipeSession, g: number): Float32Array[] {
+  return sess.groups[g]!.variables.map((v) => (v.read().dataSync() as Float32Array).slice());
+}
+const same = (a: Float32Array[], b: Float32Array[]) =>
+  a.every((x, i) => Buffer.compare(Buffer.from(x.buffer), Buffer.from(b[i]!.buffer)) === 0);
+
+interface Observed {
+  events: RecipeEvent[];
+  /** numTensors after each epoch, per step. */
+  tensors: Map<string, number[]>;
+  /** Per-iteration LR of each group in step 8. */
+  groupLrs: number[][];
+}
+
+function context(runDir: string, obs: Observed, extra: Partial<RecipeContext> = {}): RecipeContext {
+  mkdirSync(runDir, { recursive: true });
+  return {
+    runDir,
+    featureCache: join(work, 'cache'),
+    emit: (e) => obs.events.push(e),
+    shouldCancel: () => false,
+    callbacks: (name): Callback[] => [
+      {
+        afterEpoch: () =>
+          void (obs.tensors.get(name) ?? obs.tensors.set(name, []).get(name)!).push(tf.memory().numTensors),
+      },
+      ...(name === 'step8-all'
+        ? [{ beforeBatch: (s) => void obs.groupLrs.push(s.groupLrMults.map((m) => s.lr * m)) } satisfies Callback]
+        : []),
+    ],
+    ...extra,
+  };
+}
+
+const observe = (): Observed => ({ events: [], tensors: new Map(), groupLrs: [] });
+const epochsOf = (events: RecipeEvent[], step: string) =>
+  new Set(events.flatMap((e) => (e.type === 'epoch' && e.step === step ? [e.epoch] : []))).size;
+
+test('the eight-step recipe', async (t) => {
+  const runDir = join(work, 'run-a');
+  const obs = observe();
+  const saved = new Map<string, Float32Array[][]>();
+  const result = await recipeJob(
+    config,
+    context(runDir, obs, {
+      inspect: (step, when, sess) => {
+        saved.set(
+          `${step}-${when}`,
+          [0, 1, 2].map((g) => groupValues(sess, g)),
+        );
+      },
+    }),
+  );
+  assert.equal(result.status, 'completed', result.error ?? '');
+
+  await t.test('every step reports, with the fast.ai names and results', () => {
+    assert.deepEqual(
+      result.steps.map((s) => s.step),
+      [1, 2, 3, 4, 5, 6, 7, 8],
+    );
+    const done = obs.events.filter((e) => e.type === 'step' && e.status === 'done');
+    assert.equal(done.length, 8);
+    assert.equal(obs.events.filter((e) => e.type === 'lrFind').length, 2);
+    assert.equal(result.steps[2]!.epochs, 2, 'tiny data: two head epochs');
+    assert.equal(result.steps[3]!.epochs, 2);
+    assert.equal(result.steps[7]!.epochs, 3, 'cycles of 1 and 2 epochs');
+    for (const s of result.steps.filter((s) => s.epochs > 0))
+      assert.ok(s.validAccuracy! >= 0 && Number.isFinite(s.validLoss!));
+  });
+
+  await t.test('steps 3–4 leave the frozen backbone bit-unchanged (BatchNorm statistics included)', () => {
+    for (const g of [0, 1]) assert.ok(same(saved.get('3-before')![g]!, saved.get('4-after')![g]!), `group ${g}`);
+    assert.ok(!same(saved.get('3-before')![2]!, saved.get('4-after')![2]!), 'the head trained');
+  });
+
+  await t.test('step 8 changes all three groups', () => {
+    for (const g of [0, 1, 2]) assert.ok(!same(saved.get('8-before')![g]!, saved.get('8-after')![g]!), `group ${g}`);
+  });
+
+  await t.test('step 8 applies the group LRs in the ratio 1/9 : 1/3 : 1, on an SGDR schedule', () => {
+    assert.equal(obs.groupLrs.length, 9);
+    for (const [a, b, c] of obs.groupLrs) {
+      assert.ok(Math.abs(a! / c! - 1 / 9) < 1e-12 && Math.abs(b! / c! - 1 / 3) < 1e-12, `${a} ${b} ${c}`);
+    }
+    const head = obs.groupLrs.map((l) => l[2]!);
+    assert.equal(head[0], result.steps[7]!.lr);
+    assert.equal(head[3], head[0], 'a warm restart at cycle 2');
+    assert.ok(head[2]! < head[1]! && head[5]! < head[4]!, 'cosine decay within cycles');
+  });
+
+  await t.test('snapshots at each cycle end; the best checkpoint is restored at the end', () => {
+    for (const k of [1, 2]) assert.ok(existsSync(join(runDir, 'snapshots', `cycle-${k}`, 'weights.bin')));
+    assert.ok(result.best && result.best.step === 8 && [1, 2].includes(result.best.cycle));
+    const best = readFileSync(join(runDir, 'best', 'weights.bin'));
+    assert.ok(best.equals(readFileSync(join(runDir, 'model', 'weights.bin'))), 'final model = best/');
+    assert.equal(result.ensemble?.k, 2);
+    assert.ok(result.ensemble!.validAccuracy >= 0 && result.ensemble!.validAccuracy <= 1);
+    assert.ok(existsSync(join(runDir, 'run.json')) && existsSync(join(runDir, 'ensemble.json')));
+  });
+
+  await t.test('no tensor leaks: numTensors equal after every epoch of a step', () => {
+    for (const [step, counts] of obs.tensors)
+      assert.ok(
+        counts.every((c) => c === counts[0]),
+        `${step}: ${counts.join(', ')}`,
+      );
+    assert.equal(obs.tensors.size, 3);
+  });
+
+  await t.test('resume: cancel mid-step-8, then resumeRecipe finishes with the same epochs', async () => {
+    const dirB = join(work, 'run-b');
+    const first = observe();
+    let cancel = false;
+    let step8Epochs = 0;
+    const ctx = context(dirB, first, {
+      shouldCancel: () => cancel,
+      emit: (e) => {
+        first.events.push(e);
+        if (e.type === 'epoch' && e.step === 'step8-all') step8Epochs++;
+        if (e.type === 'batch' && step8Epochs === 1) cancel = true;
+      },
+    });
+    const r1 = await recipeJob(config, ctx);
+    assert.equal(r1.status, 'cancelled');
+    assert.equal(epochsOf(first.events, 'step8-all'), 1);
+    const second = observe();
+    const r2 = await resumeRecipe(dirB, context(dirB, second));
+    assert.equal(r2.status, 'completed', r2.error ?? '');
+    assert.equal(epochsOf(second.events, 'step8-all'), 2, 'continues at epoch 1');
+    const all = [...first.events, ...second.events];
+    for (const step of ['step3-head', 'step4-augment', 'step8-all']) {
+      assert.equal(epochsOf(all, step), epochsOf(obs.events, step), step);
+    }
+    // The resumed schedule continues where it stopped: the restart at cycle 2 has the full LR.
+    // (Run B's LR, not run A's: the range tests see unseeded dropout, so their picks may differ between runs.)
+    assert.equal(second.groupLrs[0]![2], r2.steps[6]!.lr);
+    assert.equal(second.groupLrs.length, 6);
+    assert.deepEqual(
+      r2.steps.map((s) => s.step),
+      [1, 2, 3, 4, 5, 6, 7, 8],
+    );
+  });
+});
+
+test('CLI: finetune train DIR --recipe fastai8 --json', () => {
+  const home = join(work, 'home');
+  const r = finetune(
+    [
+      'train',
+      data,
+      '--recipe',
+      'fastai8',
+      '--size',
+      '32',
+      '--batch-size',
+      '8',
+      '--cycles',
+      '2',
+      '--lr-find-iters',
+      '20',
+      '--json',
+    ],
+    { FINETUNE_HOME: home },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const out = lastJson<{
+    runId: number;
+    status: string;
+    steps: Array<{
+      step: number;
+      name: string;
+      epochs: number;
+      lr: number | null;
+      validLoss: number | null;
+      validAccuracy: number | null;
+    }>;
+    ensemble: { k: number; validAccuracy: number };
+    best: { step: number; cycle: number; validLoss: number };
+  }>(r);
+  assert.equal(out.status, 'completed');
+  assert.equal(out.steps.length, 8);
+  for (const s of out.steps)
+    for (const key of ['step', 'name', 'epochs', 'lr', 'validLoss', 'validAccuracy']) assert.ok(key in s);
+  assert.equal(typeof out.ensemble.validAccuracy, 'number');
+  assert.equal(out.best.step, 8);
+  const store = new RunStore(join(home, 'history.sqlite'));
+  try {
+    assert.equal(store.getRun(out.runId)?.kind, 'fastai8');
+    const steps = new Set(store.epochs(out.runId).map((e) => e.step));
+    assert.deepEqual([...steps].sort(), ['step3-head', 'step4-augment', 'step8-all']);
+    assert.deepEqual(
+      store.lrFinds(out.runId).map((f) => f.stage),
+      ['step2-lrfind-head', 'step7-lrfind-all'],
+    );
+  } finally {
+    store.close();
+  }
+});

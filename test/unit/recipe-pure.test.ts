@@ -1,0 +1,35 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { accuracyOf, averageProbabilities, lastSnapshots } from '../../src-main/core/recipe/ensemble';
+import { accumulationSteps, microBatchFor } from '../../src-main/core/recipe/memory';
+import { headEpochsFor, recipeGroupMults, step8Plan } from '../../src-main/core/recipe/steps';
+import { step8Epochs } from '../../src-main/core/recipe/recipeJob';
+
+test('snapshot ensemble: mean probabilities, accuracy, the last k snapshots', () => {
+  const a = [Float32Array.from([0.9, 0.1]), Float32Array.from([0.4, 0.6])];
+  const b = [Float32Array.from([0.3, 0.7]), Float32Array.from([0.2, 0.8])];
+  const avg = averageProbabilities([a, b]);
+  assert.deepEqual(
+    [...avg[0]!].map((x) => +x.toFixed(6)),
+    [0.6, 0.4],
+  );
+  assert.equal(accuracyOf(avg, [0, 1]), 1);
+  assert.deepEqual(lastSnapshots(['c1', 'c2', 'c3'], 2), ['c2', 'c3']);
+  assert.deepEqual(lastSnapshots(['c1'], 3), ['c1']);
+});
+
+test('recipe defaults: group multipliers, head epochs, step 8 cycles, micro-batches', () => {
+  const m = recipeGroupMults(3, 3);
+  assert.ok(Math.abs(m[0]! - 1 / 9) < 1e-15 && Math.abs(m[1]! - 1 / 3) < 1e-15 && m[2] === 1);
+  assert.equal(headEpochsFor(null, 24), 2);
+  assert.equal(headEpochsFor(null, 5000), 1);
+  assert.equal(headEpochsFor(3, 24), 3);
+  assert.equal(step8Epochs(3, 2), 7);
+  const plan = step8Plan(0.01, 3, 2, 4);
+  assert.equal(plan.lr.length, 28);
+  assert.deepEqual(plan.cycleEnds, [3, 11, 27]);
+  assert.equal(plan.lr[4], 0.01, 'warm restart');
+  assert.equal(microBatchFor(224, 32, 'wasm'), 8);
+  assert.equal(microBatchFor(224, 32, 'tensorflow'), 32);
+  assert.equal(accumulationSteps(32, 8), 4);
+});
