@@ -12,7 +12,8 @@ import { homePaths, resolveHome } from '../core/paths';
 import { RunStore } from '../core/history/runStore';
 import { recordEvent, recordFailure, recordResult } from '../core/history/recorder';
 import { pendingDatasetRecord, trainHeadJob, type TrainEvent } from '../core/train/headJob';
-import { exportRun } from '../core/export/exporter';
+import { exportEnsemble, exportRun } from '../core/export/exporter';
+import { SCHEDULE_DEFAULTS, type TrainingSchedule } from '../core/schedules/training';
 import { Predictor } from '../core/export/predictor';
 
 export class UsageError extends Error {}
@@ -22,12 +23,13 @@ const HELP = `finetune — fine-tune an image classifier on a folder of labeled 
 Usage:
   finetune scan DIR [--seed S] [--valid-pct P] [--json]
   finetune train DIR --steps head [--epochs N] [--lr X] [--size PX] [--batch-size B] [--seed S]
-                 [--dropout D] [--valid-pct P] [--json]
+                 [--dropout D] [--valid-pct P] [--schedule constant|sgdr|onecycle|cyclic]
+                 [--cycle-len E] [--cycle-mult M] [--cycles N] [--json]
   finetune train DIR --recipe fastai8 [--size PX] [--seed S] [--batch-size B] [--cycles N]
                  [--preset side-on|top-down|none] [--optimizer sgd|adamw] [--lr-find-iters N] [--json]
                                                   fast.ai's eight steps, checkpointed after every epoch
   finetune resume RUN_ID [--json]                 continue an interrupted --recipe run from its checkpoint
-  finetune export RUN_ID [--out DIR] [--json]
+  finetune export RUN_ID [--out DIR] [--ensemble] [--json]
   finetune predict MODEL_DIR FILE... [--json]
   finetune runs [--json]
   finetune schedule --kind KIND [...] --json      (finetune schedule --help)
@@ -111,6 +113,10 @@ async function trainCmd(argv: string[], io: Io) {
     seed: { type: 'string' },
     dropout: { type: 'string' },
     'valid-pct': { type: 'string' },
+    schedule: { type: 'string', default: 'constant' },
+    'cycle-len': { type: 'string' },
+    'cycle-mult': { type: 'string' },
+    cycles: { type: 'string' },
   });
   const dir = positionals[0];
   if (!dir) throw new UsageError('train needs a folder: finetune train DIR --steps head');
@@ -127,6 +133,7 @@ async function trainCmd(argv: string[], io: Io) {
     seed: num(values.seed, 'seed', d.seed, true),
     dropout: num(values.dropout, 'dropout', d.dropout),
     validPct: num(values['valid-pct'], 'valid-pct', d.validPct),
+    schedule: headSchedule(values),
   });
   if (!parsed.success) {
     const i = parsed.error.issues[0]!;
@@ -205,15 +212,37 @@ async function trainCmd(argv: string[], io: Io) {
   }
 }
 
+/** --schedule constant|sgdr|onecycle|cyclic (SGDR: --cycle-len, --cycle-mult, --cycles; its cycles set the epochs). */
+function headSchedule(values: { schedule?: string; 'cycle-len'?: string; 'cycle-mult'?: string; cycles?: string }) {
+  const kind = values.schedule ?? 'constant';
+  if (kind === 'constant') return { kind } as TrainingSchedule;
+  if (kind === 'sgdr') {
+    const d = SCHEDULE_DEFAULTS.sgdr;
+    return {
+      ...d,
+      cycleLen: num(values['cycle-len'], 'cycle-len', d.cycleLen),
+      cycleMult: num(values['cycle-mult'], 'cycle-mult', d.cycleMult, true),
+      cycles: num(values.cycles, 'cycles', d.cycles, true),
+    };
+  }
+  if (kind === 'onecycle' || kind === 'cyclic') return SCHEDULE_DEFAULTS[kind];
+  throw new UsageError(`--schedule must be constant, sgdr, onecycle or cyclic, got "${kind}"`);
+}
+
 async function exportCmd(argv: string[], io: Io) {
-  const { values, positionals } = parse(argv, { out: { type: 'string' } });
+  const { values, positionals } = parse(argv, {
+    out: { type: 'string' },
+    ensemble: { type: 'boolean', default: false },
+  });
   const runId = Number(positionals[0]);
   if (!Number.isInteger(runId)) throw new UsageError('export needs a run id: finetune export RUN_ID --out DIR');
   const { paths, store } = openStore(values.home);
   try {
     if (!store.getRun(runId)) throw new UsageError(`No run ${runId} in ${paths.history}: see "finetune runs".`);
-    const outDir = resolve(values.out ?? `${paths.exports}/run-${runId}`);
-    const r = exportRun(runId, paths.runDir(runId), outDir);
+    const outDir = resolve(values.out ?? `${paths.exports}/run-${runId}${values.ensemble ? '-ensemble' : ''}`);
+    const r = values.ensemble
+      ? exportEnsemble(runId, paths.runDir(runId), outDir)
+      : exportRun(runId, paths.runDir(runId), outDir);
     io.out(values.json ? JSON.stringify(r) : `exported run ${runId} to ${r.dir}: ${r.files.join(', ')}`);
   } finally {
     store.close();
