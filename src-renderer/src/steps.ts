@@ -1,6 +1,6 @@
 /** The eight fast.ai steps as the stepper shows them, plus the other pages of the wizard. */
 
-export type PageId = 'dataset' | 'train-head' | 'export' | 'runs';
+export type PageId = 'dataset' | 'lr-find' | 'train-head' | 'lr-find-full' | 'export' | 'runs';
 
 export interface StepDef {
   number: number;
@@ -9,6 +9,8 @@ export interface StepDef {
   summary: string;
   /** The page that implements the step, or null while it is "coming soon". */
   page: PageId | null;
+  /** Set when the step only makes sense after a completed training run (stage 'full' starts from its model). */
+  needsCompletedRun?: boolean;
 }
 
 export const STEPS: readonly StepDef[] = [
@@ -22,7 +24,7 @@ export const STEPS: readonly StepDef[] = [
     number: 2,
     title: 'LR finder',
     summary: 'Sweep the learning rate; pick where the loss falls fastest.',
-    page: null,
+    page: 'lr-find',
   },
   {
     number: 3,
@@ -52,7 +54,8 @@ export const STEPS: readonly StepDef[] = [
     number: 7,
     title: 'LR finder (unfrozen)',
     summary: 'Find the learning rate again, for the whole network.',
-    page: null,
+    page: 'lr-find-full',
+    needsCompletedRun: true,
   },
   {
     number: 8,
@@ -64,6 +67,8 @@ export const STEPS: readonly StepDef[] = [
 
 export const PAGE_TITLES: Record<PageId, string> = {
   dataset: 'Step 1 · Augment & precompute: the dataset',
+  'lr-find': 'Step 2 · LR finder',
+  'lr-find-full': 'Step 7 · LR finder (unfrozen)',
   'train-head': 'Step 3 · Train the head on precomputed activations',
   export: 'Export & evaluate',
   runs: 'Run history',

@@ -14,6 +14,11 @@ export interface ChartSeries {
   spanGaps?: boolean;
   /** Formats the value in the legend. */
   format?: (value: number) => string;
+  /**
+   * Draw as steps: 'after' holds each value from its x to the next x (value i covers [i, i+1)); 'before' holds it
+   * from the previous x up to its own (batch b covers (b-1, b]).
+   */
+  stepped?: 'before' | 'after';
 }
 
 export interface ChartMarker {
@@ -22,6 +27,18 @@ export interface ChartMarker {
   color?: string;
   /** Dashed (default) or solid line. */
   solid?: boolean;
+  /** Line width in CSS pixels (default 1). */
+  width?: number;
+}
+
+/** A shaded vertical band between two x values, drawn behind the series, with an optional label at its foot. */
+export interface ChartBand {
+  from: number;
+  to: number;
+  /** CSS fill colour (use a translucent one). */
+  color: string;
+  label?: string;
+  labelColor?: string;
 }
 
 export interface ChartAxis {
@@ -31,4 +48,6 @@ export interface ChartAxis {
   format?: (value: number) => string;
   /** Only whole-number ticks (e.g. batches, epochs). */
   integer?: boolean;
+  /** Explicit tick positions (e.g. one per epoch); ticks outside the visible range are dropped. */
+  splits?: number[];
 }

@@ -4,6 +4,19 @@ import type { PageId } from '../steps';
 
 export type TrainSettings = Omit<HeadTrainConfig, 'dir'>;
 
+/** Where the learning rate in the shared settings came from, when it was picked on an LR finder page. */
+export interface LrPick {
+  lr: number;
+  stage: 'head' | 'full';
+  /** A suggestion's name, or 'chart' for a click on the curve. */
+  source: 'valley' | 'steep' | 'minDiv10' | 'chart';
+}
+
+/** A deep copy, so that editing the settings never writes into `app.info.defaults`. */
+function copySettings(settings: TrainSettings): TrainSettings {
+  return { ...settings, schedule: { ...settings.schedule } };
+}
+
 /** Wizard-wide state: backend info, the current page, the dataset and the shared training settings. */
 class AppState {
   info = $state.raw<AppInfo | null>(null);
@@ -28,7 +41,11 @@ class AppState {
     seed: 42,
     dropout: 0.25,
     validPct: 0.2,
+    schedule: { kind: 'constant' },
   });
+
+  /** The last LR picked on the step 2 LR finder page (it also went into `settings.lr`). */
+  lrPick = $state.raw<LrPick | null>(null);
 
   /** The run the export page works on. */
   exportRunId = $state<number | null>(null);
@@ -40,7 +57,7 @@ class AppState {
     try {
       const info = await getStudioApi().invoke('app.info', {});
       this.info = info;
-      this.settings = { ...info.defaults };
+      this.settings = copySettings(info.defaults);
     } catch (error) {
       this.infoError = errorMessage(error);
     } finally {
@@ -49,7 +66,20 @@ class AppState {
   }
 
   resetSettings(): void {
-    if (this.info) this.settings = { ...this.info.defaults };
+    if (this.info) this.settings = copySettings(this.info.defaults);
+  }
+
+  /** Training images in the scanned dataset (the sum of the per-class train counts), or null before a scan. */
+  get trainCount(): number | null {
+    return this.dataset ? this.dataset.classes.reduce((sum, c) => sum + c.train, 0) : null;
+  }
+
+  /** Mini-batches per epoch, as the trainer counts them: ceil(training images / batch size). */
+  get itersPerEpoch(): number | null {
+    const n = this.trainCount;
+    const batch = this.settings.batchSize;
+    if (n === null || n === 0 || !Number.isInteger(batch) || batch < 1) return null;
+    return Math.ceil(n / batch);
   }
 
   async scan(): Promise<void> {

@@ -1,4 +1,5 @@
 import type { EpochMetrics, EventPayload, HeadTrainConfig, RunStatus } from '../../../src-main/ipc/contract';
+import type { PlannedSchedule } from '../../../src-main/core/schedules/training';
 import { errorMessage, getStudioApi, onConnectionChange } from '../api';
 
 export type TrainState = 'idle' | 'starting' | 'cancelling' | RunStatus;
@@ -20,6 +21,13 @@ export interface LossChartData {
   validAccuracy: (number | null)[];
 }
 
+/** The LR per batch: what the plan said (faint) and what the trainer applied (`train.batch.lr`). */
+export interface LrChartData {
+  x: number[];
+  planned: (number | null)[];
+  applied: (number | null)[];
+}
+
 /**
  * The head-training run of this window (step 3). It lives outside the page so that navigating away and back
  * keeps the progress, the chart and the metrics.
@@ -31,10 +39,14 @@ class TrainingSession {
   progress = $state.raw<TrainProgress | null>(null);
   epochs = $state.raw<EpochPoint[]>([]);
   config = $state.raw<HeadTrainConfig | null>(null);
+  /** The schedule the run was started with, as previewed (null when the dataset was not scanned). */
+  plan = $state.raw<PlannedSchedule | null>(null);
   /** Bumped on every batch/epoch so that charts recompute; the raw batch losses are not reactive. */
   chartVersion = $state(0);
 
   private batchLoss: number[] = [];
+  /** LR applied per iteration (`train.batch.iteration` is 0-based; the charts' x is iteration + 1). */
+  private batchLr: (number | null)[] = [];
   /** Events that arrive while `train.start` has not answered yet (the run id is still unknown). */
   private early: TrainEvent[] = [];
 
@@ -65,7 +77,7 @@ class TrainingSession {
     return this.batchLoss.length;
   }
 
-  async start(config: HeadTrainConfig): Promise<void> {
+  async start(config: HeadTrainConfig, plan: PlannedSchedule | null = null): Promise<void> {
     if (this.active) return;
     this.runId = null;
     this.state = 'starting';
@@ -73,7 +85,9 @@ class TrainingSession {
     this.progress = null;
     this.epochs = [];
     this.config = config;
+    this.plan = plan;
     this.batchLoss = [];
+    this.batchLr = [];
     this.early = [];
     this.chartVersion++;
     try {
@@ -146,6 +160,28 @@ class TrainingSession {
     return { x, trainLoss, validLoss, validAccuracy };
   }
 
+  lrChartData(): LrChartData {
+    const planned = this.plan?.lr ?? [];
+    const n = Math.max(planned.length, this.batchLr.length);
+    if (n === 0) return { x: [], planned: [], applied: [] };
+    // Batch b (1-based) runs over (b - 1, b]: drawn as steps ending at b, opened by a point at 0.
+    const x: number[] = [0];
+    const plannedOut: (number | null)[] = [planned[0] ?? null];
+    const applied: (number | null)[] = [this.batchLr[0] ?? null];
+    for (let i = 0; i < n; i++) {
+      x.push(i + 1);
+      plannedOut.push(planned[i] ?? null);
+      applied.push(this.batchLr[i] ?? null);
+    }
+    return { x, planned: plannedOut, applied };
+  }
+
+  /** Batches whose applied LR has arrived. */
+  get appliedLrCount(): number {
+    void this.chartVersion;
+    return this.batchLr.filter((v) => v !== null && v !== undefined).length;
+  }
+
   private route(event: TrainEvent): void {
     if (this.state === 'starting' && this.runId === null) {
       this.early.push(event);
@@ -162,6 +198,7 @@ class TrainingSession {
         break;
       case 'batch':
         this.batchLoss.push(event.payload.loss);
+        this.batchLr[event.payload.iteration] = event.payload.lr;
         this.chartVersion++;
         break;
       case 'epoch': {

@@ -1,0 +1,102 @@
+/**
+ * The renderer's side of the training schedules: the trainer's own `planSchedule` (pure, no Node imports), so the
+ * preview is exactly what will run, plus the checks and names the editor shows.
+ */
+import { TrainingSchedule } from '../../src-main/ipc/contract';
+import { planSchedule, SCHEDULE_DEFAULTS, type PlannedSchedule } from '../../src-main/core/schedules/training';
+import { ScheduleParamError } from '../../src-main/core/schedules/types';
+
+export type ScheduleKind = TrainingSchedule['kind'];
+export type SgdrSchedule = Extract<TrainingSchedule, { kind: 'sgdr' }>;
+export type OneCycleSchedule = Extract<TrainingSchedule, { kind: 'onecycle' }>;
+export type CyclicSchedule = Extract<TrainingSchedule, { kind: 'cyclic' }>;
+
+export const SCHEDULE_KIND_NAMES: Record<ScheduleKind, string> = {
+  constant: 'Constant',
+  sgdr: 'SGDR (cosine with warm restarts)',
+  onecycle: 'One-cycle',
+  cyclic: 'Cyclical (triangular / triangular2 / exp_range)',
+};
+
+/** When the preview cannot know the dataset size yet (no scan), it assumes this many iterations per epoch. */
+export const FALLBACK_ITERS_PER_EPOCH = 10;
+
+/** A fresh copy of a kind's defaults (fast.ai-like: `SCHEDULE_DEFAULTS` of the trainer). */
+export function defaultSchedule(kind: ScheduleKind): TrainingSchedule {
+  switch (kind) {
+    case 'constant':
+      return { kind: 'constant' };
+    case 'sgdr':
+      return { ...SCHEDULE_DEFAULTS.sgdr };
+    case 'onecycle':
+      return { ...SCHEDULE_DEFAULTS.onecycle };
+    case 'cyclic':
+      return { ...SCHEDULE_DEFAULTS.cyclic };
+  }
+}
+
+/** The trainer's parameter names as the editor labels them (fast.ai / PyTorch spelling). */
+const PARAM_NAMES: Record<string, string> = {
+  cycleLen: 'cycle_len',
+  cycleMult: 'cycle_mult',
+  cycles: 'cycles',
+  etaMin: 'eta_min',
+  pctStart: 'pct_start',
+  divFactor: 'div_factor',
+  finalDivFactor: 'final_div_factor',
+  baseFraction: 'base fraction',
+  stepSizeEpochs: 'step size (epochs)',
+  stepSizeUp: 'step size (iterations)',
+  gamma: 'gamma',
+  lr: 'learning rate',
+  maxLr: 'learning rate',
+  baseLr: 'lower LR (base fraction × LR)',
+  totalIters: 'total iterations',
+};
+
+function friendly(message: string): string {
+  return message.replace(/\b[a-zA-Z]+\b/g, (word) => PARAM_NAMES[word] ?? word);
+}
+
+export type PlanOutcome = { plan: PlannedSchedule; error: null } | { plan: null; error: string };
+
+/**
+ * The plan the trainer will run for these settings, or why there is none: `planSchedule`'s own checks
+ * (`ScheduleParamError`), then the contract's limits that the server enforces.
+ */
+export function previewPlan(
+  lr: number,
+  schedule: TrainingSchedule,
+  epochs: number,
+  itersPerEpoch: number,
+): PlanOutcome {
+  if (typeof lr !== 'number' || !Number.isFinite(lr) || lr <= 0) {
+    return { plan: null, error: 'Set a learning rate greater than 0 to see the schedule.' };
+  }
+  if (schedule.kind !== 'sgdr' && (typeof epochs !== 'number' || !Number.isInteger(epochs) || epochs < 1)) {
+    return { plan: null, error: 'Set a whole number of epochs (at least 1) to see the schedule.' };
+  }
+  let plan: PlannedSchedule;
+  try {
+    plan = planSchedule(lr, schedule, epochs, itersPerEpoch);
+  } catch (error) {
+    if (error instanceof ScheduleParamError) return { plan: null, error: friendly(error.message) };
+    return { plan: null, error: error instanceof Error ? error.message : String(error) };
+  }
+  const parsed = TrainingSchedule.safeParse(schedule);
+  if (!parsed.success) {
+    const message = parsed.error.issues
+      .map((i) => `${friendly(String(i.path[i.path.length - 1] ?? 'schedule'))}: ${i.message}`)
+      .join('; ');
+    return { plan: null, error: message };
+  }
+  if (plan.epochs > 1000) {
+    return { plan: null, error: `The cycles add up to ${plan.epochs} epochs; at most 1000 are allowed.` };
+  }
+  return { plan, error: null };
+}
+
+/** Whole epochs the trainer runs for a plan (it stops at the plan's last iteration). */
+export function epochsToRun(plan: PlannedSchedule): number {
+  return Math.max(1, Math.ceil(plan.epochs - 1e-9));
+}
