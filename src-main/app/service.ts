@@ -378,7 +378,16 @@ export class StudioService {
               smoothedLoss: finiteOrNull(e.smoothedLoss),
             });
           } else if (e.type === 'progress') {
-            this.emit('lrfind.progress', { jobId, phase: e.phase, label: e.label, done: e.done, total: e.total });
+            this.emit('lrfind.progress', {
+              jobId,
+              phase: e.phase,
+              label: e.label,
+              done: e.done,
+              total: e.total,
+              etaSeconds: e.etaSeconds,
+            });
+          } else if (e.type === 'warning') {
+            this.emit('lrfind.warning', { jobId, message: e.message });
           }
         },
       },

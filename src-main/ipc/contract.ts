@@ -362,7 +362,10 @@ export const events = {
     label: z.string(),
     done: z.number(),
     total: z.number(),
+    etaSeconds: z.number().nullable().optional(),
   }),
+  /** Something the user should know, e.g. the batch was lowered to fit wasm's memory. */
+  'lrfind.warning': z.object({ jobId: z.number().int(), message: z.string() }),
   'lrfind.step': z.object({
     jobId: z.number().int(),
     iteration: z.number().int(),
