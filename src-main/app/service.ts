@@ -231,7 +231,13 @@ export class StudioService {
       classes: [],
     });
     const job = startWorkerJob<JobResult>(
-      { kind: 'trainHead', config, runDir: this.paths.runDir(runId), featureCache: this.paths.featureCache },
+      {
+        kind: 'trainHead',
+        config,
+        runDir: this.paths.runDir(runId),
+        featureCache: this.paths.featureCache,
+        home: this.paths.home,
+      },
       this.options.backend,
       {
         onEvent: (e) => {

@@ -13,6 +13,7 @@ import { RunStore } from '../core/history/runStore';
 import { recordEvent, recordFailure, recordResult } from '../core/history/recorder';
 import { pendingDatasetRecord, trainHeadJob, type TrainEvent } from '../core/train/headJob';
 import { exportEnsemble, exportRun } from '../core/export/exporter';
+import { getBackbone, listBackbones } from '../core/model/backbones';
 import { SCHEDULE_DEFAULTS, type TrainingSchedule } from '../core/schedules/training';
 import { Predictor } from '../core/export/predictor';
 
@@ -24,7 +25,7 @@ Usage:
   finetune scan DIR [--seed S] [--valid-pct P] [--json]
   finetune train DIR --steps head [--epochs N] [--lr X] [--size PX] [--batch-size B] [--seed S]
                  [--dropout D] [--valid-pct P] [--schedule constant|sgdr|onecycle|cyclic]
-                 [--cycle-len E] [--cycle-mult M] [--cycles N] [--json]
+                 [--cycle-len E] [--cycle-mult M] [--cycles N] [--backbone ID] [--json]
   finetune train DIR --recipe fastai8 [--size PX] [--seed S] [--batch-size B] [--cycles N]
                  [--preset side-on|top-down|none] [--optimizer sgd|adamw] [--lr-find-iters N] [--json]
                                                   fast.ai's eight steps, checkpointed after every epoch
@@ -32,6 +33,7 @@ Usage:
   finetune export RUN_ID [--out DIR] [--ensemble] [--json]
   finetune predict MODEL_DIR FILE... [--json]
   finetune runs [--json]
+  finetune backbones [--json]                     the bundled backbone and the downloadable ones
   finetune schedule --kind KIND [...] --json      (finetune schedule --help)
   finetune lr-find DIR [--stage head|full] [--start 1e-7] [--end 10] [--iters 100] [--mode exp|linear]
                  [--size PX] [--batch-size B] [--seed S] [--valid-loss] [--run RUN_ID] [--json]
@@ -114,6 +116,7 @@ async function trainCmd(argv: string[], io: Io) {
     dropout: { type: 'string' },
     'valid-pct': { type: 'string' },
     schedule: { type: 'string', default: 'constant' },
+    backbone: { type: 'string' },
     'cycle-len': { type: 'string' },
     'cycle-mult': { type: 'string' },
     cycles: { type: 'string' },
@@ -134,12 +137,20 @@ async function trainCmd(argv: string[], io: Io) {
     dropout: num(values.dropout, 'dropout', d.dropout),
     validPct: num(values['valid-pct'], 'valid-pct', d.validPct),
     schedule: headSchedule(values),
+    ...(values.backbone ? { backbone: values.backbone } : {}),
   });
   if (!parsed.success) {
     const i = parsed.error.issues[0]!;
     throw new UsageError(`--${String(i.path[0])}: ${i.message}`);
   }
   const config = parsed.data;
+  if (config.backbone) {
+    try {
+      getBackbone(config.backbone);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  }
   const backend = await initBackend(parseBackendChoice(values.backend ?? process.env.FINETUNE_BACKEND));
   const { paths, store } = openStore(values.home);
   // Scan first so that a bad folder fails before a run is recorded.
@@ -163,6 +174,7 @@ async function trainCmd(argv: string[], io: Io) {
     const result = await trainHeadJob(config, {
       runDir: paths.runDir(runId),
       featureCache: paths.featureCache,
+      home: paths.home,
       shouldCancel: () => cancelled,
       emit: (e) => {
         recordEvent(store, runId, e);
@@ -227,6 +239,26 @@ function headSchedule(values: { schedule?: string; 'cycle-len'?: string; 'cycle-
   }
   if (kind === 'onecycle' || kind === 'cyclic') return SCHEDULE_DEFAULTS[kind];
   throw new UsageError(`--schedule must be constant, sgdr, onecycle or cyclic, got "${kind}"`);
+}
+
+async function backbonesCmd(argv: string[], io: Io) {
+  const { values } = parse(argv, {});
+  const list = listBackbones().map((b) => ({
+    id: b.id,
+    name: b.name,
+    format: b.format,
+    offline: b.offline,
+    canFineTune: b.canFineTune,
+    inputSizes: b.inputSizes,
+    featureDim: b.featureDim,
+    note: b.note,
+  }));
+  if (values.json) io.out(JSON.stringify(list));
+  else
+    for (const b of list)
+      io.out(
+        `${b.id.padEnd(44)} ${b.format.padEnd(8)} ${b.offline ? 'offline ' : 'download'} ${b.canFineTune ? 'fine-tune' : 'frozen only'}  ${b.name}`,
+      );
 }
 
 async function exportCmd(argv: string[], io: Io) {
@@ -319,6 +351,7 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<void>> = {
   export: exportCmd,
   predict: predictCmd,
   runs: runsCmd,
+  backbones: backbonesCmd,
   serve: serveCmd,
   'lr-find': async (argv, io) => (await import('./lrFindCommand')).lrFindCommand(argv, io),
   resume: async (argv, io) => (await import('./recipeCommand')).resumeCommand(argv, io),

@@ -73,6 +73,8 @@ export const HeadTrainConfig = z.object({
   dropout: z.number().min(0).max(0.9),
   /** Ignored epochs for SGDR: its cycles decide the length. */
   schedule: TrainingSchedule.default({ kind: 'constant' }),
+  /** A backbone id from the registry (`finetune backbones`); default: the bundled offline MobileNetV2. */
+  backbone: z.string().min(1).optional(),
 });
 export type HeadTrainConfig = z.infer<typeof HeadTrainConfig>;
 

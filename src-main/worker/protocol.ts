@@ -8,7 +8,7 @@ import type { InterpretResult } from '../core/train/interpretJob';
 import type { RecipeConfig, RecipeEvent, RecipeResult } from '../core/recipe/types';
 
 export type WorkerJob =
-  | { kind: 'trainHead'; config: HeadTrainConfig; runDir: string; featureCache: string }
+  | { kind: 'trainHead'; config: HeadTrainConfig; runDir: string; featureCache: string; home: string }
   | { kind: 'evaluate'; runId: number; runDir: string; config: HeadTrainConfig }
   | { kind: 'lrFind'; config: LrFindConfig; featureCache: string }
   | { kind: 'interpret'; runDir: string; config: HeadTrainConfig; tta: boolean }

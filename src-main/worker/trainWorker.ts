@@ -44,6 +44,7 @@ async function run() {
     const result = await trainHeadJob(job.config, {
       runDir: job.runDir,
       featureCache: job.featureCache,
+      home: job.home,
       shouldCancel,
       emit: (event) => post({ type: 'event', event }),
     });

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -28,4 +28,19 @@ export function lastJson<T>(r: CliResult): T {
   } catch {
     throw new Error(`No JSON on stdout (exit ${r.status}).\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
   }
+}
+
+/** Like `finetune`, without blocking this process's event loop (needed when the test itself serves HTTP). */
+export function finetuneAsync(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['bin/finetune.mjs', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ status: code ?? -1, stdout, stderr }));
+  });
 }

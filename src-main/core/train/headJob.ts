@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import type { HeadTrainConfig } from '../../ipc/contract';
 import { classCounts, scanDataset, type LabeledDataset } from '../data/dataset';
 import { BACKBONE_ID, buildClassifier, disposeClassifier } from '../model/backbone';
+import { loadBackbone } from '../model/download';
 import { saveModelToDir } from '../model/modelFiles';
 import { Learner } from './learner';
 import { Optimizer, DEFAULT_OPTIMIZER } from './optimizers';
@@ -80,6 +81,8 @@ export function pendingDatasetRecord(config: HeadTrainConfig): DatasetRecord {
 export interface JobContext {
   runDir: string;
   featureCache: string;
+  /** The home folder, for downloadable backbones' cache. */
+  home?: string;
   emit: (e: TrainEvent) => void;
   shouldCancel: () => boolean;
 }
@@ -110,17 +113,19 @@ export async function trainHeadJob(config: HeadTrainConfig, ctx: JobContext): Pr
   emit({ type: 'dataset', dataset: datasetRecord(ds) });
   if (ds.train.length === 0) throw new Error(`No readable training images in ${config.dir}.`);
 
+  const backboneId = config.backbone ?? BACKBONE_ID;
   const clf = await buildClassifier({
     size: config.size,
     numClasses: ds.classes.length,
     dropout: config.dropout,
     seed: subSeed(config.seed, 'init'),
+    backbone: backboneId === BACKBONE_ID ? undefined : await downloadedBackbone(backboneId, config.size, ctx),
   });
   try {
     const files = [...ds.train, ...ds.valid].map((i) => i.file);
     const feats = await precomputeFeatures(clf.features, files, {
       cacheDir: ctx.featureCache,
-      backboneId: BACKBONE_ID,
+      backboneId,
       size: config.size,
       batchSize: 16,
       shouldCancel: ctx.shouldCancel,
@@ -181,7 +186,7 @@ export async function trainHeadJob(config: HeadTrainConfig, ctx: JobContext): Pr
     }
     const modelDir = join(ctx.runDir, 'model');
     await saveModelToDir(clf.model, modelDir);
-    const meta: RunMeta = { classes: ds.classes, size: config.size, backboneId: BACKBONE_ID, config };
+    const meta: RunMeta = { classes: ds.classes, size: config.size, backboneId, config };
     writeFileSync(join(ctx.runDir, 'run.json'), JSON.stringify(meta, null, 2));
     return { status: 'completed', error: null, modelDir };
   } catch (err) {
@@ -190,4 +195,25 @@ export async function trainHeadJob(config: HeadTrainConfig, ctx: JobContext): Pr
   } finally {
     disposeClassifier(clf);
   }
+}
+
+/** Download (or read from the cache) a registry backbone; its weights are copied into the classifier. */
+async function downloadedBackbone(id: string, size: number, ctx: JobContext) {
+  if (!ctx.home) throw new Error(`Backbone "${id}" needs the home folder for its download cache.`);
+  const loaded = await loadBackbone(id, {
+    home: ctx.home,
+    size,
+    onProgress: (p) =>
+      ctx.emit({
+        type: 'progress',
+        phase: 'loading',
+        label: `Downloading backbone ${id}`,
+        done: Math.round((p.fraction ?? 0) * 100),
+        total: 100,
+        etaSeconds: null,
+      }),
+  });
+  const { id: loadedId, name, pooled } = loaded;
+  loaded.dispose();
+  return { id: loadedId, name, pooled };
 }

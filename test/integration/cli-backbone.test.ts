@@ -1,0 +1,82 @@
+/**
+ * `finetune train --backbone ID`: a downloadable backbone fetched over HTTP (a local server standing in for the
+ * public host, via FINETUNE_BACKBONE_MIRROR), cached, and used end to end: train, export, predict.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { makeShapeDataset } from '../helpers/images';
+import { finetuneAsync as finetune, lastJson } from '../helpers/cli';
+
+const ID = 'mobilenet_v1_0.25_224';
+
+/** A tiny stand-in with MobileNet v1's feature layer name, saved like the converter does. */
+async function writeStandIn(dir: string) {
+  const input = tf.input({ shape: [32, 32, 3], name: 'input_1' });
+  let x = tf.layers
+    .conv2d({ filters: 8, kernelSize: 3, padding: 'same', activation: 'relu', name: 'conv1' })
+    .apply(input);
+  x = tf.layers.conv2d({ filters: 16, kernelSize: 3, strides: 2, padding: 'same', name: 'conv_pw_13' }).apply(x);
+  x = tf.layers.reLU({ name: 'conv_pw_13_relu' }).apply(x);
+  x = tf.layers.flatten({ name: 'flatten' }).apply(x);
+  const out = tf.layers.dense({ units: 4, activation: 'softmax', name: 'predictions' }).apply(x) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: out });
+  mkdirSync(dir, { recursive: true });
+  await model.save(
+    tf.io.withSaveHandler(async (a) => {
+      writeFileSync(join(dir, 'group1-shard1of1.bin'), Buffer.from(tf.io.CompositeArrayBuffer.join(a.weightData!)));
+      const json = {
+        format: 'layers-model',
+        modelTopology: a.modelTopology,
+        weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights: a.weightSpecs }],
+      };
+      writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  model.dispose();
+}
+
+test('train with a downloaded backbone; the second run uses the cache', async (t) => {
+  const work = mkdtempSync(join(tmpdir(), 'ft-cli-backbone-'));
+  const served = join(work, 'served');
+  await writeStandIn(join(served, ID));
+  let requests = 0;
+  const server = createServer((req, res) => {
+    requests++;
+    const file = join(served, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
+    if (!file.startsWith(served) || !existsSync(file)) return void res.writeHead(404).end();
+    res.writeHead(200).end(readFileSync(file));
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  t.after(() => server.close());
+  const port = (server.address() as { port: number }).port;
+  const data = join(work, 'shapes');
+  await makeShapeDataset(data, { perClass: 6, seed: 8 });
+  const env = { FINETUNE_HOME: join(work, 'home'), FINETUNE_BACKBONE_MIRROR: `http://127.0.0.1:${port}` };
+  const args = ['train', data, '--steps', 'head', '--epochs', '2', '--size', '32', '--backbone', ID, '--json'];
+
+  const first = await finetune(args, env);
+  assert.equal(first.status, 0, first.stderr);
+  const run = lastJson<{ runId: number; status: string }>(first);
+  assert.equal(run.status, 'completed');
+  assert.ok(requests >= 2, 'model.json and the shard were downloaded');
+  const meta = JSON.parse(readFileSync(join(work, 'home', 'runs', String(run.runId), 'run.json'), 'utf8'));
+  assert.equal(meta.backboneId, ID);
+
+  const before = requests;
+  const second = await finetune(args, env);
+  assert.equal(second.status, 0, second.stderr);
+  assert.equal(requests, before, 'no network on the second run: the verified cache is used');
+
+  const out = join(work, 'export');
+  assert.equal((await finetune(['export', String(run.runId), '--out', out], env)).status, 0);
+  const preds = lastJson<Array<{ label: string }>>(
+    await finetune(['predict', out, join(data, 'circles', 'img000.png'), '--json'], env),
+  );
+  assert.equal(preds.length, 1);
+});
