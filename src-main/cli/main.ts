@@ -25,7 +25,8 @@ Usage:
   finetune scan DIR [--seed S] [--valid-pct P] [--json]
   finetune train DIR --steps head [--epochs N] [--lr X] [--size PX] [--batch-size B] [--seed S]
                  [--dropout D] [--valid-pct P] [--schedule constant|sgdr|onecycle|cyclic]
-                 [--cycle-len E] [--cycle-mult M] [--cycles N] [--backbone ID] [--json]
+                 [--cycle-len E] [--cycle-mult M] [--cycles N] [--backbone ID]
+                 [--balance none|weights|sampler] [--json]
   finetune train DIR --recipe fastai8 [--size PX] [--seed S] [--batch-size B] [--cycles N]
                  [--preset side-on|top-down|none] [--optimizer sgd|adamw] [--lr-find-iters N] [--json]
                                                   fast.ai's eight steps, checkpointed after every epoch
@@ -117,6 +118,7 @@ async function trainCmd(argv: string[], io: Io) {
     'valid-pct': { type: 'string' },
     schedule: { type: 'string', default: 'constant' },
     backbone: { type: 'string' },
+    balance: { type: 'string' },
     'cycle-len': { type: 'string' },
     'cycle-mult': { type: 'string' },
     cycles: { type: 'string' },
@@ -138,6 +140,7 @@ async function trainCmd(argv: string[], io: Io) {
     validPct: num(values['valid-pct'], 'valid-pct', d.validPct),
     schedule: headSchedule(values),
     ...(values.backbone ? { backbone: values.backbone } : {}),
+    ...(values.balance ? { balance: values.balance } : {}),
   });
   if (!parsed.success) {
     const i = parsed.error.issues[0]!;

@@ -79,6 +79,7 @@ async function trainRecipe(argv: string[], io: Io) {
     'batch-size': { type: 'string' },
     cycles: { type: 'string' },
     preset: { type: 'string' },
+    balance: { type: 'string' },
     optimizer: { type: 'string' },
     'lr-find-iters': { type: 'string' },
     'valid-pct': { type: 'string' },
@@ -95,6 +96,10 @@ async function trainRecipe(argv: string[], io: Io) {
   const optimizer = values.optimizer ?? DEFAULT_RECIPE_CONFIG.optimizer;
   if (optimizer !== 'sgd' && optimizer !== 'adamw') throw new RecipeUsageError('--optimizer must be sgd or adamw');
   const d = DEFAULT_RECIPE_CONFIG;
+  const balance = values.balance ?? 'none';
+  if (balance !== 'none' && balance !== 'weights' && balance !== 'sampler') {
+    throw new RecipeUsageError('--balance must be none, weights or sampler');
+  }
   const validPct = num(values['valid-pct'], 'valid-pct', d.validPct, 0.05, false);
   if (validPct > 0.5) throw new RecipeUsageError('--valid-pct must be <= 0.5');
   const config: RecipeConfig = {
@@ -107,6 +112,7 @@ async function trainRecipe(argv: string[], io: Io) {
     preset: preset as AugmentPreset,
     optimizer,
     validPct,
+    balance,
     lrFind: { ...d.lrFind, iters: num(values['lr-find-iters'], 'lr-find-iters', d.lrFind.iters, 5) },
   };
   const backend = await initBackend(parseBackendChoice(values.backend ?? process.env.FINETUNE_BACKEND));

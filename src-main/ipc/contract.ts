@@ -75,6 +75,8 @@ export const HeadTrainConfig = z.object({
   schedule: TrainingSchedule.default({ kind: 'constant' }),
   /** A backbone id from the registry (`finetune backbones`); default: the bundled offline MobileNetV2. */
   backbone: z.string().min(1).optional(),
+  /** Class imbalance: 'weights' = class-weighted loss, 'sampler' = every class equally often per epoch. */
+  balance: z.enum(['none', 'weights', 'sampler']).optional(),
 });
 export type HeadTrainConfig = z.infer<typeof HeadTrainConfig>;
 
@@ -151,6 +153,7 @@ export const RecipeConfig = z.object({
   /** Fixed LRs instead of the LR finder's suggestions. */
   lrHead: z.number().positive().nullable(),
   lrAll: z.number().positive().nullable(),
+  balance: z.enum(['none', 'weights', 'sampler']).optional(),
 });
 export type RecipeConfig = z.infer<typeof RecipeConfig>;
 

@@ -3,7 +3,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { LabeledDataset } from '../data/dataset';
 import { buildClassifier, disposeClassifier, type Classifier } from '../model/backbone';
 import { layerGroups, type LayerGroup } from '../model/layerGroups';
-import type { Callback } from '../train/learner';
+import type { Callback, LossFn } from '../train/learner';
+import { lossForBalance } from '../train/imbalance';
 import { ImageDataSource, RowsDataSource } from '../train/dataSources';
 import { AugmentedImageDataSource } from '../train/augmentedSource';
 import { DEFAULT_OPTIMIZER, Optimizer, type OptimizerState } from '../train/optimizers';
@@ -73,6 +74,15 @@ export function newOptimizer(sess: RecipeSession, restored: OptimizerState | nul
 }
 
 const numClasses = (sess: RecipeSession) => sess.ds.classes.length;
+
+/** The training loss: class-weighted when the run asks for it. */
+export function lossFor(sess: RecipeSession): LossFn {
+  return lossForBalance(
+    sess.state.config.balance,
+    sess.ds.train.map((i) => i.label),
+    numClasses(sess),
+  );
+}
 const shuffleSeed = (sess: RecipeSession) => subSeed(sess.state.config.seed, 'shuffle');
 
 export function trainRowsSource(sess: RecipeSession): RowsDataSource {
@@ -82,6 +92,7 @@ export function trainRowsSource(sess: RecipeSession): RowsDataSource {
     batchSize,
     numClasses: numClasses(sess),
     shuffleSeed: shuffleSeed(sess),
+    balanced: sess.state.config.balance === 'sampler',
   });
 }
 
@@ -98,6 +109,7 @@ export function augmentedSource(sess: RecipeSession): AugmentedImageDataSource {
     batchSize,
     numClasses: numClasses(sess),
     shuffleSeed: shuffleSeed(sess),
+    balanced: sess.state.config.balance === 'sampler',
     preset,
     seed: subSeed(seed, 'augment'),
   });

@@ -30,6 +30,7 @@ import {
   trainRowsSource,
   validImagesSource,
   validRowsSource,
+  lossFor,
   type RecipeContext,
   type RecipeSession,
 } from './session';
@@ -125,7 +126,13 @@ async function rangeTest(
 /** 2. LR range test of the head on the precomputed activations. */
 export async function step2LrFindHead(sess: RecipeSession, ctx: RecipeContext): Promise<StepOutcome> {
   const opt = newOptimizer(sess);
-  const learner = new Learner(sess.clf.head, opt, [{ name: 'head', variables: sess.clf.head.trainableWeights }]);
+  const learner = new Learner(
+    sess.clf.head,
+    opt,
+    [{ name: 'head', variables: sess.clf.head.trainableWeights }],
+    [],
+    lossFor(sess),
+  );
   const r = await rangeTest(sess, ctx, 2, learner, trainRowsSource(sess));
   if (r.cancelled) return { ok: false, status: 'cancelled' };
   const { lr, pick } = pickLr(r, 1e-2);
@@ -177,21 +184,27 @@ async function fitStep(
       await saveCheckpoint(ctx.runDir, sess.clf.model, opt, state);
     },
   };
-  const learner = new Learner(spec.model, opt, spec.groups, [
-    scheduleCallback(at(spec.plan.lr), spec.plan.momentum ? at(spec.plan.momentum) : undefined),
-    iterationLimitCallback(spec.plan.lr.length),
-    cancelCallback(ctx.shouldCancel),
-    nanGuardCallback(),
-    validationCallback(spec.valid),
-    ...(spec.afterEpoch ? [{ afterEpoch: spec.afterEpoch }] : []),
-    checkpoint,
-    reportingCallback({
-      batch: (b) => ctx.emit({ type: 'batch', ...b }),
-      epoch: (e) => ctx.emit({ type: 'epoch', step: stepName, ...e }),
-      progress: (p) => ctx.emit({ type: 'progress', phase: 'train', label: spec.label, ...p }),
-    }),
-    ...(ctx.callbacks?.(stepName) ?? []),
-  ]);
+  const learner = new Learner(
+    spec.model,
+    opt,
+    spec.groups,
+    [
+      scheduleCallback(at(spec.plan.lr), spec.plan.momentum ? at(spec.plan.momentum) : undefined),
+      iterationLimitCallback(spec.plan.lr.length),
+      cancelCallback(ctx.shouldCancel),
+      nanGuardCallback(),
+      validationCallback(spec.valid),
+      ...(spec.afterEpoch ? [{ afterEpoch: spec.afterEpoch }] : []),
+      checkpoint,
+      reportingCallback({
+        batch: (b) => ctx.emit({ type: 'batch', ...b }),
+        epoch: (e) => ctx.emit({ type: 'epoch', step: stepName, ...e }),
+        progress: (p) => ctx.emit({ type: 'progress', phase: 'train', label: spec.label, ...p }),
+      }),
+      ...(ctx.callbacks?.(stepName) ?? []),
+    ],
+    lossFor(sess),
+  );
   if (spec.microBatch) learner.microBatch = spec.microBatch;
   const ipe = spec.train.numBatches;
   return learner.fit(epochs, spec.train, {
@@ -319,7 +332,7 @@ export function step6DifferentialLrs(sess: RecipeSession): StepOutcome {
 /** 7. LR range test of the unfrozen network on augmented images, with the group multipliers. */
 export async function step7LrFindAll(sess: RecipeSession, ctx: RecipeContext): Promise<StepOutcome> {
   const mults = recipeGroupMults(sess.state.config.lrRatio, sess.groups.length);
-  const learner = new Learner(sess.clf.model, newOptimizer(sess), sess.groups);
+  const learner = new Learner(sess.clf.model, newOptimizer(sess), sess.groups, [], lossFor(sess));
   learner.microBatch = sess.microBatch;
   const r = await rangeTest(sess, ctx, 7, learner, augmentedSource(sess), mults);
   if (r.cancelled) return { ok: false, status: 'cancelled' };

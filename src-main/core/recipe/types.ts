@@ -37,7 +37,11 @@ export interface RecipeConfig {
   /** Fixed LRs instead of the range tests' suggestions (the tests still run and are stored). */
   lrHead: number | null;
   lrAll: number | null;
+  /** Class imbalance: class-weighted loss or a balanced sampler (warned about in step 1). */
+  balance?: BalanceMode;
 }
+
+export type BalanceMode = 'none' | 'weights' | 'sampler';
 
 export const DEFAULT_RECIPE_CONFIG: Omit<RecipeConfig, 'dir'> = {
   size: DEFAULT_HEAD_CONFIG.size,

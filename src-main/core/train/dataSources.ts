@@ -5,12 +5,22 @@ import type { LabeledItem } from '../data/dataset';
 import { decodeRgb, toUnitFloat } from '../data/images';
 import { mulberry32, shuffled, subSeed } from '../util/random';
 import { mapPool } from '../util/pool';
+import { balancedOrder } from './imbalance';
 
 export interface RowsOptions {
   batchSize: number;
   numClasses: number;
   /** Shuffle each epoch with this seed; undefined keeps the order (validation). */
   shuffleSeed?: number;
+  /** Class imbalance: sample each class equally often per epoch (small classes oversampled). Needs shuffleSeed. */
+  balanced?: boolean;
+}
+
+/** This epoch's order of item indices: as given, shuffled, or class-balanced. */
+export function epochOrder(labels: readonly number[], opts: RowsOptions, epoch: number): number[] {
+  if (opts.shuffleSeed === undefined) return [...labels.keys()];
+  const rand = mulberry32(subSeed(opts.shuffleSeed, `epoch${epoch}`));
+  return opts.balanced ? balancedOrder(labels, rand) : shuffled([...labels.keys()], rand);
 }
 
 /** Fixed-width float rows (e.g. 1280-d backbone activations) with integer labels. */
@@ -28,11 +38,7 @@ export class RowsDataSource implements DataSource {
   }
 
   async *batches(epoch: number): AsyncIterable<Batch> {
-    const idx = [...this.rows.keys()];
-    const order =
-      this.opts.shuffleSeed === undefined
-        ? idx
-        : shuffled(idx, mulberry32(subSeed(this.opts.shuffleSeed, `epoch${epoch}`)));
+    const order = epochOrder(this.labels, this.opts, epoch);
     const width = this.rows[0]?.length ?? 0;
     for (let start = 0; start < order.length; start += this.opts.batchSize) {
       const ids = order.slice(start, start + this.opts.batchSize);
@@ -72,10 +78,11 @@ export class ImageDataSource implements DataSource {
   }
 
   async *batches(epoch: number): AsyncIterable<Batch> {
-    const order =
-      this.opts.shuffleSeed === undefined
-        ? this.items
-        : shuffled(this.items, mulberry32(subSeed(this.opts.shuffleSeed, `epoch${epoch}`)));
+    const order = epochOrder(
+      this.items.map((i) => i.label),
+      this.opts,
+      epoch,
+    ).map((k) => this.items[k]!);
     const { size, batchSize, numClasses } = this.opts;
     for (let start = 0; start < order.length; start += batchSize) {
       const chunk = order.slice(start, start + batchSize);

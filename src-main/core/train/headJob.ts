@@ -23,6 +23,7 @@ import {
   validationCallback,
 } from './callbacks';
 import { planSchedule } from '../schedules/training';
+import { lossForBalance } from './imbalance';
 import { subSeed } from '../util/random';
 
 export type TrainPhase = 'loading' | 'precompute' | 'train' | 'validate';
@@ -145,7 +146,12 @@ export async function trainHeadJob(config: HeadTrainConfig, ctx: JobContext): Pr
     const train = new RowsDataSource(
       trainRows,
       ds.train.map((i) => i.label),
-      { batchSize: config.batchSize, numClasses, shuffleSeed: subSeed(config.seed, 'shuffle') },
+      {
+        batchSize: config.batchSize,
+        numClasses,
+        shuffleSeed: subSeed(config.seed, 'shuffle'),
+        balanced: config.balance === 'sampler',
+      },
     );
     const valid = new RowsDataSource(
       validRows,
@@ -173,6 +179,11 @@ export async function trainHeadJob(config: HeadTrainConfig, ctx: JobContext): Pr
           progress: (p) => emit({ type: 'progress', phase: 'train', label: 'Training the head', ...p }),
         }),
       ],
+      lossForBalance(
+        config.balance,
+        ds.train.map((i) => i.label),
+        numClasses,
+      ),
     );
     const fit = await learner.fit(Math.ceil(plan.epochs), train);
     optimizer.dispose();

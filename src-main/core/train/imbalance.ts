@@ -3,7 +3,7 @@
  * which every class appears equally often per epoch.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { LossFn } from './learner';
+import { crossEntropy, type LossFn } from './learner';
 import { shuffled } from '../util/random';
 
 function checkCounts(counts: readonly number[]): void {
@@ -75,4 +75,16 @@ export function imbalanceRatio(counts: readonly number[]): number {
   const min = Math.min(...counts);
   if (max === 0) throw new RangeError('every class is empty');
   return min === 0 ? Infinity : max / min;
+}
+
+/** The loss for a balance mode: class weights from the training labels' counts, or plain cross-entropy. */
+export function lossForBalance(
+  mode: 'none' | 'weights' | 'sampler' | undefined,
+  labels: readonly number[],
+  numClasses: number,
+): LossFn {
+  if (mode !== 'weights') return crossEntropy;
+  const counts = new Array<number>(numClasses).fill(0);
+  for (const l of labels) counts[l]!++;
+  return weightedCrossEntropy(classWeights(counts));
 }
