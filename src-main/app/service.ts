@@ -3,7 +3,7 @@
  * headless server both wrap this. Owns the run history; training and evaluation run in worker threads.
  */
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import {
   parseEvent,
   parseParams,
@@ -196,11 +196,17 @@ export class StudioService {
     'recipe.state': async ({ runId }: { runId: number }) => {
       this.requireRun(runId);
       const state = readCheckpointState(this.paths.runDir(runId));
+      const ensemblePath = join(this.paths.runDir(runId), 'ensemble.json');
+      const ensemble = existsSync(ensemblePath)
+        ? (JSON.parse(readFileSync(ensemblePath, 'utf8')) as { k: number; validAccuracy: number })
+        : null;
       return {
         runId,
         config: state.config,
         nextStep: state.step,
         steps: state.results as RecipeStepResult[],
+        ensemble: ensemble && { k: ensemble.k, validAccuracy: ensemble.validAccuracy },
+        best: state.best,
       };
     },
     'model.evaluate': async ({ runId }: { runId: number }) => {
@@ -439,6 +445,7 @@ export class StudioService {
     const metrics = this.store.epochs(r.id);
     return {
       id: r.id,
+      kind: r.kind,
       createdAt: r.createdAt,
       dir: r.dir,
       status: r.status,

@@ -154,6 +154,7 @@ export const RecipeConfig = z.object({
   lrHead: z.number().positive().nullable(),
   lrAll: z.number().positive().nullable(),
   balance: z.enum(['none', 'weights', 'sampler']).optional(),
+  trainBatchNorm: z.boolean().optional(),
 });
 export type RecipeConfig = z.infer<typeof RecipeConfig>;
 
@@ -202,6 +203,8 @@ export type RunStatus = z.infer<typeof RunStatus>;
 
 export const RunSummary = z.object({
   id: z.number().int(),
+  /** 'head' (step 3 alone) or 'fastai8' (the eight-step recipe). */
+  kind: z.string(),
   createdAt: z.string(),
   dir: z.string(),
   status: RunStatus,
@@ -280,6 +283,10 @@ export const requests = {
       config: RecipeConfig,
       nextStep: z.number().int().min(1).max(9),
       steps: z.array(RecipeStepResult),
+      /** Step 8's snapshot ensemble (averaged predictions of the last K snapshots), once the run is complete. */
+      ensemble: z.object({ k: z.number().int(), validAccuracy: z.number() }).nullable(),
+      /** The checkpoint step 8 restored (lowest validation loss). */
+      best: z.object({ step: z.number().int(), cycle: z.number().int(), validLoss: z.number() }).nullable(),
     }),
   },
   'dataset.augmentPreview': {

@@ -194,6 +194,11 @@ test('the eight steps as one recipe run, page by page, then the results page', a
   );
   await page.getByTestId('export-single-button').click();
   await page.getByTestId('export-single-dir').waitFor({ timeout: 30_000 });
+  // The snapshot ensemble's validation accuracy is reported.
+  const ensembleAccuracy = Number(
+    await page.getByTestId('ensemble-accuracy').locator('[data-accuracy]').getAttribute('data-accuracy'),
+  );
+  assert.ok(ensembleAccuracy >= 0 && ensembleAccuracy <= 1, `ensemble accuracy ${ensembleAccuracy}`);
   await page.getByTestId('export-ensemble-button').click();
   await page.getByTestId('export-ensemble-dir').waitFor({ timeout: 30_000 });
   const ensembleDir = await page.getByTestId('export-ensemble-dir').innerText();

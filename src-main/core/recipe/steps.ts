@@ -206,6 +206,7 @@ async function fitStep(
     lossFor(sess),
   );
   if (spec.microBatch) learner.microBatch = spec.microBatch;
+  if (spec.model === sess.clf.model) learner.trainingMode = sess.state.config.trainBatchNorm ?? false;
   const ipe = spec.train.numBatches;
   return learner.fit(epochs, spec.train, {
     epoch: state.epochsDone,
@@ -334,6 +335,7 @@ export async function step7LrFindAll(sess: RecipeSession, ctx: RecipeContext): P
   const mults = recipeGroupMults(sess.state.config.lrRatio, sess.groups.length);
   const learner = new Learner(sess.clf.model, newOptimizer(sess), sess.groups, [], lossFor(sess));
   learner.microBatch = sess.microBatch;
+  learner.trainingMode = sess.state.config.trainBatchNorm ?? false;
   const r = await rangeTest(sess, ctx, 7, learner, augmentedSource(sess), mults);
   if (r.cancelled) return { ok: false, status: 'cancelled' };
   const head = sess.state.lrHead!;

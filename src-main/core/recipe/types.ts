@@ -37,6 +37,11 @@ export interface RecipeConfig {
   /** Fixed LRs instead of the range tests' suggestions (the tests still run and are stored). */
   lrHead: number | null;
   lrAll: number | null;
+  /**
+   * Steps 7–8: let BatchNorm use and update batch statistics (fastai) instead of keeping its pretrained statistics
+   * (Keras' advice for small data). Off by default: on our Fashion-MNIST benchmark training BN lost accuracy.
+   */
+  trainBatchNorm?: boolean;
   /** Class imbalance: class-weighted loss or a balanced sampler (warned about in step 1). */
   balance?: BalanceMode;
 }

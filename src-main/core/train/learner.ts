@@ -82,6 +82,13 @@ export class Learner {
    */
   microBatch = Infinity;
 
+  /**
+   * The `training` flag layers are called with: true = dropout on, BatchNorm uses and updates batch statistics;
+   * false = both in inference mode while the weights (BatchNorm's gamma/beta included) still learn — Keras'
+   * advice for fine-tuning a pretrained network on little data.
+   */
+  trainingMode = true;
+
   trainableVariables(): tf.LayerVariable[] {
     return this.groups.flatMap((g) => g.variables.filter((v) => v.trainable));
   }
@@ -107,7 +114,8 @@ export class Learner {
 
   /** Loss and gradients of the whole batch, accumulated over micro-batches when it is larger than `microBatch`. */
   private gradients(batch: Batch, raw: tf.Variable[]): { value: tf.Scalar; grads: tf.NamedTensorMap } {
-    const lossOf = (x: tf.Tensor, y: tf.Tensor) => this.loss(this.model.apply(x, { training: true }) as tf.Tensor, y);
+    const lossOf = (x: tf.Tensor, y: tf.Tensor) =>
+      this.loss(this.model.apply(x, { training: this.trainingMode }) as tf.Tensor, y);
     const n = batch.x.shape[0]!;
     if (n <= this.microBatch) return tf.variableGrads(() => lossOf(batch.x, batch.y), raw);
     let value = tf.scalar(0);

@@ -46,6 +46,8 @@ class RecipeSession {
   /** The config the server holds for the run (after `recipe.state`). */
   runConfig = $state.raw<RecipeConfig | null>(null);
   steps = $state.raw<RecipeStepResult[]>([]);
+  /** Step 8's snapshot ensemble, once the run is complete. */
+  ensemble = $state.raw<{ k: number; validAccuracy: number } | null>(null);
   /** The step a continue starts with (1 before a run, 9 when all eight are done). */
   nextStep = $state(1);
   /** The step running now (between its 'started' and 'done' events). */
@@ -205,7 +207,7 @@ class RecipeSession {
   async rejoin(): Promise<void> {
     try {
       const list = await getStudioApi().invoke('runs.list', {});
-      const paused = list.filter((r) => r.status === 'paused').sort((a, b) => b.id - a.id)[0];
+      const paused = list.filter((r) => r.status === 'paused' && r.kind === 'fastai8').sort((a, b) => b.id - a.id)[0];
       if (!paused || this.runId !== null) return;
       this.runId = paused.id;
       this.state = 'paused';
@@ -225,6 +227,7 @@ class RecipeSession {
       if (this.runId !== runId) return;
       this.runConfig = state.config;
       this.steps = state.steps;
+      this.ensemble = state.ensemble;
       this.nextStep = state.nextStep;
       const { dir: _dir, ...settings } = state.config;
       this.settings = { ...settings, lrFind: { ...settings.lrFind } };
