@@ -6,13 +6,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { startHeadless, type HeadlessServer } from '../../src-main/server/headless';
-import { makeShapeDataset } from '../helpers/images';
-import { launchChromium } from '../helpers/browser';
+import { openWizard } from '../helpers/browser';
 import { ROOT } from '../helpers/cli';
 
 const ARTIFACTS = join(ROOT, 'test', 'artifacts');
@@ -53,28 +50,7 @@ async function pickedLr(page: Page): Promise<number> {
 }
 
 test('LR finder → pick an LR → SGDR schedule preview → train with it, applied LR plotted', async (t) => {
-  const work = mkdtempSync(join(tmpdir(), 'ft-e2e-lr-'));
-  const data = join(work, 'shapes');
-  await makeShapeDataset(data, { perClass: 12, seed: 3 });
-  const server: HeadlessServer = await startHeadless({ home: join(work, 'home'), backend: 'auto' });
-  t.after(() => server.close());
-  const browser = await launchChromium();
-  t.after(() => browser.close());
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-
-  const pageErrors: string[] = [];
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error') pageErrors.push(m.text());
-  });
-
-  await page.goto(server.url);
-  await page.getByText('wasm', { exact: false }).first().waitFor();
-
-  // Step 1: scan the folder.
-  await page.getByTestId('folder-input').fill(data);
-  await page.getByTestId('scan-button').click();
-  await page.getByTestId('dataset-summary').waitFor();
+  const { page, pageErrors } = await openWizard(t, { perClass: 12, seed: 3 });
   assert.equal(await page.getByTestId('class-row').count(), 3);
 
   // Step 7 needs a trained run first.

@@ -6,13 +6,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { startHeadless, type HeadlessServer } from '../../src-main/server/headless';
-import { makeShapeDataset } from '../helpers/images';
-import { launchChromium } from '../helpers/browser';
+import { openWizard } from '../helpers/browser';
 import { ROOT } from '../helpers/cli';
 
 const ARTIFACTS = join(ROOT, 'test', 'artifacts');
@@ -42,27 +39,8 @@ async function resultSteps(page: Page): Promise<number[]> {
 }
 
 test('the eight steps as one recipe run, page by page, then the results page', async (t) => {
-  const work = mkdtempSync(join(tmpdir(), 'ft-e2e-recipe-'));
-  const data = join(work, 'shapes');
-  await makeShapeDataset(data, { perClass: 8, seed: 5 });
-  const server: HeadlessServer = await startHeadless({ home: join(work, 'home'), backend: 'auto' });
-  t.after(() => server.close());
-  const browser = await launchChromium();
-  t.after(() => browser.close());
-  const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-  const pageErrors: string[] = [];
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error') pageErrors.push(m.text());
-  });
-
-  await page.goto(server.url);
-  await page.getByText('wasm', { exact: false }).first().waitFor();
-
   // Step 1: scan, augmentation preset and preview.
-  await page.getByTestId('folder-input').fill(data);
-  await page.getByTestId('scan-button').click();
-  await page.getByTestId('dataset-summary').waitFor();
+  const { page, pageErrors } = await openWizard(t, { perClass: 8, seed: 5, height: 860 });
   await page.getByTestId('augment-preset-select').selectOption('top-down');
   await page.getByTestId('augment-preset-select').selectOption('side-on');
   await page.waitForFunction(

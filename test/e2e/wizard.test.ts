@@ -5,43 +5,21 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startHeadless, type HeadlessServer } from '../../src-main/server/headless';
-import { makeShapeDataset } from '../helpers/images';
-import { launchChromium } from '../helpers/browser';
+import { openWizard } from '../helpers/browser';
 import { finetune, lastJson, ROOT } from '../helpers/cli';
 
 const ARTIFACTS = join(ROOT, 'test', 'artifacts');
 mkdirSync(ARTIFACTS, { recursive: true });
 
 test('wizard: folder → summary → train head with live chart → export → evaluate = CLI predict', async (t) => {
-  const work = mkdtempSync(join(tmpdir(), 'ft-e2e-'));
-  const data = join(work, 'shapes');
-  await makeShapeDataset(data, { perClass: 12, withBadFiles: true, seed: 11 });
-  const server: HeadlessServer = await startHeadless({ home: join(work, 'home'), backend: 'auto' });
-  t.after(() => server.close());
-  const browser = await launchChromium();
-  t.after(() => browser.close());
-  const page = await browser.newPage({ viewport: { width: 1280, height: 820 } });
+  const { page, pageErrors, server, data, home } = await openWizard(t, { perClass: 12, seed: 11, withBadFiles: true });
+
   // Without the token the server refuses to serve anything.
-  const refused = await page.goto(`http://127.0.0.1:${server.port}/`);
-  assert.equal(refused?.status(), 403);
-
-  const pageErrors: string[] = [];
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error') pageErrors.push(m.text());
-  });
-
-  await page.goto(server.url);
-  await page.getByText('wasm', { exact: false }).first().waitFor();
+  assert.equal((await fetch(`http://127.0.0.1:${server.port}/`)).status, 403);
 
   // Step 1: the dataset.
-  await page.getByTestId('folder-input').fill(data);
-  await page.getByTestId('scan-button').click();
-  await page.getByTestId('dataset-summary').waitFor();
   assert.equal(await page.getByTestId('class-row').count(), 3);
   const skipped = await page.getByTestId('skipped-list').innerText();
   for (const f of ['broken.jpg', 'truncated.png', 'notes.txt'])
@@ -69,9 +47,7 @@ test('wizard: folder → summary → train head with live chart → export → e
   await page.screenshot({ path: join(ARTIFACTS, 'wizard-after-training.png'), fullPage: true });
 
   // Export and evaluate.
-  const runs = lastJson<Array<{ id: number; status: string }>>(
-    finetune(['runs', '--json', '--home', join(work, 'home')]),
-  );
+  const runs = lastJson<Array<{ id: number; status: string }>>(finetune(['runs', '--json', '--home', home]));
   assert.equal(runs[0]!.status, 'completed');
   await page.getByTestId('goto-export').click();
   await page.getByTestId('export-button').click();

@@ -1,4 +1,10 @@
-import { chromium, type Browser } from 'playwright-core';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startHeadless, type HeadlessServer } from '../../src-main/server/headless';
+import { makeShapeDataset } from './images';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -20,4 +26,44 @@ export async function launchChromium(): Promise<Browser> {
       '--no-first-run',
     ],
   });
+}
+
+export interface WizardSession {
+  work: string;
+  data: string;
+  home: string;
+  server: HeadlessServer;
+  page: Page;
+  /** Errors the page logged or threw; a test ends by asserting there were none. */
+  pageErrors: string[];
+}
+
+/**
+ * The common start of the browser tests: generated shape images, the real headless server, Debian Chromium on the
+ * wizard, and step 1 done (the folder scanned). Everything is closed when the test ends.
+ */
+export async function openWizard(
+  t: TestContext,
+  opts: { perClass: number; seed: number; height?: number; withBadFiles?: boolean },
+): Promise<WizardSession> {
+  const work = mkdtempSync(join(tmpdir(), 'ft-e2e-'));
+  const data = join(work, 'shapes');
+  const home = join(work, 'home');
+  await makeShapeDataset(data, { perClass: opts.perClass, seed: opts.seed, withBadFiles: opts.withBadFiles });
+  const server = await startHeadless({ home, backend: 'auto' });
+  t.after(() => server.close());
+  const browser = await launchChromium();
+  t.after(() => browser.close());
+  const page = await browser.newPage({ viewport: { width: 1280, height: opts.height ?? 800 } });
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') pageErrors.push(m.text());
+  });
+  await page.goto(server.url);
+  await page.getByText('wasm', { exact: false }).first().waitFor();
+  await page.getByTestId('folder-input').fill(data);
+  await page.getByTestId('scan-button').click();
+  await page.getByTestId('dataset-summary').waitFor();
+  return { work, data, home, server, page, pageErrors };
 }
