@@ -339,10 +339,12 @@ export async function step7LrFindAll(sess: RecipeSession, ctx: RecipeContext): P
   const r = await rangeTest(sess, ctx, 7, learner, augmentedSource(sess), mults);
   if (r.cancelled) return { ok: false, status: 'cancelled' };
   const head = sess.state.lrHead!;
-  // The head is trained already: never go above its LR (fast.ai keeps or lowers it when unfreezing).
-  const { lr, pick } = pickLr(r, head);
+  // fast.ai lesson 1 keeps the head's LR for the last group after unfreezing (lrs = [lr/9, lr/3, lr]); the second
+  // range test is the safety check: go no higher than a decade left of its minimum (minDiv10).
+  const safe = r.suggestions.minDiv10;
   const fixed = sess.state.config.lrAll;
-  sess.state.lrAll = fixed ?? Math.min(lr, head);
+  sess.state.lrAll = fixed ?? (safe !== null ? Math.min(head, safe) : head);
+  const pick = safe !== null && safe < head ? 'minDiv10 (below the head LR)' : "the head's LR (below minDiv10)";
   return {
     ok: true,
     result: {
@@ -352,7 +354,7 @@ export async function step7LrFindAll(sess: RecipeSession, ctx: RecipeContext): P
       lr: sess.state.lrAll,
       ...lastMetrics(sess),
       groupLrMults: mults,
-      lrPick: fixed !== null ? 'config' : lr > head ? `${pick}, capped at the head's LR` : pick,
+      lrPick: fixed !== null ? 'config' : pick,
     },
   };
 }
