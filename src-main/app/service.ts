@@ -25,6 +25,7 @@ import { RunStore, type RunRow } from '../core/history/runStore';
 import { recordEvent, recordFailure, recordResult } from '../core/history/recorder';
 import { classCounts, datasetThumbnails, scanDataset } from '../core/data/dataset';
 import { backboneSummary } from '../core/model/backbone';
+import { listBackbones } from '../core/model/backbones';
 import { initBackend, type BackendChoice } from '../core/tf/backend';
 import { pendingDatasetRecord, type DatasetRecord, type JobResult } from '../core/train/headJob';
 import type { EvaluationResult } from '../core/train/evaluateJob';
@@ -112,6 +113,14 @@ export class StudioService {
         home: this.paths.home,
         canPickFolder: Boolean(this.options.pickFolder),
         backbone: backboneSummary(),
+        backbones: listBackbones().map(({ id, name, format, offline, canFineTune, note }) => ({
+          id,
+          name,
+          format,
+          offline,
+          canFineTune,
+          note,
+        })),
         defaults: DEFAULT_HEAD_CONFIG,
         lrFindDefaults: DEFAULT_LR_FIND,
       };
@@ -302,6 +311,7 @@ export class StudioService {
         runId: id,
         runDir: this.paths.runDir(id),
         featureCache: this.paths.featureCache,
+        home: this.paths.home,
         untilStep,
         overrides,
       },

@@ -3,7 +3,7 @@
  * Every epoch (with its step's name) and both LR range tests go into the run history; --json ends with one line.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { AUGMENT_PRESETS, type AugmentPreset } from '../core/data/augment';
 import { scanDataset } from '../core/data/dataset';
 import { homePaths, resolveHome } from '../core/paths';
@@ -80,6 +80,7 @@ async function trainRecipe(argv: string[], io: Io) {
     cycles: { type: 'string' },
     preset: { type: 'string' },
     balance: { type: 'string' },
+    backbone: { type: 'string' },
     optimizer: { type: 'string' },
     'lr-find-iters': { type: 'string' },
     'valid-pct': { type: 'string' },
@@ -113,6 +114,7 @@ async function trainRecipe(argv: string[], io: Io) {
     optimizer,
     validPct,
     balance,
+    ...(values.backbone ? { backbone: values.backbone } : {}),
     lrFind: { ...d.lrFind, iters: num(values['lr-find-iters'], 'lr-find-iters', d.lrFind.iters, 5) },
   };
   const backend = await initBackend(parseBackendChoice(values.backend ?? process.env.FINETUNE_BACKEND));
@@ -176,6 +178,8 @@ async function runAndReport(
   try {
     const result = await job({
       featureCache,
+      // The history lives in HOME/history.sqlite; downloadable backbones cache under the same HOME.
+      home: dirname(store.path),
       shouldCancel: () => cancelled,
       emit: (e) => {
         recordRecipeEvent(store, runId, e);

@@ -155,6 +155,8 @@ export const RecipeConfig = z.object({
   lrAll: z.number().positive().nullable(),
   balance: z.enum(['none', 'weights', 'sampler']).optional(),
   trainBatchNorm: z.boolean().optional(),
+  /** A registry backbone that can be fine-tuned (Keras layers model); default: the bundled one. */
+  backbone: z.string().min(1).optional(),
 });
 export type RecipeConfig = z.infer<typeof RecipeConfig>;
 
@@ -238,6 +240,17 @@ export const AppInfo = z.object({
   home: z.string(),
   canPickFolder: z.boolean(),
   backbone: z.object({ name: z.string(), note: z.string(), preprocessing: z.string() }),
+  /** The registry: the bundled backbone first, then downloadable ones (`canFineTune`: usable in steps 5–8). */
+  backbones: z.array(
+    z.object({
+      id: z.string(),
+      name: z.string(),
+      format: z.string(),
+      offline: z.boolean(),
+      canFineTune: z.boolean(),
+      note: z.string(),
+    }),
+  ),
   defaults: HeadTrainConfig.omit({ dir: true }),
   lrFindDefaults: LrFindConfig.pick({ start: true, end: true, iters: true, mode: true }),
 });

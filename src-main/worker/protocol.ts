@@ -20,6 +20,7 @@ export type WorkerJob =
       runId: number;
       runDir: string;
       featureCache: string;
+      home: string;
       untilStep: number;
       overrides: Partial<RecipeConfig>;
     };

@@ -22,6 +22,7 @@ async function run() {
     const ctx = {
       runDir: job.runDir,
       featureCache: job.featureCache,
+      home: job.home,
       shouldCancel,
       emit: (event: RecipeEvent) => post({ type: 'event', event }),
     };

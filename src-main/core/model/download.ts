@@ -12,7 +12,7 @@ import { isAbsolute, join, normalize } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { homePaths } from '../paths';
 import { BACKBONE_ID, FEATURES_LAYER, buildClassifier, disposeClassifier, type ClassifierBackbone } from './backbone';
-import { DEFAULT_BACKBONE_ID, getBackbone, type BackboneDescriptor } from './backbones';
+import { DEFAULT_BACKBONE_ID, assertCanFineTune, getBackbone, type BackboneDescriptor } from './backbones';
 
 export const MIRROR_ENV = 'FINETUNE_BACKBONE_MIRROR';
 export const CACHE_MANIFEST = '.finetune-cache.json';
@@ -678,4 +678,27 @@ export async function loadBackbone(id: string, opts: LoadBackboneOptions): Promi
     predict,
     dispose: () => graph.dispose(),
   };
+}
+
+/**
+ * The backbone a classifier should be built on: undefined for the bundled default, else the registry entry
+ * downloaded (or read from the verified cache). Its weights are copied into the classifier, so it is disposed here.
+ */
+export async function classifierBackbone(
+  id: string | undefined,
+  size: number,
+  opts: { home?: string; onProgress?: (fraction: number) => void; needsFineTuning?: boolean },
+): Promise<ClassifierBackbone | undefined> {
+  if (!id || id === BACKBONE_ID) return undefined;
+  const desc = getBackbone(id);
+  if (opts.needsFineTuning) assertCanFineTune(desc);
+  if (!opts.home) throw new Error(`Backbone "${id}" needs the home folder for its download cache.`);
+  const loaded = await loadBackbone(id, {
+    home: opts.home,
+    size,
+    onProgress: (p) => opts.onProgress?.(p.fraction ?? 0),
+  });
+  const { id: loadedId, name, pooled } = loaded;
+  loaded.dispose();
+  return { id: loadedId, name, pooled };
 }

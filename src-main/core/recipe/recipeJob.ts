@@ -64,7 +64,7 @@ export async function recipeJob(
     snapshots: [],
     stoppedEarly: false,
   };
-  const sess = await openSession(ds, state);
+  const sess = await openSession(ds, state, ctx);
   try {
     await saveCheckpoint(ctx.runDir, sess.clf.model, null, state);
     return await runSteps(sess, ctx, null, opts.untilStep ?? 8);
@@ -86,7 +86,7 @@ export async function resumeRecipe(
   if (ds.classes.join('\n') !== state.classes.join('\n')) {
     throw new Error(`The classes in ${state.config.dir} changed since the run started: it cannot be resumed.`);
   }
-  const sess = await openSession(ds, state);
+  const sess = await openSession(ds, state, ctx);
   try {
     const restored = loadCheckpoint(runDir, sess.clf.model);
     return await runSteps(sess, full, restored, opts.untilStep ?? 8);
@@ -261,7 +261,7 @@ async function saveFinalModel(sess: RecipeSession, ctx: RecipeContext, ensemble:
   const meta: RunMeta & { steps: RecipeResult['steps'] } = {
     classes: sess.ds.classes,
     size: state.config.size,
-    backboneId: BACKBONE_ID,
+    backboneId: state.config.backbone ?? BACKBONE_ID,
     config: recipeRunConfig(state.config, sess.ds.train.length, state.lrAll),
     steps: state.results,
   };

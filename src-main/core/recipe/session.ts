@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LabeledDataset } from '../data/dataset';
 import { buildClassifier, disposeClassifier, type Classifier } from '../model/backbone';
+import { classifierBackbone } from '../model/download';
 import { layerGroups, type LayerGroup } from '../model/layerGroups';
 import type { Callback, LossFn } from '../train/learner';
 import { lossForBalance } from '../train/imbalance';
@@ -18,6 +19,8 @@ export interface RecipeContext {
   featureCache: string;
   emit: (e: RecipeEvent) => void;
   shouldCancel: () => boolean;
+  /** The home folder: downloadable backbones' cache. */
+  home?: string;
   /** Extra callbacks for every fit of a step (tests record LRs and tensor counts with them). */
   callbacks?: (name: StepName) => Callback[];
   /** A look at the session before and after each step (tests compare weights). */
@@ -38,13 +41,19 @@ export interface RecipeSession {
   optimizer: Optimizer | null;
 }
 
-export async function openSession(ds: LabeledDataset, state: RecipeState): Promise<RecipeSession> {
+export async function openSession(
+  ds: LabeledDataset,
+  state: RecipeState,
+  ctx: Pick<RecipeContext, 'home'> = {},
+): Promise<RecipeSession> {
   const { config } = state;
   const clf = await buildClassifier({
     size: config.size,
     numClasses: ds.classes.length,
     dropout: config.dropout,
     seed: subSeed(config.seed, 'init'),
+    // Steps 5–8 train the backbone: only trainable (Keras layers) backbones qualify.
+    backbone: await classifierBackbone(config.backbone, config.size, { home: ctx.home, needsFineTuning: true }),
   });
   return {
     ds,

@@ -53,7 +53,7 @@ export async function step1Precompute(sess: RecipeSession, ctx: RecipeContext): 
   const files = [...sess.ds.train, ...sess.ds.valid].map((i) => i.file);
   const feats = await precomputeFeatures(sess.clf.features, files, {
     cacheDir: ctx.featureCache,
-    backboneId: BACKBONE_ID,
+    backboneId: sess.state.config.backbone ?? BACKBONE_ID,
     size: sess.state.config.size,
     batchSize: Math.min(16, sess.microBatch),
     shouldCancel: ctx.shouldCancel,

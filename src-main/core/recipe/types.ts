@@ -42,6 +42,8 @@ export interface RecipeConfig {
    * (Keras' advice for small data). Off by default: on our Fashion-MNIST benchmark training BN lost accuracy.
    */
   trainBatchNorm?: boolean;
+  /** A registry backbone that can be fine-tuned; default: the bundled offline MobileNetV2. */
+  backbone?: string;
   /** Class imbalance: class-weighted loss or a balanced sampler (warned about in step 1). */
   balance?: BalanceMode;
 }

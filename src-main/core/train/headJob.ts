@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import type { HeadTrainConfig } from '../../ipc/contract';
 import { classCounts, scanDataset, type LabeledDataset } from '../data/dataset';
 import { BACKBONE_ID, buildClassifier, disposeClassifier } from '../model/backbone';
-import { loadBackbone } from '../model/download';
+import { classifierBackbone } from '../model/download';
 import { saveModelToDir } from '../model/modelFiles';
 import { Learner } from './learner';
 import { Optimizer, DEFAULT_OPTIMIZER } from './optimizers';
@@ -120,7 +120,18 @@ export async function trainHeadJob(config: HeadTrainConfig, ctx: JobContext): Pr
     numClasses: ds.classes.length,
     dropout: config.dropout,
     seed: subSeed(config.seed, 'init'),
-    backbone: backboneId === BACKBONE_ID ? undefined : await downloadedBackbone(backboneId, config.size, ctx),
+    backbone: await classifierBackbone(config.backbone, config.size, {
+      home: ctx.home,
+      onProgress: (f) =>
+        emit({
+          type: 'progress',
+          phase: 'loading',
+          label: `Downloading backbone ${backboneId}`,
+          done: Math.round(f * 100),
+          total: 100,
+          etaSeconds: null,
+        }),
+    }),
   });
   try {
     const files = [...ds.train, ...ds.valid].map((i) => i.file);
@@ -206,25 +217,4 @@ export async function trainHeadJob(config: HeadTrainConfig, ctx: JobContext): Pr
   } finally {
     disposeClassifier(clf);
   }
-}
-
-/** Download (or read from the cache) a registry backbone; its weights are copied into the classifier. */
-async function downloadedBackbone(id: string, size: number, ctx: JobContext) {
-  if (!ctx.home) throw new Error(`Backbone "${id}" needs the home folder for its download cache.`);
-  const loaded = await loadBackbone(id, {
-    home: ctx.home,
-    size,
-    onProgress: (p) =>
-      ctx.emit({
-        type: 'progress',
-        phase: 'loading',
-        label: `Downloading backbone ${id}`,
-        done: Math.round((p.fraction ?? 0) * 100),
-        total: 100,
-        etaSeconds: null,
-      }),
-  });
-  const { id: loadedId, name, pooled } = loaded;
-  loaded.dispose();
-  return { id: loadedId, name, pooled };
 }
