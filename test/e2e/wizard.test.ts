@@ -24,6 +24,13 @@ test('wizard: folder → summary → train head with live chart → export → e
   const skipped = await page.getByTestId('skipped-list').innerText();
   for (const f of ['broken.jpg', 'truncated.png', 'notes.txt'])
     assert.match(skipped, new RegExp(f.replace('.', '\\.')));
+  // The backbone: the registry, the bundled offline default first and selected. Class imbalance: weighted loss.
+  const backbone = page.getByTestId('backbone-select');
+  assert.ok((await backbone.locator('option').count()) >= 2, 'the backbone registry lists downloadable ones too');
+  const firstBackbone = await backbone.locator('option').first().getAttribute('value');
+  assert.equal(await backbone.inputValue(), firstBackbone);
+  assert.match(await page.getByTestId('backbone-note').innerText(), /\S/);
+  await page.getByTestId('balance-select').selectOption('weights');
   await page.screenshot({ path: join(ARTIFACTS, 'wizard-dataset.png'), fullPage: true });
 
   // Step 3: train the head.

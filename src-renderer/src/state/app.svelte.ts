@@ -3,6 +3,8 @@ import { errorMessage, getStudioApi } from '../api';
 import type { PageId } from '../steps';
 
 export type TrainSettings = Omit<HeadTrainConfig, 'dir'>;
+export type BackboneOption = AppInfo['backbones'][number];
+export type BalanceMode = NonNullable<HeadTrainConfig['balance']>;
 
 /** Where the learning rate in the shared settings came from, when it was picked on an LR finder page. */
 export interface LrPick {
@@ -65,8 +67,29 @@ class AppState {
     }
   }
 
+  /** Back to the defaults; the step 1 choices (backbone, class imbalance) stay. */
   resetSettings(): void {
-    if (this.info) this.settings = copySettings(this.info.defaults);
+    if (!this.info) return;
+    const { backbone, balance } = this.settings;
+    this.settings = { ...copySettings(this.info.defaults), backbone, balance };
+  }
+
+  /** The backbone chosen in step 1 (the registry's first, the bundled offline one, unless another is picked). */
+  get backbone(): BackboneOption | null {
+    const list = this.info?.backbones ?? [];
+    return list.find((b) => b.id === this.settings.backbone) ?? list[0] ?? null;
+  }
+
+  /** The class-imbalance handling chosen in step 1. */
+  get balance(): BalanceMode {
+    return this.settings.balance ?? 'none';
+  }
+
+  /** `backbone` and `balance` as `train.start` and `recipe.start` get them: no backbone for the bundled default. */
+  modelChoices(): { backbone?: string; balance: BalanceMode } {
+    const chosen = this.backbone;
+    const isDefault = chosen === null || chosen.id === this.info?.backbones[0]?.id;
+    return isDefault ? { balance: this.balance } : { backbone: chosen.id, balance: this.balance };
   }
 
   /** Training images in the scanned dataset (the sum of the per-class train counts), or null before a scan. */

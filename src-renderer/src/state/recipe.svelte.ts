@@ -111,7 +111,8 @@ class RecipeSession {
 
   /** The config `recipe.start` gets: the dataset page's folder, size, batch and seed, plus the step settings. */
   startConfig(): RecipeConfig {
-    const s = $state.snapshot(this.settings) as RecipeSettings;
+    // The backbone and the class-imbalance handling are step 1's choices (shared settings).
+    const { backbone: _backbone, balance: _balance, ...s } = $state.snapshot(this.settings) as RecipeSettings;
     const pick = app.lrPick && app.lrPick.stage === 'head' ? app.lrPick.lr : null;
     return {
       ...s,
@@ -122,7 +123,19 @@ class RecipeSession {
       validPct: app.settings.validPct,
       dropout: app.settings.dropout,
       lrHead: s.lrHead ?? pick,
+      ...app.modelChoices(),
     };
+  }
+
+  /**
+   * Why a run cannot start now, or null: the backbone chosen in step 1 cannot be fine-tuned (steps 5–8). Only when
+   * the next run is a new one; a paused run goes on with the backbone it was started with.
+   */
+  get backboneBlock(): string | null {
+    const startsNew = this.runId === null || this.state === 'failed' || this.state === 'cancelled';
+    const chosen = app.backbone;
+    if (!startsNew || chosen === null || chosen.canFineTune) return null;
+    return `${chosen.name} can only be used frozen (steps 1–4): the eight-step recipe fine-tunes the whole network. Choose a backbone that can be fine-tuned in step 1, or train the head alone in step 3.`;
   }
 
   /** Settings of the steps not yet run. */
@@ -152,6 +165,11 @@ class RecipeSession {
   /** Runs the recipe up to `untilStep`: `recipe.start` without a run, else `recipe.continue`. */
   async run(untilStep: number): Promise<void> {
     if (this.active) return;
+    const blocked = this.backboneBlock;
+    if (blocked !== null) {
+      this.error = blocked;
+      return;
+    }
     const api = getStudioApi();
     const existing = this.runId !== null && this.state !== 'failed' && this.state !== 'cancelled' ? this.runId : null;
     this.state = 'starting';
