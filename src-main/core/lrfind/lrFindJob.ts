@@ -15,7 +15,7 @@ import { DISCRIMINATIVE_MULTS, layerGroups } from '../model/layerGroups';
 import { Learner, type DataSource } from '../train/learner';
 import { DEFAULT_OPTIMIZER, Optimizer } from '../train/optimizers';
 import { ImageDataSource, RowsDataSource } from '../train/dataSources';
-import { CancelledError, precomputeFeatures } from '../train/precompute';
+import { CancelledError, precomputeSplits } from '../train/precompute';
 import { datasetRecord, type DatasetRecord } from '../train/headJob';
 import { subSeed } from '../util/random';
 import { lrRangeTest, type LrRangeTestResult } from './lrRangeTest';
@@ -139,31 +139,22 @@ export async function lrFindJob(config: LrFindConfig, ctx: LrFindContext): Promi
     let groupLrMults: number[] | undefined;
     let groups: LrFindJobResult['groups'] = [];
     if (config.stage === 'head') {
-      const files = [...ds.train, ...ds.valid].map((i) => i.file);
-      const feats = await precomputeFeatures(clf.features, files, {
+      const rows = await precomputeSplits(clf.features, ds, {
         cacheDir: ctx.featureCache,
         backboneId: BACKBONE_ID,
         size: config.size,
         batchSize: 16,
         shouldCancel,
-        onProgress: (done, total) =>
-          emit({
-            type: 'progress',
-            phase: 'precompute',
-            label: 'Precomputing activations',
-            done,
-            total,
-            etaSeconds: null,
-          }),
+        emit,
       });
       train = new RowsDataSource(
-        feats.slice(0, ds.train.length),
+        rows.train,
         ds.train.map((i) => i.label),
         { batchSize: config.batchSize, numClasses, shuffleSeed },
       );
       if (config.recordValidLoss && ds.valid.length > 0) {
         validation = new RowsDataSource(
-          feats.slice(ds.train.length),
+          rows.valid,
           ds.valid.map((i) => i.label),
           { batchSize: 256, numClasses },
         );

@@ -17,7 +17,7 @@ import {
   scheduleCallback,
   validationCallback,
 } from '../train/callbacks';
-import { precomputeFeatures } from '../train/precompute';
+import { precomputeSplits } from '../train/precompute';
 import type { OptimizerState } from '../train/optimizers';
 import { planSchedule, type PlannedSchedule } from '../schedules/training';
 import { groupMultipliers } from '../schedules/groups';
@@ -50,25 +50,16 @@ const lastMetrics = (sess: RecipeSession) => {
 /** 1. Precompute: backbone activations of the un-augmented images, cached on disk (fast.ai's precompute=True). */
 export async function step1Precompute(sess: RecipeSession, ctx: RecipeContext): Promise<StepOutcome> {
   freeze(sess.clf.model, sess.groups);
-  const files = [...sess.ds.train, ...sess.ds.valid].map((i) => i.file);
-  const feats = await precomputeFeatures(sess.clf.features, files, {
+  const rows = await precomputeSplits(sess.clf.features, sess.ds, {
     cacheDir: ctx.featureCache,
     backboneId: sess.state.config.backbone ?? BACKBONE_ID,
     size: sess.state.config.size,
     batchSize: Math.min(16, sess.microBatch),
     shouldCancel: ctx.shouldCancel,
-    onProgress: (done, total) =>
-      ctx.emit({
-        type: 'progress',
-        phase: 'precompute',
-        label: 'Precomputing activations',
-        done,
-        total,
-        etaSeconds: null,
-      }),
+    emit: ctx.emit,
   });
-  sess.trainRows = feats.slice(0, sess.ds.train.length);
-  sess.validRows = feats.slice(sess.ds.train.length);
+  sess.trainRows = rows.train;
+  sess.validRows = rows.valid;
   return {
     ok: true,
     result: {
@@ -78,7 +69,7 @@ export async function step1Precompute(sess: RecipeSession, ctx: RecipeContext): 
       lr: null,
       validLoss: null,
       validAccuracy: null,
-      note: `${files.length} images`,
+      note: `${sess.ds.train.length + sess.ds.valid.length} images`,
     },
   };
 }

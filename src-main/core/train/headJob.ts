@@ -13,7 +13,7 @@ import { saveModelToDir } from '../model/modelFiles';
 import { Learner } from './learner';
 import { Optimizer, DEFAULT_OPTIMIZER } from './optimizers';
 import { RowsDataSource } from './dataSources';
-import { CancelledError, precomputeFeatures } from './precompute';
+import { CancelledError, precomputeSplits } from './precompute';
 import {
   cancelCallback,
   iterationLimitCallback,
@@ -134,25 +134,14 @@ export async function trainHeadJob(config: HeadTrainConfig, ctx: JobContext): Pr
     }),
   });
   try {
-    const files = [...ds.train, ...ds.valid].map((i) => i.file);
-    const feats = await precomputeFeatures(clf.features, files, {
+    const { train: trainRows, valid: validRows } = await precomputeSplits(clf.features, ds, {
       cacheDir: ctx.featureCache,
       backboneId,
       size: config.size,
       batchSize: 16,
       shouldCancel: ctx.shouldCancel,
-      onProgress: (done, total) =>
-        emit({
-          type: 'progress',
-          phase: 'precompute',
-          label: 'Precomputing activations',
-          done,
-          total,
-          etaSeconds: null,
-        }),
+      emit,
     });
-    const trainRows = feats.slice(0, ds.train.length);
-    const validRows = feats.slice(ds.train.length);
     const numClasses = ds.classes.length;
     const train = new RowsDataSource(
       trainRows,

@@ -84,3 +84,42 @@ export async function precomputeFeatures(
   }
   return out as Float32Array[];
 }
+
+/** The progress event every job emits while precomputing (head training, LR finder, recipe step 1). */
+export interface PrecomputeProgress {
+  type: 'progress';
+  phase: 'precompute';
+  label: string;
+  done: number;
+  total: number;
+  etaSeconds: null;
+}
+
+/**
+ * Activations of a dataset's training and validation images, in that order, reporting progress as `emit` events:
+ * the one way every job precomputes.
+ */
+export async function precomputeSplits(
+  features: tf.LayersModel,
+  ds: { train: Array<{ file: string }>; valid: Array<{ file: string }> },
+  opts: Omit<PrecomputeOptions, 'onProgress'> & { emit: (e: PrecomputeProgress) => void },
+): Promise<{ train: Float32Array[]; valid: Float32Array[] }> {
+  const { emit, ...rest } = opts;
+  const feats = await precomputeFeatures(
+    features,
+    [...ds.train, ...ds.valid].map((i) => i.file),
+    {
+      ...rest,
+      onProgress: (done, total) =>
+        emit({
+          type: 'progress',
+          phase: 'precompute',
+          label: 'Precomputing activations',
+          done,
+          total,
+          etaSeconds: null,
+        }),
+    },
+  );
+  return { train: feats.slice(0, ds.train.length), valid: feats.slice(ds.train.length) };
+}
