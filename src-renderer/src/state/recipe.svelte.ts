@@ -171,7 +171,9 @@ class RecipeSession {
       return;
     }
     const api = getStudioApi();
-    const existing = this.runId !== null && this.state !== 'failed' && this.state !== 'cancelled' ? this.runId : null;
+    // Paused, cancelled and interrupted runs go on from their checkpoint (same weights, optimizer state and schedule
+    // position); a failed run starts afresh.
+    const existing = this.runId !== null && this.state !== 'failed' ? this.runId : null;
     this.state = 'starting';
     this.error = null;
     this.untilStep = untilStep;
@@ -225,10 +227,12 @@ class RecipeSession {
   async rejoin(): Promise<void> {
     try {
       const list = await getStudioApi().invoke('runs.list', {});
-      const paused = list.filter((r) => r.status === 'paused' && r.kind === 'fastai8').sort((a, b) => b.id - a.id)[0];
-      if (!paused || this.runId !== null) return;
-      this.runId = paused.id;
-      this.state = 'paused';
+      // A recipe run can go on from its checkpoint whether it was paused, cancelled or cut off by a crash.
+      const resumable = new Set(['paused', 'cancelled', 'interrupted']);
+      const latest = list.filter((r) => r.kind === 'fastai8').sort((a, b) => b.id - a.id)[0];
+      if (!latest || !resumable.has(latest.status) || this.runId !== null) return;
+      this.runId = latest.id;
+      this.state = latest.status as 'paused' | 'cancelled' | 'interrupted';
       await this.reload();
     } catch {
       // No history yet: nothing to rejoin.
