@@ -14,6 +14,7 @@ import { readRunMeta } from '../core/export/exporter';
 import { lrFindJob, maxFullBatchOnWasm, type LrFindConfig, type LrFindStage } from '../core/lrfind/lrFindJob';
 import type { LrRangeTestResult } from '../core/lrfind/lrRangeTest';
 import type { LrRangeMode } from '../core/lrfind/suggest';
+import { ProgressLine } from './progress';
 
 interface Io {
   out: (s: string) => void;
@@ -199,21 +200,18 @@ async function run(argv: string[], io: Io): Promise<void> {
   let cancelled = false;
   const onSigint = () => (cancelled = true);
   process.once('SIGINT', onSigint);
-  let lastProgress = 0;
+  const progress = new ProgressLine();
   try {
     const job = await lrFindJob(config, {
       featureCache: paths.featureCache,
       shouldCancel: () => cancelled,
       emit: (e) => {
         if (values.json) return;
-        if (e.type === 'warning') io.err(`warning: ${e.message}`);
-        if (e.type === 'progress' && Date.now() - lastProgress > 1000) {
-          lastProgress = Date.now();
-          const eta = e.etaSeconds === null ? '' : ` (about ${Math.ceil(e.etaSeconds)} s left)`;
-          io.err(`${e.label}: ${e.done}/${e.total}${eta}`);
-        }
+        if (e.type === 'warning') progress.log(`warning: ${e.message}`);
+        if (e.type === 'progress') progress.update(e);
       },
     });
+    progress.clear();
     const result = job.result;
     let lrFindId: number | null = null;
     if (job.status === 'completed' && result) {

@@ -6,6 +6,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { resolve } from 'node:path';
 import { HeadTrainConfig } from '../ipc/contract';
 import { DEFAULT_HEAD_CONFIG } from '../core/defaults';
+import { ProgressLine } from './progress';
 import { initBackend, parseBackendChoice } from '../core/tf/backend';
 import { scanDataset, classCounts, DatasetError } from '../core/data/dataset';
 import { homePaths, resolveHome } from '../core/paths';
@@ -169,7 +170,7 @@ async function trainCmd(argv: string[], io: Io) {
   if (!values.json) io.err(`run ${runId}: backend ${backend.name} (${backend.note})`);
   const epochs: Array<Extract<TrainEvent, { type: 'epoch' }>> = [];
   let classes: string[] = [];
-  let lastProgress = 0;
+  const progress = new ProgressLine();
   let cancelled = false;
   const onSigint = () => (cancelled = true);
   process.once('SIGINT', onSigint);
@@ -185,17 +186,15 @@ async function trainCmd(argv: string[], io: Io) {
         if (e.type === 'epoch') {
           epochs.push(e);
           if (!values.json) {
-            io.err(
-              `epoch ${e.epoch + 1}/${config.epochs}  train loss ${e.trainLoss.toFixed(4)}  valid loss ${e.validLoss.toFixed(4)}  valid accuracy ${(e.validAccuracy * 100).toFixed(1)}%  (${e.seconds.toFixed(1)} s)`,
+            progress.log(
+              `epoch ${e.epoch + 1}  train loss ${e.trainLoss.toFixed(4)}  valid loss ${e.validLoss.toFixed(4)}  valid accuracy ${(e.validAccuracy * 100).toFixed(1)}%  (${e.seconds.toFixed(1)} s)`,
             );
           }
         }
-        if (e.type === 'progress' && !values.json && e.phase !== 'train' && Date.now() - lastProgress > 1000) {
-          lastProgress = Date.now();
-          io.err(`${e.label}: ${e.done}/${e.total}`);
-        }
+        if (e.type === 'progress' && !values.json) progress.update(e);
       },
     });
+    progress.clear();
     recordResult(store, runId, result);
     const summary = {
       runId,

@@ -2,6 +2,7 @@
  * `finetune train DIR --recipe fastai8` and `finetune resume RUN_ID`: fast.ai's eight steps from the command line.
  * Every epoch (with its step's name) and both LR range tests go into the run history; --json ends with one line.
  */
+import { ProgressLine } from './progress';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { dirname, resolve } from 'node:path';
 import { AUGMENT_PRESETS, type AugmentPreset } from '../core/data/augment';
@@ -175,6 +176,7 @@ async function runAndReport(
   let cancelled = false;
   const onSigint = () => (cancelled = true);
   process.once('SIGINT', onSigint);
+  const progress = new ProgressLine();
   try {
     const result = await job({
       featureCache,
@@ -184,14 +186,16 @@ async function runAndReport(
       emit: (e) => {
         recordRecipeEvent(store, runId, e);
         if (json) return;
-        if (e.type === 'step') io.err(`step ${e.step} ${e.name}: ${e.status}`);
+        if (e.type === 'progress') progress.update(e);
+        if (e.type === 'step') progress.log(`step ${e.step} ${e.name}: ${e.status}`);
         if (e.type === 'epoch') {
-          io.err(
+          progress.log(
             `  ${e.step} epoch ${e.epoch + 1}  train loss ${e.trainLoss.toFixed(4)}  valid loss ${e.validLoss.toFixed(4)}  valid accuracy ${(e.validAccuracy * 100).toFixed(1)}%  (${e.seconds.toFixed(1)} s)`,
           );
         }
       },
     });
+    progress.clear();
     store.finishRun(runId, result.status, { modelDir: result.modelDir, error: result.error });
     const summary = {
       runId,
