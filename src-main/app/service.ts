@@ -17,9 +17,9 @@ import {
   type RunSummary,
 } from '../ipc/contract';
 import { DEFAULT_HEAD_CONFIG, DEFAULT_LR_FIND } from '../core/defaults';
-import type { LrFindConfig as LrFindParams, LrFindResult } from '../ipc/contract';
-import type { LrFindEvent, LrFindJobResult } from '../core/lrfind/lrFindJob';
-import { exportRun, readRunMeta } from '../core/export/exporter';
+import type { LrFindConfig as LrFindParams, LrFindResult, RecipeConfig, RecipeStepResult } from '../ipc/contract';
+import type { LrFindConfig, LrFindEvent, LrFindJobResult } from '../core/lrfind/lrFindJob';
+import { exportEnsemble, exportRun, readRunMeta } from '../core/export/exporter';
 import { homePaths } from '../core/paths';
 import { RunStore, type RunRow } from '../core/history/runStore';
 import { recordEvent, recordFailure, recordResult } from '../core/history/recorder';
@@ -35,8 +35,6 @@ import { recipeRunConfig } from '../core/recipe/recipeJob';
 import { readCheckpointState } from '../core/recipe/checkpoint';
 import { recordRecipeEvent } from '../core/recipe/recorder';
 import type { RecipeEvent, RecipeResult } from '../core/recipe/types';
-import type { RecipeConfig, RecipeStepResult } from '../ipc/contract';
-import { exportEnsemble } from '../core/export/exporter';
 import { startWorkerJob, type RunningJob } from '../worker/host';
 
 export interface ServiceOptions {
@@ -378,7 +376,7 @@ export class StudioService {
     const backend = await this.backendInfo();
     const jobId = this.nextLrFindJob++;
     const { runId, ...rest } = p;
-    const config: import('../core/lrfind/lrFindJob').LrFindConfig = { ...rest };
+    const config: LrFindConfig = { ...rest };
     if (runId !== undefined) {
       this.requireRun(runId);
       const meta = readRunMeta(this.paths.runDir(runId));
