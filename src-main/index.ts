@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { IPC_EVENT_CHANNEL, requests } from './ipc/contract';
 import { StudioService } from './app/service';
 import { APP_NAME, resolveHome } from './core/paths';
-import { parseBackendChoice } from './core/tf/backend';
+import { resolveBackendChoice } from './core/settings';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const argValue = (name: string) => {
@@ -75,7 +75,7 @@ app.whenReady().then(async () => {
 
   const service = new StudioService({
     home,
-    backend: parseBackendChoice(argValue('backend') ?? process.env.FINETUNE_BACKEND),
+    backend: resolveBackendChoice(argValue('backend'), home),
     mode: 'electron',
     sqliteBinding: sqliteBinding(),
     pickFolder: async () => {

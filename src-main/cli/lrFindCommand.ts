@@ -6,7 +6,8 @@
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
 import { DEFAULT_HEAD_CONFIG } from '../core/defaults';
-import { initBackend, parseBackendChoice } from '../core/tf/backend';
+import { initBackend } from '../core/tf/backend';
+import { resolveBackendChoice } from '../core/settings';
 import { scanDataset } from '../core/data/dataset';
 import { homePaths, resolveHome } from '../core/paths';
 import { RunStore } from '../core/history/runStore';
@@ -172,7 +173,7 @@ async function run(argv: string[], io: Io): Promise<void> {
   const paths = homePaths(resolveHome(values.home));
   const meta = runId === null ? null : readRunMeta(paths.runDir(runId));
   const size = range(num(values.size, 'size', meta?.size ?? d.size, true), 'size', 32, 512);
-  const backend = await initBackend(parseBackendChoice(values.backend ?? process.env.FINETUNE_BACKEND));
+  const backend = await initBackend(resolveBackendChoice(values.backend, resolveHome(values.home)));
   const defaultBatch =
     stage === 'full' && backend.name === 'wasm' ? Math.min(d.batchSize, maxFullBatchOnWasm(size)) : d.batchSize;
   const config: LrFindConfig = {

@@ -7,7 +7,8 @@ import { resolve } from 'node:path';
 import { HeadTrainConfig } from '../ipc/contract';
 import { DEFAULT_HEAD_CONFIG } from '../core/defaults';
 import { ProgressLine } from './progress';
-import { initBackend, parseBackendChoice } from '../core/tf/backend';
+import { initBackend } from '../core/tf/backend';
+import { resolveBackendChoice } from '../core/settings';
 import { scanDataset, classCounts, DatasetError } from '../core/data/dataset';
 import { homePaths, resolveHome } from '../core/paths';
 import { RunStore } from '../core/history/runStore';
@@ -155,7 +156,7 @@ async function trainCmd(argv: string[], io: Io) {
       throw new UsageError((err as Error).message);
     }
   }
-  const backend = await initBackend(parseBackendChoice(values.backend ?? process.env.FINETUNE_BACKEND));
+  const backend = await initBackend(resolveBackendChoice(values.backend, resolveHome(values.home)));
   const { paths, store } = openStore(values.home);
   // Scan first so that a bad folder fails before a run is recorded.
   await scanDataset(config.dir, { seed: config.seed, validPct: config.validPct });
@@ -288,7 +289,7 @@ async function predictCmd(argv: string[], io: Io) {
   const [modelDir, ...files] = positionals;
   if (!modelDir || files.length === 0)
     throw new UsageError('predict needs a model folder and files: finetune predict MODEL_DIR FILE...');
-  await initBackend(parseBackendChoice(values.backend ?? process.env.FINETUNE_BACKEND));
+  await initBackend(resolveBackendChoice(values.backend, resolveHome(values.home)));
   const predictor = await Predictor.load(resolve(modelDir));
   try {
     const results = await predictor.predict(files.map((f) => resolve(f)));
@@ -335,7 +336,7 @@ async function serveCmd(argv: string[], io: Io) {
   const { startHeadless } = await import('../server/headless');
   const server = await startHeadless({
     home: resolveHome(values.home),
-    backend: parseBackendChoice(values.backend ?? process.env.FINETUNE_BACKEND),
+    backend: resolveBackendChoice(values.backend, resolveHome(values.home)),
     port: num(values.port, 'port', 0, true),
     rendererDir: values['renderer-dir'],
   });

@@ -10,7 +10,8 @@ import { scanDataset } from '../core/data/dataset';
 import { homePaths, resolveHome } from '../core/paths';
 import { RunStore } from '../core/history/runStore';
 import { recordFailure } from '../core/history/recorder';
-import { initBackend, parseBackendChoice } from '../core/tf/backend';
+import { initBackend } from '../core/tf/backend';
+import { resolveBackendChoice } from '../core/settings';
 import { pendingDatasetRecord } from '../core/train/headJob';
 import { recipeJob, recipeRunConfig, resumeRecipe, type RecipeContext } from '../core/recipe/recipeJob';
 import { recordRecipeEvent } from '../core/recipe/recorder';
@@ -118,7 +119,7 @@ async function trainRecipe(argv: string[], io: Io) {
     ...(values.backbone ? { backbone: values.backbone } : {}),
     lrFind: { ...d.lrFind, iters: num(values['lr-find-iters'], 'lr-find-iters', d.lrFind.iters, 5) },
   };
-  const backend = await initBackend(parseBackendChoice(values.backend ?? process.env.FINETUNE_BACKEND));
+  const backend = await initBackend(resolveBackendChoice(values.backend, resolveHome(values.home)));
   const paths = homePaths(resolveHome(values.home));
   const store = new RunStore(paths.history);
   store.markInterrupted();
@@ -147,7 +148,7 @@ async function resumeRun(argv: string[], io: Io) {
   const { values, positionals } = parse(argv, {});
   const runId = Number(positionals[0]);
   if (!Number.isInteger(runId)) throw new RecipeUsageError('resume needs a run id: finetune resume RUN_ID');
-  await initBackend(parseBackendChoice(values.backend ?? process.env.FINETUNE_BACKEND));
+  await initBackend(resolveBackendChoice(values.backend, resolveHome(values.home)));
   const paths = homePaths(resolveHome(values.home));
   const store = new RunStore(paths.history);
   store.markInterrupted();
