@@ -23,11 +23,11 @@ import { exportEnsemble, exportRun, readRunMeta } from '../core/export/exporter'
 import { homePaths } from '../core/paths';
 import { RunStore, type RunRow } from '../core/history/runStore';
 import { recordEvent, recordFailure, recordResult } from '../core/history/recorder';
-import { classCounts, datasetThumbnails, scanDataset } from '../core/data/dataset';
+import { datasetThumbnails, scanDataset } from '../core/data/dataset';
 import { backboneSummary } from '../core/model/backbone';
 import { listBackbones } from '../core/model/backbones';
 import { initBackend, type BackendChoice } from '../core/tf/backend';
-import { pendingDatasetRecord, type DatasetRecord, type JobResult } from '../core/train/headJob';
+import { datasetRecord, pendingDatasetRecord, type DatasetRecord, type JobResult } from '../core/train/headJob';
 import type { EvaluationResult } from '../core/train/evaluateJob';
 import type { InterpretResult } from '../core/train/interpretJob';
 import { augmentPreview, describePreset } from '../core/data/augment';
@@ -126,16 +126,7 @@ export class StudioService {
     'dataset.pickFolder': async () => ({ dir: this.options.pickFolder ? await this.options.pickFolder() : null }),
     'dataset.scan': async (p: { dir: string; seed?: number; validPct?: number }) => {
       const ds = await scanDataset(p.dir, { seed: p.seed ?? DEFAULT_HEAD_CONFIG.seed, validPct: p.validPct });
-      return {
-        dir: ds.dir,
-        layout: ds.layout,
-        validPct: ds.validPct,
-        seed: ds.seed,
-        classes: classCounts(ds),
-        skipped: ds.skipped,
-        thumbnails: await datasetThumbnails(ds),
-        warnings: ds.warnings,
-      };
+      return { ...datasetRecord(ds), thumbnails: await datasetThumbnails(ds) };
     },
     'train.start': async (config: HeadTrainConfig) => this.startTraining(config),
     'train.cancel': async ({ runId }: { runId: number }) => {

@@ -159,7 +159,7 @@ async function trainCmd(argv: string[], io: Io) {
   const backend = await initBackend(resolveBackendChoice(values.backend, resolveHome(values.home)));
   const { paths, store } = openStore(values.home);
   // Scan first so that a bad folder fails before a run is recorded.
-  await scanDataset(config.dir, { seed: config.seed, validPct: config.validPct });
+  const scanned = await scanDataset(config.dir, { seed: config.seed, validPct: config.validPct });
   const runId = store.createRun({
     dir: config.dir,
     kind: 'head',
@@ -180,6 +180,7 @@ async function trainCmd(argv: string[], io: Io) {
       runDir: paths.runDir(runId),
       featureCache: paths.featureCache,
       home: paths.home,
+      dataset: scanned,
       shouldCancel: () => cancelled,
       emit: (e) => {
         recordEvent(store, runId, e);

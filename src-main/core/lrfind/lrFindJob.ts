@@ -8,7 +8,6 @@
  * The model is built for the job and disposed afterwards; the range test itself leaves weights untouched anyway.
  */
 import * as tf from '@tensorflow/tfjs';
-import { scanDataset } from '../data/dataset';
 import { BACKBONE_ID, buildClassifier, wrapClassifier, type Classifier } from '../model/backbone';
 import { loadModelFromDir } from '../model/modelFiles';
 import { DISCRIMINATIVE_MULTS, layerGroups } from '../model/layerGroups';
@@ -16,7 +15,7 @@ import { Learner, type DataSource } from '../train/learner';
 import { DEFAULT_OPTIMIZER, Optimizer } from '../train/optimizers';
 import { ImageDataSource, RowsDataSource } from '../train/dataSources';
 import { CancelledError, precomputeSplits } from '../train/precompute';
-import { datasetRecord, type DatasetRecord } from '../train/headJob';
+import { datasetRecord, loadJobDataset, type DatasetRecord } from '../train/headJob';
 import { subSeed } from '../util/random';
 import { lrRangeTest, type LrRangeTestResult } from './lrRangeTest';
 import type { LrRangeMode } from './suggest';
@@ -116,16 +115,8 @@ export async function lrFindJob(config: LrFindConfig, ctx: LrFindContext): Promi
     warnings.push(message);
     emit({ type: 'warning', message });
   };
-  emit({ type: 'progress', phase: 'loading', label: 'Reading images', done: 0, total: 1, etaSeconds: null });
-  const ds = await scanDataset(config.dir, {
-    seed: config.seed,
-    validPct: config.validPct,
-    onProgress: (done, total) =>
-      emit({ type: 'progress', phase: 'loading', label: 'Reading images', done, total, etaSeconds: null }),
-  });
+  const ds = await loadJobDataset(config, emit);
   const dataset = datasetRecord(ds);
-  emit({ type: 'dataset', dataset });
-  if (ds.train.length === 0) throw new Error(`No readable training images in ${config.dir}.`);
   const numClasses = ds.classes.length;
   const shuffleSeed = subSeed(config.seed, 'shuffle');
   const base = { status: 'cancelled' as const, result: null, classes: ds.classes, dataset, warnings };

@@ -6,12 +6,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HeadTrainConfig } from '../../ipc/contract';
-import { scanDataset, type LabeledDataset } from '../data/dataset';
+import type { LabeledDataset } from '../data/dataset';
 import { BACKBONE_ID } from '../model/backbone';
 import { saveModelToDir } from '../model/modelFiles';
 import { evaluate } from '../train/learner';
 import { CancelledError } from '../train/precompute';
-import { datasetRecord, type RunMeta } from '../train/headJob';
+import { loadJobDataset, type RunMeta } from '../train/headJob';
 import type { OptimizerState } from '../train/optimizers';
 import { loadCheckpoint, loadWeightsInto, readCheckpointState, saveCheckpoint, type RecipeState } from './checkpoint';
 import { accuracyOf, averageProbabilities, lastSnapshots } from './ensemble';
@@ -96,15 +96,7 @@ export async function resumeRecipe(
 }
 
 async function loadDataset(config: RecipeConfig, ctx: RecipeContext): Promise<LabeledDataset> {
-  ctx.emit({ type: 'progress', phase: 'loading', label: 'Reading images', done: 0, total: 1, etaSeconds: null });
-  const ds = await scanDataset(config.dir, {
-    seed: config.seed,
-    validPct: config.validPct,
-    onProgress: (done, total) =>
-      ctx.emit({ type: 'progress', phase: 'loading', label: 'Reading images', done, total, etaSeconds: null }),
-  });
-  ctx.emit({ type: 'dataset', dataset: datasetRecord(ds) });
-  if (ds.train.length === 0) throw new Error(`No readable training images in ${config.dir}.`);
+  const ds = await loadJobDataset(config, ctx.emit);
   if (ds.valid.length === 0) throw new Error(`No validation images in ${config.dir}: the recipe needs them.`);
   return ds;
 }

@@ -84,6 +84,8 @@ export interface JobContext {
   featureCache: string;
   /** The home folder, for downloadable backbones' cache. */
   home?: string;
+  /** The folder already scanned with the config's seed and split (the CLI validates it first). */
+  dataset?: LabeledDataset;
   emit: (e: TrainEvent) => void;
   shouldCancel: () => boolean;
 }
@@ -102,17 +104,34 @@ export interface RunMeta {
   config: HeadTrainConfig;
 }
 
-export async function trainHeadJob(config: HeadTrainConfig, ctx: JobContext): Promise<JobResult> {
-  const { emit } = ctx;
-  emit({ type: 'progress', phase: 'loading', label: 'Reading images', done: 0, total: 1, etaSeconds: null });
-  const ds = await scanDataset(config.dir, {
-    seed: config.seed,
-    validPct: config.validPct,
-    onProgress: (done, total) =>
-      emit({ type: 'progress', phase: 'loading', label: 'Reading images', done, total, etaSeconds: null }),
-  });
+/** Events every job emits while it reads the image folder. */
+export type LoadingEvent =
+  | { type: 'progress'; phase: 'loading'; label: string; done: number; total: number; etaSeconds: null }
+  | { type: 'dataset'; dataset: DatasetRecord };
+
+/**
+ * Read the folder as every job does: progress while decoding, the dataset record for the history, and a clear error
+ * when no training image is readable. `scanned` (a scan the caller already made with the same seed and split) is
+ * reused instead of decoding every image a second time.
+ */
+export async function loadJobDataset(
+  config: { dir: string; seed: number; validPct: number },
+  emit: (e: LoadingEvent) => void,
+  scanned?: LabeledDataset,
+): Promise<LabeledDataset> {
+  const progress = (done: number, total: number) =>
+    emit({ type: 'progress', phase: 'loading', label: 'Reading images', done, total, etaSeconds: null });
+  progress(0, 1);
+  const ds =
+    scanned ?? (await scanDataset(config.dir, { seed: config.seed, validPct: config.validPct, onProgress: progress }));
   emit({ type: 'dataset', dataset: datasetRecord(ds) });
   if (ds.train.length === 0) throw new Error(`No readable training images in ${config.dir}.`);
+  return ds;
+}
+
+export async function trainHeadJob(config: HeadTrainConfig, ctx: JobContext): Promise<JobResult> {
+  const { emit } = ctx;
+  const ds = await loadJobDataset(config, emit, ctx.dataset);
 
   const backboneId = config.backbone ?? BACKBONE_ID;
   const clf = await buildClassifier({
