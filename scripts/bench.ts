@@ -58,7 +58,7 @@ const state = { lr: 1e-3, momentum: 0.9, groupLrMults: [1] } as Parameters<Learn
 const headStep = await time(() => void headLearner.trainStep({ x: feats, y: featY }, state), 10);
 for (const l of clf.model.layers) l.trainable = true;
 const groups = layerGroups(clf.model);
-const full = new Learner(clf.model, new Optimizer(DEFAULT_OPTIMIZER), groups);
+const full = new Learner(clf.model, new Optimizer({ ...DEFAULT_OPTIMIZER, kind: 'sgd', weightDecay: 0 }), groups);
 const fullState = { ...state, groupLrMults: [1 / 9, 1 / 3, 1] };
 const fullStep = await time(() => void full.trainStep({ x, y }, fullState));
 

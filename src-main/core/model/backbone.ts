@@ -11,6 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { PREPROCESSING_NOTE } from '../data/images';
+import { useFusedBatchNorm } from './fusedBatchNorm';
 
 export const BACKBONE_ID = 'nsfwjs-mobilenet_v2@4.4.0';
 export const BACKBONE_NAME = 'MobileNetV2 (offline, from nsfwjs)';
@@ -174,6 +175,7 @@ export async function buildClassifier(opts: ClassifierOptions): Promise<Classifi
 
 /** Derive the feature extractor and the head sub-models from a full classifier graph. */
 export function wrapClassifier(model: tf.LayersModel, size: number): Classifier {
+  useFusedBatchNorm(model);
   const featuresOut = model.getLayer(FEATURES_LAYER).output as tf.SymbolicTensor;
   const features = tf.model({ inputs: model.inputs, outputs: featuresOut, name: 'features' });
   // Downloaded backbones have other widths than the bundled 1280.

@@ -3,9 +3,12 @@
  * The native ones are optional dependencies; whatever loaded is reported and recorded with each run.
  */
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { registerGradients } from './gradients';
 import { registerWasmGradKernels } from './wasmGradKernels';
+import { unrefPthreads, withThreadedWasmStart } from './wasmThreads';
 
 export type BackendChoice = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
@@ -16,6 +19,8 @@ export interface BackendInfo {
   /** One line for people: what it is and why it was chosen. */
   note: string;
   tried: string[];
+  /** Threads the backend computes with (wasm: XNNPACK's pool; native: TensorFlow's own, reported as the core count). */
+  threads: number;
 }
 
 const require = createRequire(import.meta.url);
@@ -37,18 +42,68 @@ async function tryNative(pkg: string): Promise<boolean> {
   }
 }
 
+/** XNNPACK's pool is capped at 8 by tfjs's build (8 pre-started workers). */
+const MAX_WASM_THREADS = 8;
+
+/** Threads wanted for wasm: FINETUNE_WASM_THREADS (1 turns threads off), else one per core. */
+export function wantedWasmThreads(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.FINETUNE_WASM_THREADS?.trim();
+  if (raw) {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1)
+      throw new Error(`FINETUNE_WASM_THREADS must be a whole number >= 1, got "${raw}".`);
+    return Math.min(n, MAX_WASM_THREADS);
+  }
+  return Math.max(1, Math.min(os.availableParallelism(), MAX_WASM_THREADS));
+}
+
+/** How long the threaded build may take to start before the single-threaded one is used instead. */
+const THREAD_START_TIMEOUT_MS = 60_000;
+let wasmFallbackReason: string | null = null;
+
 async function tryWasm(): Promise<boolean> {
   try {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     const dist = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm')), '/');
-    // Only the single-threaded build runs under Node (threaded workers need blob: URLs).
     wasm.setWasmPaths(dist.endsWith('/') ? dist : dist + '/');
-    if (!(await tf.setBackend('wasm'))) return false;
+    const threads = wantedWasmThreads();
+    let started = false;
+    if (threads > 1) {
+      try {
+        tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
+        wasm.setThreadsCount(threads);
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`no answer in ${THREAD_START_TIMEOUT_MS / 1000} s`)),
+            THREAD_START_TIMEOUT_MS,
+          );
+          timer.unref();
+        });
+        started = await Promise.race([withThreadedWasmStart(threads, () => tf.setBackend('wasm')), timeout]).finally(
+          () => clearTimeout(timer),
+        );
+        if (!started) wasmFallbackReason = 'the threaded build did not start';
+      } catch (e) {
+        wasmFallbackReason = `the threaded build failed: ${e instanceof Error ? e.message : String(e)}`;
+      }
+    }
+    if (!started) {
+      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+      if (!(await tf.setBackend('wasm'))) return false;
+    }
+    unrefPthreads((tf.backend() as unknown as { wasm: unknown }).wasm);
     registerWasmGradKernels();
     return true;
   } catch {
     return false;
   }
+}
+
+function wasmNote(threads: number): string {
+  const base = `WebAssembly + XNNPACK (tfjs-backend-wasm), ${threads} thread${threads === 1 ? '' : 's'}`;
+  if (wasmFallbackReason) return `${base}: single-threaded because ${wasmFallbackReason}`;
+  return `${base}; install @tensorflow/tfjs-node(-gpu) for native speed`;
 }
 
 /**
@@ -61,7 +116,7 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
   const attempts: Array<[BackendChoice, () => Promise<boolean>, string]> = [
     ['tensorflow-gpu', () => tryNative('@tensorflow/tfjs-node-gpu'), 'native TensorFlow with CUDA (tfjs-node-gpu)'],
     ['tensorflow', () => tryNative('@tensorflow/tfjs-node'), 'native TensorFlow on the CPU (tfjs-node)'],
-    ['wasm', tryWasm, 'WebAssembly, one thread (tfjs-backend-wasm); install @tensorflow/tfjs-node(-gpu) for speed'],
+    ['wasm', tryWasm, ''],
     ['cpu', async () => (await tf.setBackend('cpu')) === true, 'pure JavaScript (slow: last resort)'],
   ];
   for (const [name, attempt, note] of attempts) {
@@ -70,7 +125,14 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
     if (await attempt()) {
       await tf.ready();
       const running = name === 'tensorflow-gpu' ? 'tensorflow-gpu' : tf.getBackend();
-      current = { name: running, note, tried };
+      registerGradients();
+      if (running === 'wasm') {
+        const threads = (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount();
+        current = { name: running, note: wasmNote(threads), tried, threads };
+      } else {
+        const threads = running === 'cpu' ? 1 : os.availableParallelism();
+        current = { name: running, note, tried, threads };
+      }
       return current;
     }
   }

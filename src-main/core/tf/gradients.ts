@@ -1,0 +1,119 @@
+// Faster gradients for the ops that dominate a MobileNetV2 backward pass, on backends that run our fused kernels
+// (wasm, cpu); other backends keep tfjs's own. Gradients are registered per kernel name for every backend, so each
+// override dispatches on the backend that runs it. `useStockGradients(true)` switches back (tests, benchmarks).
+import * as tf from '@tensorflow/tfjs';
+import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs';
+import { hostKernelsActive, K, registerHostKernels } from './hostKernels';
+
+let stock: Map<string, GradConfig> | null = null;
+let forceStock = false;
+
+/** For comparisons: true makes every overridden gradient and the fused batch norm use tfjs's own ops. */
+export function useStockGradients(on: boolean): void {
+  forceStock = on;
+}
+
+/** Whether the fused kernels run for the current backend (and stock gradients are not forced). */
+export function fusedActive(): boolean {
+  return !forceStock && hostKernelsActive();
+}
+
+/** Runs one of our kernels; they always return a list of outputs. */
+const run = (name: string, inputs: Record<string, Tensor>, attrs: NamedAttrMap = {}) =>
+  tf.engine().runKernel(name, inputs as never, attrs) as Tensor[];
+
+function override(kernelName: string, make: (original: GradConfig) => GradConfig): void {
+  const original = tf.getGradient(kernelName);
+  if (!original) return;
+  stock!.set(kernelName, original);
+  tf.registerGradient(make(original));
+}
+
+/**
+ * Batch norm with fixed statistics (inference mode; the backbone's BatchNorm in steps 4–8 by default). tfjs tiles
+ * 1/√(var + ε) to the full input shape; here one fused pass gives dx and the two per-channel sums every other input's
+ * gradient is made from.
+ */
+function fusedBatchNormGrad(original: GradConfig): GradConfig {
+  return {
+    ...original,
+    gradFunc: (dy, saved, attrs) => {
+      const [x, mean, variance, scale] = saved as Tensor[];
+      const channels = x!.shape[x!.rank - 1];
+      if (!fusedActive() || mean!.rank !== 1 || mean!.shape[0] !== channels || x!.dtype !== 'float32') {
+        return original.gradFunc(dy, saved, attrs);
+      }
+      const eps = Number((attrs as NamedAttrMap).varianceEpsilon);
+      const scaleValue = scale ?? tf.onesLike(mean!);
+      const [dx, sumDy, sumDyXc] = run(
+        K.batchNormGrad,
+        { dy: dy as Tensor, x: x!, mean: mean!, variance: variance!, scale: scaleValue },
+        { varianceEpsilon: eps },
+      ) as Tensor[];
+      const rsqrt = () => tf.rsqrt(tf.add(variance!, eps));
+      return {
+        x: () => dx!,
+        mean: () => tf.mul(tf.mul(rsqrt(), scaleValue), tf.neg(sumDy!)),
+        variance: () => tf.mul(tf.mul(tf.pow(rsqrt(), 3), scaleValue), tf.mul(sumDyXc!, -0.5)),
+        scale: () => tf.mul(sumDyXc!, rsqrt()),
+        offset: () => sumDy!,
+      };
+    },
+  };
+}
+
+/** ClipByValue (ReLU6) and Relu: one masking pass instead of compare, compare, and, select (or step and multiply). */
+function maskGrad(bounds: (attrs: NamedAttrMap) => NamedAttrMap) {
+  return (original: GradConfig): GradConfig => ({
+    ...original,
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved as Tensor[];
+      if (!fusedActive() || x!.dtype !== 'float32') return original.gradFunc(dy, saved, attrs);
+      const [dx] = run(K.maskGrad, { dy: dy as Tensor, x: x! }, bounds(attrs as NamedAttrMap)) as Tensor[];
+      return { x: () => dx! };
+    },
+  });
+}
+
+/** Our batch norm with batch statistics: the fused training kernel and its gradient (see `batchNormTraining`). */
+const batchNormTrainGrad: GradConfig = {
+  kernelName: K.batchNormTrain,
+  inputsToSave: ['x', 'scale'],
+  outputsToSave: [false, true, true],
+  // The mean and variance outputs only feed the moving averages, which are not differentiated: their dys are ignored.
+  gradFunc: (dys, saved, attrs) => {
+    const [x, scale, mean, variance] = saved as Tensor[];
+    const dy = (Array.isArray(dys) ? dys[0] : dys) as Tensor;
+    const [dx, dScale, dOffset] = run(
+      K.batchNormTrainGrad,
+      { dy, x: x!, mean: mean!, variance: variance!, scale: scale! },
+      { varianceEpsilon: (attrs as NamedAttrMap).varianceEpsilon ?? 1e-3 },
+    ) as Tensor[];
+    return { x: () => dx!, scale: () => dScale!, offset: () => dOffset! };
+  },
+};
+
+/** Registers the fused kernels and the gradient overrides once per process. */
+export function registerGradients(): void {
+  if (stock) return;
+  stock = new Map();
+  registerHostKernels();
+  override(tf.FusedBatchNorm, fusedBatchNormGrad);
+  override(
+    tf.ClipByValue,
+    maskGrad((a) => ({ min: Number(a.clipValueMin), max: Number(a.clipValueMax) })),
+  );
+  override(
+    tf.Relu,
+    maskGrad(() => ({ min: 0, max: Infinity, minExclusive: true })),
+  );
+  tf.registerGradient(batchNormTrainGrad);
+}
+
+/**
+ * Batch normalisation with the batch's own statistics, as tfjs-layers computes it in training mode
+ * (`tf.moments` then `tf.batchNorm`), in one fused kernel with a fused gradient. Returns [y, mean, variance].
+ */
+export function batchNormTraining(x: Tensor, scale: Tensor, offset: Tensor, varianceEpsilon: number): Tensor[] {
+  return run(K.batchNormTrain, { x, scale, offset }, { varianceEpsilon }) as Tensor[];
+}
