@@ -1,9 +1,11 @@
-// Fused kernels written in plain JavaScript over the backend's own memory (the wasm heap, or the cpu backend's typed
-// arrays), for the backward passes that tfjs composes from many full-size ops. One pass over the data instead of four
-// to ten: the batch-norm gradient (stock tfjs tiles a full-size tensor per layer), ReLU/clip gradients (four ops) and
-// batch norm in training mode (moments + normalisation + their gradients). Sums are accumulated in float64.
+// Fused kernels for the backward passes that tfjs composes from many full-size ops: one pass over the data instead
+// of four to ten for the batch-norm gradient (stock tfjs tiles a full-size tensor per layer), ReLU/clip gradients
+// (four ops) and batch norm in training mode (moments + normalisation + their gradients). On wasm they are our own
+// WebAssembly SIMD module (kernels/fused.c) run on tfjs-wasm's memory; on cpu the same maths in JavaScript over the
+// backend's typed arrays (also the reference the SIMD build is tested against). Sums are accumulated in float64.
 import * as tf from '@tensorflow/tfjs';
 import type { KernelBackend, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
+import { FUSED_WASM_PLAIN, FUSED_WASM_SHARED } from './kernels/fusedWasm';
 
 export const HOST_BACKENDS = ['wasm', 'cpu'] as const;
 
@@ -22,7 +24,104 @@ export const K = {
 interface WasmLike extends KernelBackend {
   makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
   typedArrayFromHeap(info: TensorInfo): Float32Array;
+  wasm: {
+    wasmMemory?: WebAssembly.Memory;
+    asm?: { memory?: WebAssembly.Memory };
+    _malloc(bytes: number): number;
+    _free(ptr: number): void;
+  };
 }
+
+/** The exports of kernels/fused.c; pointers are byte offsets into tfjs-wasm's memory. */
+interface FusedSimd {
+  bn_grad(
+    dy: number,
+    x: number,
+    mean: number,
+    k: number,
+    dx: number,
+    s1: number,
+    s2: number,
+    tmp: number,
+    m: number,
+    c: number,
+  ): void;
+  bn_stats(x: number, mean: number, variance: number, meanF: number, tmp: number, m: number, c: number): void;
+  affine(x: number, center: number, a: number, b: number, y: number, m: number, c: number): void;
+  bn_train_dx(
+    dy: number,
+    x: number,
+    mean: number,
+    k: number,
+    km2: number,
+    km1: number,
+    dx: number,
+    m: number,
+    c: number,
+  ): void;
+  mask_grad(dy: number, x: number, dx: number, n: number, lo: number, hi: number, exclusive: number): void;
+}
+
+const simdByMemory = new WeakMap<WebAssembly.Memory, FusedSimd>();
+
+/** Our SIMD module, instantiated on the wasm backend's memory (shared when tfjs runs threaded). */
+function simdFor(b: WasmLike): FusedSimd {
+  const memory = b.wasm.wasmMemory ?? b.wasm.asm?.memory;
+  if (!memory) throw new Error('tfjs-backend-wasm exposes no memory for the fused kernels');
+  let simd = simdByMemory.get(memory);
+  if (!simd) {
+    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+    const bytes = Buffer.from(shared ? FUSED_WASM_SHARED : FUSED_WASM_PLAIN, 'base64');
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+    simd = instance.exports as unknown as FusedSimd;
+    simdByMemory.set(memory, simd);
+  }
+  return simd;
+}
+
+type Block<T> = { ptr: number; view: () => T };
+
+/**
+ * Scratch space on the wasm heap for per-channel values, sized from its blocks: float64 blocks first (8-byte
+ * aligned), then float32 ones.
+ */
+class Scratch {
+  private readonly ptr: number;
+  readonly f64: Block<Float64Array>[];
+  readonly f32: Block<Float32Array>[];
+  constructor(
+    private readonly b: WasmLike,
+    f64Sizes: number[],
+    f32Sizes: number[],
+  ) {
+    const bytes = 8 * f64Sizes.reduce((a, n) => a + n, 0) + 4 * f32Sizes.reduce((a, n) => a + n, 0);
+    this.ptr = b.wasm._malloc(bytes + 8);
+    let next = Math.ceil(this.ptr / 8) * 8;
+    const block = <T>(n: number, width: number, make: (buf: ArrayBufferLike, at: number, n: number) => T): Block<T> => {
+      const at = next;
+      next += width * n;
+      return { ptr: at, view: () => make(this.memory(), at, n) };
+    };
+    this.f64 = f64Sizes.map((n) => block(n, 8, (buf, at, len) => new Float64Array(buf, at, len)));
+    this.f32 = f32Sizes.map((n) => block(n, 4, (buf, at, len) => new Float32Array(buf, at, len)));
+  }
+  private memory(): ArrayBufferLike {
+    return (this.b.wasm.wasmMemory ?? this.b.wasm.asm!.memory!).buffer;
+  }
+  free(): void {
+    this.b.wasm._free(this.ptr);
+  }
+}
+
+/** A wasm kernel body: byte offsets of the inputs and outputs, their shapes, the attributes. */
+type WasmCompute = (
+  simd: FusedSimd,
+  b: WasmLike,
+  inputs: number[],
+  outputs: number[],
+  shapes: number[][],
+  attrs: NamedAttrMap,
+) => void;
 interface CpuLike extends KernelBackend {
   data: { get(dataId: object): { values: Float32Array } };
   makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): TensorInfo;
@@ -35,10 +134,13 @@ interface HostKernel {
   inputs: string[];
   /** Output shapes from the input shapes. */
   outputs: (shapes: number[][]) => number[][];
+  /** JavaScript, for the cpu backend. */
   compute: Compute;
+  /** WebAssembly SIMD, for the wasm backend. */
+  wasm: WasmCompute;
 }
 
-function register({ name, inputs, outputs, compute }: HostKernel): void {
+function register({ name, inputs, outputs, compute, wasm }: HostKernel): void {
   for (const backendName of HOST_BACKENDS) {
     if (tf.getKernel(name, backendName)) continue;
     tf.registerKernel({
@@ -51,13 +153,8 @@ function register({ name, inputs, outputs, compute }: HostKernel): void {
         if (backendName === 'wasm') {
           const b = backend as WasmLike;
           const outs = outShapes.map((s) => b.makeOutput(s, 'float32'));
-          // Views after every allocation: a heap that grows replaces its buffer.
-          compute(
-            infos.map((t) => b.typedArrayFromHeap(t)),
-            outs.map((t) => b.typedArrayFromHeap(t)),
-            shapes,
-            attrs,
-          );
+          const offset = (t: TensorInfo) => b.typedArrayFromHeap(t).byteOffset;
+          wasm(simdFor(b), b, infos.map(offset), outs.map(offset), shapes, attrs);
           return outs;
         }
         const b = backend as CpuLike;
@@ -173,6 +270,97 @@ const maskGrad: Compute = ([dy, x], [dx], _shapes, attrs) => {
 
 const perChannel = (shapes: number[][]) => [shapes[0]![shapes[0]!.length - 1]!];
 
+/** Reads `n` float32 values at a wasm offset (per-channel inputs: mean, variance, scale). */
+const f32At = (b: WasmLike, ptr: number, n: number) =>
+  new Float32Array((b.wasm.wasmMemory ?? b.wasm.asm!.memory!).buffer, ptr, n);
+
+const wasmBatchNormGrad: WasmCompute = (
+  simd,
+  b,
+  [dy, x, mean, variance, scale],
+  [dx, sumDy, sumDyXc],
+  shapes,
+  attrs,
+) => {
+  const c = channels(shapes);
+  const m = tf.util.sizeFromShape(shapes[1]!) / c;
+  const eps = Number(attrs.varianceEpsilon);
+  const scratch = new Scratch(b, [c, c], [c, 2 * c]);
+  try {
+    const [s1, s2] = scratch.f64 as [Block<Float64Array>, Block<Float64Array>];
+    const [k, tmp] = scratch.f32 as [Block<Float32Array>, Block<Float32Array>];
+    const kv = k.view();
+    const [sc, va] = [f32At(b, scale!, c), f32At(b, variance!, c)];
+    for (let j = 0; j < c; j++) kv[j] = sc[j]! / Math.sqrt(va[j]! + eps);
+    simd.bn_grad(dy!, x!, mean!, k.ptr, dx!, s1.ptr, s2.ptr, tmp.ptr, m, c);
+    f32At(b, sumDy!, c).set(s1.view());
+    f32At(b, sumDyXc!, c).set(s2.view());
+  } finally {
+    scratch.free();
+  }
+};
+
+const wasmBatchNormTrain: WasmCompute = (simd, b, [x, scale, offset], [y, meanOut, varOut], shapes, attrs) => {
+  const c = channels(shapes);
+  const m = tf.util.sizeFromShape(shapes[0]!) / c;
+  const eps = Number(attrs.varianceEpsilon);
+  const scratch = new Scratch(b, [c, c], [c, c, c]);
+  try {
+    const [mean, variance] = scratch.f64 as [Block<Float64Array>, Block<Float64Array>];
+    const [meanF, tmp, a] = scratch.f32 as [Block<Float32Array>, Block<Float32Array>, Block<Float32Array>];
+    simd.bn_stats(x!, mean.ptr, variance.ptr, meanF.ptr, tmp.ptr, m, c);
+    const [v, av, sc] = [variance.view(), a.view(), f32At(b, scale!, c)];
+    for (let j = 0; j < c; j++) av[j] = sc[j]! / Math.sqrt(v[j]! + eps);
+    simd.affine(x!, meanF.ptr, a.ptr, offset!, y!, m, c);
+    f32At(b, meanOut!, c).set(mean.view());
+    f32At(b, varOut!, c).set(variance.view());
+  } finally {
+    scratch.free();
+  }
+};
+
+const wasmBatchNormTrainGrad: WasmCompute = (
+  simd,
+  b,
+  [dy, x, mean, variance, scale],
+  [dx, dScale, dOffset],
+  shapes,
+  attrs,
+) => {
+  const c = channels(shapes);
+  const m = tf.util.sizeFromShape(shapes[1]!) / c;
+  const eps = Number(attrs.varianceEpsilon);
+  const scratch = new Scratch(b, [c, c], [c, c, c, 2 * c]);
+  try {
+    const [s1, s2] = scratch.f64 as [Block<Float64Array>, Block<Float64Array>];
+    const [k, km2, km1, tmp] = scratch.f32 as [
+      Block<Float32Array>,
+      Block<Float32Array>,
+      Block<Float32Array>,
+      Block<Float32Array>,
+    ];
+    simd.bn_grad(dy!, x!, mean!, 0, 0, s1.ptr, s2.ptr, tmp.ptr, m, c);
+    const [sDy, sDyXc, kv, km2v, km1v] = [s1.view(), s2.view(), k.view(), km2.view(), km1.view()];
+    const [sc, va, dS, dO] = [f32At(b, scale!, c), f32At(b, variance!, c), f32At(b, dScale!, c), f32At(b, dOffset!, c)];
+    for (let j = 0; j < c; j++) {
+      const r = 1 / Math.sqrt(va[j]! + eps);
+      kv[j] = sc[j]! * r;
+      km1v[j] = (kv[j]! * sDy[j]!) / m;
+      km2v[j] = (kv[j]! * sDyXc[j]! * r * r) / m;
+      dS[j] = sDyXc[j]! * r;
+      dO[j] = sDy[j]!;
+    }
+    simd.bn_train_dx(dy!, x!, mean!, k.ptr, km2.ptr, km1.ptr, dx!, m, c);
+  } finally {
+    scratch.free();
+  }
+};
+
+const wasmMaskGrad: WasmCompute = (simd, _b, [dy, x], [dx], shapes, attrs) => {
+  const n = tf.util.sizeFromShape(shapes[1]!);
+  simd.mask_grad(dy!, x!, dx!, n, Number(attrs.min), Number(attrs.max), attrs.minExclusive === true ? 1 : 0);
+};
+
 /** Registers the fused kernels for the wasm and cpu backends (idempotent). */
 export function registerHostKernels(): void {
   register({
@@ -180,20 +368,23 @@ export function registerHostKernels(): void {
     inputs: ['dy', 'x', 'mean', 'variance', 'scale'],
     outputs: (s) => [s[1]!, perChannel(s.slice(1)), perChannel(s.slice(1))],
     compute: batchNormGrad,
+    wasm: wasmBatchNormGrad,
   });
   register({
     name: K.batchNormTrain,
     inputs: ['x', 'scale', 'offset'],
     outputs: (s) => [s[0]!, perChannel(s), perChannel(s)],
     compute: batchNormTrain,
+    wasm: wasmBatchNormTrain,
   });
   register({
     name: K.batchNormTrainGrad,
     inputs: ['dy', 'x', 'mean', 'variance', 'scale'],
     outputs: (s) => [s[1]!, perChannel(s.slice(1)), perChannel(s.slice(1))],
     compute: batchNormTrainGrad,
+    wasm: wasmBatchNormTrainGrad,
   });
-  register({ name: K.maskGrad, inputs: ['dy', 'x'], outputs: (s) => [s[1]!], compute: maskGrad });
+  register({ name: K.maskGrad, inputs: ['dy', 'x'], outputs: (s) => [s[1]!], compute: maskGrad, wasm: wasmMaskGrad });
 }
 
 /** Whether the active backend runs the fused kernels. */

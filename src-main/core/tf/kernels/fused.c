@@ -1,0 +1,132 @@
+// Fused per-channel kernels for the backward pass, WebAssembly SIMD, run on tfjs-backend-wasm's own memory.
+// Built by scripts/build-kernels.mjs (clang --target=wasm32 -msimd128) into fused-kernels.wasm.ts; see hostKernels.ts.
+// Tensors are [M, C] rows of C channels (NHWC flattened). No stack, no data segment, no libc: the module imports the
+// memory it works on and touches only the buffers it is given. Channel sums are kept per block of rows in float32
+// and added to float64 totals, so long reductions stay accurate.
+#include <wasm_simd128.h>
+
+#define BLOCK 64
+
+typedef float f32;
+typedef double f64;
+
+// dst[c] += src[c] (f64 += f32), then src[c] = 0.
+static void flush(f64* dst, f32* src, int C) {
+  for (int c = 0; c < C; c++) { dst[c] += (f64)src[c]; src[c] = 0.0f; }
+}
+
+// Per-channel sums of dy and dy * (x - mean), into f64 s1, s2; optionally dx = dy * k (k may be 0 to skip).
+// tmp: 2C floats of scratch.
+__attribute__((export_name("bn_grad")))
+void bn_grad(const f32* dy, const f32* x, const f32* mean, const f32* k, f32* dx, f64* s1, f64* s2, f32* tmp,
+             int M, int C) {
+  f32* b1 = tmp;
+  f32* b2 = tmp + C;
+  for (int c = 0; c < C; c++) { b1[c] = 0.0f; b2[c] = 0.0f; s1[c] = 0.0; s2[c] = 0.0; }
+  int C4 = C & ~3;
+  for (int m = 0; m < M; m++) {
+    const f32* dyr = dy + (long)m * C;
+    const f32* xr = x + (long)m * C;
+    f32* dxr = dx ? dx + (long)m * C : 0;
+    int c = 0;
+    for (; c < C4; c += 4) {
+      v128_t g = wasm_v128_load(dyr + c);
+      v128_t xc = wasm_f32x4_sub(wasm_v128_load(xr + c), wasm_v128_load(mean + c));
+      wasm_v128_store(b1 + c, wasm_f32x4_add(wasm_v128_load(b1 + c), g));
+      wasm_v128_store(b2 + c, wasm_f32x4_add(wasm_v128_load(b2 + c), wasm_f32x4_mul(g, xc)));
+      if (dxr) wasm_v128_store(dxr + c, wasm_f32x4_mul(g, wasm_v128_load(k + c)));
+    }
+    for (; c < C; c++) {
+      f32 g = dyr[c];
+      b1[c] += g;
+      b2[c] += g * (xr[c] - mean[c]);
+      if (dxr) dxr[c] = g * k[c];
+    }
+    if ((m + 1) % BLOCK == 0) { flush(s1, b1, C); flush(s2, b2, C); }
+  }
+  flush(s1, b1, C);
+  flush(s2, b2, C);
+}
+
+// Per-channel mean and (biased) variance of x, two passes, into f64 mean, var. tmp: C floats.
+__attribute__((export_name("bn_stats")))
+void bn_stats(const f32* x, f64* mean, f64* var, f32* meanf, f32* tmp, int M, int C) {
+  int C4 = C & ~3;
+  for (int c = 0; c < C; c++) { tmp[c] = 0.0f; mean[c] = 0.0; var[c] = 0.0; }
+  for (int m = 0; m < M; m++) {
+    const f32* xr = x + (long)m * C;
+    int c = 0;
+    for (; c < C4; c += 4) wasm_v128_store(tmp + c, wasm_f32x4_add(wasm_v128_load(tmp + c), wasm_v128_load(xr + c)));
+    for (; c < C; c++) tmp[c] += xr[c];
+    if ((m + 1) % BLOCK == 0) flush(mean, tmp, C);
+  }
+  flush(mean, tmp, C);
+  for (int c = 0; c < C; c++) { mean[c] /= (f64)M; meanf[c] = (f32)mean[c]; }
+  for (int m = 0; m < M; m++) {
+    const f32* xr = x + (long)m * C;
+    int c = 0;
+    for (; c < C4; c += 4) {
+      v128_t d = wasm_f32x4_sub(wasm_v128_load(xr + c), wasm_v128_load(meanf + c));
+      wasm_v128_store(tmp + c, wasm_f32x4_add(wasm_v128_load(tmp + c), wasm_f32x4_mul(d, d)));
+    }
+    for (; c < C; c++) { f32 d = xr[c] - meanf[c]; tmp[c] += d * d; }
+    if ((m + 1) % BLOCK == 0) flush(var, tmp, C);
+  }
+  flush(var, tmp, C);
+  for (int c = 0; c < C; c++) var[c] /= (f64)M;
+}
+
+// y = (x - center) * a + b per channel.
+__attribute__((export_name("affine")))
+void affine(const f32* x, const f32* center, const f32* a, const f32* b, f32* y, int M, int C) {
+  int C4 = C & ~3;
+  for (int m = 0; m < M; m++) {
+    const f32* xr = x + (long)m * C;
+    f32* yr = y + (long)m * C;
+    int c = 0;
+    for (; c < C4; c += 4) {
+      v128_t d = wasm_f32x4_sub(wasm_v128_load(xr + c), wasm_v128_load(center + c));
+      wasm_v128_store(yr + c, wasm_f32x4_add(wasm_f32x4_mul(d, wasm_v128_load(a + c)), wasm_v128_load(b + c)));
+    }
+    for (; c < C; c++) yr[c] = (xr[c] - center[c]) * a[c] + b[c];
+  }
+}
+
+// dx = dy * k - (x - mean) * km2 - km1 per channel (the batch-statistics batch-norm gradient).
+__attribute__((export_name("bn_train_dx")))
+void bn_train_dx(const f32* dy, const f32* x, const f32* mean, const f32* k, const f32* km2, const f32* km1, f32* dx,
+                 int M, int C) {
+  int C4 = C & ~3;
+  for (int m = 0; m < M; m++) {
+    const f32* dyr = dy + (long)m * C;
+    const f32* xr = x + (long)m * C;
+    f32* dxr = dx + (long)m * C;
+    int c = 0;
+    for (; c < C4; c += 4) {
+      v128_t xc = wasm_f32x4_sub(wasm_v128_load(xr + c), wasm_v128_load(mean + c));
+      v128_t v = wasm_f32x4_mul(wasm_v128_load(dyr + c), wasm_v128_load(k + c));
+      v = wasm_f32x4_sub(v, wasm_f32x4_mul(xc, wasm_v128_load(km2 + c)));
+      wasm_v128_store(dxr + c, wasm_f32x4_sub(v, wasm_v128_load(km1 + c)));
+    }
+    for (; c < C; c++) dxr[c] = dyr[c] * k[c] - (xr[c] - mean[c]) * km2[c] - km1[c];
+  }
+}
+
+// dx = dy where lo <= x <= hi (lo < x when exclusive), else 0.
+__attribute__((export_name("mask_grad")))
+void mask_grad(const f32* dy, const f32* x, f32* dx, int n, f32 lo, f32 hi, int exclusive) {
+  v128_t vlo = wasm_f32x4_splat(lo);
+  v128_t vhi = wasm_f32x4_splat(hi);
+  int n4 = n & ~3;
+  int i = 0;
+  for (; i < n4; i += 4) {
+    v128_t v = wasm_v128_load(x + i);
+    v128_t above = exclusive ? wasm_f32x4_gt(v, vlo) : wasm_f32x4_ge(v, vlo);
+    v128_t inside = wasm_v128_and(above, wasm_f32x4_le(v, vhi));
+    wasm_v128_store(dx + i, wasm_v128_and(wasm_v128_load(dy + i), inside));
+  }
+  for (; i < n; i++) {
+    f32 v = x[i];
+    dx[i] = ((exclusive ? v > lo : v >= lo) && v <= hi) ? dy[i] : 0.0f;
+  }
+}
