@@ -19,6 +19,11 @@ export const K = {
   batchNormTrainGrad: 'FinetuneBatchNormTrainGrad',
   /** dy, x → dy where the input was inside [min, max] (or (min, max] when `minExclusive`), else 0. */
   maskGrad: 'FinetuneMaskGrad',
+  /**
+   * x (the input window the convolution reads, [N, R, Q, C]), dy [N, OH, OW, C] → the depthwise filter gradient
+   * [kh, kw, C, 1]; attrs kh, kw, strideHeight, strideWidth.
+   */
+  depthwiseFilterGrad: 'FinetuneDepthwiseFilterGrad',
 } as const;
 
 interface WasmLike extends KernelBackend {
@@ -60,6 +65,22 @@ interface FusedSimd {
     c: number,
   ): void;
   mask_grad(dy: number, x: number, dx: number, n: number, lo: number, hi: number, exclusive: number): void;
+  dw_filter_grad(
+    xw: number,
+    dy: number,
+    dw: number,
+    acc: number,
+    n: number,
+    r: number,
+    q: number,
+    c: number,
+    oh: number,
+    ow: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+  ): void;
 }
 
 const simdByMemory = new WeakMap<WebAssembly.Memory, FusedSimd>();
@@ -132,8 +153,8 @@ type Compute = (inputs: Float32Array[], outputs: Float32Array[], shapes: number[
 interface HostKernel {
   name: string;
   inputs: string[];
-  /** Output shapes from the input shapes. */
-  outputs: (shapes: number[][]) => number[][];
+  /** Output shapes from the input shapes (and attributes). */
+  outputs: (shapes: number[][], attrs: NamedAttrMap) => number[][];
   /** JavaScript, for the cpu backend. */
   compute: Compute;
   /** WebAssembly SIMD, for the wasm backend. */
@@ -149,7 +170,7 @@ function register({ name, inputs, outputs, compute, wasm }: HostKernel): void {
       kernelFunc: ({ inputs: named, backend, attrs = {} }) => {
         const infos = inputs.map((n) => named[n] as TensorInfo);
         const shapes = infos.map((t) => t.shape);
-        const outShapes = outputs(shapes);
+        const outShapes = outputs(shapes, attrs);
         if (backendName === 'wasm') {
           const b = backend as WasmLike;
           const outs = outShapes.map((s) => b.makeOutput(s, 'float32'));
@@ -270,6 +291,38 @@ const maskGrad: Compute = ([dy, x], [dx], _shapes, attrs) => {
 
 const perChannel = (shapes: number[][]) => [shapes[0]![shapes[0]!.length - 1]!];
 
+const dwGeometry = (shapes: number[][], attrs: NamedAttrMap) => {
+  const [n, r, q, c] = shapes[0] as [number, number, number, number];
+  const [, oh, ow] = shapes[1] as [number, number, number, number];
+  const [kh, kw, sh, sw] = [attrs.kh, attrs.kw, attrs.strideHeight, attrs.strideWidth].map(Number) as [
+    number,
+    number,
+    number,
+    number,
+  ];
+  return { n, r, q, c, oh, ow, kh, kw, sh, sw };
+};
+
+const depthwiseFilterGrad: Compute = ([xw, dy], [dw], shapes, attrs) => {
+  const { n, r, q, c, oh, ow, kh, kw, sh, sw } = dwGeometry(shapes, attrs);
+  const acc = new Float64Array(kh * kw * c);
+  for (let b = 0; b < n; b++) {
+    for (let y = 0; y < oh; y++) {
+      for (let x = 0; x < ow; x++) {
+        const g = ((b * oh + y) * ow + x) * c;
+        for (let i = 0; i < kh; i++) {
+          for (let j = 0; j < kw; j++) {
+            const p = ((b * r + y * sh + i) * q + x * sw + j) * c;
+            const a = (i * kw + j) * c;
+            for (let k = 0; k < c; k++) acc[a + k] += xw![p + k]! * dy![g + k]!;
+          }
+        }
+      }
+    }
+  }
+  dw!.set(acc);
+};
+
 /** Reads `n` float32 values at a wasm offset (per-channel inputs: mean, variance, scale). */
 const f32At = (b: WasmLike, ptr: number, n: number) =>
   new Float32Array((b.wasm.wasmMemory ?? b.wasm.asm!.memory!).buffer, ptr, n);
@@ -356,6 +409,19 @@ const wasmBatchNormTrainGrad: WasmCompute = (
   }
 };
 
+const wasmDepthwiseFilterGrad: WasmCompute = (simd, b, [xw, dy], [dw], shapes, attrs) => {
+  const { n, r, q, c, oh, ow, kh, kw, sh, sw } = dwGeometry(shapes, attrs);
+  const scratch = new Scratch(b, [kh * kw * c], [kh * kw * c]);
+  try {
+    const [sum] = scratch.f64 as [Block<Float64Array>];
+    const [acc] = scratch.f32 as [Block<Float32Array>];
+    simd.dw_filter_grad(xw!, dy!, sum.ptr, acc.ptr, n, r, q, c, oh, ow, kh, kw, sh, sw);
+    f32At(b, dw!, kh * kw * c).set(sum.view());
+  } finally {
+    scratch.free();
+  }
+};
+
 const wasmMaskGrad: WasmCompute = (simd, _b, [dy, x], [dx], shapes, attrs) => {
   const n = tf.util.sizeFromShape(shapes[1]!);
   simd.mask_grad(dy!, x!, dx!, n, Number(attrs.min), Number(attrs.max), attrs.minExclusive === true ? 1 : 0);
@@ -385,6 +451,13 @@ export function registerHostKernels(): void {
     wasm: wasmBatchNormTrainGrad,
   });
   register({ name: K.maskGrad, inputs: ['dy', 'x'], outputs: (s) => [s[1]!], compute: maskGrad, wasm: wasmMaskGrad });
+  register({
+    name: K.depthwiseFilterGrad,
+    inputs: ['x', 'dy'],
+    outputs: (s, a) => [[Number(a.kh), Number(a.kw), s[0]![3]!, 1]],
+    compute: depthwiseFilterGrad,
+    wasm: wasmDepthwiseFilterGrad,
+  });
 }
 
 /** Whether the active backend runs the fused kernels. */

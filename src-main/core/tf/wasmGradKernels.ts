@@ -14,6 +14,7 @@ import type {
   NamedAttrMap,
   TensorInfo,
 } from '@tensorflow/tfjs';
+import { K, registerHostKernels } from './hostKernels';
 
 type Conv2DInfo = tf.backend_util.Conv2DInfo;
 type Shape4 = [number, number, number, number];
@@ -43,6 +44,7 @@ const registered = new Map<string, KernelFunc>();
  * NCHW, which the stand-ins don't cover). Idempotent; other native kernels are never replaced.
  */
 export function registerWasmGradKernels(): void {
+  registerHostKernels();
   for (const [kernelName, standIn] of Object.entries(standIns)) {
     const existing = tf.getKernel(kernelName, WASM);
     if (existing == null) {
@@ -132,6 +134,12 @@ function depthwiseBackpropFilter({ x, dy }: Tensors, attrs: NamedAttrMap): tf.Te
   const [n, oh, ow] = dy.shape;
   const [kh, kw, channels, mult] = filterShape;
   const window = inputWindow(x, info);
+  if (mult === 1) {
+    // One SIMD pass over dy per tap (hostKernels.ts) instead of transposes and a depthwise conv with a dy-sized kernel.
+    const attrs = { kh, kw, strideHeight: info.strideHeight, strideWidth: info.strideWidth };
+    const [dw] = tf.engine().runKernel(K.depthwiseFilterGrad, { x: window, dy }, attrs) as tf.Tensor[];
+    return dw!;
+  }
   const xT = tf.reshape(tf.transpose(window, [1, 2, 0, 3]), [1, window.shape[1], window.shape[2], n * channels]);
   const dyT = tf.reshape(tf.transpose(dy, [1, 2, 0, 3]), [oh, ow, n * channels, mult]);
   const stridesAsDilations: [number, number] = [info.strideHeight, info.strideWidth];
@@ -143,7 +151,7 @@ function depthwiseBackpropFilter({ x, dy }: Tensors, attrs: NamedAttrMap): tf.Te
 function conv2dBackpropInput({ dy, filter }: Tensors, attrs: NamedAttrMap): tf.Tensor {
   const { inputShape } = attrs as unknown as Conv2DBackpropInputAttrs;
   const info = convInfo(tf.Conv2DBackpropInput, inputShape, filter.shape, attrs, false);
-  return tf.conv2d(transposedConvInput(dy, info), tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]), 1, 'valid');
+  return tf.conv2d(transposedConvInput(dy, info), tf.transpose(flipTaps(filter), [0, 1, 3, 2]), 1, 'valid');
 }
 
 /** dx as a transposed depthwise conv; with multiplier m, dy's C*m channels run as multiplier 1 and are summed per C. */
@@ -151,9 +159,14 @@ function depthwiseBackpropInput({ dy, filter }: Tensors, attrs: NamedAttrMap): t
   const { inputShape } = attrs as unknown as DepthwiseConv2dNativeBackpropInputAttrs;
   const info = convInfo(tf.DepthwiseConv2dNativeBackpropInput, inputShape, filter.shape, attrs, true);
   const [kh, kw, channels, mult] = filter.shape;
-  const flipped = tf.reshape(tf.reverse(filter, [0, 1]), [kh, kw, channels * mult, 1]) as tf.Tensor4D;
+  const flipped = tf.reshape(flipTaps(filter), [kh, kw, channels * mult, 1]) as tf.Tensor4D;
   const dx = tf.depthwiseConv2d(transposedConvInput(dy, info), flipped, 1, 'valid');
   return mult === 1 ? dx : tf.sum(tf.reshape(dx, [...inputShape, mult]), 4);
+}
+
+/** The kernel rotated by 180° (rows and columns reversed); a 1x1 kernel is its own rotation, and wasm's Reverse is slow. */
+function flipTaps(filter: tf.Tensor4D): tf.Tensor4D {
+  return filter.shape[0] === 1 && filter.shape[1] === 1 ? filter : tf.reverse(filter, [0, 1]);
 }
 
 /** dy spread out by the strides and padded by the kernel size minus the forward padding (cropped where negative). */

@@ -130,3 +130,38 @@ void mask_grad(const f32* dy, const f32* x, f32* dx, int n, f32 lo, f32 hi, int 
     dx[i] = ((exclusive ? v > lo : v >= lo) && v <= hi) ? dy[i] : 0.0f;
   }
 }
+
+// Depthwise-convolution filter gradient (channel multiplier 1):
+// dw[i][j][c] = sum over n, oy, ox of xw[n][oy*sh + i][ox*sw + j][c] * dy[n][oy][ox][c],
+// where xw is the input already padded or cropped to exactly the R x Q window the convolution reads.
+// acc: KH*KW*C floats of scratch; dw: KH*KW*C doubles.
+__attribute__((export_name("dw_filter_grad")))
+void dw_filter_grad(const f32* xw, const f32* dy, f64* dw, f32* acc, int N, int R, int Q, int C, int OH, int OW,
+                    int KH, int KW, int sh, int sw) {
+  int taps = KH * KW;
+  for (int t = 0; t < taps * C; t++) { acc[t] = 0.0f; dw[t] = 0.0; }
+  int C4 = C & ~3;
+  int count = 0;
+  for (int n = 0; n < N; n++) {
+    for (int oy = 0; oy < OH; oy++) {
+      for (int ox = 0; ox < OW; ox++) {
+        const f32* g = dy + (((long)n * OH + oy) * OW + ox) * C;
+        for (int i = 0; i < KH; i++) {
+          const f32* row = xw + (((long)n * R + (long)oy * sh + i) * Q + (long)ox * sw) * C;
+          for (int j = 0; j < KW; j++) {
+            const f32* xp = row + (long)j * C;
+            f32* a = acc + (i * KW + j) * C;
+            int c = 0;
+            for (; c < C4; c += 4) {
+              v128_t p = wasm_f32x4_mul(wasm_v128_load(xp + c), wasm_v128_load(g + c));
+              wasm_v128_store(a + c, wasm_f32x4_add(wasm_v128_load(a + c), p));
+            }
+            for (; c < C; c++) a[c] += xp[c] * g[c];
+          }
+        }
+        if (++count == BLOCK) { flush(dw, acc, taps * C); count = 0; }
+      }
+    }
+  }
+  flush(dw, acc, taps * C);
+}

@@ -1,0 +1,3 @@
+import { fusedGradientSuite } from './fused-gradients.suite';
+
+fusedGradientSuite(2);

@@ -1,0 +1,209 @@
+// Shared by fused-gradients-*.test.ts. The fused gradients (batch norm with fixed and with batch statistics, ReLU/ReLU6 masks) against the cpu backend's
+// own tfjs gradients, on random inputs, to 1e-5 relative; and the batch-norm layer's moving statistics.
+import assert from 'node:assert/strict';
+import { before, describe, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../src-main/core/tf/backend';
+import { batchNormTraining, useStockGradients } from '../../src-main/core/tf/gradients';
+import { useFusedBatchNorm } from '../../src-main/core/model/fusedBatchNorm';
+
+const TOLERANCE = 1e-5; // max abs difference relative to the largest reference magnitude
+
+/** mulberry32: seeded, so a failure reproduces. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomArray(n: number, rand: () => number, lo = -3, hi = 3): Float32Array {
+  return Float32Array.from({ length: n }, () => lo + (hi - lo) * rand());
+}
+
+function assertClose(actual: Float32Array, expected: Float32Array, what: string): void {
+  assert.equal(actual.length, expected.length, what);
+  let scale = 0;
+  let worst = 0;
+  for (let i = 0; i < expected.length; i++) {
+    scale = Math.max(scale, Math.abs(expected[i]!));
+    worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!));
+  }
+  assert.ok(scale > 0, `${what}: the reference gradient is all zeros, the check would prove nothing`);
+  assert.ok(worst / scale <= TOLERANCE, `${what}: max difference ${worst} is ${worst / scale} of the scale ${scale}`);
+}
+
+type Inputs = Record<string, { shape: number[]; values: Float32Array }>;
+
+/** Gradients of sum(f(inputs) * weights) for every input, on one backend, with stock or fused gradients. */
+async function gradients(
+  backend: 'cpu' | 'wasm',
+  stock: boolean,
+  inputs: Inputs,
+  f: (t: Record<string, tf.Tensor>) => tf.Tensor,
+  weights: Float32Array,
+): Promise<Record<string, Float32Array>> {
+  await tf.setBackend(backend);
+  useStockGradients(stock);
+  try {
+    const names = Object.keys(inputs);
+    const out = tf.tidy(() => {
+      const ts = names.map((n) => tf.tensor(inputs[n]!.values, inputs[n]!.shape));
+      const g = tf.grads((...xs: tf.Tensor[]) => {
+        const y = f(Object.fromEntries(names.map((n, i) => [n, xs[i]!])));
+        return tf.sum(tf.mul(y, tf.tensor(weights, y.shape)));
+      });
+      return g(ts);
+    });
+    const result = Object.fromEntries(names.map((n, i) => [n, out[i]!.dataSync() as Float32Array]));
+    tf.dispose(out);
+    return result;
+  } finally {
+    useStockGradients(false);
+  }
+}
+
+// Channel counts with SIMD tails of 0 to 3 (the kernels work on 4 channels at a time).
+const SHAPES: number[][] = [
+  [2, 5, 7, 3],
+  [4, 8, 8, 16],
+  [1, 3, 3, 40],
+  [3, 6, 5, 1],
+  [2, 9, 4, 6],
+  [3, 4, 6, 7],
+];
+
+/** The suite, on the wasm build that `threads` selects (1: plain memory; more: shared memory and a thread pool). */
+export function fusedGradientSuite(threads: number): void {
+  describe(`fused gradients match the cpu backend (tfjs stock) to 1e-5, wasm with ${threads} thread(s)`, () => {
+    before(async () => {
+      process.env.FINETUNE_WASM_THREADS = String(threads);
+      const b = await initBackend('wasm');
+      assert.equal(b.name, 'wasm');
+      assert.equal(b.threads, threads, b.note);
+    });
+
+    for (const [i, shape] of SHAPES.entries()) {
+      test(`batch norm with fixed statistics, ${shape.join('x')}`, async () => {
+        const rand = seeded(100 + i);
+        const c = shape[3]!;
+        const n = shape.reduce((a, b) => a * b, 1);
+        const inputs: Inputs = {
+          x: { shape, values: randomArray(n, rand) },
+          mean: { shape: [c], values: randomArray(c, rand) },
+          variance: { shape: [c], values: randomArray(c, rand, 0.1, 2) },
+          offset: { shape: [c], values: randomArray(c, rand) },
+          scale: { shape: [c], values: randomArray(c, rand) },
+        };
+        const weights = randomArray(n, rand);
+        const f = (t: Record<string, tf.Tensor>) => tf.batchNorm(t.x!, t.mean!, t.variance!, t.offset!, t.scale!, 1e-3);
+        const ref = await gradients('cpu', true, inputs, f, weights);
+        for (const backend of ['wasm', 'cpu'] as const) {
+          const got = await gradients(backend, false, inputs, f, weights);
+          for (const name of Object.keys(inputs)) assertClose(got[name]!, ref[name]!, `${backend} d${name}`);
+        }
+      });
+
+      test(`batch norm with batch statistics (training), ${shape.join('x')}`, async () => {
+        const rand = seeded(200 + i);
+        const c = shape[3]!;
+        const n = shape.reduce((a, b) => a * b, 1);
+        const inputs: Inputs = {
+          x: { shape, values: randomArray(n, rand, -2, 4) },
+          gamma: { shape: [c], values: randomArray(c, rand) },
+          beta: { shape: [c], values: randomArray(c, rand) },
+        };
+        const weights = randomArray(n, rand);
+        // tfjs-layers' training path (moments + batchNorm) against the fused kernel.
+        const functional = (fused: boolean) => (t: Record<string, tf.Tensor>) => {
+          if (!fused) {
+            const { mean, variance } = tf.moments(t.x!, [0, 1, 2]);
+            return tf.batchNorm(t.x!, mean, variance, t.beta!, t.gamma!, 1e-3);
+          }
+          return batchNormTraining(t.x!, t.gamma!, t.beta!, 1e-3)[0]!;
+        };
+        const ref = await gradients('cpu', true, inputs, functional(false), weights);
+        for (const backend of ['wasm', 'cpu'] as const) {
+          const got = await gradients(backend, false, inputs, functional(true), weights);
+          for (const name of Object.keys(inputs)) assertClose(got[name]!, ref[name]!, `${backend} d${name}`);
+        }
+      });
+
+      test(`ReLU then ReLU6 clip, ${shape.join('x')}`, async () => {
+        const rand = seeded(300 + i);
+        const n = shape.reduce((a, b) => a * b, 1);
+        // Values on the kinks (0 and 6) too: the masks must treat them as tfjs does.
+        const values = randomArray(n, rand, -4, 10).map((v, k) => (k % 7 === 0 ? 0 : k % 11 === 0 ? 6 : v));
+        const inputs: Inputs = { x: { shape, values } };
+        const weights = randomArray(n, rand);
+        const f = (t: Record<string, tf.Tensor>) => tf.clipByValue(tf.relu(t.x!), 0, 6);
+        const ref = await gradients('cpu', true, inputs, f, weights);
+        for (const backend of ['wasm', 'cpu'] as const) {
+          const got = await gradients(backend, false, inputs, f, weights);
+          // Exactly, up to the sign of zero (tfjs multiplies dy by 0, which gives −0 for negative dy).
+          const differ = got.x!.findIndex((v, k) => v !== ref.x![k]);
+          assert.equal(differ, -1, `${backend}: masks differ at ${differ}: ${got.x![differ]} vs ${ref.x![differ]}`);
+        }
+      });
+    }
+
+    test('a BatchNormalization layer in training mode: same output, gradients and moving statistics as tfjs-layers', async () => {
+      const shape = [4, 6, 6, 8];
+      const rand = seeded(7);
+      const n = shape.reduce((a, b) => a * b, 1);
+      const x = randomArray(n, rand, -1, 3);
+      const weights = randomArray(n, rand);
+      const run = async (backend: 'cpu' | 'wasm', fused: boolean) => {
+        await tf.setBackend(backend);
+        useStockGradients(!fused);
+        try {
+          const input = tf.input({ shape: shape.slice(1) });
+          const output = tf.layers
+            .batchNormalization({
+              axis: -1,
+              momentum: 0.9,
+              gammaInitializer: 'randomNormal',
+              betaInitializer: 'randomNormal',
+            })
+            .apply(input) as tf.SymbolicTensor;
+          const model = tf.model({ inputs: input, outputs: output });
+          // Same initial weights for every run.
+          model.setWeights(
+            model.weights.map((w, k) => {
+              const wShape = w.shape as number[];
+              return tf.tensor(randomArray(tf.util.sizeFromShape(wShape), seeded(50 + k), 0.5, 1.5), wShape);
+            }),
+          );
+          useFusedBatchNorm(model);
+          const xs = tf.tensor(x, shape);
+          const trainable = model.trainableWeights.map((w) => w.read() as tf.Variable);
+          const { value, grads } = tf.variableGrads(
+            () =>
+              tf.sum(tf.mul(model.apply(xs, { training: true }) as tf.Tensor, tf.tensor(weights, shape))) as tf.Scalar,
+            trainable,
+          );
+          const result = {
+            loss: value.dataSync()[0]!,
+            grads: trainable.map((v) => grads[v.name]!.dataSync() as Float32Array),
+            moving: model.weights.slice(2).map((w) => w.read().dataSync() as Float32Array),
+          };
+          tf.dispose([xs, value, ...Object.values(grads)]);
+          model.dispose();
+          return result;
+        } finally {
+          useStockGradients(false);
+        }
+      };
+      const ref = await run('cpu', false);
+      for (const backend of ['wasm', 'cpu'] as const) {
+        const got = await run(backend, true);
+        assert.ok(Math.abs(got.loss - ref.loss) <= 1e-4 * Math.max(1, Math.abs(ref.loss)), `${backend} loss`);
+        got.grads.forEach((g, k) => assertClose(g, ref.grads[k]!, `${backend} grad ${k}`));
+        got.moving.forEach((m, k) => assertClose(m, ref.moving[k]!, `${backend} moving ${k}`));
+      }
+    });
+  });
+}
