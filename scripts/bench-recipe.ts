@@ -1,7 +1,10 @@
 /**
- * fast.ai's eight-step recipe vs "head only, constant LR, same total epochs" on Fashion-MNIST
- * (10 classes × 60 training images; validation 20 per class from the test set).
+ * fast.ai's eight-step recipe vs "head only, constant LR, same total epochs" and vs "head only, 8 epochs, its own
+ * defaults" on Fashion-MNIST (10 classes × 60 training images; validation 20 per class from the test set), with the
+ * wall time of every step.
  * Usage: node --import tsx scripts/bench-recipe.ts [--size 64] [--batch-size 32] [--cycles 3] [--lr-find-iters 100]
+ *        [--per-class 60] [--valid-per-class 20] [--side PX] [--machine-defaults]
+ * --machine-defaults: size and batch size (unless given) and step 7's LR-finder length as the app picks them.
  */
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,30 +22,44 @@ import { subSeed } from '../src-main/core/util/random';
 import { recipeJob } from '../src-main/core/recipe/recipeJob';
 import { DEFAULT_RECIPE_CONFIG, type RecipeConfig } from '../src-main/core/recipe/types';
 import { writeFashionMnist } from './fashion-mnist';
+import { machineFit } from '../src-main/core/machineDefaults';
+import { DEFAULT_HEAD_CONFIG } from '../src-main/core/defaults';
 
 const { values } = parseArgs({
   options: {
-    size: { type: 'string', default: '64' },
-    'batch-size': { type: 'string', default: '32' },
+    size: { type: 'string' },
+    'batch-size': { type: 'string' },
     cycles: { type: 'string', default: '3' },
-    'lr-find-iters': { type: 'string', default: '100' },
+    'lr-find-iters': { type: 'string' },
     seed: { type: 'string', default: '42' },
+    'per-class': { type: 'string', default: '60' },
+    'valid-per-class': { type: 'string', default: '20' },
+    side: { type: 'string' },
+    'machine-defaults': { type: 'boolean', default: false },
   },
 });
 const backend = await initBackend('auto');
+const machine = values['machine-defaults'];
+const fit = machineFit(backend);
 const work = mkdtempSync(join(tmpdir(), 'bench-recipe-'));
 const data = join(work, 'fashion');
-await writeFashionMnist(data, 60, 20);
+const perClass = Number(values['per-class']);
+const validPerClass = Number(values['valid-per-class']);
+await writeFashionMnist(data, perClass, validPerClass, values.side ? Number(values.side) : undefined);
 const cache = join(work, 'cache');
 const config: RecipeConfig = {
   ...DEFAULT_RECIPE_CONFIG,
   dir: data,
-  size: Number(values.size),
-  batchSize: Number(values['batch-size']),
+  size: Number(values.size ?? (machine ? fit.size : 64)),
+  batchSize: Number(values['batch-size'] ?? (machine ? fit.batchSize : 32)),
   cycles: Number(values.cycles),
   seed: Number(values.seed),
-  lrFind: { ...DEFAULT_RECIPE_CONFIG.lrFind, iters: Number(values['lr-find-iters']) },
+  lrFind: { ...DEFAULT_RECIPE_CONFIG.lrFind, iters: Number(values['lr-find-iters'] ?? 100) },
+  // Without --machine-defaults step 7 runs all its iterations, as before the cap existed.
+  lrFindAllIters: machine ? null : Number(values['lr-find-iters'] ?? 100),
 };
+const stepSeconds: Record<number, number> = {};
+let stepStart = Date.now();
 
 const t0 = Date.now();
 const runDir = join(work, 'run');
@@ -54,8 +71,11 @@ const recipe = await recipeJob(config, {
   emit: (e) => {
     if (e.type === 'epoch')
       console.error(`${e.step} epoch ${e.epoch + 1}: valid accuracy ${e.validAccuracy.toFixed(3)}`);
-    if (e.type === 'step' && e.status === 'done')
+    if (e.type === 'step' && e.status === 'started') stepStart = Date.now();
+    if (e.type === 'step' && e.status === 'done') {
+      stepSeconds[e.step] = (Date.now() - stepStart) / 1000;
       console.error(`step ${e.step} done (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+    }
   },
 });
 const recipeSeconds = (Date.now() - t0) / 1000;
@@ -99,15 +119,36 @@ const learner = new Learner(
 await learner.fit(epochs, train);
 const baseline = await evaluate(clf.head, valid);
 opt.dispose();
+// Head only as `finetune train --steps head` runs it: its default optimizer and LR, 8 epochs, the same seed.
 disposeClassifier(clf);
+const clf8 = await buildClassifier({
+  size: config.size,
+  numClasses: nc,
+  dropout: DEFAULT_HEAD_CONFIG.dropout,
+  seed: subSeed(config.seed, 'init'),
+});
+const opt8 = new Optimizer(DEFAULT_OPTIMIZER);
+const learner8 = new Learner(
+  clf8.head,
+  opt8,
+  [{ name: 'head', variables: clf8.head.trainableWeights }],
+  [scheduleCallback(() => DEFAULT_HEAD_CONFIG.lr)],
+);
+await learner8.fit(8, train);
+const headOnly8 = await evaluate(clf8.head, valid);
+opt8.dispose();
+disposeClassifier(clf8);
 
-const command = `node --import tsx scripts/bench-recipe.ts --size ${values.size} --batch-size ${values['batch-size']} --cycles ${values.cycles} --lr-find-iters ${values['lr-find-iters']} --seed ${values.seed}`;
+const command = `node --import tsx scripts/bench-recipe.ts ${process.argv.slice(2).join(' ')}`;
 console.log(
   JSON.stringify(
     {
       command,
       backend: backend.name,
-      data: 'Fashion-MNIST, 10 classes × 60 train, 20 valid per class (test set)',
+      threads: backend.threads,
+      size: config.size,
+      batchSize: config.batchSize,
+      data: `Fashion-MNIST, 10 classes × ${perClass} train, ${validPerClass} valid per class (test set)${values.side ? `, ${values.side} px` : ''}`,
       epochs,
       recipe: {
         validAccuracy: step8.validAccuracy,
@@ -115,8 +156,14 @@ console.log(
         best: recipe.best,
         steps: recipe.steps.map(({ step, epochs: e, lr, validAccuracy }) => ({ step, epochs: e, lr, validAccuracy })),
         seconds: recipeSeconds,
+        stepSeconds,
       },
       headOnlyConstantLr: { lr: lrHead, validAccuracy: baseline.accuracy, seconds: (Date.now() - t1) / 1000 },
+      headOnly8Epochs: {
+        lr: DEFAULT_HEAD_CONFIG.lr,
+        optimizer: DEFAULT_OPTIMIZER.kind,
+        validAccuracy: headOnly8.accuracy,
+      },
     },
     null,
     2,

@@ -1,9 +1,15 @@
 /**
- * `npm run bench`: step times of the work that matters, on the backend this machine picks, each reported as a ratio
- * against a baseline measured in the same run (the pure-JS cpu backend for the frozen forward pass), so numbers from
- * different machines can be compared. Not a test: nothing here asserts timings.
- *   BENCH_SIZE (default 96), BENCH_BATCH (default 8), BENCH_REPS (default 3)
+ * `npm run bench`: the work that matters, timed on the best backend this machine has, each against PyTorch on the same
+ * CPU in the same run (Debian's python3-torch, 2 threads, the same MobileNetV2 step: SGD with momentum, BatchNorm in
+ * training mode) where it can be installed. Not a test: nothing here asserts timings.
+ *   BENCH_SIZE (default: 128 and 224), BENCH_BATCH (16), BENCH_REPS (5), BENCH_RECIPE=0 skips the recipe run.
+ * With BENCH_SIZE set (as ../shared/bench/perf-ratio.sh does) only the step timings run.
  */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src-main/core/tf/backend';
 import { buildClassifier, disposeClassifier } from '../src-main/core/model/backbone';
@@ -11,9 +17,11 @@ import { Learner } from '../src-main/core/train/learner';
 import { DEFAULT_OPTIMIZER, Optimizer } from '../src-main/core/train/optimizers';
 import { layerGroups } from '../src-main/core/model/layerGroups';
 
-const size = Number(process.env.BENCH_SIZE ?? 96);
-const batch = Number(process.env.BENCH_BATCH ?? 8);
-const reps = Number(process.env.BENCH_REPS ?? 3);
+const here = dirname(fileURLToPath(import.meta.url));
+const sizes = process.env.BENCH_SIZE ? [Number(process.env.BENCH_SIZE)] : [128, 224];
+const batch = Number(process.env.BENCH_BATCH ?? 16);
+const reps = Number(process.env.BENCH_REPS ?? 5);
+const quick = Boolean(process.env.BENCH_SIZE);
 
 function median(xs: number[]) {
   const s = [...xs].sort((a, b) => a - b);
@@ -31,57 +39,115 @@ async function time(fn: () => Promise<void> | void, n = reps): Promise<number> {
   return median(out);
 }
 
+/** PyTorch's step times at this size, or why there are none. Installs Debian's python3-torch when root can. */
+function pytorch(size: number): { forward: number; full: number } | string {
+  const python = '/usr/bin/python3';
+  const hasTorch = () => spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+  if (!existsSync(python)) return 'no /usr/bin/python3';
+  if (!hasTorch() && process.getuid?.() === 0 && existsSync('/usr/bin/apt-get') && !process.env.BENCH_NO_INSTALL) {
+    console.error('installing Debian python3-torch for the PyTorch column…');
+    spawnSync('apt-get', ['install', '-y', '-qq', 'python3-torch', 'python3-torchvision'], { stdio: 'ignore' });
+  }
+  if (!hasTorch()) return 'python3-torch is not installed and could not be (apt-get install python3-torch)';
+  const out = execFileSync(
+    python,
+    [join(here, 'bench/torch-mobilenetv2.py'), String(size), String(batch), '2', String(2 * reps - 1)],
+    {
+      encoding: 'utf8',
+    },
+  );
+  return JSON.parse(out) as { forward: number; full: number };
+}
+
 const backend = await initBackend('auto');
-const clf = await buildClassifier({ size, numClasses: 10, dropout: 0, seed: 1 });
-const x = tf.randomUniform([batch, size, size, 3]) as tf.Tensor4D;
-const y = tf.oneHot(
-  tf.tensor1d(
-    Array.from({ length: batch }, (_, i) => i % 10),
-    'int32',
-  ),
-  10,
-);
-const feats = tf.randomNormal([256, 1280]);
-const featY = tf.oneHot(
-  tf.tensor1d(
-    Array.from({ length: 256 }, (_, i) => i % 10),
-    'int32',
-  ),
-  10,
-);
-
-const forward = await time(() => tf.tidy(() => void (clf.features.predict(x) as tf.Tensor).dataSync()));
-const headLearner = new Learner(clf.head, new Optimizer(DEFAULT_OPTIMIZER), [
-  { name: 'head', variables: clf.head.trainableWeights },
-]);
-const state = { lr: 1e-3, momentum: 0.9, groupLrMults: [1] } as Parameters<Learner['trainStep']>[1];
-const headStep = await time(() => void headLearner.trainStep({ x: feats, y: featY }, state), 10);
-for (const l of clf.model.layers) l.trainable = true;
-const groups = layerGroups(clf.model);
-const full = new Learner(clf.model, new Optimizer({ ...DEFAULT_OPTIMIZER, kind: 'sgd', weightDecay: 0 }), groups);
-const fullState = { ...state, groupLrMults: [1 / 9, 1 / 3, 1] };
-const fullStep = await time(() => void full.trainStep({ x, y }, fullState));
-
-await tf.setBackend('cpu');
-const cpuClf = await buildClassifier({ size, numClasses: 10, dropout: 0, seed: 1 });
-const xc = tf.randomUniform([batch, size, size, 3]);
-const baseline = await time(() => tf.tidy(() => void (cpuClf.features.predict(xc) as tf.Tensor).dataSync()), 1);
-
-const rows = [
-  ['frozen backbone forward', forward],
-  ['head step on 256 precomputed rows', headStep],
-  ['full fine-tune step (3 groups)', fullStep],
-];
+const cpuModel = os.cpus()[0]?.model ?? 'unknown CPU';
 console.log(
-  `backend ${backend.name}, ${size} px, batch ${batch}; baseline: cpu backend forward = ${baseline.toFixed(0)} ms`,
+  `machine: ${cpuModel}, ${os.availableParallelism()} cores, Node ${process.version}; backend ${backend.name}, ${backend.threads} thread(s): ${backend.note}`,
 );
-for (const [name, ms] of rows) {
+const sgd = { ...DEFAULT_OPTIMIZER, kind: 'sgd' as const, weightDecay: 0 };
+const state = { lr: 1e-3, momentum: 0.9, groupLrMults: [1 / 9, 1 / 3, 1] } as Parameters<Learner['trainStep']>[1];
+const ratio = (ours: number, ref: { forward: number; full: number } | string, key: 'forward' | 'full') =>
+  typeof ref === 'string' ? '' : `   PyTorch ${ref[key].toFixed(0)} ms   ${(ours / ref[key]).toFixed(1)}x PyTorch`;
+
+for (const size of sizes) {
+  const clf = await buildClassifier({ size, numClasses: 10, dropout: 0, seed: 1 });
+  const x = tf.randomUniform([batch, size, size, 3]) as tf.Tensor4D;
+  const y = tf.oneHot(
+    tf.tensor1d(
+      Array.from({ length: batch }, (_, i) => i % 10),
+      'int32',
+    ),
+    10,
+  );
+  const forward = await time(() => tf.tidy(() => void (clf.features.predict(x) as tf.Tensor).dataSync()));
+  for (const l of clf.model.layers) l.trainable = true;
+  // BatchNorm in training mode, like PyTorch's m.train(): the same work on both sides.
+  const full = new Learner(clf.model, new Optimizer(sgd), layerGroups(clf.model));
+  const fullStep = await time(() => void full.trainStep({ x, y }, state));
+  full.optimizer.dispose();
+  disposeClassifier(clf);
+  tf.dispose([x, y]);
+  const ref = pytorch(size);
+  if (typeof ref === 'string') console.log(`(PyTorch column skipped at ${size} px: ${ref})`);
   console.log(
-    `${String(name).padEnd(36)} ${(ms as number).toFixed(1).padStart(9)} ms   ${((ms as number) / baseline).toFixed(3)} x baseline`,
+    `frozen backbone forward (${size} px, batch ${batch})      ${forward.toFixed(1).padStart(8)} ms${ratio(forward, ref, 'forward')}`,
+  );
+  console.log(
+    `full fine-tune step (${size} px, batch ${batch}, 3 groups) ${fullStep.toFixed(1).padStart(8)} ms${ratio(fullStep, ref, 'full')}`,
   );
 }
-disposeClassifier(cpuClf);
-tf.dispose([xc]);
-await tf.setBackend(backend.name === 'tensorflow-gpu' ? 'tensorflow' : backend.name);
-disposeClassifier(clf);
-tf.dispose([x, y, feats, featY]);
+
+// The head on cached activations: call overhead more than compute.
+{
+  const clf = await buildClassifier({ size: 96, numClasses: 10, dropout: 0, seed: 1 });
+  const feats = tf.randomNormal([256, 1280]);
+  const featY = tf.oneHot(
+    tf.tensor1d(
+      Array.from({ length: 256 }, (_, i) => i % 10),
+      'int32',
+    ),
+    10,
+  );
+  const head = new Learner(clf.head, new Optimizer(sgd), [{ name: 'head', variables: clf.head.trainableWeights }]);
+  const headStep = await time(() => void head.trainStep({ x: feats, y: featY }, { ...state, groupLrMults: [1] }), 10);
+  console.log(`head step on 256 cached activations        ${headStep.toFixed(1).padStart(8)} ms`);
+  head.optimizer.dispose();
+  disposeClassifier(clf);
+  tf.dispose([feats, featY]);
+}
+
+if (!quick) {
+  for (const module of ['./bench-pipeline.ts', './bench-latency.ts']) {
+    if (!existsSync(join(here, module))) continue;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, module)], { encoding: 'utf8' });
+    process.stdout.write(r.stdout);
+    if (r.status !== 0) console.log(`${module} failed: ${r.stderr.trim().split('\n').pop()}`);
+  }
+  if (process.env.BENCH_RECIPE !== '0') {
+    // The default recipe on 400 images (Fashion-MNIST upscaled to 84 px): wall time per step and accuracy.
+    const args = ['--per-class', '32', '--valid-per-class', '8', '--side', '84', '--machine-defaults'];
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'bench-recipe.ts'), ...args], {
+      encoding: 'utf8',
+    });
+    if (r.status !== 0) console.log(`recipe run failed: ${r.stderr.trim().split('\n').pop()}`);
+    else {
+      const out = JSON.parse(r.stdout) as {
+        size: number;
+        batchSize: number;
+        recipe: {
+          seconds: number;
+          validAccuracy: number;
+          stepSeconds: Record<string, number>;
+          best: { validLoss: number } | null;
+        };
+        headOnly8Epochs: { validAccuracy: number };
+      };
+      const steps = Object.entries(out.recipe.stepSeconds)
+        .map(([s, sec]) => `${s}: ${sec.toFixed(0)} s`)
+        .join(', ');
+      console.log(
+        `recipe on 400 images at the defaults (${out.size} px, batch ${out.batchSize}) ${out.recipe.seconds.toFixed(0)} s (${steps}); valid accuracy ${(100 * out.recipe.validAccuracy).toFixed(1)} % vs head-only 8 epochs ${(100 * out.headOnly8Epochs.validAccuracy).toFixed(1)} %`,
+      );
+    }
+  }
+}

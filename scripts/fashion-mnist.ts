@@ -29,7 +29,7 @@ function readIdx(file: string): Buffer {
   return file.endsWith('.gz') ? gunzipSync(raw) : raw;
 }
 
-async function writeSplit(images: string, labels: string, out: string, perClass: number) {
+async function writeSplit(images: string, labels: string, out: string, perClass: number, side?: number) {
   const img = readIdx(images);
   const lab = readIdx(labels);
   const n = img.readUInt32BE(4);
@@ -42,19 +42,19 @@ async function writeSplit(images: string, labels: string, out: string, perClass:
     const dir = join(out, FASHION_CLASSES[label]!);
     mkdirSync(dir, { recursive: true });
     const pixels = img.subarray(16 + i * rows * cols, 16 + (i + 1) * rows * cols);
-    await sharp(pixels, { raw: { width: cols, height: rows, channels: 1 } })
-      .png()
-      .toFile(join(dir, `${String(i).padStart(5, '0')}.png`));
+    const img28 = sharp(pixels, { raw: { width: cols, height: rows, channels: 1 } });
+    await (side ? img28.resize(side, side) : img28).png().toFile(join(dir, `${String(i).padStart(5, '0')}.png`));
     counts[label]!++;
   }
 }
 
-export async function writeFashionMnist(out: string, perClass: number, validPerClass: number) {
+/** `side`: upscale the 28 px images to this size (bilinear), as photos of a few dozen pixels would come. */
+export async function writeFashionMnist(out: string, perClass: number, validPerClass: number, side?: number) {
   if (!existsSync(join(FASHION_DIR, 'train-images-idx3-ubyte.gz'))) {
     throw new Error(`Fashion-MNIST not found in ${FASHION_DIR}: apt-get install dataset-fashion-mnist`);
   }
-  await writeSplit('train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', join(out, 'train'), perClass);
-  await writeSplit('t10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz', join(out, 'valid'), validPerClass);
+  await writeSplit('train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', join(out, 'train'), perClass, side);
+  await writeSplit('t10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz', join(out, 'valid'), validPerClass, side);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

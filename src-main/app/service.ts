@@ -36,6 +36,7 @@ import { readCheckpointState } from '../core/recipe/checkpoint';
 import { recordRecipeEvent } from '../core/recipe/recorder';
 import type { RecipeEvent, RecipeResult } from '../core/recipe/types';
 import { startWorkerJob, type RunningJob } from '../worker/host';
+import { machineFit, type MachineFit } from '../core/machineDefaults';
 
 export interface ServiceOptions {
   home: string;
@@ -65,7 +66,7 @@ export class StudioService {
   private readonly running = new Map<number, RunningJob<JobResult | RecipeResult>>();
   private readonly lrFinds = new Map<number, RunningJob<LrFindJobResult>>();
   private nextLrFindJob = 1;
-  private backend: { name: string; note: string } | null = null;
+  private backend: { name: string; note: string; fit: MachineFit } | null = null;
 
   constructor(private readonly options: ServiceOptions) {
     this.paths = homePaths(options.home);
@@ -95,7 +96,7 @@ export class StudioService {
   private async backendInfo() {
     if (!this.backend) {
       const b = await initBackend(this.options.backend);
-      this.backend = { name: b.name, note: b.note };
+      this.backend = { name: b.name, note: b.note, fit: machineFit(b) };
     }
     return this.backend;
   }
@@ -119,7 +120,9 @@ export class StudioService {
           canFineTune,
           note,
         })),
-        defaults: DEFAULT_HEAD_CONFIG,
+        // Image and batch size fitted to the backend (machineDefaults.ts).
+        defaults: { ...DEFAULT_HEAD_CONFIG, size: b.fit.size, batchSize: b.fit.batchSize },
+        machineFit: b.fit.reason,
         lrFindDefaults: DEFAULT_LR_FIND,
       };
     },

@@ -18,6 +18,7 @@ import { exportEnsemble, exportRun } from '../core/export/exporter';
 import { getBackbone, listBackbones } from '../core/model/backbones';
 import { SCHEDULE_DEFAULTS, type TrainingSchedule } from '../core/schedules/training';
 import { Predictor } from '../core/export/predictor';
+import { machineFit } from '../core/machineDefaults';
 
 export class UsageError extends Error {}
 
@@ -30,7 +31,7 @@ Usage:
                  [--cycle-len E] [--cycle-mult M] [--cycles N] [--backbone ID]
                  [--balance none|weights|sampler] [--json]
   finetune train DIR --recipe fastai8 [--size PX] [--seed S] [--batch-size B] [--cycles N]
-                 [--preset side-on|top-down|none] [--optimizer sgd|adamw] [--lr-find-iters N] [--json]
+                 [--preset side-on|top-down|none] [--optimizer sgd|adamw] [--lr-find-iters N] [--lr-find-all-iters N] [--json]
                                                   fast.ai's eight steps, checkpointed after every epoch
   finetune resume RUN_ID [--json]                 continue an interrupted --recipe run from its checkpoint
   finetune export RUN_ID [--out DIR] [--ensemble] [--json]
@@ -131,11 +132,13 @@ async function trainCmd(argv: string[], io: Io) {
     throw new UsageError(`--steps ${values.steps} is not available yet; use --steps head`);
   }
   const d = DEFAULT_HEAD_CONFIG;
+  const backend = await initBackend(resolveBackendChoice(values.backend, resolveHome(values.home)));
+  const fit = machineFit(backend);
   const parsed = HeadTrainConfig.safeParse({
     dir: resolve(dir),
     epochs: num(values.epochs, 'epochs', d.epochs, true),
     lr: num(values.lr, 'lr', d.lr),
-    size: num(values.size, 'size', d.size, true),
+    size: num(values.size, 'size', fit.size, true),
     batchSize: num(values['batch-size'], 'batch-size', d.batchSize, true),
     seed: num(values.seed, 'seed', d.seed, true),
     dropout: num(values.dropout, 'dropout', d.dropout),
@@ -156,7 +159,6 @@ async function trainCmd(argv: string[], io: Io) {
       throw new UsageError((err as Error).message);
     }
   }
-  const backend = await initBackend(resolveBackendChoice(values.backend, resolveHome(values.home)));
   const { paths, store } = openStore(values.home);
   // Scan first so that a bad folder fails before a run is recorded.
   const scanned = await scanDataset(config.dir, { seed: config.seed, validPct: config.validPct });

@@ -16,6 +16,7 @@ import { pendingDatasetRecord } from '../core/train/headJob';
 import { recipeJob, recipeRunConfig, resumeRecipe, type RecipeContext } from '../core/recipe/recipeJob';
 import { recordRecipeEvent } from '../core/recipe/recorder';
 import { DEFAULT_RECIPE_CONFIG, type RecipeConfig, type RecipeResult } from '../core/recipe/types';
+import { machineFit } from '../core/machineDefaults';
 
 interface Io {
   out: (s: string) => void;
@@ -79,6 +80,7 @@ async function trainRecipe(argv: string[], io: Io) {
     size: { type: 'string' },
     seed: { type: 'string' },
     'batch-size': { type: 'string' },
+    'lr-find-all-iters': { type: 'string' },
     cycles: { type: 'string' },
     preset: { type: 'string' },
     balance: { type: 'string' },
@@ -99,6 +101,8 @@ async function trainRecipe(argv: string[], io: Io) {
   const optimizer = values.optimizer ?? DEFAULT_RECIPE_CONFIG.optimizer;
   if (optimizer !== 'sgd' && optimizer !== 'adamw') throw new RecipeUsageError('--optimizer must be sgd or adamw');
   const d = DEFAULT_RECIPE_CONFIG;
+  const backend = await initBackend(resolveBackendChoice(values.backend, resolveHome(values.home)));
+  const fit = machineFit(backend);
   const balance = values.balance ?? 'none';
   if (balance !== 'none' && balance !== 'weights' && balance !== 'sampler') {
     throw new RecipeUsageError('--balance must be none, weights or sampler');
@@ -108,9 +112,9 @@ async function trainRecipe(argv: string[], io: Io) {
   const config: RecipeConfig = {
     ...d,
     dir: resolve(dir),
-    size: num(values.size, 'size', d.size, 32),
+    size: num(values.size, 'size', fit.size, 32),
     seed: num(values.seed, 'seed', d.seed, 0),
-    batchSize: num(values['batch-size'], 'batch-size', d.batchSize, 1),
+    batchSize: num(values['batch-size'], 'batch-size', fit.batchSize, 1),
     cycles: num(values.cycles, 'cycles', d.cycles, 1),
     preset: preset as AugmentPreset,
     optimizer,
@@ -118,8 +122,9 @@ async function trainRecipe(argv: string[], io: Io) {
     balance,
     ...(values.backbone ? { backbone: values.backbone } : {}),
     lrFind: { ...d.lrFind, iters: num(values['lr-find-iters'], 'lr-find-iters', d.lrFind.iters, 5) },
+    lrFindAllIters:
+      values['lr-find-all-iters'] === undefined ? null : num(values['lr-find-all-iters'], 'lr-find-all-iters', 0, 5),
   };
-  const backend = await initBackend(resolveBackendChoice(values.backend, resolveHome(values.home)));
   const paths = homePaths(resolveHome(values.home));
   const store = new RunStore(paths.history);
   store.markInterrupted();
@@ -135,7 +140,11 @@ async function trainRecipe(argv: string[], io: Io) {
       dataset: pendingDatasetRecord(runConfig),
       classes: [],
     });
-    if (!values.json) io.err(`run ${runId}: fast.ai's eight steps, backend ${backend.name} (${backend.note})`);
+    if (!values.json) {
+      io.err(`run ${runId}: fast.ai's eight steps, backend ${backend.name} (${backend.note})`);
+      if (values.size === undefined || values['batch-size'] === undefined)
+        io.err(`defaults for this machine: ${fit.reason}`);
+    }
     await runAndReport(store, runId, paths.featureCache, values.json, io, (ctx) =>
       recipeJob(config, { ...ctx, runDir: paths.runDir(runId) }, runId),
     );

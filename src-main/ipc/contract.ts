@@ -150,6 +150,8 @@ export const RecipeConfig = z.object({
     end: z.number().positive(),
     iters: z.number().int().min(5).max(1000),
   }),
+  /** Step 7's LR range test iterations; absent or null: at most half of step 8's iterations (machineDefaults.ts). */
+  lrFindAllIters: z.number().int().min(5).max(1000).nullable().optional(),
   /** Fixed LRs instead of the LR finder's suggestions. */
   lrHead: z.number().positive().nullable(),
   lrAll: z.number().positive().nullable(),
@@ -237,6 +239,8 @@ export const AppInfo = z.object({
   mode: z.enum(['electron', 'headless']),
   backend: z.string(),
   backendNote: z.string(),
+  /** Why the default image size fits this machine's backend. */
+  machineFit: z.string(),
   home: z.string(),
   canPickFolder: z.boolean(),
   backbone: z.object({ name: z.string(), note: z.string(), preprocessing: z.string() }),

@@ -11,6 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { PREPROCESSING_NOTE } from '../data/images';
+import { useFoldedPredict } from './foldedInference';
 import { useFusedBatchNorm } from './fusedBatchNorm';
 
 export const BACKBONE_ID = 'nsfwjs-mobilenet_v2@4.4.0';
@@ -184,6 +185,8 @@ export function wrapClassifier(model: tf.LayersModel, size: number): Classifier 
   const dropped = model.getLayer(HEAD_DROPOUT_LAYER).apply(headIn) as tf.SymbolicTensor;
   const probs = model.getLayer(HEAD_DENSE_LAYER).apply(dropped) as tf.SymbolicTensor;
   const head = tf.model({ inputs: headIn, outputs: probs, name: 'head' });
+  useFoldedPredict(features, features);
+  useFoldedPredict(model, features, head);
   return { model, features, head, size };
 }
 

@@ -35,6 +35,7 @@ import {
   type RecipeSession,
 } from './session';
 import { STEP_NAMES, type StepName, type StepResult } from './types';
+import { fullLrFindIters } from '../machineDefaults';
 
 /** A step either finishes with a result or stops the recipe. */
 export type StepOutcome =
@@ -89,7 +90,17 @@ async function rangeTest(
   data: DataSource,
   groupLrMults?: number[],
 ): Promise<LrRangeTestResult> {
-  const { start, end, iters } = sess.state.config.lrFind;
+  const { config } = sess.state;
+  const { start, end } = config.lrFind;
+  const step8Epochs = Array.from({ length: config.cycles }, (_, i) => config.cycleMult ** i).reduce((a, b) => a + b, 0);
+  const iters =
+    step === 7
+      ? fullLrFindIters({
+          configured: config.lrFind.iters,
+          step8Iterations: step8Epochs * data.numBatches,
+          override: config.lrFindAllIters,
+        })
+      : config.lrFind.iters;
   const started = Date.now();
   const result = await lrRangeTest(learner, data, {
     start,

@@ -34,6 +34,8 @@ export interface RecipeConfig {
   ensembleK: number;
   /** LR range tests (steps 2 and 7). */
   lrFind: { start: number; end: number; iters: number };
+  /** Step 7's iterations; absent or null: `lrFind.iters` capped at half of step 8's iterations (full steps are dear). */
+  lrFindAllIters?: number | null;
   /** Fixed LRs instead of the range tests' suggestions (the tests still run and are stored). */
   lrHead: number | null;
   lrAll: number | null;

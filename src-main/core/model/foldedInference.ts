@@ -1,0 +1,161 @@
+/**
+ * Inference through the backbone with every BatchNormalization folded into the convolution before it and its ReLU6
+ * fused in: one XNNPACK kernel per convolution instead of conv + batch norm + ReLU + clip (the frozen forward pass
+ * spent more time in those three than in the convolutions). Used by `predict` of the features and classifier models
+ * (precompute, step 4's frozen backbone, evaluation, prediction); training (`apply`) is untouched. The folded weights
+ * are made from the current weights at every call, so fine-tuned weights are always the ones used.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+type Layer = tf.layers.Layer;
+type Activation = 'linear' | 'relu' | 'relu6';
+
+/** The fields of tfjs-layers' layers that folding reads (not in their public typings). */
+interface ConvFields {
+  kernel?: tf.LayerVariable;
+  depthwiseKernel?: tf.LayerVariable;
+  bias?: tf.LayerVariable | null;
+  strides: number[];
+  padding: 'same' | 'valid';
+  dilationRate: number | number[];
+  dataFormat: string;
+  activation?: { getClassName(): string };
+}
+interface BatchNormFields {
+  axis: number;
+  epsilon: number;
+  gamma: tf.LayerVariable | null;
+  beta: tf.LayerVariable | null;
+  movingMean: tf.LayerVariable;
+  movingVariance: tf.LayerVariable;
+}
+interface NodeFields {
+  inboundLayers: Layer[];
+}
+
+/** One step of the folded program: a fused convolution, or a layer applied as it is. */
+type Op =
+  | { kind: 'conv'; out: string; input: string; conv: Layer; bn: Layer | null; activation: Activation }
+  | { kind: 'layer'; out: string; inputs: string[]; layer: Layer };
+
+let enabled = true;
+/** For comparisons (tests, benchmarks): false makes `predict` run the layers one by one again. */
+export function useFoldedInference(on: boolean): void {
+  enabled = on;
+}
+
+const inboundOf = (layer: Layer): Layer[] =>
+  ((layer as unknown as { inboundNodes: NodeFields[] }).inboundNodes[0]?.inboundLayers ?? []) as Layer[];
+
+const reluActivation = (layer: Layer): Activation | null => {
+  if (layer.getClassName() !== 'ReLU') return null;
+  const max = (layer as unknown as { maxValue?: number | null }).maxValue;
+  return max == null ? 'relu' : max === 6 ? 'relu6' : null;
+};
+
+/** The folded program of a model's layers, or null when its graph has a shape we do not fold. */
+function compile(model: tf.LayersModel): Op[] | null {
+  const layers = model.layers;
+  const consumers = new Map<string, Layer[]>();
+  for (const l of layers) for (const i of inboundOf(l)) consumers.set(i.name, [...(consumers.get(i.name) ?? []), l]);
+  const onlyConsumer = (l: Layer) => {
+    const c = consumers.get(l.name) ?? [];
+    return c.length === 1 ? c[0]! : null;
+  };
+  const absorbed = new Map<string, string>(); // layer → the op output that stands for it
+  const ops: Op[] = [];
+  for (const layer of layers) {
+    if (layer.getClassName() === 'InputLayer' || absorbed.has(layer.name)) continue;
+    const inputs = inboundOf(layer).map((i) => absorbed.get(i.name) ?? i.name);
+    const cls = layer.getClassName();
+    const conv = layer as unknown as ConvFields;
+    if ((cls === 'Conv2D' || cls === 'DepthwiseConv2D') && inputs.length === 1) {
+      if (conv.dataFormat !== 'channelsLast' || conv.activation?.getClassName().toLowerCase() !== 'linear') return null;
+      let bn = onlyConsumer(layer);
+      if (bn?.getClassName() !== 'BatchNormalization' || ![-1, 3].includes((bn as unknown as BatchNormFields).axis)) {
+        bn = null;
+      }
+      const next = onlyConsumer(bn ?? layer);
+      const activation = (next && reluActivation(next)) ?? 'linear';
+      const out = activation !== 'linear' ? next!.name : (bn ?? layer).name;
+      for (const l of [layer, bn, activation !== 'linear' ? next : null]) if (l) absorbed.set(l.name, out);
+      ops.push({ kind: 'conv', out, input: inputs[0]!, conv: layer, bn, activation });
+    } else {
+      ops.push({ kind: 'layer', out: layer.name, inputs, layer });
+    }
+  }
+  return ops;
+}
+
+/** Filter and bias with the batch norm folded in: w·s per output channel, beta − mean·s (+ bias·s). */
+function foldedWeights(op: Extract<Op, { kind: 'conv' }>): { filter: tf.Tensor4D; bias: tf.Tensor1D | undefined } {
+  const conv = op.conv as unknown as ConvFields;
+  const depthwise = conv.depthwiseKernel !== undefined;
+  const kernel = (depthwise ? conv.depthwiseKernel! : conv.kernel!).read() as tf.Tensor4D;
+  const bias = conv.bias ? (conv.bias.read() as tf.Tensor1D) : undefined;
+  if (!op.bn) return { filter: kernel, bias };
+  const bn = op.bn as unknown as BatchNormFields;
+  const variance = bn.movingVariance.read();
+  let s = tf.rsqrt(tf.add(variance, bn.epsilon));
+  if (bn.gamma) s = tf.mul(s, bn.gamma.read());
+  // Output channels: the last axis of a Conv2D kernel; in_channel × multiplier of a depthwise one.
+  const filter = tf.mul(kernel, depthwise ? tf.reshape(s, [kernel.shape[2], kernel.shape[3]]) : s) as tf.Tensor4D;
+  let b = tf.neg(tf.mul(bn.movingMean.read(), s));
+  if (bn.beta) b = tf.add(b, bn.beta.read());
+  if (bias) b = tf.add(b, tf.mul(bias, s));
+  return { filter, bias: b as tf.Tensor1D };
+}
+
+function run(ops: Op[], inputName: string, x: tf.Tensor, outName: string): tf.Tensor {
+  return tf.tidy(() => {
+    const values = new Map<string, tf.Tensor>([[inputName, x]]);
+    for (const op of ops) {
+      if (op.kind === 'layer') {
+        const ins = op.inputs.map((n) => values.get(n)!);
+        values.set(op.out, op.layer.apply(ins.length === 1 ? ins[0]! : ins, { training: false }) as tf.Tensor);
+        continue;
+      }
+      const conv = op.conv as unknown as ConvFields;
+      const { filter, bias } = foldedWeights(op);
+      const input = values.get(op.input) as tf.Tensor4D;
+      const strides = conv.strides as [number, number];
+      const dilations = (
+        Array.isArray(conv.dilationRate) ? conv.dilationRate : [conv.dilationRate, conv.dilationRate]
+      ) as [number, number];
+      const args = { x: input, filter, strides, pad: conv.padding, dilations, bias, activation: op.activation };
+      values.set(
+        op.out,
+        conv.depthwiseKernel !== undefined
+          ? tf.fused.depthwiseConv2d(args)
+          : tf.fused.conv2d({ ...args, dataFormat: 'NHWC' }),
+      );
+    }
+    return values.get(outName)!;
+  });
+}
+
+/**
+ * Makes `predict` of `model` run the folded program (in batches, like tfjs's own `predict`). `head`, when given, is
+ * applied after it (the classifier = features + head). Models whose graphs do not fold keep their `predict`.
+ */
+export function useFoldedPredict(model: tf.LayersModel, features: tf.LayersModel, head?: tf.LayersModel): void {
+  const ops = compile(features);
+  if (!ops || features.inputs.length !== 1 || features.outputs.length !== 1) return;
+  const inputName = features.inputs[0]!.sourceLayer.name;
+  const outName = features.outputs[0]!.sourceLayer.name;
+  const stock = model.predict.bind(model);
+  model.predict = (x, args = {}) => {
+    if (!enabled || Array.isArray(x)) return stock(x, args);
+    const batchSize = args.batchSize ?? 32;
+    const n = x.shape[0]!;
+    return tf.tidy(() => {
+      const parts: tf.Tensor[] = [];
+      for (let start = 0; start < n; start += batchSize) {
+        const chunk = n <= batchSize ? x : tf.slice(x, start, Math.min(batchSize, n - start));
+        const feats = run(ops, inputName, chunk, outName);
+        parts.push(head ? (head.apply(feats, { training: false }) as tf.Tensor) : feats);
+      }
+      return parts.length === 1 ? parts[0]! : tf.concat(parts, 0);
+    });
+  };
+}

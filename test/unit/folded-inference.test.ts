@@ -1,0 +1,53 @@
+// predict with batch norms folded into the convolutions and ReLU6 fused: the same features and probabilities as the
+// layers run one by one, before and after the weights change (fine-tuning).
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../src-main/core/tf/backend';
+import { buildClassifier, disposeClassifier } from '../../src-main/core/model/backbone';
+import { useFoldedInference } from '../../src-main/core/model/foldedInference';
+
+function maxRelDiff(a: Float32Array, b: Float32Array): number {
+  let scale = 0;
+  let worst = 0;
+  for (let i = 0; i < b.length; i++) {
+    scale = Math.max(scale, Math.abs(b[i]!));
+    worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
+  }
+  return worst / scale;
+}
+
+const predictBoth = (m: tf.LayersModel, x: tf.Tensor, batchSize?: number) => {
+  useFoldedInference(true);
+  const folded = tf.tidy(() => (m.predict(x, { batchSize }) as tf.Tensor).dataSync() as Float32Array);
+  useFoldedInference(false);
+  const stock = tf.tidy(() => (m.predict(x, { batchSize }) as tf.Tensor).dataSync() as Float32Array);
+  useFoldedInference(true);
+  return { folded, stock };
+};
+
+before(async () => {
+  await initBackend('wasm');
+});
+
+test('folded predict matches the layer-by-layer predict, features and probabilities, in batches', async () => {
+  const clf = await buildClassifier({ size: 64, numClasses: 5, dropout: 0.2, seed: 3 });
+  const x = tf.randomUniform([5, 64, 64, 3], 0, 1, 'float32', 7);
+  const before = tf.memory().numTensors;
+  const f = predictBoth(clf.features, x, 2);
+  assert.equal(f.folded.length, 5 * 1280);
+  assert.ok(maxRelDiff(f.folded, f.stock) < 1e-4, `features differ by ${maxRelDiff(f.folded, f.stock)}`);
+  const p = predictBoth(clf.model, x);
+  assert.ok(maxRelDiff(p.folded, p.stock) < 1e-4, `probabilities differ by ${maxRelDiff(p.folded, p.stock)}`);
+  assert.equal(tf.memory().numTensors, before, 'no tensors leak');
+  // Change every weight (as fine-tuning does, batch-norm statistics included): folding follows the current weights.
+  clf.model.setWeights(clf.model.getWeights().map((w, i) => tf.tidy(() => tf.mul(w, 1 + 0.01 * ((i % 7) - 3)))));
+  const g = predictBoth(clf.features, x);
+  assert.ok(
+    maxRelDiff(g.folded, g.stock) < 1e-4,
+    `after the update, features differ by ${maxRelDiff(g.folded, g.stock)}`,
+  );
+  assert.ok(maxRelDiff(g.folded, f.folded) > 1e-3, 'the update changed the features');
+  x.dispose();
+  disposeClassifier(clf);
+});
