@@ -31,7 +31,8 @@ Usage:
                  [--balance none|weights|sampler] [--json]
   finetune train DIR --recipe fastai8 [--size PX] [--seed S] [--batch-size B] [--cycles N]
                  [--preset side-on|top-down|none] [--optimizer sgd|adamw] [--lr-find-iters N] [--json]
-                                                  fast.ai's eight steps, checkpointed after every epoch
+                 [--estimate]                     fast.ai's eight steps, checkpointed after every epoch;
+                                                  prints the estimated time first (--estimate: only that)
   finetune resume RUN_ID [--json]                 continue an interrupted --recipe run from its checkpoint
   finetune export RUN_ID [--out DIR] [--ensemble] [--json]
   finetune predict MODEL_DIR FILE... [--json]

@@ -8,7 +8,7 @@ import { buildClassifier, disposeClassifier } from '../model/backbone';
 import { classifierBackbone } from '../model/download';
 import { layerGroups } from '../model/layerGroups';
 import { augmentBatch } from '../data/augment';
-import { scanDataset } from '../data/dataset';
+import { scanDataset, type LabeledDataset } from '../data/dataset';
 import { imagesToTensor } from '../train/dataSources';
 import { Learner, type FitState } from '../train/learner';
 import { DEFAULT_OPTIMIZER, Optimizer } from '../train/optimizers';
@@ -116,9 +116,12 @@ export async function measureBatchTimings(config: RecipeConfig, opts: MeasureOpt
   }
 }
 
-/** Scan the dataset, measure, estimate: what the CLI and the app call before a run. */
-export async function estimateRecipeRun(config: RecipeConfig, opts: { home?: string } = {}): Promise<RecipeEstimate> {
-  const ds = await scanDataset(config.dir, { seed: config.seed, validPct: config.validPct });
+/** Scan the dataset (unless given), measure, estimate: what the CLI and the app call before a run. */
+export async function estimateRecipeRun(
+  config: RecipeConfig,
+  opts: { home?: string; ds?: LabeledDataset } = {},
+): Promise<RecipeEstimate> {
+  const ds = opts.ds ?? (await scanDataset(config.dir, { seed: config.seed, validPct: config.validPct }));
   const timings = await measureBatchTimings(config, {
     files: ds.train.map((i) => i.file),
     numClasses: ds.classes.length,
