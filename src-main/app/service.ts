@@ -35,6 +35,8 @@ import { recipeRunConfig } from '../core/recipe/recipeJob';
 import { readCheckpointState } from '../core/recipe/checkpoint';
 import { recordRecipeEvent } from '../core/recipe/recorder';
 import type { RecipeEvent, RecipeResult } from '../core/recipe/types';
+import type { RecipeEstimate } from '../core/recipe/estimate';
+import { RunClock, timingFromEstimate } from '../core/recipe/timing';
 import { startWorkerJob, type RunningJob } from '../worker/host';
 import { machineFit, type MachineFit } from '../core/machineDefaults';
 
@@ -66,6 +68,8 @@ export class StudioService {
   private readonly running = new Map<number, RunningJob<JobResult | RecipeResult>>();
   private readonly lrFinds = new Map<number, RunningJob<LrFindJobResult>>();
   private nextLrFindJob = 1;
+  /** The last estimate per recipe config (JSON): `recipe.start` with the same config stores it with the run. */
+  private readonly estimates = new Map<string, RecipeEstimate>();
   private backend: { name: string; note: string; fit: MachineFit } | null = null;
 
   constructor(private readonly options: ServiceOptions) {
@@ -194,6 +198,17 @@ export class StudioService {
       if (run.kind !== 'fastai8') throw new Error(`Run ${runId} is not an eight-step recipe run.`);
       return this.startRecipe('continue', null, runId, untilStep ?? 8, overrides ?? {});
     },
+    'recipe.estimate': async (config: RecipeConfig) => {
+      // In a worker: measuring runs real training steps for a few seconds, the main thread keeps answering.
+      const job = startWorkerJob<RecipeEstimate>(
+        { kind: 'estimate', config, home: this.paths.home },
+        this.options.backend,
+        {},
+      );
+      const estimate = await job.result;
+      this.estimates.set(JSON.stringify(config), estimate);
+      return estimate;
+    },
     'recipe.state': async ({ runId }: { runId: number }) => {
       this.requireRun(runId);
       const state = readCheckpointState(this.paths.runDir(runId));
@@ -291,10 +306,14 @@ export class StudioService {
         dataset: pendingDatasetRecord(recipeRunConfig(cfg, ds.train.length, null)),
         classes: ds.classes,
       });
+      this.store.setTiming(runId, timingFromEstimate(this.estimates.get(JSON.stringify(cfg)) ?? null));
     } else {
       this.store.setStatus(runId, 'running');
     }
     const id = runId;
+    const clock = new RunClock(this.store.getRun(id)?.timing ?? timingFromEstimate(null), (t) =>
+      this.store.setTiming(id, t),
+    );
     const job = startWorkerJob<RecipeResult, RecipeEvent>(
       {
         kind: 'recipe',
@@ -308,17 +327,24 @@ export class StudioService {
         overrides,
       },
       this.options.backend,
-      { onEvent: (e) => this.relayRecipeEvent(id, e) },
+      {
+        onEvent: (e) => {
+          clock.onEvent(e);
+          this.relayRecipeEvent(id, e);
+        },
+      },
     );
     this.running.set(id, job);
     job.result
       .then(
         (r) => {
+          clock.finish();
           const status = r.status === 'completed' && r.steps.length < 8 ? 'paused' : r.status;
           this.store.finishRun(id, status, { modelDir: r.modelDir, error: r.error });
           this.emit('train.done', { runId: id, status, error: r.error });
         },
         (err: unknown) => {
+          clock.finish();
           const message = recordFailure(this.store, id, err);
           this.emit('train.done', { runId: id, status: 'failed', error: message });
         },
@@ -466,6 +492,7 @@ export class StudioService {
       dataset: run.dataset,
       metrics: this.store.epochs(runId),
       error: run.error,
+      timing: run.timing,
     };
   }
 

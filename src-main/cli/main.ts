@@ -31,8 +31,10 @@ Usage:
                  [--cycle-len E] [--cycle-mult M] [--cycles N] [--backbone ID]
                  [--balance none|weights|sampler] [--json]
   finetune train DIR --recipe fastai8 [--size PX] [--seed S] [--batch-size B] [--cycles N]
-                 [--preset side-on|top-down|none] [--optimizer sgd|adamw] [--lr-find-iters N] [--lr-find-all-iters N] [--json]
-                                                  fast.ai's eight steps, checkpointed after every epoch
+                 [--preset side-on|top-down|none] [--optimizer sgd|adamw] [--lr-find-iters N]
+                 [--lr-find-all-iters N] [--json]
+                 [--estimate]                     fast.ai's eight steps, checkpointed after every epoch;
+                                                  prints the estimated time first (--estimate: only that)
   finetune resume RUN_ID [--json]                 continue an interrupted --recipe run from its checkpoint
   finetune export RUN_ID [--out DIR] [--ensemble] [--json]
   finetune predict MODEL_DIR FILE... [--json]

@@ -8,13 +8,17 @@ import { dirname, resolve } from 'node:path';
 import { AUGMENT_PRESETS, type AugmentPreset } from '../core/data/augment';
 import { scanDataset } from '../core/data/dataset';
 import { homePaths, resolveHome } from '../core/paths';
-import { RunStore } from '../core/history/runStore';
+import { RunStore, type RunTiming } from '../core/history/runStore';
 import { recordFailure } from '../core/history/recorder';
 import { initBackend } from '../core/tf/backend';
 import { resolveBackendChoice } from '../core/settings';
 import { pendingDatasetRecord } from '../core/train/headJob';
 import { recipeJob, recipeRunConfig, resumeRecipe, type RecipeContext } from '../core/recipe/recipeJob';
 import { recordRecipeEvent } from '../core/recipe/recorder';
+import { estimateRecipeRun } from '../core/recipe/measure';
+import type { RecipeEstimate } from '../core/recipe/estimate';
+import { formatEstimateLine, formatSeconds } from '../core/recipe/duration';
+import { RunClock, timingFromEstimate } from '../core/recipe/timing';
 import { DEFAULT_RECIPE_CONFIG, type RecipeConfig, type RecipeResult } from '../core/recipe/types';
 import { machineFit } from '../core/machineDefaults';
 
@@ -88,6 +92,7 @@ async function trainRecipe(argv: string[], io: Io) {
     optimizer: { type: 'string' },
     'lr-find-iters': { type: 'string' },
     'valid-pct': { type: 'string' },
+    estimate: { type: 'boolean', default: false },
   });
   const dir = positionals[0];
   if (!dir) throw new RecipeUsageError('train needs a folder: finetune train DIR --recipe fastai8');
@@ -131,6 +136,13 @@ async function trainRecipe(argv: string[], io: Io) {
   try {
     // Scan first so that a bad folder fails before a run is recorded.
     const ds = await scanDataset(config.dir, { seed: config.seed, validPct: config.validPct });
+    const estimate = await estimateRecipeRun(config, { home: resolveHome(values.home), ds });
+    io.err(`estimate: ${estimateSummary(estimate)}`);
+    if (values.estimate) {
+      if (values.json) io.out(JSON.stringify({ estimate }));
+      else for (const line of estimateTable(estimate)) io.out(line);
+      return;
+    }
     const runConfig = recipeRunConfig(config, ds.train.length, null);
     const runId = store.createRun({
       dir: config.dir,
@@ -140,6 +152,7 @@ async function trainRecipe(argv: string[], io: Io) {
       dataset: pendingDatasetRecord(runConfig),
       classes: [],
     });
+    store.setTiming(runId, timingFromEstimate(estimate));
     if (!values.json) {
       io.err(`run ${runId}: fast.ai's eight steps, backend ${backend.name} (${backend.note})`);
       if (values.size === undefined || values['batch-size'] === undefined)
@@ -151,6 +164,26 @@ async function trainRecipe(argv: string[], io: Io) {
   } finally {
     store.close();
   }
+}
+
+/** One line: "about 6 min (step 7: 1 min 20 s, …); steps 7 and 8 may end sooner". */
+function estimateSummary(e: RecipeEstimate): string {
+  return `${formatEstimateLine(e.steps, e.totalSeconds)}; steps ${e.upperBoundSteps.join(' and ')} may end sooner`;
+}
+
+function estimateTable(e: RecipeEstimate): string[] {
+  const row = (label: string, seconds: number) => `${label.padEnd(28)} ${formatSeconds(seconds)}`;
+  return [
+    ...e.steps.map((s) => row(`${s.step}. ${s.name}`, s.seconds)),
+    row('snapshot ensemble', e.ensembleSeconds),
+    row('total', e.totalSeconds),
+  ];
+}
+
+/** "step 7: 1 min 20 s (estimated 1 min 10 s)". */
+function timingLine(label: string, t: { estimate: number | null; actual: number | null }): string {
+  const actual = t.actual === null ? '-' : formatSeconds(t.actual);
+  return `${label}: ${actual}${t.estimate === null ? '' : ` (estimated ${formatSeconds(t.estimate)})`}`;
 }
 
 async function resumeRun(argv: string[], io: Io) {
@@ -183,6 +216,7 @@ async function runAndReport(
   io: Io,
   job: (ctx: Omit<RecipeContext, 'runDir'>) => Promise<RecipeResult>,
 ) {
+  const clock = new RunClock(store.getRun(runId)?.timing ?? timingFromEstimate(null), (t) => store.setTiming(runId, t));
   let cancelled = false;
   const onSigint = () => (cancelled = true);
   process.once('SIGINT', onSigint);
@@ -195,6 +229,7 @@ async function runAndReport(
       shouldCancel: () => cancelled,
       emit: (e) => {
         recordRecipeEvent(store, runId, e);
+        clock.onEvent(e);
         if (json) return;
         if (e.type === 'progress') progress.update(e);
         if (e.type === 'step') progress.log(`step ${e.step} ${e.name}: ${e.status}`);
@@ -206,6 +241,7 @@ async function runAndReport(
       },
     });
     progress.clear();
+    const timing: RunTiming = clock.finish();
     store.finishRun(runId, result.status, { modelDir: result.modelDir, error: result.error });
     const summary = {
       runId,
@@ -222,6 +258,7 @@ async function runAndReport(
       })),
       ensemble: result.ensemble && { k: result.ensemble.k, validAccuracy: result.ensemble.validAccuracy },
       best: result.best,
+      timing,
     };
     if (json) io.out(JSON.stringify(summary));
     else {
@@ -231,6 +268,9 @@ async function runAndReport(
       }
       if (summary.ensemble)
         io.out(`snapshot ensemble of ${summary.ensemble.k}: ${(summary.ensemble.validAccuracy * 100).toFixed(1)}%`);
+      const timed = timing.steps.filter((t) => t.actual !== null && (t.actual >= 0.5 || (t.estimate ?? 0) >= 0.5));
+      io.out(`time ${timed.map((t) => timingLine(`step ${t.step}`, t)).join(', ')}`);
+      io.out(timingLine('total time', timing.total));
       io.out(`run ${runId} ${result.status}${result.error ? `: ${result.error}` : ''}`);
       if (result.status === 'cancelled') io.out(`continue it with: finetune resume ${runId}`);
     }

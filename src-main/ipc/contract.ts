@@ -162,6 +162,34 @@ export const RecipeConfig = z.object({
 });
 export type RecipeConfig = z.infer<typeof RecipeConfig>;
 
+/** The run time the recipe should take on this machine (core/recipe/estimate.ts). */
+export const RecipeEstimate = z.object({
+  steps: z.array(z.object({ step: z.number().int().min(1).max(8), name: z.string(), seconds: z.number().min(0) })),
+  /** The snapshot ensemble's validation passes after step 8. */
+  ensembleSeconds: z.number().min(0),
+  totalSeconds: z.number().min(0),
+  /** Steps that may end sooner (divergence in step 7, patience in step 8): their estimate is an upper bound. */
+  upperBoundSteps: z.array(z.number().int()),
+  /** The measured milliseconds per batch the estimate is built from. */
+  timings: z.object({ loadMs: z.number(), forwardMs: z.number(), headStepMs: z.number(), fullStepMs: z.number() }),
+  sizes: z.object({ train: z.number().int(), valid: z.number().int() }),
+});
+export type RecipeEstimate = z.infer<typeof RecipeEstimate>;
+
+/** Estimated vs real seconds of a run, per step and in total (null: not estimated, or not run yet). */
+export const RunTiming = z.object({
+  steps: z.array(
+    z.object({
+      step: z.number().int(),
+      name: z.string(),
+      estimate: z.number().nullable(),
+      actual: z.number().nullable(),
+    }),
+  ),
+  total: z.object({ estimate: z.number().nullable(), actual: z.number().nullable() }),
+});
+export type RunTiming = z.infer<typeof RunTiming>;
+
 export const RecipeStepResult = z.object({
   step: z.number().int().min(1).max(8),
   name: z.string(),
@@ -224,6 +252,7 @@ export const RunDetail = RunSummary.extend({
   dataset: DatasetSummary.omit({ thumbnails: true }),
   metrics: z.array(EpochMetrics),
   error: z.string().nullable(),
+  timing: RunTiming.nullable(),
 });
 export type RunDetail = z.infer<typeof RunDetail>;
 
@@ -293,6 +322,8 @@ export const requests = {
     }),
     result: z.object({ runId: z.number().int() }),
   },
+  /** Measure a few batches on this machine and estimate each step's seconds; `recipe.start` stores it with the run. */
+  'recipe.estimate': { params: RecipeConfig, result: RecipeEstimate },
   'recipe.state': {
     params: z.object({ runId: z.number().int() }),
     result: z.object({

@@ -6,12 +6,14 @@ import type { EvaluationResult } from '../core/train/evaluateJob';
 import type { LrFindConfig, LrFindEvent, LrFindJobResult } from '../core/lrfind/lrFindJob';
 import type { InterpretResult } from '../core/train/interpretJob';
 import type { RecipeConfig, RecipeEvent, RecipeResult } from '../core/recipe/types';
+import type { RecipeEstimate } from '../core/recipe/estimate';
 
 export type WorkerJob =
   | { kind: 'trainHead'; config: HeadTrainConfig; runDir: string; featureCache: string; home: string }
   | { kind: 'evaluate'; runId: number; runDir: string; config: HeadTrainConfig }
   | { kind: 'lrFind'; config: LrFindConfig; featureCache: string }
   | { kind: 'interpret'; runDir: string; config: HeadTrainConfig; tta: boolean }
+  | { kind: 'estimate'; config: RecipeConfig; home: string }
   | {
       kind: 'recipe';
       /** 'start': from step 1 with `config`; 'continue': from the run's checkpoint. */
@@ -35,5 +37,8 @@ export interface WorkerInit {
 export type WorkerMessage =
   | { type: 'backend'; name: string; note: string }
   | { type: 'event'; event: TrainEvent | LrFindEvent | RecipeEvent }
-  | { type: 'done'; result: JobResult | EvaluationResult | LrFindJobResult | InterpretResult | RecipeResult }
+  | {
+      type: 'done';
+      result: JobResult | EvaluationResult | LrFindJobResult | InterpretResult | RecipeResult | RecipeEstimate;
+    }
   | { type: 'error'; message: string };

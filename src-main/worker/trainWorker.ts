@@ -6,6 +6,7 @@ import { evaluateRunJob } from '../core/train/evaluateJob';
 import { lrFindJob } from '../core/lrfind/lrFindJob';
 import { interpretRunJob } from '../core/train/interpretJob';
 import { recipeJob, resumeRecipe } from '../core/recipe/recipeJob';
+import { estimateRecipeRun } from '../core/recipe/measure';
 import type { WorkerInit, WorkerMessage } from './protocol';
 import type { RecipeEvent } from '../core/recipe/types';
 
@@ -32,6 +33,8 @@ async function run() {
         ? await recipeJob(job.config, ctx, job.runId, opts)
         : await resumeRecipe(job.runDir, ctx, opts);
     post({ type: 'done', result });
+  } else if (job.kind === 'estimate') {
+    post({ type: 'done', result: await estimateRecipeRun(job.config, { home: job.home }) });
   } else if (job.kind === 'interpret') {
     post({ type: 'done', result: await interpretRunJob(job.runDir, job.config, { tta: job.tta }) });
   } else if (job.kind === 'lrFind') {

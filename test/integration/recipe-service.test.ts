@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StudioService } from '../../src-main/app/service';
-import type { EventName, Interpretation, RecipeConfig } from '../../src-main/ipc/contract';
+import type { EventName, Interpretation, RecipeConfig, RecipeEstimate, RunDetail } from '../../src-main/ipc/contract';
 import { DEFAULT_RECIPE_CONFIG } from '../../src-main/core/recipe/types';
 import { makeShapeDataset } from '../helpers/images';
 import { finetune, lastJson } from '../helpers/cli';
@@ -42,9 +42,23 @@ test('recipe through the service: pause after step 2, continue, interpret, ensem
     cycles: 2,
     lrFind: { start: 1e-5, end: 10, iters: 20 },
   };
+  // The estimate is measured in a worker and validated like every request; recipe.start stores it with the run.
+  await assert.rejects(service.handle('recipe.estimate', { ...config, size: 8 }), /size/);
+  const estimate = (await service.handle('recipe.estimate', config)) as RecipeEstimate;
+  assert.equal(estimate.steps.length, 8);
+  assert.ok(estimate.totalSeconds > 0);
   const { runId } = (await service.handle('recipe.start', { config, untilStep: 2 })) as { runId: number };
   const paused = await doneFor(runId, 0);
   assert.equal(paused.status, 'paused');
+  const pausedTiming = ((await service.handle('runs.get', { runId })) as RunDetail).timing!;
+  assert.deepEqual(
+    pausedTiming.steps.map((s) => s.estimate),
+    estimate.steps.map((s) => s.seconds),
+  );
+  assert.deepEqual(
+    pausedTiming.steps.map((s) => s.actual !== null),
+    [true, true, false, false, false, false, false, false],
+  );
   const state = (await service.handle('recipe.state', { runId })) as { nextStep: number; steps: unknown[] };
   assert.equal(state.nextStep, 3);
   assert.equal(state.steps.length, 2);
@@ -58,6 +72,10 @@ test('recipe through the service: pause after step 2, continue, interpret, ensem
   await service.handle('recipe.continue', { runId, overrides: { augmentEpochs: 1 } });
   const done = await doneFor(runId, mark);
   assert.equal(done.status, 'completed', String(done.error));
+  const timing = ((await service.handle('runs.get', { runId })) as RunDetail).timing!;
+  assert.ok(timing.steps.every((s) => s.actual !== null && s.actual >= 0));
+  assert.equal(timing.total.estimate, estimate.totalSeconds);
+  assert.ok(timing.total.actual! >= pausedTiming.total.actual!, 'the total adds up both sessions');
   const stepsDone = events
     .filter((e) => e.event === 'recipe.step' && e.payload.status === 'done')
     .map((e) => e.payload.step);

@@ -15,7 +15,7 @@ import type { Callback } from '../../src-main/core/train/learner';
 import { recipeJob, resumeRecipe, type RecipeContext } from '../../src-main/core/recipe/recipeJob';
 import { DEFAULT_RECIPE_CONFIG, type RecipeConfig, type RecipeEvent } from '../../src-main/core/recipe/types';
 import type { RecipeSession } from '../../src-main/core/recipe/session';
-import { RunStore } from '../../src-main/core/history/runStore';
+import { RunStore, type RunTiming } from '../../src-main/core/history/runStore';
 
 await initBackend('auto');
 const work = mkdtempSync(join(tmpdir(), 'ft-recipe-'));
@@ -212,6 +212,7 @@ test('CLI: finetune train DIR --recipe fastai8 --json', () => {
     }>;
     ensemble: { k: number; validAccuracy: number };
     best: { step: number; cycle: number; validLoss: number };
+    timing: RunTiming;
   }>(r);
   assert.equal(out.status, 'completed');
   assert.equal(out.steps.length, 8);
@@ -219,6 +220,15 @@ test('CLI: finetune train DIR --recipe fastai8 --json', () => {
     for (const key of ['step', 'name', 'epochs', 'lr', 'validLoss', 'validAccuracy']) assert.ok(key in s);
   assert.equal(typeof out.ensemble.validAccuracy, 'number');
   assert.equal(out.best.step, 8);
+  // The estimate printed before training, next to the real time of each step and of the run.
+  assert.match(r.stderr, /^estimate: about /m);
+  assert.equal(out.timing.steps.length, 8);
+  for (const s of out.timing.steps) {
+    assert.equal(typeof s.estimate, 'number', `step ${s.step} estimate`);
+    assert.equal(typeof s.actual, 'number', `step ${s.step} actual`);
+  }
+  assert.equal(typeof out.timing.total.estimate, 'number');
+  assert.equal(typeof out.timing.total.actual, 'number');
   const store = new RunStore(join(home, 'history.sqlite'));
   try {
     assert.equal(store.getRun(out.runId)?.kind, 'fastai8');

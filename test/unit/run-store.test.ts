@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
 import { ROOT } from '../helpers/cli';
-import { RunStore, SCHEMA_VERSION } from '../../src-main/core/history/runStore';
+import { MIGRATIONS, RunStore, SCHEMA_VERSION, type RunTiming } from '../../src-main/core/history/runStore';
 
 const file = () => join(mkdtempSync(join(tmpdir(), 'ft-store-')), 'nested', 'history.sqlite');
 
@@ -98,5 +98,33 @@ test('LR-finder results are stored with their run', () => {
   const id = store.createRun({ dir: '/d', kind: 'head', backend: 'cpu', config: {}, dataset: {}, classes: [] });
   store.addLrFind(id, 'head', { lr: [1e-5, 1e-4], loss: [2, 1.5] });
   assert.deepEqual(store.lrFinds(id)[0]!.result, { lr: [1e-5, 1e-4], loss: [2, 1.5] });
+  store.close();
+});
+
+test('schema 3 adds the run timing to a schema-2 history; old runs keep working without one', () => {
+  const path = file();
+  mkdirSync(dirname(path), { recursive: true });
+  const raw = new Database(path);
+  raw.exec(MIGRATIONS[0]!);
+  raw.exec(MIGRATIONS[1]!);
+  raw.pragma('user_version = 2');
+  raw
+    .prepare(
+      `INSERT INTO runs (created_at, dir, kind, status, backend, config, dataset, classes)
+       VALUES ('2024-01-01T00:00:00Z', '/old', 'fastai8', 'completed', 'cpu', '{}', '{}', '[]')`,
+    )
+    .run();
+  raw.close();
+  const store = new RunStore(path);
+  assert.equal(store.schemaVersion(), 3);
+  const old = store.listRuns()[0]!;
+  assert.equal(old.dir, '/old');
+  assert.equal(old.timing, null);
+  const timing: RunTiming = {
+    steps: [{ step: 1, name: 'step1-precompute', estimate: 1.5, actual: 2 }],
+    total: { estimate: 1.5, actual: null },
+  };
+  store.setTiming(old.id, timing);
+  assert.deepEqual(store.getRun(old.id)!.timing, timing);
   store.close();
 });

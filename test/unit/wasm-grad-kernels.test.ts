@@ -13,7 +13,7 @@ const STAND_INS = [
   tf.DepthwiseConv2dNativeBackpropInput,
 ];
 const CASES = 48;
-const TOLERANCE = 1e-4; // max abs difference relative to the largest cpu gradient magnitude
+const TOLERANCE = 1e-5; // max abs difference relative to the largest cpu gradient magnitude
 
 type Pad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
 type Shape4 = [number, number, number, number];

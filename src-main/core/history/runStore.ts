@@ -19,6 +19,20 @@ export interface EpochRow {
   seconds: number;
 }
 
+/** Seconds of one step of a run: estimated before it started and measured when it finished (null: unknown). */
+export interface StepTiming {
+  step: number;
+  name: string;
+  estimate: number | null;
+  actual: number | null;
+}
+
+/** A run's estimated and real time, per step and in total (recipe runs). */
+export interface RunTiming {
+  steps: StepTiming[];
+  total: { estimate: number | null; actual: number | null };
+}
+
 export interface RunRow<Config = unknown, Dataset = unknown> {
   id: number;
   createdAt: string;
@@ -32,9 +46,11 @@ export interface RunRow<Config = unknown, Dataset = unknown> {
   classes: string[];
   modelDir: string | null;
   error: string | null;
+  /** Null for runs without an estimate (head runs, runs from before schema 3). */
+  timing: RunTiming | null;
 }
 
-const MIGRATIONS: string[] = [
+export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE runs (
      id INTEGER PRIMARY KEY AUTOINCREMENT,
      created_at TEXT NOT NULL,
@@ -70,6 +86,8 @@ const MIGRATIONS: string[] = [
   // 2: who owns a running run, so that start-up marks only runs of dead processes as interrupted.
   `ALTER TABLE runs ADD COLUMN owner_pid INTEGER;
    ALTER TABLE runs ADD COLUMN owner_host TEXT;`,
+  // 3: the run-time estimate and the real time, per step (JSON RunTiming).
+  `ALTER TABLE runs ADD COLUMN timing TEXT;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -87,6 +105,7 @@ interface RawRun {
   classes: string;
   model_dir: string | null;
   error: string | null;
+  timing: string | null;
 }
 
 export interface OpenOptions {
@@ -177,6 +196,10 @@ export class RunStore {
       .run(status, process.pid, hostname(), runId);
   }
 
+  setTiming(runId: number, timing: RunTiming) {
+    this.db.prepare(`UPDATE runs SET timing = ? WHERE id = ?`).run(JSON.stringify(timing), runId);
+  }
+
   setModelDir(runId: number, modelDir: string) {
     this.db.prepare(`UPDATE runs SET model_dir = ? WHERE id = ?`).run(modelDir, runId);
   }
@@ -264,6 +287,7 @@ function toRun<C, D>(r: RawRun): RunRow<C, D> {
     classes: JSON.parse(r.classes) as string[],
     modelDir: r.model_dir,
     error: r.error,
+    timing: r.timing === null ? null : (JSON.parse(r.timing) as RunTiming),
   };
 }
 

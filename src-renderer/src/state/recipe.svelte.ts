@@ -3,6 +3,7 @@ import type {
   EventPayload,
   Interpretation,
   RecipeConfig,
+  RecipeEstimate,
   RecipeStepResult,
   RunStatus,
 } from '../../../src-main/ipc/contract';
@@ -65,6 +66,12 @@ class RecipeSession {
     ensemble: null,
     files: [],
   });
+
+  /** The run-time estimate of a new run with the current settings (measured by the service), and its state. */
+  estimate = $state.raw<RecipeEstimate | null>(null);
+  estimating = $state(false);
+  estimateError = $state<string | null>(null);
+  private estimateKey: string | null = null;
 
   private live = new Map<number, StepLive>();
   private early: { event: string; payload: { runId: number } }[] = [];
@@ -195,6 +202,24 @@ class RecipeSession {
       this.early = [];
       this.state = existing === null ? 'failed' : 'paused';
       this.error = errorMessage(error);
+    }
+  }
+
+  /** Measure and estimate a run of `config`, unless the last estimate was for the same config. */
+  async estimateFor(config: RecipeConfig): Promise<void> {
+    const key = JSON.stringify(config);
+    if (key === this.estimateKey) return;
+    this.estimateKey = key;
+    this.estimate = null;
+    this.estimateError = null;
+    this.estimating = true;
+    try {
+      const estimate = await getStudioApi().invoke('recipe.estimate', config);
+      if (this.estimateKey === key) this.estimate = estimate;
+    } catch (error) {
+      if (this.estimateKey === key) this.estimateError = errorMessage(error);
+    } finally {
+      if (this.estimateKey === key) this.estimating = false;
     }
   }
 
