@@ -148,6 +148,7 @@ async function trainRecipe(argv: string[], io: Io) {
       dir: config.dir,
       kind: 'fastai8',
       backend: backend.name,
+      backendNote: backend.note,
       config: runConfig,
       dataset: pendingDatasetRecord(runConfig),
       classes: [],

@@ -241,6 +241,8 @@ export const RunSummary = z.object({
   dir: z.string(),
   status: RunStatus,
   backend: z.string(),
+  /** The backend in words, threads included (null for runs recorded before schema 3). */
+  backendNote: z.string().nullable(),
   classes: z.array(z.string()),
   bestValidAccuracy: z.number().nullable(),
   epochs: z.number().int(),

@@ -101,7 +101,7 @@ test('LR-finder results are stored with their run', () => {
   store.close();
 });
 
-test('schema 3 adds the run timing to a schema-2 history; old runs keep working without one', () => {
+test('schema 3 adds the run timing and backend note to a schema-2 history; old runs keep working without them', () => {
   const path = file();
   mkdirSync(dirname(path), { recursive: true });
   const raw = new Database(path);
@@ -120,6 +120,17 @@ test('schema 3 adds the run timing to a schema-2 history; old runs keep working 
   const old = store.listRuns()[0]!;
   assert.equal(old.dir, '/old');
   assert.equal(old.timing, null);
+  assert.equal(old.backendNote, null);
+  const added = store.createRun({
+    dir: '/new',
+    kind: 'fastai8',
+    backend: 'wasm',
+    backendNote: 'WebAssembly + XNNPACK (tfjs-backend-wasm), 2 threads',
+    config: {},
+    dataset: {},
+    classes: [],
+  });
+  assert.equal(store.getRun(added)!.backendNote, 'WebAssembly + XNNPACK (tfjs-backend-wasm), 2 threads');
   const timing: RunTiming = {
     steps: [{ step: 1, name: 'step1-precompute', estimate: 1.5, actual: 2 }],
     total: { estimate: 1.5, actual: null },

@@ -41,6 +41,8 @@ export interface RunRow<Config = unknown, Dataset = unknown> {
   kind: string;
   status: RunStatus;
   backend: string;
+  /** What ran, in words: e.g. "… 2 threads", or why it fell back to one (null: runs from before schema 3). */
+  backendNote: string | null;
   config: Config;
   dataset: Dataset;
   classes: string[];
@@ -87,7 +89,8 @@ export const MIGRATIONS: readonly string[] = [
   `ALTER TABLE runs ADD COLUMN owner_pid INTEGER;
    ALTER TABLE runs ADD COLUMN owner_host TEXT;`,
   // 3: the run-time estimate and the real time, per step (JSON RunTiming).
-  `ALTER TABLE runs ADD COLUMN timing TEXT;`,
+  `ALTER TABLE runs ADD COLUMN timing TEXT;
+   ALTER TABLE runs ADD COLUMN backend_note TEXT;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -100,6 +103,7 @@ interface RawRun {
   kind: string;
   status: RunStatus;
   backend: string;
+  backend_note: string | null;
   config: string;
   dataset: string;
   classes: string;
@@ -147,17 +151,26 @@ export class RunStore {
     return this.db.pragma('user_version', { simple: true }) as number;
   }
 
-  createRun(r: { dir: string; kind: string; backend: string; config: unknown; dataset: unknown; classes: string[] }) {
+  createRun(r: {
+    dir: string;
+    kind: string;
+    backend: string;
+    backendNote?: string;
+    config: unknown;
+    dataset: unknown;
+    classes: string[];
+  }) {
     const info = this.db
       .prepare(
-        `INSERT INTO runs (created_at, dir, kind, status, backend, config, dataset, classes, owner_pid, owner_host)
-         VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO runs (created_at, dir, kind, status, backend, backend_note, config, dataset, classes, owner_pid, owner_host)
+         VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         new Date().toISOString(),
         r.dir,
         r.kind,
         r.backend,
+        r.backendNote ?? null,
         JSON.stringify(r.config),
         JSON.stringify(r.dataset),
         JSON.stringify(r.classes),
@@ -282,6 +295,7 @@ function toRun<C, D>(r: RawRun): RunRow<C, D> {
     kind: r.kind,
     status: r.status,
     backend: r.backend,
+    backendNote: r.backend_note,
     config: JSON.parse(r.config) as C,
     dataset: JSON.parse(r.dataset) as D,
     classes: JSON.parse(r.classes) as string[],
