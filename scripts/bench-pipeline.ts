@@ -1,8 +1,8 @@
 /**
  * Images/s of the training data pipeline (decode + resize + augment, the recipe's step 4/6/8 input), with and
- * without prefetching, on generated 256 px PNG/JPEG images: the pipeline alone, then feeding the frozen
- * backbone's forward pass as step 4 does (the synchronous work prefetched decodes overlap with).
- * Usage: node --import tsx scripts/bench-pipeline.ts [--size 128] [--batch-size 16] [--images 192] [--depth 2] [--repeats 3]
+ * without prefetching, on generated 256 px PNG/JPEG images: the pipeline alone, with a step that blocks the JS
+ * thread but not the cores (a GPU's), and feeding the frozen backbone's forward pass on wasm as step 4 does.
+ * Usage: node --import tsx scripts/bench-pipeline.ts [--size 128] [--batch-size 16] [--images 192] [--depth 2] [--repeats 3] [--blocking-step-ms 100]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +23,8 @@ export interface PipelineBenchOptions {
   depth: number;
   /** Each measure is repeated, interleaved with the others, and its median reported (shared machines are noisy). */
   repeats: number;
+  /** The synthetic step's length: the JS thread blocked, the cores idle. */
+  blockingStepMs: number;
 }
 
 export interface PipelineMeasure {
@@ -61,16 +63,29 @@ export async function benchPipeline(opts: PipelineBenchOptions): Promise<Pipelin
       preset: 'side-on',
       seed: 2,
     });
+    const variants: Array<[string, DataSource]> = [
+      ['', source],
+      [`, prefetch ${opts.depth}`, prefetch(source, opts.depth)],
+    ];
     const clf = await buildClassifier({ size: opts.size, numClasses: SHAPE_CLASSES.length, dropout: 0, seed: 3 });
     const forward = (x: tf.Tensor) => tf.tidy(() => void (clf.features.predict(x) as tf.Tensor).dataSync());
-    const nothing = () => {};
+    // A step that blocks the JS thread but leaves the cores free, as a GPU (or native backend) step does: shows
+    // how much of the pipeline prefetching can hide when there is CPU to spare.
+    const blocked = new Int32Array(new SharedArrayBuffer(4));
+    const wait = () => void Atomics.wait(blocked, 0, 0, opts.blockingStepMs);
     const what = `augmented, ${opts.size} px`;
-    const runs: Array<[string, DataSource, (x: tf.Tensor) => void]> = [
-      [`data pipeline (${what})`, source, nothing],
-      [`data pipeline (${what}, prefetch ${opts.depth})`, prefetch(source, opts.depth), nothing],
-      [`data pipeline + backbone forward (${what})`, source, forward],
-      [`data pipeline + backbone forward (${what}, prefetch ${opts.depth})`, prefetch(source, opts.depth), forward],
+    const consumers: Array<[string, (x: tf.Tensor) => void]> = [
+      ['data pipeline', () => {}],
+      [`data pipeline + ${opts.blockingStepMs} ms blocking step`, wait],
+      ['data pipeline + backbone forward', forward],
     ];
+    const runs = consumers.flatMap(([name, step]) =>
+      variants.map(([how, src]): [string, DataSource, (x: tf.Tensor) => void] => [
+        `${name} (${what}${how})`,
+        src,
+        step,
+      ]),
+    );
     // Warm up the decoder, the augmentation kernels and the backbone once before timing anything.
     await measure(source, 99, forward);
     const samples: number[][] = runs.map(() => []);
@@ -92,6 +107,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       images: { type: 'string', default: '192' },
       depth: { type: 'string', default: '2' },
       repeats: { type: 'string', default: '3' },
+      'blocking-step-ms': { type: 'string', default: '100' },
       backend: { type: 'string', default: 'wasm' },
     },
   });
@@ -103,6 +119,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     images: Number(values.images),
     depth: Number(values.depth),
     repeats: Number(values.repeats),
+    blockingStepMs: Number(values['blocking-step-ms']),
   });
   for (const r of results) console.log(`${r.label} ${Math.round(r.imagesPerSecond)} images/s`);
 }
