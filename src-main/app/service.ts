@@ -298,7 +298,9 @@ export class StudioService {
     let runId = existingRun;
     if (runId === null) {
       const cfg = config!;
-      const ds = await scanDataset(cfg.dir, { seed: cfg.seed, validPct: cfg.validPct });
+      // Only the classes and counts are needed here: listing, not decoding, keeps the main process free and answers
+      // at once; the worker's scan decodes (and validates) every image and records the dataset it really uses.
+      const ds = await scanDataset(cfg.dir, { seed: cfg.seed, validPct: cfg.validPct, decode: false });
       runId = this.store.createRun({
         dir: cfg.dir,
         kind: 'fastai8',

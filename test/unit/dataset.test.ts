@@ -32,6 +32,15 @@ test('class folders: seeded stratified 20% split, corrupt and non-image files sk
   assert.deepEqual(again.valid, ds.valid, 'same seed, same split');
   const other = await scanDataset(dir, { seed: 8 });
   assert.notDeepEqual(other.valid, ds.valid, 'another seed, another split');
+
+  // Listing only (the app's main process before a run): nothing decoded, so the two corrupt images count too.
+  const listed = await scanDataset(dir, { seed: 7, decode: false });
+  assert.deepEqual(listed.classes, ds.classes);
+  assert.equal(listed.train.length + listed.valid.length, ds.train.length + ds.valid.length + 2);
+  assert.deepEqual(
+    listed.skipped.map((s) => s.file),
+    ['circles/notes.txt'],
+  );
 });
 
 test('fast.ai layout: train/ and valid/ folders are used as given; images at any depth count', async () => {

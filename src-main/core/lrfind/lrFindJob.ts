@@ -14,6 +14,7 @@ import { DISCRIMINATIVE_MULTS, layerGroups } from '../model/layerGroups';
 import { Learner, type DataSource } from '../train/learner';
 import { DEFAULT_OPTIMIZER, Optimizer } from '../train/optimizers';
 import { ImageDataSource, RowsDataSource } from '../train/dataSources';
+import { prefetch } from '../train/prefetch';
 import { CancelledError, precomputeSplits } from '../train/precompute';
 import { datasetRecord, loadJobDataset, type DatasetRecord } from '../train/headJob';
 import { subSeed } from '../util/random';
@@ -164,9 +165,10 @@ export async function lrFindJob(config: LrFindConfig, ctx: LrFindContext): Promi
       const specs = layerGroups(clf.model);
       groupLrMults = [...DISCRIMINATIVE_MULTS];
       groups = specs.map((g, i) => ({ name: g.name, mult: groupLrMults![i]!, layers: g.layers.length }));
-      train = new ImageDataSource(ds.train, { size: config.size, batchSize, numClasses, shuffleSeed });
+      // Decoded ahead of each step: the range test waits for data only at its first batch.
+      train = prefetch(new ImageDataSource(ds.train, { size: config.size, batchSize, numClasses, shuffleSeed }));
       if (config.recordValidLoss && ds.valid.length > 0) {
-        validation = new ImageDataSource(ds.valid, { size: config.size, batchSize, numClasses });
+        validation = prefetch(new ImageDataSource(ds.valid, { size: config.size, batchSize, numClasses }));
       }
       learner = new Learner(clf.model, optimizer, specs);
     }

@@ -4,10 +4,11 @@ import type { LabeledDataset } from '../data/dataset';
 import { buildClassifier, disposeClassifier, type Classifier } from '../model/backbone';
 import { classifierBackbone } from '../model/download';
 import { layerGroups, type LayerGroup } from '../model/layerGroups';
-import type { Callback, LossFn } from '../train/learner';
+import type { Callback, DataSource, LossFn } from '../train/learner';
 import { lossForBalance } from '../train/imbalance';
 import { ImageDataSource, RowsDataSource } from '../train/dataSources';
 import { AugmentedImageDataSource } from '../train/augmentedSource';
+import { prefetch } from '../train/prefetch';
 import { DEFAULT_OPTIMIZER, Optimizer, type OptimizerState } from '../train/optimizers';
 import { subSeed } from '../util/random';
 import { microBatchFor } from './memory';
@@ -110,10 +111,13 @@ export function validRowsSource(sess: RecipeSession): RowsDataSource {
   return new RowsDataSource(sess.validRows, labels, { batchSize: 256, numClasses: numClasses(sess) });
 }
 
-/** Training images through the preset's augmentation, seeded per epoch from the run seed. */
-export function augmentedSource(sess: RecipeSession): AugmentedImageDataSource {
+/**
+ * Training images through the preset's augmentation, seeded per epoch from the run seed; decoded ahead of the
+ * training step (prefetch keeps the batches identical).
+ */
+export function augmentedSource(sess: RecipeSession): DataSource {
   const { size, batchSize, preset, seed } = sess.state.config;
-  return new AugmentedImageDataSource(sess.ds.train, {
+  const images = new AugmentedImageDataSource(sess.ds.train, {
     size,
     batchSize,
     numClasses: numClasses(sess),
@@ -122,9 +126,10 @@ export function augmentedSource(sess: RecipeSession): AugmentedImageDataSource {
     preset,
     seed: subSeed(seed, 'augment'),
   });
+  return prefetch(images);
 }
 
-export function validImagesSource(sess: RecipeSession): ImageDataSource {
+export function validImagesSource(sess: RecipeSession): DataSource {
   const { size, batchSize } = sess.state.config;
-  return new ImageDataSource(sess.ds.valid, { size, batchSize, numClasses: numClasses(sess) });
+  return prefetch(new ImageDataSource(sess.ds.valid, { size, batchSize, numClasses: numClasses(sess) }));
 }

@@ -104,6 +104,8 @@ export interface RunMeta {
   config: HeadTrainConfig;
 }
 
+const LOADING_PROGRESS_MS = 100;
+
 /** Events every job emits while it reads the image folder. */
 export type LoadingEvent =
   | { type: 'progress'; phase: 'loading'; label: string; done: number; total: number; etaSeconds: null }
@@ -119,8 +121,15 @@ export async function loadJobDataset(
   emit: (e: LoadingEvent) => void,
   scanned?: LabeledDataset,
 ): Promise<LabeledDataset> {
-  const progress = (done: number, total: number) =>
+  // The scan reports every image; relaying each would be thousands of messages through the app's main process
+  // for a large folder. A few a second (and the last) are enough for a progress bar.
+  let last = -Infinity;
+  const progress = (done: number, total: number) => {
+    const now = performance.now();
+    if (done < total && now - last < LOADING_PROGRESS_MS) return;
+    last = now;
     emit({ type: 'progress', phase: 'loading', label: 'Reading images', done, total, etaSeconds: null });
+  };
   progress(0, 1);
   const ds =
     scanned ?? (await scanDataset(config.dir, { seed: config.seed, validPct: config.validPct, onProgress: progress }));

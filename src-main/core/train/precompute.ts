@@ -9,6 +9,9 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { imagesToTensor } from './dataSources';
+import { ahead } from './prefetch';
+
+const PREFETCH_DEPTH = 2;
 
 export interface PrecomputeOptions {
   cacheDir: string;
@@ -58,13 +61,24 @@ export async function precomputeFeatures(
   const cached = files.length - missing.length;
   let done = cached;
   opts.onProgress?.(done, files.length, cached);
-  for (let start = 0; start < missing.length; start += opts.batchSize) {
-    if (opts.shouldCancel?.()) throw new CancelledError();
-    const ids = missing.slice(start, start + opts.batchSize);
-    const x = await imagesToTensor(
-      ids.map((i) => files[i]!),
-      opts.size,
-    );
+  async function* decoded() {
+    for (let start = 0; start < missing.length; start += opts.batchSize) {
+      const ids = missing.slice(start, start + opts.batchSize);
+      yield {
+        ids,
+        x: await imagesToTensor(
+          ids.map((i) => files[i]!),
+          opts.size,
+        ),
+      };
+    }
+  }
+  // The next batches decode (sharp's threads) while the backbone runs on this one; unused ones are disposed.
+  for await (const { ids, x } of ahead(decoded(), PREFETCH_DEPTH, (b) => b.x.dispose())) {
+    if (opts.shouldCancel?.()) {
+      x.dispose();
+      throw new CancelledError();
+    }
     const y = features.predict(x) as tf.Tensor;
     const flat = (await y.data()) as Float32Array;
     tf.dispose([x, y]);
