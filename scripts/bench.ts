@@ -123,7 +123,11 @@ if (!quick) {
     process.stdout.write(r.stdout);
     if (r.status !== 0) console.log(`${module} failed: ${r.stderr.trim().split('\n').pop()}`);
   }
-  if (process.env.BENCH_RECIPE !== '0' && !existsSync('/usr/share/datasets/fashion-mnist') && process.getuid?.() === 0) {
+  if (
+    process.env.BENCH_RECIPE !== '0' &&
+    !existsSync('/usr/share/datasets/fashion-mnist') &&
+    process.getuid?.() === 0
+  ) {
     console.error('installing Debian dataset-fashion-mnist for the recipe run…');
     spawnSync('apt-get', ['install', '-y', '-qq', 'dataset-fashion-mnist'], { stdio: 'ignore' });
   }
