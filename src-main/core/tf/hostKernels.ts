@@ -116,7 +116,11 @@ class Scratch {
     f32Sizes: number[],
   ) {
     const bytes = 8 * f64Sizes.reduce((a, n) => a + n, 0) + 4 * f32Sizes.reduce((a, n) => a + n, 0);
-    this.ptr = b.wasm._malloc(bytes + 8);
+    // Addresses above 2 GiB come back from wasm as negative int32: read them as unsigned.
+    this.ptr = b.wasm._malloc(bytes + 8) >>> 0;
+    if (this.ptr === 0) {
+      throw new Error('The WebAssembly heap (4 GB) is full: use a smaller image size or batch size.');
+    }
     let next = Math.ceil(this.ptr / 8) * 8;
     const block = <T>(n: number, width: number, make: (buf: ArrayBufferLike, at: number, n: number) => T): Block<T> => {
       const at = next;
