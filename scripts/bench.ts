@@ -60,6 +60,8 @@ function pytorch(size: number): { forward: number; full: number } | string {
   return JSON.parse(out) as { forward: number; full: number };
 }
 
+// PyTorch first, in this process's quiet: our backend's thread pool must not share the cores with it.
+const references = new Map(sizes.map((size) => [size, pytorch(size)]));
 const backend = await initBackend('auto');
 const cpuModel = os.cpus()[0]?.model ?? 'unknown CPU';
 console.log(
@@ -90,7 +92,7 @@ for (const size of sizes) {
   full.optimizer.dispose();
   disposeClassifier(clf);
   tf.dispose([x, y]);
-  const ref = pytorch(size);
+  const ref = references.get(size)!;
   if (typeof ref === 'string') console.log(`(PyTorch column skipped at ${size} px: ${ref})`);
   console.log(
     `frozen backbone forward (${size} px, batch ${batch})      ${forward.toFixed(1).padStart(8)} ms${ratio(forward, ref, 'forward')}`,
