@@ -82,6 +82,12 @@ test('the eight steps as one recipe run, page by page, then the results page', a
     () => document.querySelector('[data-testid="schedule-preview"]')?.getAttribute('data-cycle-ends') !== null,
   );
   assert.match(await page.getByTestId('recipe-run-step').innerText(), /Run steps 1–4/);
+  // The run-time estimate, measured on this machine, before the user presses start.
+  await page
+    .getByTestId('recipe-estimate')
+    .filter({ hasText: /Steps 1–4 should take/ })
+    .waitFor({ timeout: 60_000 });
+  await shot(page, 'recipe-step-4-estimate.png', 'recipe-estimate');
   await page.getByTestId('recipe-run-step').click();
   await waitStatus(page, /paused before step 5/);
   assert.deepEqual(await resultSteps(page), [1, 2, 3, 4]);
