@@ -4,21 +4,11 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src-main/core/tf/backend';
+import { mulberry32 } from '../../src-main/core/util/random';
 import { batchNormTraining, useStockGradients } from '../../src-main/core/tf/gradients';
 import { useFusedBatchNorm } from '../../src-main/core/model/fusedBatchNorm';
 
 const TOLERANCE = 1e-5; // max abs difference relative to the largest reference magnitude
-
-/** mulberry32: seeded, so a failure reproduces. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomArray(n: number, rand: () => number, lo = -3, hi = 3): Float32Array {
   return Float32Array.from({ length: n }, () => lo + (hi - lo) * rand());
@@ -88,7 +78,7 @@ export function fusedGradientSuite(threads: number): void {
 
     for (const [i, shape] of SHAPES.entries()) {
       test(`batch norm with fixed statistics, ${shape.join('x')}`, async () => {
-        const rand = seeded(100 + i);
+        const rand = mulberry32(100 + i);
         const c = shape[3]!;
         const n = shape.reduce((a, b) => a * b, 1);
         const inputs: Inputs = {
@@ -108,7 +98,7 @@ export function fusedGradientSuite(threads: number): void {
       });
 
       test(`batch norm with batch statistics (training), ${shape.join('x')}`, async () => {
-        const rand = seeded(200 + i);
+        const rand = mulberry32(200 + i);
         const c = shape[3]!;
         const n = shape.reduce((a, b) => a * b, 1);
         const inputs: Inputs = {
@@ -133,7 +123,7 @@ export function fusedGradientSuite(threads: number): void {
       });
 
       test(`ReLU then ReLU6 clip, ${shape.join('x')}`, async () => {
-        const rand = seeded(300 + i);
+        const rand = mulberry32(300 + i);
         const n = shape.reduce((a, b) => a * b, 1);
         // Values on the kinks (0 and 6) too: the masks must treat them as tfjs does.
         const values = randomArray(n, rand, -4, 10).map((v, k) => (k % 7 === 0 ? 0 : k % 11 === 0 ? 6 : v));
@@ -152,7 +142,7 @@ export function fusedGradientSuite(threads: number): void {
 
     test('a BatchNormalization layer in training mode: same output, gradients and moving statistics as tfjs-layers', async () => {
       const shape = [4, 6, 6, 8];
-      const rand = seeded(7);
+      const rand = mulberry32(7);
       const n = shape.reduce((a, b) => a * b, 1);
       const x = randomArray(n, rand, -1, 3);
       const weights = randomArray(n, rand);
@@ -174,7 +164,7 @@ export function fusedGradientSuite(threads: number): void {
           model.setWeights(
             model.weights.map((w, k) => {
               const wShape = w.shape as number[];
-              return tf.tensor(randomArray(tf.util.sizeFromShape(wShape), seeded(50 + k), 0.5, 1.5), wShape);
+              return tf.tensor(randomArray(tf.util.sizeFromShape(wShape), mulberry32(50 + k), 0.5, 1.5), wShape);
             }),
           );
           useFusedBatchNorm(model);

@@ -6,6 +6,7 @@
  * are made from the current weights at every call, so fine-tuned weights are always the ones used.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { BatchNormFields } from './fusedBatchNorm';
 
 type Layer = tf.layers.Layer;
 type Activation = 'linear' | 'relu' | 'relu6';
@@ -20,14 +21,6 @@ interface ConvFields {
   dilationRate: number | number[];
   dataFormat: string;
   activation?: { getClassName(): string };
-}
-interface BatchNormFields {
-  axis: number;
-  epsilon: number;
-  gamma: tf.LayerVariable | null;
-  beta: tf.LayerVariable | null;
-  movingMean: tf.LayerVariable;
-  movingVariance: tf.LayerVariable;
 }
 interface NodeFields {
   inboundLayers: Layer[];

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { batchNormTraining, fusedActive } from '../tf/gradients';
 
 /** The fields of tfjs-layers' BatchNormalization that its `call` uses (not in its public typings). */
-interface BatchNormFields {
+export interface BatchNormFields {
   axis: number;
   epsilon: number;
   momentum: number;

@@ -138,6 +138,27 @@ class Scratch {
   }
 }
 
+/** Runs `fn` with scratch blocks on the wasm heap (float64 sizes, float32 sizes), freed afterwards. */
+function withScratch(
+  b: WasmLike,
+  f64Sizes: number[],
+  f32Sizes: number[],
+  fn: (f64: Block<Float64Array>[], f32: Block<Float32Array>[]) => void,
+): void {
+  const scratch = new Scratch(b, f64Sizes, f32Sizes);
+  try {
+    fn(scratch.f64, scratch.f32);
+  } finally {
+    scratch.free();
+  }
+}
+
+/** Channels, rows per channel and ε of a per-channel kernel, from the shape of its full-size input `at`. */
+function perChannelGeometry(shapes: number[][], at: number, attrs: NamedAttrMap) {
+  const c = shapes[at]![shapes[at]!.length - 1]!;
+  return { c, m: tf.util.sizeFromShape(shapes[at]!) / c, eps: Number(attrs.varianceEpsilon) };
+}
+
 /** A wasm kernel body: byte offsets of the inputs and outputs, their shapes, the attributes. */
 type WasmCompute = (
   simd: FusedSimd,
@@ -339,41 +360,26 @@ const wasmBatchNormGrad: WasmCompute = (
   shapes,
   attrs,
 ) => {
-  const c = channels(shapes);
-  const m = tf.util.sizeFromShape(shapes[1]!) / c;
-  const eps = Number(attrs.varianceEpsilon);
-  const scratch = new Scratch(b, [c, c], [c, 2 * c]);
-  try {
-    const [s1, s2] = scratch.f64 as [Block<Float64Array>, Block<Float64Array>];
-    const [k, tmp] = scratch.f32 as [Block<Float32Array>, Block<Float32Array>];
-    const kv = k.view();
-    const [sc, va] = [f32At(b, scale!, c), f32At(b, variance!, c)];
+  const { c, m, eps } = perChannelGeometry(shapes, 1, attrs);
+  withScratch(b, [c, c], [c, 2 * c], ([s1, s2], [k, tmp]) => {
+    const [kv, sc, va] = [k!.view(), f32At(b, scale!, c), f32At(b, variance!, c)];
     for (let j = 0; j < c; j++) kv[j] = sc[j]! / Math.sqrt(va[j]! + eps);
-    simd.bn_grad(dy!, x!, mean!, k.ptr, dx!, s1.ptr, s2.ptr, tmp.ptr, m, c);
-    f32At(b, sumDy!, c).set(s1.view());
-    f32At(b, sumDyXc!, c).set(s2.view());
-  } finally {
-    scratch.free();
-  }
+    simd.bn_grad(dy!, x!, mean!, k!.ptr, dx!, s1!.ptr, s2!.ptr, tmp!.ptr, m, c);
+    f32At(b, sumDy!, c).set(s1!.view());
+    f32At(b, sumDyXc!, c).set(s2!.view());
+  });
 };
 
 const wasmBatchNormTrain: WasmCompute = (simd, b, [x, scale, offset], [y, meanOut, varOut], shapes, attrs) => {
-  const c = channels(shapes);
-  const m = tf.util.sizeFromShape(shapes[0]!) / c;
-  const eps = Number(attrs.varianceEpsilon);
-  const scratch = new Scratch(b, [c, c], [c, c, c]);
-  try {
-    const [mean, variance] = scratch.f64 as [Block<Float64Array>, Block<Float64Array>];
-    const [meanF, tmp, a] = scratch.f32 as [Block<Float32Array>, Block<Float32Array>, Block<Float32Array>];
-    simd.bn_stats(x!, mean.ptr, variance.ptr, meanF.ptr, tmp.ptr, m, c);
-    const [v, av, sc] = [variance.view(), a.view(), f32At(b, scale!, c)];
+  const { c, m, eps } = perChannelGeometry(shapes, 0, attrs);
+  withScratch(b, [c, c], [c, c, c], ([mean, variance], [meanF, tmp, a]) => {
+    simd.bn_stats(x!, mean!.ptr, variance!.ptr, meanF!.ptr, tmp!.ptr, m, c);
+    const [v, av, sc] = [variance!.view(), a!.view(), f32At(b, scale!, c)];
     for (let j = 0; j < c; j++) av[j] = sc[j]! / Math.sqrt(v[j]! + eps);
-    simd.affine(x!, meanF.ptr, a.ptr, offset!, y!, m, c);
-    f32At(b, meanOut!, c).set(mean.view());
-    f32At(b, varOut!, c).set(variance.view());
-  } finally {
-    scratch.free();
-  }
+    simd.affine(x!, meanF!.ptr, a!.ptr, offset!, y!, m, c);
+    f32At(b, meanOut!, c).set(mean!.view());
+    f32At(b, varOut!, c).set(v);
+  });
 };
 
 const wasmBatchNormTrainGrad: WasmCompute = (
@@ -384,20 +390,10 @@ const wasmBatchNormTrainGrad: WasmCompute = (
   shapes,
   attrs,
 ) => {
-  const c = channels(shapes);
-  const m = tf.util.sizeFromShape(shapes[1]!) / c;
-  const eps = Number(attrs.varianceEpsilon);
-  const scratch = new Scratch(b, [c, c], [c, c, c, 2 * c]);
-  try {
-    const [s1, s2] = scratch.f64 as [Block<Float64Array>, Block<Float64Array>];
-    const [k, km2, km1, tmp] = scratch.f32 as [
-      Block<Float32Array>,
-      Block<Float32Array>,
-      Block<Float32Array>,
-      Block<Float32Array>,
-    ];
-    simd.bn_grad(dy!, x!, mean!, 0, 0, s1.ptr, s2.ptr, tmp.ptr, m, c);
-    const [sDy, sDyXc, kv, km2v, km1v] = [s1.view(), s2.view(), k.view(), km2.view(), km1.view()];
+  const { c, m, eps } = perChannelGeometry(shapes, 1, attrs);
+  withScratch(b, [c, c], [c, c, c, 2 * c], ([s1, s2], [k, km2, km1, tmp]) => {
+    simd.bn_grad(dy!, x!, mean!, 0, 0, s1!.ptr, s2!.ptr, tmp!.ptr, m, c);
+    const [sDy, sDyXc, kv, km2v, km1v] = [s1!.view(), s2!.view(), k!.view(), km2!.view(), km1!.view()];
     const [sc, va, dS, dO] = [f32At(b, scale!, c), f32At(b, variance!, c), f32At(b, dScale!, c), f32At(b, dOffset!, c)];
     for (let j = 0; j < c; j++) {
       const r = 1 / Math.sqrt(va[j]! + eps);
@@ -407,23 +403,16 @@ const wasmBatchNormTrainGrad: WasmCompute = (
       dS[j] = sDyXc[j]! * r;
       dO[j] = sDy[j]!;
     }
-    simd.bn_train_dx(dy!, x!, mean!, k.ptr, km2.ptr, km1.ptr, dx!, m, c);
-  } finally {
-    scratch.free();
-  }
+    simd.bn_train_dx(dy!, x!, mean!, k!.ptr, km2!.ptr, km1!.ptr, dx!, m, c);
+  });
 };
 
 const wasmDepthwiseFilterGrad: WasmCompute = (simd, b, [xw, dy], [dw], shapes, attrs) => {
   const { n, r, q, c, oh, ow, kh, kw, sh, sw } = dwGeometry(shapes, attrs);
-  const scratch = new Scratch(b, [kh * kw * c], [kh * kw * c]);
-  try {
-    const [sum] = scratch.f64 as [Block<Float64Array>];
-    const [acc] = scratch.f32 as [Block<Float32Array>];
-    simd.dw_filter_grad(xw!, dy!, sum.ptr, acc.ptr, n, r, q, c, oh, ow, kh, kw, sh, sw);
-    f32At(b, dw!, kh * kw * c).set(sum.view());
-  } finally {
-    scratch.free();
-  }
+  withScratch(b, [kh * kw * c], [kh * kw * c], ([sum], [acc]) => {
+    simd.dw_filter_grad(xw!, dy!, sum!.ptr, acc!.ptr, n, r, q, c, oh, ow, kh, kw, sh, sw);
+    f32At(b, dw!, kh * kw * c).set(sum!.view());
+  });
 };
 
 const wasmMaskGrad: WasmCompute = (simd, _b, [dy, x], [dx], shapes, attrs) => {
