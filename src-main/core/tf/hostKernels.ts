@@ -6,6 +6,16 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelBackend, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { FUSED_WASM_PLAIN, FUSED_WASM_SHARED } from './kernels/fusedWasm';
+import {
+  batchNormGrad,
+  batchNormTrain,
+  batchNormTrainGrad,
+  depthwiseFilterGrad,
+  dwGeometry,
+  maskGrad,
+  perChannel,
+  type Compute,
+} from './hostKernelsCpu';
 
 export const HOST_BACKENDS = ['wasm', 'cpu'] as const;
 
@@ -173,8 +183,6 @@ interface CpuLike extends KernelBackend {
   makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): TensorInfo;
 }
 
-type Compute = (inputs: Float32Array[], outputs: Float32Array[], shapes: number[][], attrs: NamedAttrMap) => void;
-
 interface HostKernel {
   name: string;
   inputs: string[];
@@ -216,137 +224,6 @@ function register({ name, inputs, outputs, compute, wasm }: HostKernel): void {
     });
   }
 }
-
-const channels = (shapes: number[][]) => shapes[0]![shapes[0]!.length - 1]!;
-
-/** Σdy and Σdy·(x − mean) per channel and dx = dy · scale / √(var + ε), in one pass. */
-const batchNormGrad: Compute = ([dy, x, mean, variance, scale], [dx, sumDy, sumDyXc], shapes, attrs) => {
-  const c = channels(shapes);
-  const eps = Number(attrs.varianceEpsilon);
-  const k = new Float64Array(c);
-  for (let j = 0; j < c; j++) k[j] = scale![j]! / Math.sqrt(variance![j]! + eps);
-  const s1 = new Float64Array(c);
-  const s2 = new Float64Array(c);
-  for (let base = 0; base < x!.length; base += c) {
-    for (let j = 0; j < c; j++) {
-      const g = dy![base + j]!;
-      dx![base + j] = g * k[j]!;
-      s1[j] += g;
-      s2[j] += g * (x![base + j]! - mean![j]!);
-    }
-  }
-  sumDy!.set(s1);
-  sumDyXc!.set(s2);
-};
-
-/** Batch statistics (two passes, float64) and y = (x − mean) · scale / √(var + ε) + offset. */
-const batchNormTrain: Compute = ([x, scale, offset], [y, meanOut, varOut], shapes, attrs) => {
-  const c = channels(shapes);
-  const n = x!.length / c;
-  const eps = Number(attrs.varianceEpsilon);
-  const mean = new Float64Array(c);
-  for (let base = 0; base < x!.length; base += c) for (let j = 0; j < c; j++) mean[j] += x![base + j]!;
-  for (let j = 0; j < c; j++) mean[j] /= n;
-  const v = new Float64Array(c);
-  for (let base = 0; base < x!.length; base += c) {
-    for (let j = 0; j < c; j++) {
-      const d = x![base + j]! - mean[j]!;
-      v[j] += d * d;
-    }
-  }
-  const a = new Float64Array(c);
-  const b = new Float64Array(c);
-  for (let j = 0; j < c; j++) {
-    v[j] /= n;
-    a[j] = scale![j]! / Math.sqrt(v[j]! + eps);
-    b[j] = offset![j]! - mean[j]! * a[j]!;
-  }
-  for (let base = 0; base < x!.length; base += c)
-    for (let j = 0; j < c; j++) y![base + j] = x![base + j]! * a[j]! + b[j]!;
-  meanOut!.set(mean);
-  varOut!.set(v);
-};
-
-/**
- * The batch-statistics gradient: with x̂ = (x − mean)·r, r = 1/√(var + ε) and N values per channel,
- * dx = scale·r·(dy − Σdy/N − x̂·Σ(dy·x̂)/N), dscale = Σ(dy·x̂), doffset = Σdy.
- */
-const batchNormTrainGrad: Compute = ([dy, x, mean, variance, scale], [dx, dScale, dOffset], shapes, attrs) => {
-  const c = channels(shapes);
-  const n = x!.length / c;
-  const eps = Number(attrs.varianceEpsilon);
-  const r = new Float64Array(c);
-  for (let j = 0; j < c; j++) r[j] = 1 / Math.sqrt(variance![j]! + eps);
-  const sDy = new Float64Array(c);
-  const sDyXh = new Float64Array(c);
-  for (let base = 0; base < x!.length; base += c) {
-    for (let j = 0; j < c; j++) {
-      const g = dy![base + j]!;
-      sDy[j] += g;
-      sDyXh[j] += g * (x![base + j]! - mean![j]!) * r[j]!;
-    }
-  }
-  const k = new Float64Array(c);
-  const m1 = new Float64Array(c);
-  const m2 = new Float64Array(c);
-  for (let j = 0; j < c; j++) {
-    k[j] = scale![j]! * r[j]!;
-    m1[j] = sDy[j]! / n;
-    m2[j] = (sDyXh[j]! / n) * r[j]!;
-  }
-  for (let base = 0; base < x!.length; base += c) {
-    for (let j = 0; j < c; j++) {
-      const i = base + j;
-      dx![i] = k[j]! * (dy![i]! - m1[j]! - (x![i]! - mean![j]!) * m2[j]!);
-    }
-  }
-  dScale!.set(sDyXh);
-  dOffset!.set(sDy);
-};
-
-const maskGrad: Compute = ([dy, x], [dx], _shapes, attrs) => {
-  const min = Number(attrs.min);
-  const max = Number(attrs.max);
-  const exclusive = attrs.minExclusive === true;
-  for (let i = 0; i < x!.length; i++) {
-    const v = x![i]!;
-    dx![i] = (exclusive ? v > min : v >= min) && v <= max ? dy![i]! : 0;
-  }
-};
-
-const perChannel = (shapes: number[][]) => [shapes[0]![shapes[0]!.length - 1]!];
-
-const dwGeometry = (shapes: number[][], attrs: NamedAttrMap) => {
-  const [n, r, q, c] = shapes[0] as [number, number, number, number];
-  const [, oh, ow] = shapes[1] as [number, number, number, number];
-  const [kh, kw, sh, sw] = [attrs.kh, attrs.kw, attrs.strideHeight, attrs.strideWidth].map(Number) as [
-    number,
-    number,
-    number,
-    number,
-  ];
-  return { n, r, q, c, oh, ow, kh, kw, sh, sw };
-};
-
-const depthwiseFilterGrad: Compute = ([xw, dy], [dw], shapes, attrs) => {
-  const { n, r, q, c, oh, ow, kh, kw, sh, sw } = dwGeometry(shapes, attrs);
-  const acc = new Float64Array(kh * kw * c);
-  for (let b = 0; b < n; b++) {
-    for (let y = 0; y < oh; y++) {
-      for (let x = 0; x < ow; x++) {
-        const g = ((b * oh + y) * ow + x) * c;
-        for (let i = 0; i < kh; i++) {
-          for (let j = 0; j < kw; j++) {
-            const p = ((b * r + y * sh + i) * q + x * sw + j) * c;
-            const a = (i * kw + j) * c;
-            for (let k = 0; k < c; k++) acc[a + k] += xw![p + k]! * dy![g + k]!;
-          }
-        }
-      }
-    }
-  }
-  dw!.set(acc);
-};
 
 /** Reads `n` float32 values at a wasm offset (per-channel inputs: mean, variance, scale). */
 const f32At = (b: WasmLike, ptr: number, n: number) =>

@@ -1,0 +1,142 @@
+// The fused kernels' maths in JavaScript over typed arrays: what the cpu backend runs, and the reference the
+// WebAssembly SIMD versions (kernels/fused.c, hostKernels.ts) are tested against. Sums in float64.
+import type { NamedAttrMap } from '@tensorflow/tfjs';
+
+/** A kernel body over typed arrays: inputs, outputs (allocated by the caller), their shapes, the attributes. */
+export type Compute = (
+  inputs: Float32Array[],
+  outputs: Float32Array[],
+  shapes: number[][],
+  attrs: NamedAttrMap,
+) => void;
+
+export const channels = (shapes: number[][]) => shapes[0]![shapes[0]!.length - 1]!;
+
+/** Σdy and Σdy·(x − mean) per channel and dx = dy · scale / √(var + ε), in one pass. */
+export const batchNormGrad: Compute = ([dy, x, mean, variance, scale], [dx, sumDy, sumDyXc], shapes, attrs) => {
+  const c = channels(shapes);
+  const eps = Number(attrs.varianceEpsilon);
+  const k = new Float64Array(c);
+  for (let j = 0; j < c; j++) k[j] = scale![j]! / Math.sqrt(variance![j]! + eps);
+  const s1 = new Float64Array(c);
+  const s2 = new Float64Array(c);
+  for (let base = 0; base < x!.length; base += c) {
+    for (let j = 0; j < c; j++) {
+      const g = dy![base + j]!;
+      dx![base + j] = g * k[j]!;
+      s1[j] += g;
+      s2[j] += g * (x![base + j]! - mean![j]!);
+    }
+  }
+  sumDy!.set(s1);
+  sumDyXc!.set(s2);
+};
+
+/** Batch statistics (two passes, float64) and y = (x − mean) · scale / √(var + ε) + offset. */
+export const batchNormTrain: Compute = ([x, scale, offset], [y, meanOut, varOut], shapes, attrs) => {
+  const c = channels(shapes);
+  const n = x!.length / c;
+  const eps = Number(attrs.varianceEpsilon);
+  const mean = new Float64Array(c);
+  for (let base = 0; base < x!.length; base += c) for (let j = 0; j < c; j++) mean[j] += x![base + j]!;
+  for (let j = 0; j < c; j++) mean[j] /= n;
+  const v = new Float64Array(c);
+  for (let base = 0; base < x!.length; base += c) {
+    for (let j = 0; j < c; j++) {
+      const d = x![base + j]! - mean[j]!;
+      v[j] += d * d;
+    }
+  }
+  const a = new Float64Array(c);
+  const b = new Float64Array(c);
+  for (let j = 0; j < c; j++) {
+    v[j] /= n;
+    a[j] = scale![j]! / Math.sqrt(v[j]! + eps);
+    b[j] = offset![j]! - mean[j]! * a[j]!;
+  }
+  for (let base = 0; base < x!.length; base += c)
+    for (let j = 0; j < c; j++) y![base + j] = x![base + j]! * a[j]! + b[j]!;
+  meanOut!.set(mean);
+  varOut!.set(v);
+};
+
+/**
+ * The batch-statistics gradient: with x̂ = (x − mean)·r, r = 1/√(var + ε) and N values per channel,
+ * dx = scale·r·(dy − Σdy/N − x̂·Σ(dy·x̂)/N), dscale = Σ(dy·x̂), doffset = Σdy.
+ */
+export const batchNormTrainGrad: Compute = ([dy, x, mean, variance, scale], [dx, dScale, dOffset], shapes, attrs) => {
+  const c = channels(shapes);
+  const n = x!.length / c;
+  const eps = Number(attrs.varianceEpsilon);
+  const r = new Float64Array(c);
+  for (let j = 0; j < c; j++) r[j] = 1 / Math.sqrt(variance![j]! + eps);
+  const sDy = new Float64Array(c);
+  const sDyXh = new Float64Array(c);
+  for (let base = 0; base < x!.length; base += c) {
+    for (let j = 0; j < c; j++) {
+      const g = dy![base + j]!;
+      sDy[j] += g;
+      sDyXh[j] += g * (x![base + j]! - mean![j]!) * r[j]!;
+    }
+  }
+  const k = new Float64Array(c);
+  const m1 = new Float64Array(c);
+  const m2 = new Float64Array(c);
+  for (let j = 0; j < c; j++) {
+    k[j] = scale![j]! * r[j]!;
+    m1[j] = sDy[j]! / n;
+    m2[j] = (sDyXh[j]! / n) * r[j]!;
+  }
+  for (let base = 0; base < x!.length; base += c) {
+    for (let j = 0; j < c; j++) {
+      const i = base + j;
+      dx![i] = k[j]! * (dy![i]! - m1[j]! - (x![i]! - mean![j]!) * m2[j]!);
+    }
+  }
+  dScale!.set(sDyXh);
+  dOffset!.set(sDy);
+};
+
+export const maskGrad: Compute = ([dy, x], [dx], _shapes, attrs) => {
+  const min = Number(attrs.min);
+  const max = Number(attrs.max);
+  const exclusive = attrs.minExclusive === true;
+  for (let i = 0; i < x!.length; i++) {
+    const v = x![i]!;
+    dx![i] = (exclusive ? v > min : v >= min) && v <= max ? dy![i]! : 0;
+  }
+};
+
+export const perChannel = (shapes: number[][]) => [shapes[0]![shapes[0]!.length - 1]!];
+
+export const dwGeometry = (shapes: number[][], attrs: NamedAttrMap) => {
+  const [n, r, q, c] = shapes[0] as [number, number, number, number];
+  const [, oh, ow] = shapes[1] as [number, number, number, number];
+  const [kh, kw, sh, sw] = [attrs.kh, attrs.kw, attrs.strideHeight, attrs.strideWidth].map(Number) as [
+    number,
+    number,
+    number,
+    number,
+  ];
+  return { n, r, q, c, oh, ow, kh, kw, sh, sw };
+};
+
+export const depthwiseFilterGrad: Compute = ([xw, dy], [dw], shapes, attrs) => {
+  const { n, r, q, c, oh, ow, kh, kw, sh, sw } = dwGeometry(shapes, attrs);
+  const acc = new Float64Array(kh * kw * c);
+  for (let b = 0; b < n; b++) {
+    for (let y = 0; y < oh; y++) {
+      for (let x = 0; x < ow; x++) {
+        const g = ((b * oh + y) * ow + x) * c;
+        for (let i = 0; i < kh; i++) {
+          for (let j = 0; j < kw; j++) {
+            const p = ((b * r + y * sh + i) * q + x * sw + j) * c;
+            const a = (i * kw + j) * c;
+            for (let k = 0; k < c; k++) acc[a + k] += xw![p + k]! * dy![g + k]!;
+          }
+        }
+      }
+    }
+  }
+  dw!.set(acc);
+};
