@@ -301,13 +301,14 @@ export class StudioService {
       // Only the classes and counts are needed here: listing, not decoding, keeps the main process free and answers
       // at once; the worker's scan decodes (and validates) every image and records the dataset it really uses.
       const ds = await scanDataset(cfg.dir, { seed: cfg.seed, validPct: cfg.validPct, decode: false });
+      const runConfig = recipeRunConfig(cfg, ds.train.length, null);
       runId = this.store.createRun({
         dir: cfg.dir,
         kind: 'fastai8',
         backend: backend.name,
         backendNote: backend.note,
-        config: recipeRunConfig(cfg, ds.train.length, null),
-        dataset: pendingDatasetRecord(recipeRunConfig(cfg, ds.train.length, null)),
+        config: runConfig,
+        dataset: pendingDatasetRecord(runConfig),
         classes: ds.classes,
       });
       this.store.setTiming(runId, timingFromEstimate(this.estimates.get(JSON.stringify(cfg)) ?? null));

@@ -4,7 +4,7 @@
  * (steps.ts), in batches of `batchSize`; a partial last batch counts as a whole one.
  */
 import { headEpochsFor } from './steps';
-import { step8Epochs } from './recipeJob';
+import { step8Epochs } from './types';
 import { STEP_NAMES, type RecipeConfig, type StepName } from './types';
 import { fullLrFindIters } from '../machineDefaults';
 

@@ -30,6 +30,8 @@ import {
   type StepOutcome,
 } from './steps';
 import { STEP_NAMES, type EnsembleInfo, type RecipeConfig, type RecipeResult, type StepResult } from './types';
+import { step8Epochs } from './types';
+export { step8Epochs };
 
 export type { RecipeContext, RecipeSession };
 
@@ -213,11 +215,6 @@ async function snapshotEnsemble(sess: RecipeSession, ctx: RecipeContext): Promis
   if (sess.state.best) loadWeightsInto(sess.clf.model, join(ctx.runDir, 'best'));
   const labels = sess.ds.valid.map((i) => i.label);
   return { k: snaps.length, snapshots: snaps, validAccuracy: accuracyOf(averageProbabilities(probs), labels) };
-}
-
-/** Epochs of step 8 when no cycle stops it early: cycle_len=1, so 1 + m + m² + … */
-export function step8Epochs(cycles: number, cycleMult: number): number {
-  return Array.from({ length: cycles }, (_, k) => cycleMult ** k).reduce((a, b) => a + b, 0);
 }
 
 /**

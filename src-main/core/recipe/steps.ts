@@ -34,7 +34,7 @@ import {
   type RecipeContext,
   type RecipeSession,
 } from './session';
-import { STEP_NAMES, type StepName, type StepResult } from './types';
+import { STEP_NAMES, step8Epochs, type StepName, type StepResult } from './types';
 import { fullLrFindIters } from '../machineDefaults';
 
 /** A step either finishes with a result or stops the recipe. */
@@ -92,12 +92,11 @@ async function rangeTest(
 ): Promise<LrRangeTestResult> {
   const { config } = sess.state;
   const { start, end } = config.lrFind;
-  const step8Epochs = Array.from({ length: config.cycles }, (_, i) => config.cycleMult ** i).reduce((a, b) => a + b, 0);
   const iters =
     step === 7
       ? fullLrFindIters({
           configured: config.lrFind.iters,
-          step8Iterations: step8Epochs * data.numBatches,
+          step8Iterations: step8Epochs(config.cycles, config.cycleMult) * data.numBatches,
           override: config.lrFindAllIters,
         })
       : config.lrFind.iters;

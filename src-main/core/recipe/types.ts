@@ -72,6 +72,11 @@ export const DEFAULT_RECIPE_CONFIG: Omit<RecipeConfig, 'dir'> = {
   lrAll: null,
 };
 
+/** Epochs of step 8 when no cycle stops it early: cycle_len=1, so 1 + m + m² + … */
+export function step8Epochs(cycles: number, cycleMult: number): number {
+  return Array.from({ length: cycles }, (_, k) => cycleMult ** k).reduce((a, b) => a + b, 0);
+}
+
 export const STEP_NAMES = [
   'step1-precompute',
   'step2-lrfind-head',

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs';
 import { hostKernelsActive, K, registerHostKernels } from './hostKernels';
 
-let stock: Map<string, GradConfig> | null = null;
+let registered = false;
 let forceStock = false;
 
 /** For comparisons: true makes every overridden gradient and the fused batch norm use tfjs's own ops. */
@@ -24,9 +24,7 @@ const run = (name: string, inputs: Record<string, Tensor>, attrs: NamedAttrMap =
 
 function override(kernelName: string, make: (original: GradConfig) => GradConfig): void {
   const original = tf.getGradient(kernelName);
-  if (!original) return;
-  stock!.set(kernelName, original);
-  tf.registerGradient(make(original));
+  if (original) tf.registerGradient(make(original));
 }
 
 /**
@@ -49,7 +47,7 @@ function fusedBatchNormGrad(original: GradConfig): GradConfig {
         K.batchNormGrad,
         { dy: dy as Tensor, x: x!, mean: mean!, variance: variance!, scale: scaleValue },
         { varianceEpsilon: eps },
-      ) as Tensor[];
+      );
       const rsqrt = () => tf.rsqrt(tf.add(variance!, eps));
       return {
         x: () => dx!,
@@ -69,7 +67,7 @@ function maskGrad(bounds: (attrs: NamedAttrMap) => NamedAttrMap) {
     gradFunc: (dy, saved, attrs) => {
       const [x] = saved as Tensor[];
       if (!fusedActive() || x!.dtype !== 'float32') return original.gradFunc(dy, saved, attrs);
-      const [dx] = run(K.maskGrad, { dy: dy as Tensor, x: x! }, bounds(attrs as NamedAttrMap)) as Tensor[];
+      const [dx] = run(K.maskGrad, { dy: dy as Tensor, x: x! }, bounds(attrs as NamedAttrMap));
       return { x: () => dx! };
     },
   });
@@ -88,15 +86,15 @@ const batchNormTrainGrad: GradConfig = {
       K.batchNormTrainGrad,
       { dy, x: x!, mean: mean!, variance: variance!, scale: scale! },
       { varianceEpsilon: (attrs as NamedAttrMap).varianceEpsilon ?? 1e-3 },
-    ) as Tensor[];
+    );
     return { x: () => dx!, scale: () => dScale!, offset: () => dOffset! };
   },
 };
 
 /** Registers the fused kernels and the gradient overrides once per process. */
 export function registerGradients(): void {
-  if (stock) return;
-  stock = new Map();
+  if (registered) return;
+  registered = true;
   registerHostKernels();
   override(tf.FusedBatchNorm, fusedBatchNormGrad);
   override(
@@ -115,5 +113,5 @@ export function registerGradients(): void {
  * (`tf.moments` then `tf.batchNorm`), in one fused kernel with a fused gradient. Returns [y, mean, variance].
  */
 export function batchNormTraining(x: Tensor, scale: Tensor, offset: Tensor, varianceEpsilon: number): Tensor[] {
-  return run(K.batchNormTrain, { x, scale, offset }, { varianceEpsilon }) as Tensor[];
+  return run(K.batchNormTrain, { x, scale, offset }, { varianceEpsilon });
 }
