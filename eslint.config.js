@@ -25,7 +25,19 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: ['electron', '**/server/**', '**/cli/**', '**/src-renderer/**', '**/worker/**'] },
+        {
+          patterns: ['electron', '**/server/**', '**/cli/**', '**/src-renderer/**', '**/worker/**', '**/app/**'],
+        },
+      ],
+    },
+  },
+  {
+    // The contract is the bottom layer: schemas only, shared by main, preload, the bridge and the renderer.
+    files: ['src-shared/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['electron', 'node:*', '**/src-main/**', '**/src-renderer/**'] },
       ],
     },
   },

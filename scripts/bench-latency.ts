@@ -13,7 +13,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { startHeadless } from '../src-main/server/headless';
 import { DEFAULT_RECIPE_CONFIG } from '../src-main/core/recipe/types';
-import type { RecipeConfig } from '../src-main/ipc/contract';
+import type { RecipeConfig } from '../src-shared/contract';
 import { parseBackendChoice, type BackendChoice } from '../src-main/core/tf/backend';
 import { makeShapeDataset } from '../test/helpers/images';
 

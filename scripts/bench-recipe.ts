@@ -17,7 +17,7 @@ import { precomputeFeatures } from '../src-main/core/train/precompute';
 import { RowsDataSource } from '../src-main/core/train/dataSources';
 import { Learner, evaluate } from '../src-main/core/train/learner';
 import { DEFAULT_OPTIMIZER, Optimizer } from '../src-main/core/train/optimizers';
-import { scheduleCallback } from '../src-main/core/train/callbacks';
+import { scheduleCallback, validationCallback } from '../src-main/core/train/callbacks';
 import { subSeed } from '../src-main/core/util/random';
 import { recipeJob } from '../src-main/core/recipe/recipeJob';
 import { DEFAULT_RECIPE_CONFIG, type RecipeConfig } from '../src-main/core/recipe/types';
@@ -36,6 +36,15 @@ const { values } = parseArgs({
     'valid-per-class': { type: 'string', default: '20' },
     side: { type: 'string' },
     'machine-defaults': { type: 'boolean', default: false },
+    optimizer: { type: 'string' },
+    'lr-head': { type: 'string' },
+    'lr-all': { type: 'string' },
+    'lr-ratio': { type: 'string' },
+    'head-epochs': { type: 'string' },
+    'augment-epochs': { type: 'string' },
+    'train-bn': { type: 'boolean' },
+    'cycle-mult': { type: 'string' },
+    patience: { type: 'string' },
   },
 });
 const backend = await initBackend('auto');
@@ -57,10 +66,20 @@ const config: RecipeConfig = {
   lrFind: { ...DEFAULT_RECIPE_CONFIG.lrFind, iters: Number(values['lr-find-iters'] ?? 100) },
   // Without --machine-defaults step 7 runs all its iterations, as before the cap existed.
   lrFindAllIters: machine ? null : Number(values['lr-find-iters'] ?? 100),
+  ...(values.optimizer ? { optimizer: values.optimizer as RecipeConfig['optimizer'] } : {}),
+  ...(values['lr-head'] ? { lrHead: Number(values['lr-head']) } : {}),
+  ...(values['lr-all'] ? { lrAll: Number(values['lr-all']) } : {}),
+  ...(values['lr-ratio'] ? { lrRatio: Number(values['lr-ratio']) } : {}),
+  ...(values['head-epochs'] ? { headEpochs: Number(values['head-epochs']) } : {}),
+  ...(values['augment-epochs'] ? { augmentEpochs: Number(values['augment-epochs']) } : {}),
+  ...(values['cycle-mult'] ? { cycleMult: Number(values['cycle-mult']) } : {}),
+  ...(values.patience ? { patience: Number(values.patience) } : {}),
+  ...(values['train-bn'] !== undefined ? { trainBatchNorm: values['train-bn'] } : {}),
 };
 const stepSeconds: Record<number, number> = {};
 let stepStart = Date.now();
 
+const recipeAccuracies: number[] = [];
 const t0 = Date.now();
 const runDir = join(work, 'run');
 mkdirSync(runDir);
@@ -69,6 +88,7 @@ const recipe = await recipeJob(config, {
   featureCache: cache,
   shouldCancel: () => false,
   emit: (e) => {
+    if (e.type === 'epoch') recipeAccuracies.push(e.validAccuracy);
     if (e.type === 'epoch')
       console.error(`${e.step} epoch ${e.epoch + 1}: valid accuracy ${e.validAccuracy.toFixed(3)}`);
     if (e.type === 'step' && e.status === 'started') stepStart = Date.now();
@@ -132,8 +152,13 @@ const learner8 = new Learner(
   clf8.head,
   opt8,
   [{ name: 'head', variables: clf8.head.trainableWeights }],
-  [scheduleCallback(() => DEFAULT_HEAD_CONFIG.lr)],
+  [
+    scheduleCallback(() => DEFAULT_HEAD_CONFIG.lr),
+    validationCallback(valid),
+    { afterEpoch: (s) => void headOnly8PerEpoch.push(s.metrics.validAccuracy ?? NaN) },
+  ],
 );
+const headOnly8PerEpoch: number[] = [];
 await learner8.fit(8, train);
 const headOnly8 = await evaluate(clf8.head, valid);
 opt8.dispose();
@@ -152,6 +177,7 @@ console.log(
       epochs,
       recipe: {
         validAccuracy: step8.validAccuracy,
+        bestValidAccuracy: Math.max(...recipeAccuracies),
         ensemble: recipe.ensemble && { k: recipe.ensemble.k, validAccuracy: recipe.ensemble.validAccuracy },
         best: recipe.best,
         steps: recipe.steps.map(({ step, epochs: e, lr, validAccuracy }) => ({ step, epochs: e, lr, validAccuracy })),
@@ -163,6 +189,7 @@ console.log(
         lr: DEFAULT_HEAD_CONFIG.lr,
         optimizer: DEFAULT_OPTIMIZER.kind,
         validAccuracy: headOnly8.accuracy,
+        bestValidAccuracy: Math.max(...headOnly8PerEpoch),
       },
     },
     null,

@@ -6,7 +6,7 @@ import { app, BrowserWindow, dialog, ipcMain, session, shell } from 'electron';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { IPC_EVENT_CHANNEL, requests } from './ipc/contract';
+import { IPC_EVENT_CHANNEL, requests } from '../src-shared/contract';
 import { StudioService } from './app/service';
 import { APP_NAME, resolveHome } from './core/paths';
 import { resolveBackendChoice } from './core/settings';

@@ -17,7 +17,7 @@ import {
   type Params,
   type Result,
   type StudioApi,
-} from './ipc/contract';
+} from '../src-shared/contract';
 
 type Handler = (payload: unknown) => void;
 const handlers = new Map<EventName, Set<Handler>>();

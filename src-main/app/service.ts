@@ -11,13 +11,13 @@ import {
   type EventName,
   type EventPayload,
   type HeadTrainConfig,
+  type Handlers,
   type Method,
-  type Result,
   type RunDetail,
   type RunSummary,
-} from '../ipc/contract';
+} from '../../src-shared/contract';
 import { DEFAULT_HEAD_CONFIG, DEFAULT_LR_FIND } from '../core/defaults';
-import type { LrFindConfig as LrFindParams, LrFindResult, RecipeConfig, RecipeStepResult } from '../ipc/contract';
+import type { LrFindConfig as LrFindParams, LrFindResult, RecipeConfig, RecipeStepResult } from '../../src-shared/contract';
 import type { LrFindConfig, LrFindEvent, LrFindJobResult } from '../core/lrfind/lrFindJob';
 import { exportEnsemble, exportRun, readRunMeta } from '../core/export/exporter';
 import { homePaths } from '../core/paths';
@@ -105,7 +105,7 @@ export class StudioService {
     return this.backend;
   }
 
-  private readonly handlers: { [M in Method]: (p: never) => Promise<Result<M>> } = {
+  private readonly handlers: Handlers = {
     'app.info': async () => {
       const b = await this.backendInfo();
       return {

@@ -4,7 +4,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { resolve } from 'node:path';
-import { HeadTrainConfig } from '../ipc/contract';
+import { HeadTrainConfig } from '../../src-shared/contract';
 import { DEFAULT_HEAD_CONFIG } from '../core/defaults';
 import { ProgressLine } from './progress';
 import { initBackend } from '../core/tf/backend';

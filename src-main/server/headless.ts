@@ -9,7 +9,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { RequestFrame, type EventFrame, type ResponseFrame } from '../ipc/contract';
+import { RequestFrame, type EventFrame, type ResponseFrame } from '../../src-shared/contract';
 import { StudioService } from '../app/service';
 import type { BackendChoice } from '../core/tf/backend';
 

@@ -1,5 +1,5 @@
 /** Messages between the main process and its training worker. */
-import type { HeadTrainConfig } from '../ipc/contract';
+import type { HeadTrainConfig } from '../../src-shared/contract';
 import type { BackendChoice } from '../core/tf/backend';
 import type { JobResult, TrainEvent } from '../core/train/headJob';
 import type { EvaluationResult } from '../core/train/evaluateJob';

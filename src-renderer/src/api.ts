@@ -24,7 +24,7 @@ import {
   type RequestFrame,
   type Result,
   type StudioApi,
-} from '../../src-main/ipc/contract';
+} from '../../src-shared/contract';
 
 export type ConnectionStatus = 'connecting' | 'open' | 'lost';
 

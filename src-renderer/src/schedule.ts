@@ -2,7 +2,7 @@
  * The renderer's side of the training schedules: the trainer's own `planSchedule` (pure, no Node imports), so the
  * preview is exactly what will run, plus the checks and names the editor shows.
  */
-import { TrainingSchedule } from '../../src-main/ipc/contract';
+import { TrainingSchedule } from '../../src-shared/contract';
 import { planSchedule, SCHEDULE_DEFAULTS, type PlannedSchedule } from '../../src-main/core/schedules/training';
 import { ScheduleParamError } from '../../src-main/core/schedules/types';
 

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StudioService } from '../../src-main/app/service';
-import type { EventName, Interpretation, RecipeConfig, RecipeEstimate, RunDetail } from '../../src-main/ipc/contract';
+import type { EventName, Interpretation, RecipeConfig, RecipeEstimate, RunDetail } from '../../src-shared/contract';
 import { DEFAULT_RECIPE_CONFIG } from '../../src-main/core/recipe/types';
 import { makeShapeDataset } from '../helpers/images';
 import { finetune, lastJson } from '../helpers/cli';

@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { HeadTrainConfig } from '../../ipc/contract';
+import type { HeadTrainConfig } from '../../../src-shared/contract';
 import type { LabeledDataset } from '../data/dataset';
 import { BACKBONE_ID } from '../model/backbone';
 import { saveModelToDir } from '../model/modelFiles';

@@ -1,6 +1,6 @@
 /** Evaluate a trained run on its validation images (same split as training), one prediction per image. */
 import { join, relative } from 'node:path';
-import type { HeadTrainConfig } from '../../ipc/contract';
+import type { HeadTrainConfig } from '../../../src-shared/contract';
 import { scanDataset } from '../data/dataset';
 import { exportRun } from '../export/exporter';
 import { Predictor } from '../export/predictor';

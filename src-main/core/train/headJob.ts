@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
-import type { HeadTrainConfig } from '../../ipc/contract';
+import type { HeadTrainConfig } from '../../../src-shared/contract';
 import { classCounts, scanDataset, type LabeledDataset } from '../data/dataset';
 import { BACKBONE_ID, buildClassifier, disposeClassifier } from '../model/backbone';
 import { classifierBackbone } from '../model/download';

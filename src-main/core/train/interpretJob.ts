@@ -4,7 +4,7 @@
  */
 import { join, relative } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { HeadTrainConfig } from '../../ipc/contract';
+import type { HeadTrainConfig } from '../../../src-shared/contract';
 import { scanDataset } from '../data/dataset';
 import { thumbnailDataUrl } from '../data/images';
 import { loadModelFromDir } from '../model/modelFiles';

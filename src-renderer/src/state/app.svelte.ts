@@ -1,4 +1,4 @@
-import type { AppInfo, DatasetSummary, HeadTrainConfig } from '../../../src-main/ipc/contract';
+import type { AppInfo, DatasetSummary, HeadTrainConfig } from '../../../src-shared/contract';
 import { errorMessage, getStudioApi } from '../api';
 import type { PageId } from '../steps';
 

@@ -1,4 +1,4 @@
-import type { AppInfo, EventPayload, LrFindConfig, LrFindResult } from '../../../src-main/ipc/contract';
+import type { AppInfo, EventPayload, LrFindConfig, LrFindResult } from '../../../src-shared/contract';
 import { errorMessage, getStudioApi } from '../api';
 
 export type LrFindStage = LrFindConfig['stage'];

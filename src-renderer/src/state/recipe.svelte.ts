@@ -6,7 +6,7 @@ import type {
   RecipeEstimate,
   RecipeStepResult,
   RunStatus,
-} from '../../../src-main/ipc/contract';
+} from '../../../src-shared/contract';
 import { DEFAULT_RECIPE_CONFIG } from '../../../src-main/core/recipe/types';
 import { errorMessage, getStudioApi, onConnectionChange } from '../api';
 import { app } from './app.svelte';

@@ -1,4 +1,4 @@
-import type { RunSummary } from '../../../src-main/ipc/contract';
+import type { RunSummary } from '../../../src-shared/contract';
 import { errorMessage, getStudioApi } from '../api';
 
 /** The run history (`runs.list`), refreshed on demand and whenever a training run ends. */

@@ -1,4 +1,4 @@
-import type { EpochMetrics, EventPayload, HeadTrainConfig, RunStatus } from '../../../src-main/ipc/contract';
+import type { EpochMetrics, EventPayload, HeadTrainConfig, RunStatus } from '../../../src-shared/contract';
 import type { PlannedSchedule } from '../../../src-main/core/schedules/training';
 import { errorMessage, getStudioApi, onConnectionChange } from '../api';
 

@@ -376,6 +376,10 @@ export const requests = {
 export type Method = keyof typeof requests;
 export type Params<M extends Method> = z.input<(typeof requests)[M]['params']>;
 export type Result<M extends Method> = z.infer<(typeof requests)[M]['result']>;
+/** What a handler receives: the params after validation (defaults filled in). */
+export type ParsedParams<M extends Method> = z.output<(typeof requests)[M]['params']>;
+/** Every method's handler, typed from its schemas: a handler that disagrees with them does not compile. */
+export type Handlers = { [M in Method]: (params: ParsedParams<M>) => Promise<Result<M>> };
 
 // ---------- pushed events ----------
 
