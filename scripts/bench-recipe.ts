@@ -80,6 +80,7 @@ const stepSeconds: Record<number, number> = {};
 let stepStart = Date.now();
 
 const recipeAccuracies: number[] = [];
+const lrFinds: Record<number, unknown> = {};
 const t0 = Date.now();
 const runDir = join(work, 'run');
 mkdirSync(runDir);
@@ -89,6 +90,14 @@ const recipe = await recipeJob(config, {
   shouldCancel: () => false,
   emit: (e) => {
     if (e.type === 'epoch') recipeAccuracies.push(e.validAccuracy);
+    if (e.type === 'lrFind')
+      lrFinds[e.step] = {
+        ...e.result.suggestions,
+        lastLr: e.result.lr.at(-1),
+        steps: e.result.lr.length,
+        stoppedEarly: e.result.stoppedEarly,
+        curve: e.result.lr.map((lr, i) => [lr, e.result.smoothedLoss[i]]),
+      };
     if (e.type === 'epoch')
       console.error(`${e.step} epoch ${e.epoch + 1}: valid accuracy ${e.validAccuracy.toFixed(3)}`);
     if (e.type === 'step' && e.status === 'started') stepStart = Date.now();
@@ -178,6 +187,7 @@ console.log(
       recipe: {
         validAccuracy: step8.validAccuracy,
         bestValidAccuracy: Math.max(...recipeAccuracies),
+        lrFinds,
         ensemble: recipe.ensemble && { k: recipe.ensemble.k, validAccuracy: recipe.ensemble.validAccuracy },
         best: recipe.best,
         steps: recipe.steps.map(({ step, epochs: e, lr, validAccuracy }) => ({ step, epochs: e, lr, validAccuracy })),

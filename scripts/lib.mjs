@@ -39,19 +39,29 @@ export function installDeps() {
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** Debian's Chromium drives the browser end-to-end tests (no browser download from a test tool). */
-export function ensureChromium() {
-  if (existsSync(CHROMIUM)) return;
+/** Debian packages the tests need: Chromium (browser end-to-end tests) and Fashion-MNIST (real images). */
+const APT_NEEDS = [
+  { pkg: 'chromium', path: CHROMIUM, why: 'the end-to-end tests (or set CHROMIUM_PATH to a Chromium/Chrome binary)' },
+  {
+    pkg: 'dataset-fashion-mnist',
+    path: process.env.FASHION_MNIST_DIR ?? '/usr/share/datasets/fashion-mnist',
+    why: 'the accuracy tests on real images (or set FASHION_MNIST_DIR to a folder with its four .gz files)',
+  },
+];
+
+export function ensureSystemPackages() {
+  const missing = APT_NEEDS.filter((n) => !existsSync(n.path));
+  if (missing.length === 0) return;
   if (process.getuid?.() === 0 && has('apt-get')) {
     must('apt-get', ['update', '-qq']);
-    must('apt-get', ['install', '-y', '-qq', 'chromium'], {
+    must('apt-get', ['install', '-y', '-qq', ...missing.map((n) => n.pkg)], {
       env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
     });
   } else {
-    console.error(
-      `Chromium is needed for the end-to-end tests and was not found at ${CHROMIUM}.\n` +
-        'Install it (Debian/Ubuntu: sudo apt-get install chromium) or set CHROMIUM_PATH to a Chromium/Chrome binary.',
-    );
+    for (const n of missing) {
+      console.error(`${n.pkg} is needed for ${n.why}; not found at ${n.path}.`);
+    }
+    console.error(`Install: sudo apt-get install ${missing.map((n) => n.pkg).join(' ')}`);
     process.exit(1);
   }
 }

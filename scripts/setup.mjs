@@ -1,6 +1,6 @@
 // `npm run setup`: installs everything the tests need on a fresh machine (npm packages, Debian Chromium).
-import { ensureChromium, installDeps } from './lib.mjs';
+import { ensureSystemPackages, installDeps } from './lib.mjs';
 
 installDeps();
-ensureChromium();
+ensureSystemPackages();
 console.log('Set-up complete.');

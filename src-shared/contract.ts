@@ -136,7 +136,13 @@ export const RecipeConfig = z.object({
   validPct: z.number().min(0.05).max(0.5),
   dropout: z.number().min(0).max(0.9),
   preset: z.enum(['none', 'side-on', 'top-down']),
+  /** fastai v2 trains with AdamW (our default: it wins on few images, see the README); fast.ai v0.7 with SGD. */
   optimizer: z.enum(['sgd', 'adamw']),
+  /**
+   * Which range-test suggestion step 2 takes for the head (steps 3–4); the unfrozen net gets a tenth of it.
+   * Absent: minDiv10 (fast.ai v0.7's "a decade below the minimum"): within 2x of a grid's best LR in our checks.
+   */
+  lrRule: z.enum(['minDiv10', 'valley', 'steep']).optional(),
   /** Step 3 epochs; null: 2 for tiny data, else 1. */
   headEpochs: z.number().int().min(1).max(100).nullable(),
   augmentEpochs: z.number().int().min(1).max(100),

@@ -17,7 +17,12 @@ import {
   type RunSummary,
 } from '../../src-shared/contract';
 import { DEFAULT_HEAD_CONFIG, DEFAULT_LR_FIND } from '../core/defaults';
-import type { LrFindConfig as LrFindParams, LrFindResult, RecipeConfig, RecipeStepResult } from '../../src-shared/contract';
+import type {
+  LrFindConfig as LrFindParams,
+  LrFindResult,
+  RecipeConfig,
+  RecipeStepResult,
+} from '../../src-shared/contract';
 import type { LrFindConfig, LrFindEvent, LrFindJobResult } from '../core/lrfind/lrFindJob';
 import { exportEnsemble, exportRun, readRunMeta } from '../core/export/exporter';
 import { homePaths } from '../core/paths';

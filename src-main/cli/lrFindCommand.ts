@@ -3,26 +3,18 @@
  * activations (fast.ai step 2) or for the whole unfrozen network with discriminative LRs (step 7). Prints the
  * suggestions with the rule behind each and a sparkline of the smoothed loss; stores the curve in the run history.
  */
-import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
+import { LrFindConfig as LrFindSchema } from '../../src-shared/contract';
 import { DEFAULT_HEAD_CONFIG } from '../core/defaults';
-import { initBackend } from '../core/tf/backend';
-import { resolveBackendChoice } from '../core/settings';
 import { scanDataset } from '../core/data/dataset';
 import { homePaths, resolveHome } from '../core/paths';
 import { RunStore } from '../core/history/runStore';
 import { readRunMeta } from '../core/export/exporter';
 import { lrFindJob, maxFullBatchOnWasm, type LrFindConfig, type LrFindStage } from '../core/lrfind/lrFindJob';
 import type { LrRangeTestResult } from '../core/lrfind/lrRangeTest';
-import type { LrRangeMode } from '../core/lrfind/suggest';
+import { COMMON_OPTIONS, num, oneOf, parseOptions, stringOptions, UsageError, type Io } from './args';
+import { cancellable, startBackend } from './session';
 import { ProgressLine } from './progress';
-
-interface Io {
-  out: (s: string) => void;
-  err: (s: string) => void;
-}
-
-class UsageError extends Error {}
 
 export const LR_FIND_USAGE = `Usage: finetune lr-find DIR [--stage head|full] [--start 1e-7] [--end 10] [--iters 100] [--mode exp|linear]
                         [--size PX] [--batch-size B] [--seed S] [--dropout D] [--valid-pct P] [--valid-loss]
@@ -36,37 +28,11 @@ exceeds 4x its best. Suggests LRs by fastai's rules (valley, steep, minimum/10).
   --valid-loss   also record the validation loss after every step (slower)`;
 
 const OPTIONS = {
-  stage: { type: 'string' },
-  start: { type: 'string' },
-  end: { type: 'string' },
-  iters: { type: 'string' },
-  mode: { type: 'string' },
-  size: { type: 'string' },
-  'batch-size': { type: 'string' },
-  seed: { type: 'string' },
-  dropout: { type: 'string' },
-  'valid-pct': { type: 'string' },
+  ...COMMON_OPTIONS,
+  ...stringOptions('stage', 'start', 'end', 'iters', 'mode', 'run'),
+  ...stringOptions('size', 'batch-size', 'seed', 'dropout', 'valid-pct'),
   'valid-loss': { type: 'boolean', default: false },
-  run: { type: 'string' },
-  home: { type: 'string' },
-  backend: { type: 'string' },
-  json: { type: 'boolean', default: false },
-  help: { type: 'boolean', short: 'h', default: false },
 } as const;
-
-function num(value: string | undefined, name: string, fallback: number, integer = false): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n))) {
-    throw new UsageError(`--${name} must be ${integer ? 'an integer' : 'a number'}, got "${value}"`);
-  }
-  return n;
-}
-
-function range(value: number, name: string, min: number, max: number): number {
-  if (value < min || value > max) throw new UsageError(`--${name} must be between ${min} and ${max}, got ${value}`);
-  return value;
-}
 
 const fmtLr = (x: number | null) => (x === null ? '   -   ' : x.toExponential(1).padEnd(7));
 
@@ -129,65 +95,45 @@ function humanReport(io: Io, stage: LrFindStage, result: LrRangeTestResult, id: 
   if (id !== null) io.out(`saved as LR finder result ${id} in the run history`);
 }
 
+/** Runs `finetune lr-find ARGV`; a bad flag or folder throws (main.ts reports it and exits 2). */
 export async function lrFindCommand(argv: string[], io: Io): Promise<void> {
-  try {
-    await run(argv, io);
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    io.err(`finetune lr-find: ${err.message}`);
-    process.exitCode = 2;
-  }
-}
-
-function parse(argv: string[]) {
-  try {
-    return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw new UsageError((err as Error).message.split('\n')[0]!);
-  }
-}
-
-async function run(argv: string[], io: Io): Promise<void> {
-  const { values, positionals } = parse(argv);
+  const { values, positionals } = parseOptions(argv, OPTIONS);
   if (values.help) {
     io.out(LR_FIND_USAGE);
     return;
   }
   const dir = positionals[0];
   if (!dir) throw new UsageError('lr-find needs a folder: finetune lr-find DIR');
-  const stage = values.stage ?? 'head';
-  if (stage !== 'head' && stage !== 'full') throw new UsageError(`--stage must be head or full, got "${stage}"`);
-  const mode = values.mode ?? 'exp';
-  if (mode !== 'exp' && mode !== 'linear') throw new UsageError(`--mode must be exp or linear, got "${mode}"`);
-  const start = num(values.start, 'start', 1e-7);
-  const end = num(values.end, 'end', 10);
-  if (mode === 'exp' && !(start > 0)) throw new UsageError('--start must be > 0 with --mode exp');
-  if (start < 0) throw new UsageError('--start must be >= 0');
+  const s = LrFindSchema.shape;
+  const stage = oneOf(values.stage, 'stage', s.stage.options, 'head');
+  const mode = oneOf(values.mode, 'mode', s.mode.options, 'exp');
+  const start = num(values.start, 'start', s.start, 1e-7);
+  const end = num(values.end, 'end', s.end, 10);
   if (!(end > start)) throw new UsageError(`--end (${end}) must be larger than --start (${start})`);
-  const iters = range(num(values.iters, 'iters', 100, true), 'iters', 2, 100_000);
-  const runId = values.run === undefined ? null : num(values.run, 'run', 0, true);
+  const iters = num(values.iters, 'iters', s.iters, 100);
+  const runId = num(values.run, 'run', s.runId) ?? null;
   if (runId !== null && stage !== 'full')
     throw new UsageError('--run is for --stage full (the head run to start from)');
 
   const d = DEFAULT_HEAD_CONFIG;
   const paths = homePaths(resolveHome(values.home));
   const meta = runId === null ? null : readRunMeta(paths.runDir(runId));
-  const size = range(num(values.size, 'size', meta?.size ?? d.size, true), 'size', 32, 512);
-  const backend = await initBackend(resolveBackendChoice(values.backend, resolveHome(values.home)));
+  const size = num(values.size, 'size', s.size, meta?.size ?? d.size);
+  const backend = await startBackend(values);
   const defaultBatch =
     stage === 'full' && backend.name === 'wasm' ? Math.min(d.batchSize, maxFullBatchOnWasm(size)) : d.batchSize;
   const config: LrFindConfig = {
     dir: resolve(dir),
     size,
-    batchSize: range(num(values['batch-size'], 'batch-size', defaultBatch, true), 'batch-size', 1, 1024),
-    seed: num(values.seed, 'seed', meta?.config.seed ?? d.seed, true),
-    validPct: range(num(values['valid-pct'], 'valid-pct', meta?.config.validPct ?? d.validPct), 'valid-pct', 0.05, 0.5),
-    dropout: range(num(values.dropout, 'dropout', d.dropout), 'dropout', 0, 0.9),
+    batchSize: num(values['batch-size'], 'batch-size', s.batchSize, defaultBatch),
+    seed: num(values.seed, 'seed', s.seed, meta?.config.seed ?? d.seed),
+    validPct: num(values['valid-pct'], 'valid-pct', s.validPct, meta?.config.validPct ?? d.validPct),
+    dropout: num(values.dropout, 'dropout', s.dropout, d.dropout),
     stage,
     start,
     end,
     iters,
-    mode: mode as LrRangeMode,
+    mode,
   };
   if (values['valid-loss']) config.recordValidLoss = true;
   if (meta && runId !== null) {
@@ -198,58 +144,53 @@ async function run(argv: string[], io: Io): Promise<void> {
   await scanDataset(config.dir, { seed: config.seed, validPct: config.validPct });
   if (!values.json) io.err(`backend ${backend.name} (${backend.note})`);
 
-  let cancelled = false;
-  const onSigint = () => (cancelled = true);
-  process.once('SIGINT', onSigint);
   const progress = new ProgressLine();
-  try {
-    const job = await lrFindJob(config, {
+  const job = await cancellable((shouldCancel) =>
+    lrFindJob(config, {
       featureCache: paths.featureCache,
-      shouldCancel: () => cancelled,
+      shouldCancel,
       emit: (e) => {
         if (values.json) return;
         if (e.type === 'warning') progress.log(`warning: ${e.message}`);
         if (e.type === 'progress') progress.update(e);
       },
-    });
-    progress.clear();
-    const result = job.result;
-    let lrFindId: number | null = null;
-    if (job.status === 'completed' && result) {
-      const store = new RunStore(paths.history);
-      try {
-        lrFindId = store.addLrFind(runId, stage, {
-          ...result,
-          config,
-          backend: backend.name,
-          classes: job.classes,
-          groups: job.groups,
-          warnings: job.warnings,
-        });
-      } finally {
-        store.close();
-      }
+    }),
+  );
+  progress.clear();
+  const result = job.result;
+  let lrFindId: number | null = null;
+  if (job.status === 'completed' && result) {
+    const store = new RunStore(paths.history);
+    try {
+      lrFindId = store.addLrFind(runId, stage, {
+        ...result,
+        config,
+        backend: backend.name,
+        classes: job.classes,
+        groups: job.groups,
+        warnings: job.warnings,
+      });
+    } finally {
+      store.close();
     }
-    if (values.json) {
-      io.out(
-        JSON.stringify({
-          status: job.status,
-          stage,
-          backend: backend.name,
-          ...(result ?? {}),
-          classes: job.classes,
-          groups: job.groups,
-          warnings: job.warnings,
-          lrFindId,
-        }),
-      );
-    } else if (result) {
-      humanReport(io, stage, result, lrFindId, backend.name);
-    } else {
-      io.out('LR range test cancelled');
-    }
-    if (job.status !== 'completed') process.exitCode = 1;
-  } finally {
-    process.off('SIGINT', onSigint);
   }
+  if (values.json) {
+    io.out(
+      JSON.stringify({
+        status: job.status,
+        stage,
+        backend: backend.name,
+        ...(result ?? {}),
+        classes: job.classes,
+        groups: job.groups,
+        warnings: job.warnings,
+        lrFindId,
+      }),
+    );
+  } else if (result) {
+    humanReport(io, stage, result, lrFindId, backend.name);
+  } else {
+    io.out('LR range test cancelled');
+  }
+  if (job.status !== 'completed') process.exitCode = 1;
 }

@@ -53,3 +53,14 @@ export class ProgressLine {
     this.drawn = false;
   }
 }
+
+/** One epoch's metrics: "epoch 3  train loss 0.4123  valid loss 0.3987  valid accuracy 91.7%  (2.1 s)". */
+export function epochLine(e: {
+  epoch: number;
+  trainLoss: number;
+  validLoss: number;
+  validAccuracy: number;
+  seconds: number;
+}): string {
+  return `epoch ${e.epoch + 1}  train loss ${e.trainLoss.toFixed(4)}  valid loss ${e.validLoss.toFixed(4)}  valid accuracy ${(e.validAccuracy * 100).toFixed(1)}%  (${e.seconds.toFixed(1)} s)`;
+}

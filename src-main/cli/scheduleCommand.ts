@@ -2,7 +2,7 @@
  * `finetune schedule`: prints the learning-rate (and momentum) schedule the trainer would use, one value per
  * iteration, so schedules can be inspected, plotted or diffed without training.
  */
-import { parseArgs } from 'node:util';
+import { z } from 'zod';
 import {
   buildSchedule,
   CYCLIC_MODES,
@@ -13,6 +13,7 @@ import {
   type ScheduleKind,
   type ScheduleSpec,
 } from '../core/schedules';
+import { NUMBER, num, oneOf, parseOptions, stringOptions, UsageError, type Io } from './args';
 
 const HELP = `Usage: finetune schedule --kind KIND --iters-per-epoch N --epochs E [options] [--json]
 
@@ -49,66 +50,18 @@ Common options:
 
 Exit codes: 0 ok, 2 bad arguments.`;
 
-const OPTIONS = {
-  kind: { type: 'string' },
-  'iters-per-epoch': { type: 'string' },
-  epochs: { type: 'string' },
-  lr: { type: 'string' },
-  'base-lr': { type: 'string' },
-  'max-lr': { type: 'string' },
-  'step-size': { type: 'string' },
-  'step-size-up': { type: 'string' },
-  'step-size-down': { type: 'string' },
-  mode: { type: 'string' },
-  gamma: { type: 'string' },
-  milestones: { type: 'string' },
-  'cycle-len': { type: 'string' },
-  'cycle-mult': { type: 'string' },
-  cycles: { type: 'string' },
-  'eta-min': { type: 'string' },
-  'fastai-warm-start': { type: 'boolean' },
-  'pct-start': { type: 'string' },
-  'div-factor': { type: 'string' },
-  'final-div-factor': { type: 'string' },
-  anneal: { type: 'string' },
-  'base-momentum': { type: 'string' },
-  'max-momentum': { type: 'string' },
-  'no-momentum': { type: 'boolean' },
-  preset: { type: 'string' },
-  'warmup-iters': { type: 'string' },
-  'warmup-start-factor': { type: 'string' },
-  json: { type: 'boolean' },
-  help: { type: 'boolean' },
-} as const;
+/** The flags every kind takes. */
+const COMMON = ['kind', 'iters-per-epoch', 'epochs', 'warmup-iters', 'warmup-start-factor', 'json', 'help'] as const;
 
-type OptionName = keyof typeof OPTIONS;
-type Values = Partial<Record<OptionName, string | boolean>>;
+const MOMENTUM = ['base-momentum', 'max-momentum'] as const;
 
-const COMMON: OptionName[] = [
-  'kind',
-  'iters-per-epoch',
-  'epochs',
-  'warmup-iters',
-  'warmup-start-factor',
-  'json',
-  'help',
-];
-const PER_KIND: Record<ScheduleKind, OptionName[]> = {
+/** The flags each kind takes besides those. */
+const PER_KIND = {
   constant: ['lr'],
   step: ['lr', 'step-size', 'gamma'],
   multistep: ['lr', 'milestones', 'gamma'],
   exp: ['lr', 'gamma'],
-  cyclic: [
-    'lr',
-    'base-lr',
-    'max-lr',
-    'step-size-up',
-    'step-size-down',
-    'mode',
-    'gamma',
-    'base-momentum',
-    'max-momentum',
-  ],
+  cyclic: ['lr', 'base-lr', 'max-lr', 'step-size-up', 'step-size-down', 'mode', 'gamma', ...MOMENTUM],
   sgdr: ['lr', 'max-lr', 'cycle-len', 'cycle-mult', 'cycles', 'eta-min', 'fastai-warm-start'],
   onecycle: [
     'lr',
@@ -117,71 +70,51 @@ const PER_KIND: Record<ScheduleKind, OptionName[]> = {
     'div-factor',
     'final-div-factor',
     'anneal',
-    'base-momentum',
-    'max-momentum',
-    'no-momentum',
     'preset',
+    ...MOMENTUM,
+    'no-momentum',
   ],
-};
+} as const satisfies Record<ScheduleKind, readonly string[]>;
 
-// Library messages name spec fields; the user typed flags.
+const SWITCHES = {
+  'fastai-warm-start': { type: 'boolean' },
+  'no-momentum': { type: 'boolean' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean' },
+} as const;
+
+type OptionName = (typeof COMMON)[number] | (typeof PER_KIND)[ScheduleKind][number];
+/** The flags that take a value. */
+type StringOption = Exclude<OptionName, keyof typeof SWITCHES>;
+type Values = { [K in StringOption]?: string } & { [K in keyof typeof SWITCHES]?: boolean };
+
+const VALUE_FLAGS = [...new Set<OptionName>([...COMMON, ...Object.values(PER_KIND).flat()])].filter(
+  (f): f is StringOption => !(f in SWITCHES),
+);
+const OPTIONS = { ...stringOptions(...VALUE_FLAGS), ...SWITCHES };
+
+// Library messages name spec fields (stepSizeUp); the user typed flags (--step-size-up).
 const FLAG_OF: Record<string, string> = {
   totalIters: 'total iterations (--epochs * --iters-per-epoch)',
-  baseLr: '--base-lr',
-  maxLr: '--max-lr',
-  lr: '--lr',
-  stepSizeUp: '--step-size-up',
-  stepSizeDown: '--step-size-down',
-  stepSize: '--step-size',
-  gamma: '--gamma',
-  milestones: '--milestones',
   'each milestone': 'each of --milestones',
-  cycleLen: '--cycle-len',
-  cycleMult: '--cycle-mult',
-  cycles: '--cycles',
-  etaMin: '--eta-min',
-  itersPerEpoch: '--iters-per-epoch',
-  pctStart: '--pct-start',
-  divFactor: '--div-factor',
-  finalDivFactor: '--final-div-factor',
-  anneal: '--anneal',
-  baseMomentum: '--base-momentum',
-  maxMomentum: '--max-momentum',
-  warmupIters: '--warmup-iters',
-  warmupStartFactor: '--warmup-start-factor',
-  mode: '--mode',
-  preset: '--preset',
+  ...Object.fromEntries(
+    VALUE_FLAGS.filter((f) => f !== 'kind' && f !== 'epochs').map((f) => [
+      f.replace(/-(\w)/g, (_, c: string) => c.toUpperCase()),
+      `--${f}`,
+    ]),
+  ),
 };
 
-class UsageError extends Error {}
-
-function num(v: Values, name: OptionName): number | undefined {
-  const raw = v[name];
-  if (raw === undefined) return undefined;
-  const s = String(raw).trim();
-  const x = Number(s);
-  if (s === '' || !Number.isFinite(x)) throw new UsageError(`--${name} must be a number (got '${String(raw)}')`);
-  return x;
-}
-
-function int(v: Values, name: OptionName): number | undefined {
-  const x = num(v, name);
-  if (x !== undefined && !Number.isInteger(x)) throw new UsageError(`--${name} must be an integer (got '${v[name]}')`);
-  return x;
-}
-
-function oneOf<T extends string>(v: Values, name: OptionName, allowed: readonly T[]): T | undefined {
-  const raw = v[name];
-  if (raw === undefined) return undefined;
-  if (!allowed.includes(raw as T))
-    throw new UsageError(`--${name} must be one of ${allowed.join(', ')} (got '${raw}')`);
-  return raw as T;
-}
+/** The value of `--name` as a number, if given. */
+const numberOf = (v: Values, name: StringOption, schema: z.ZodType<number> = NUMBER) => num(v[name], name, schema);
+/** The value of `--name` as one of `allowed`, if given. */
+const choiceOf = <T extends string>(v: Values, name: StringOption, allowed: readonly T[]) =>
+  oneOf(v[name], name, allowed);
 
 /** `--lr` and `--max-lr` are the same thing where both are accepted. */
 function peakLr(v: Values): number | undefined {
-  const a = num(v, 'lr');
-  const b = num(v, 'max-lr');
+  const a = numberOf(v, 'lr');
+  const b = numberOf(v, 'max-lr');
   if (a !== undefined && b !== undefined && a !== b) throw new UsageError('--lr and --max-lr disagree; give one');
   return a ?? b;
 }
@@ -192,48 +125,57 @@ function defined<T extends object>(o: T): T {
 }
 
 function specFrom(kind: ScheduleKind, v: Values, itersPerEpoch: number): ScheduleSpec {
-  const warmup = defined({ warmupIters: num(v, 'warmup-iters'), warmupStartFactor: num(v, 'warmup-start-factor') });
+  const warmup = defined({
+    warmupIters: numberOf(v, 'warmup-iters'),
+    warmupStartFactor: numberOf(v, 'warmup-start-factor'),
+  });
   const lr = peakLr(v) ?? 1e-3;
   switch (kind) {
     case 'constant':
       return { kind, lr, ...warmup };
     case 'step':
-      return { kind, lr, stepSize: num(v, 'step-size') ?? itersPerEpoch, gamma: num(v, 'gamma') ?? 0.1, ...warmup };
+      return {
+        kind,
+        lr,
+        stepSize: numberOf(v, 'step-size') ?? itersPerEpoch,
+        gamma: numberOf(v, 'gamma') ?? 0.1,
+        ...warmup,
+      };
     case 'multistep': {
       const raw = v.milestones;
       if (typeof raw !== 'string') throw new UsageError('--milestones is required for --kind multistep (e.g. 10,20)');
       const milestones = raw.split(',').map((s) => {
         const x = Number(s.trim());
         if (s.trim() === '' || !Number.isInteger(x) || x < 0) {
-          throw new UsageError(`--milestones must be comma-separated iteration indices (got '${raw}')`);
+          throw new UsageError(`--milestones must be comma-separated iteration indices, got "${raw}"`);
         }
         return x;
       });
-      return { kind, lr, milestones, gamma: num(v, 'gamma') ?? 0.1, ...warmup };
+      return { kind, lr, milestones, gamma: numberOf(v, 'gamma') ?? 0.1, ...warmup };
     }
     case 'exp':
-      return { kind, lr, gamma: num(v, 'gamma') ?? 0.99, ...warmup };
+      return { kind, lr, gamma: numberOf(v, 'gamma') ?? 0.99, ...warmup };
     case 'cyclic':
       return defined({
         kind,
-        baseLr: num(v, 'base-lr') ?? 1e-4,
+        baseLr: numberOf(v, 'base-lr') ?? 1e-4,
         maxLr: lr,
-        stepSizeUp: num(v, 'step-size-up') ?? 2 * itersPerEpoch,
-        stepSizeDown: num(v, 'step-size-down'),
-        mode: oneOf<CyclicMode>(v, 'mode', CYCLIC_MODES),
-        gamma: num(v, 'gamma'),
-        baseMomentum: num(v, 'base-momentum'),
-        maxMomentum: num(v, 'max-momentum'),
+        stepSizeUp: numberOf(v, 'step-size-up') ?? 2 * itersPerEpoch,
+        stepSizeDown: numberOf(v, 'step-size-down'),
+        mode: choiceOf<CyclicMode>(v, 'mode', CYCLIC_MODES),
+        gamma: numberOf(v, 'gamma'),
+        baseMomentum: numberOf(v, 'base-momentum'),
+        maxMomentum: numberOf(v, 'max-momentum'),
         ...warmup,
       });
     case 'sgdr':
       return defined({
         kind,
         lr,
-        cycleLen: num(v, 'cycle-len') ?? 1,
-        cycleMult: num(v, 'cycle-mult'),
-        etaMin: num(v, 'eta-min'),
-        cycles: num(v, 'cycles'),
+        cycleLen: numberOf(v, 'cycle-len') ?? 1,
+        cycleMult: numberOf(v, 'cycle-mult'),
+        etaMin: numberOf(v, 'eta-min'),
+        cycles: numberOf(v, 'cycles'),
         itersPerEpoch,
         fastaiWarmStart: v['fastai-warm-start'] === true ? true : undefined,
         ...warmup,
@@ -242,14 +184,14 @@ function specFrom(kind: ScheduleKind, v: Values, itersPerEpoch: number): Schedul
       return defined({
         kind,
         maxLr: lr,
-        preset: oneOf(v, 'preset', ['pytorch', 'fastai'] as const),
-        pctStart: num(v, 'pct-start'),
-        divFactor: num(v, 'div-factor'),
-        finalDivFactor: num(v, 'final-div-factor'),
-        anneal: oneOf(v, 'anneal', ['cos', 'linear'] as const),
+        preset: choiceOf(v, 'preset', ['pytorch', 'fastai'] as const),
+        pctStart: numberOf(v, 'pct-start'),
+        divFactor: numberOf(v, 'div-factor'),
+        finalDivFactor: numberOf(v, 'final-div-factor'),
+        anneal: choiceOf(v, 'anneal', ['cos', 'linear'] as const),
         cycleMomentum: v['no-momentum'] === true ? false : undefined,
-        baseMomentum: num(v, 'base-momentum'),
-        maxMomentum: num(v, 'max-momentum'),
+        baseMomentum: numberOf(v, 'base-momentum'),
+        maxMomentum: numberOf(v, 'max-momentum'),
         ...warmup,
       });
   }
@@ -282,67 +224,49 @@ function summary(kind: ScheduleKind, s: Schedule, itersPerEpoch: number): string
   return lines;
 }
 
-/**
- * Runs `finetune schedule ARGV`. Writes results with `out` and the one-line error with `err` (default `out`).
- * Returns the exit code: 0 ok, 2 bad arguments.
- */
-export async function scheduleCommand(
-  argv: string[],
-  out: (s: string) => void,
-  err: (s: string) => void = out,
-): Promise<number> {
-  try {
-    const { values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false });
-    const v = values as Values;
-    if (v.help) {
-      out(HELP);
-      return 0;
+/** Runs `finetune schedule ARGV`: the schedule on `io.out`; bad arguments throw a UsageError (exit 2). */
+export async function scheduleCommand(argv: string[], io: Io): Promise<void> {
+  const v: Values = parseOptions(argv, OPTIONS, false).values;
+  if (v.help) {
+    io.out(HELP);
+    return;
+  }
+  const kind = choiceOf(v, 'kind', SCHEDULE_KINDS);
+  if (kind === undefined) throw new UsageError(`--kind is required (one of ${SCHEDULE_KINDS.join(', ')})`);
+  const allowed = new Set<OptionName>([...COMMON, ...PER_KIND[kind]]);
+  for (const name of Object.keys(v) as OptionName[]) {
+    if (!allowed.has(name)) throw new UsageError(`--${name} does not apply to --kind ${kind}`);
+  }
+  const itersPerEpoch = numberOf(v, 'iters-per-epoch', z.number().int().min(1));
+  if (itersPerEpoch === undefined) throw new UsageError('--iters-per-epoch is required');
+  const epochs = numberOf(v, 'epochs', z.number().positive());
+  let totalIters: number | undefined;
+  if (epochs !== undefined) {
+    totalIters = Math.round(epochs * itersPerEpoch);
+    if (totalIters < 1) {
+      throw new UsageError(`--epochs ${epochs} * --iters-per-epoch ${itersPerEpoch} rounds to 0 iterations`);
     }
-    const kind = oneOf(v, 'kind', SCHEDULE_KINDS);
-    if (kind === undefined) throw new UsageError(`--kind is required (one of ${SCHEDULE_KINDS.join(', ')})`);
-    const allowed = new Set<OptionName>([...COMMON, ...PER_KIND[kind]]);
-    for (const name of Object.keys(v) as OptionName[]) {
-      if (!allowed.has(name)) throw new UsageError(`--${name} does not apply to --kind ${kind}`);
-    }
-    const itersPerEpoch = int(v, 'iters-per-epoch');
-    if (itersPerEpoch === undefined) throw new UsageError('--iters-per-epoch is required');
-    if (itersPerEpoch < 1) throw new UsageError(`--iters-per-epoch must be >= 1 (got ${itersPerEpoch})`);
-    const epochs = num(v, 'epochs');
-    let totalIters: number | undefined;
-    if (epochs !== undefined) {
-      if (epochs <= 0) throw new UsageError(`--epochs must be > 0 (got ${epochs})`);
-      totalIters = Math.round(epochs * itersPerEpoch);
-      if (totalIters < 1) {
-        throw new UsageError(`--epochs ${epochs} * --iters-per-epoch ${itersPerEpoch} rounds to 0 iterations`);
-      }
-    } else if (!(kind === 'sgdr' && v.cycles !== undefined)) {
-      throw new UsageError(`--epochs is required${kind === 'sgdr' ? ' (or --cycles)' : ''}`);
-    }
-    const schedule = buildSchedule(specFrom(kind, v, itersPerEpoch), totalIters);
-    if (v.json) {
-      // Key order as documented: lr, momentum (only where defined), cycleEnds.
-      const { lr, momentum, cycleEnds } = schedule;
-      out(JSON.stringify(momentum ? { lr, momentum, cycleEnds } : { lr, cycleEnds }));
-    } else {
-      for (const line of summary(kind, schedule, itersPerEpoch)) out(line);
-    }
-    return 0;
-  } catch (e) {
-    if (e instanceof ScheduleParamError) {
-      err(`finetune schedule: ${toFlags(e.message)}`);
-      return 2;
-    }
-    if (e instanceof UsageError || isParseArgsError(e)) {
-      err(`finetune schedule: ${(e as Error).message.split('\n')[0]}`);
-      return 2;
-    }
-    throw e;
+  } else if (!(kind === 'sgdr' && v.cycles !== undefined)) {
+    throw new UsageError(`--epochs is required${kind === 'sgdr' ? ' (or --cycles)' : ''}`);
+  }
+  const schedule = build(specFrom(kind, v, itersPerEpoch), totalIters);
+  if (v.json) {
+    // Key order as documented: lr, momentum (only where defined), cycleEnds.
+    const { lr, momentum, cycleEnds } = schedule;
+    io.out(JSON.stringify(momentum ? { lr, momentum, cycleEnds } : { lr, cycleEnds }));
+  } else {
+    for (const line of summary(kind, schedule, itersPerEpoch)) io.out(line);
   }
 }
 
-function isParseArgsError(e: unknown): boolean {
-  const code = (e as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
+/** `buildSchedule`, its parameter errors as usage errors that name the flags. */
+function build(spec: ScheduleSpec, totalIters: number | undefined): Schedule {
+  try {
+    return buildSchedule(spec, totalIters);
+  } catch (e) {
+    if (e instanceof ScheduleParamError) throw new UsageError(toFlags(e.message));
+    throw e;
+  }
 }
 
 /** Rewrites spec field names in a library message into the flags the user typed. */

@@ -32,4 +32,3 @@ export function homePaths(home: string) {
     exports: join(home, 'exports'),
   };
 }
-export type HomePaths = ReturnType<typeof homePaths>;

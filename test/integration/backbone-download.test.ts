@@ -21,14 +21,9 @@ import {
   registerBackbone,
   type BackboneDescriptor,
 } from '../../src-main/core/model/backbones';
-import {
-  CACHE_MANIFEST,
-  MIRROR_ENV,
-  backboneCacheDir,
-  downloadBackbone,
-  loadBackbone,
-  type DownloadProgress,
-} from '../../src-main/core/model/download';
+import { CACHE_MANIFEST, backboneCacheDir } from '../../src-main/core/model/backboneCache';
+import { MIRROR_ENV, downloadBackbone, type DownloadProgress } from '../../src-main/core/model/downloadBackbone';
+import { loadBackbone } from '../../src-main/core/model/loadBackbone';
 
 await initBackend('auto');
 

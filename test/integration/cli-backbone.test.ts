@@ -9,10 +9,17 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { makeShapeDataset } from '../helpers/images';
+import { makeShapeDataset, SHAPE_CLASSES } from '../helpers/images';
 import { finetuneAsync as finetune, lastJson } from '../helpers/cli';
 
 const ID = 'mobilenet_v1_0.25_224';
+
+interface TrainSummary {
+  runId: number;
+  status: string;
+  classes: string[];
+  epochs: Array<{ epoch: number; trainLoss: number; validLoss: number; validAccuracy: number }>;
+}
 
 /** A tiny stand-in with MobileNet v1's feature layer name, saved like the converter does. */
 async function writeStandIn(dir: string) {
@@ -62,21 +69,50 @@ test('train with a downloaded backbone; the second run uses the cache', async (t
 
   const first = await finetune(args, env);
   assert.equal(first.status, 0, first.stderr);
-  const run = lastJson<{ runId: number; status: string }>(first);
+  const run = lastJson<TrainSummary>(first);
   assert.equal(run.status, 'completed');
+  assert.deepEqual(run.classes, SHAPE_CLASSES);
+  assert.deepEqual(
+    run.epochs.map((e) => e.epoch),
+    [0, 1],
+  );
+  for (const e of run.epochs) {
+    assert.ok(Number.isFinite(e.trainLoss) && e.trainLoss > 0, `train loss ${e.trainLoss}`);
+    assert.ok(Number.isFinite(e.validLoss) && e.validLoss > 0, `valid loss ${e.validLoss}`);
+    assert.ok(e.validAccuracy >= 0 && e.validAccuracy <= 1, `valid accuracy ${e.validAccuracy}`);
+  }
   assert.ok(requests >= 2, 'model.json and the shard were downloaded');
   const meta = JSON.parse(readFileSync(join(work, 'home', 'runs', String(run.runId), 'run.json'), 'utf8'));
   assert.equal(meta.backboneId, ID);
+  assert.equal(meta.size, 32);
+  assert.deepEqual(meta.classes, SHAPE_CLASSES);
+  assert.equal(meta.config.backbone, ID);
+  assert.equal(meta.config.epochs, 2);
 
   const before = requests;
   const second = await finetune(args, env);
   assert.equal(second.status, 0, second.stderr);
   assert.equal(requests, before, 'no network on the second run: the verified cache is used');
+  const again = lastJson<TrainSummary>(second);
+  assert.equal(again.status, 'completed');
+  assert.equal(again.runId, run.runId + 1);
+  assert.deepEqual(again.classes, SHAPE_CLASSES);
+  assert.equal(again.epochs.length, 2);
 
   const out = join(work, 'export');
   assert.equal((await finetune(['export', String(run.runId), '--out', out], env)).status, 0);
-  const preds = lastJson<Array<{ label: string }>>(
-    await finetune(['predict', out, join(data, 'circles', 'img000.png'), '--json'], env),
+  assert.deepEqual(JSON.parse(readFileSync(join(out, 'labels.json'), 'utf8')), SHAPE_CLASSES);
+  assert.equal(JSON.parse(readFileSync(join(out, 'preprocessing.json'), 'utf8')).inputSize, 32);
+  assert.equal(JSON.parse(readFileSync(join(out, 'metadata.json'), 'utf8')).backboneId, ID);
+  const image = join(data, 'circles', 'img000.png');
+  const preds = lastJson<Array<{ file: string; label: string; probabilities: Record<string, number> }>>(
+    await finetune(['predict', out, image, '--json'], env),
   );
   assert.equal(preds.length, 1);
+  const [pred] = preds;
+  assert.equal(pred!.file, image);
+  assert.deepEqual(Object.keys(pred!.probabilities).sort(), [...SHAPE_CLASSES]);
+  const probs = Object.values(pred!.probabilities);
+  assert.ok(Math.abs(probs.reduce((a, b) => a + b, 0) - 1) < 1e-4, `probabilities sum to 1: ${probs}`);
+  assert.equal(pred!.probabilities[pred!.label], Math.max(...probs), 'the label is the most probable class');
 });

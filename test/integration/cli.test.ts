@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { makeShapeDataset } from '../helpers/images';
 import { finetune, lastJson } from '../helpers/cli';
 import { scanDataset } from '../../src-main/core/data/dataset';
+import { bestBackend } from '../helpers/backend';
 
 const work = mkdtempSync(join(tmpdir(), 'ft-cli-'));
 const home = join(work, 'home');
@@ -46,7 +47,7 @@ test('scan → train → export → predict → runs', async (t) => {
     ]);
   });
 
-  await t.test('train --steps head learns the task far above chance', () => {
+  await t.test('train --steps head learns the task far above chance, on the best backend here', async () => {
     const r = finetune(
       [
         'train',
@@ -70,7 +71,7 @@ test('scan → train → export → predict → runs', async (t) => {
     assert.equal(r.status, 0, r.stderr);
     summary = lastJson<TrainSummary>(r);
     assert.equal(summary.status, 'completed');
-    assert.equal(summary.backend, 'wasm');
+    assert.equal(summary.backend, await bestBackend(), 'no --backend: auto picks the best that loads');
     assert.deepEqual(summary.classes, ['circles', 'squares', 'stripes']);
     for (const k of ['trainLoss', 'validLoss', 'validAccuracy'] as const) assert.equal(summary[k].length, 6, k);
     assert.ok(summary.trainLoss[5]! < summary.trainLoss[0]!, `train loss falls: ${summary.trainLoss}`);
@@ -114,26 +115,35 @@ test('scan → train → export → predict → runs', async (t) => {
       lastJson<Array<{ id: number; status: string; backend: string; epochs: number; bestValidAccuracy: number }>>(r);
     const run = runs.find((x) => x.id === summary.runId)!;
     assert.equal(run.status, 'completed');
-    assert.equal(run.backend, 'wasm');
+    assert.equal(run.backend, summary.backend);
     assert.equal(run.epochs, 6);
     assert.equal(run.bestValidAccuracy, Math.max(...summary.validAccuracy));
   });
 });
 
-test('bad arguments and folders: one line naming the problem, non-zero exit', () => {
-  const cases: Array<[string[], RegExp]> = [
-    [['train', join(work, 'missing'), '--steps', 'head'], /Folder not found: .*missing/],
-    [['train', data, '--epochs', 'many'], /--epochs must be an integer/],
-    [['train', data, '--lr', '-1'], /--lr/],
-    [['train', data, '--steps', 'everything'], /--steps everything is not available/],
-    [['frobnicate'], /unknown command "frobnicate"/],
-    [['export', '999', '--out', join(work, 'x')], /No run 999/],
-    [['predict', join(work, 'nomodel'), join(data, 'circles', 'img000.png')], /Cannot read a model from/],
-    [['train', data, '--backend', 'quantum'], /Unknown backend "quantum"/],
+test('bad arguments and folders: one line naming the problem; exit 2 for usage errors, 1 for failures', () => {
+  const cases: Array<[string[], number, RegExp]> = [
+    [['train', join(work, 'missing'), '--steps', 'head'], 2, /Folder not found: .*missing/],
+    [['train', data, '--epochs', 'many'], 2, /--epochs must be an integer >= 1 and <= 1000, got "many"/],
+    [['train', data, '--lr=-1'], 2, /--lr must be a number > 0 and <= 10, got "-1"/],
+    [['train', data, '--schedule', 'sgdr', '--cycles', '21'], 2, /--cycles must be an integer >= 1 and <= 20/],
+    [['train', data, '--steps', 'everything'], 2, /--steps everything is not available/],
+    [['train', data, '--recipe', 'fastai8', '--size', '16'], 2, /--size must be an integer >= 32 and <= 512/],
+    [['train', data, '--recipe', 'fastai8', '--preset', 'sideways'], 2, /--preset must be none, side-on or top-down/],
+    [['resume', 'last'], 2, /resume needs a run id/],
+    [['lr-find', data, '--mode', 'cos'], 2, /--mode must be exp or linear, got "cos"/],
+    [['scan', data, '--valid-pct', '0.9'], 2, /--valid-pct must be a number >= 0.05 and <= 0.5/],
+    [['schedule', '--kind', 'constant'], 2, /finetune schedule: --iters-per-epoch is required/],
+    [['frobnicate'], 2, /unknown command "frobnicate"/],
+    [['runs', '--frobnicate'], 2, /Unknown option '--frobnicate'/],
+    [['export', '999', '--out', join(work, 'x')], 2, /No run 999/],
+    [['predict', join(work, 'nomodel'), join(data, 'circles', 'img000.png')], 1, /Cannot read a model from/],
+    [['train', data, '--backend', 'quantum'], 1, /Unknown backend "quantum"/],
   ];
-  for (const [args, pattern] of cases) {
+  for (const [args, code, pattern] of cases) {
     const r = finetune(args, env);
-    assert.notEqual(r.status, 0, args.join(' '));
+    assert.equal(r.status, code, `exit code of ${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stdout, '', `nothing on stdout for ${args.join(' ')}`);
     const lines = r.stderr.trim().split('\n');
     assert.equal(lines.length, 1, `one line for ${args.join(' ')}: ${r.stderr}`);
     assert.match(lines[0]!, pattern);

@@ -39,13 +39,8 @@ test("'weights' up-weights the rare classes; 'none' and 'sampler' keep plain cro
   const rare = weighted(probs, tf.tensor2d([[0, 1]])).dataSync()[0]!;
   const plainRare = crossEntropy(probs, tf.tensor2d([[0, 1]])).dataSync()[0]!;
   assert.ok(Math.abs(rare - plainRare) < 1e-5, 'one example: normalised by its own weight');
-  const batch = tf.tensor2d([
-    [0.7, 0.3],
-    [0.7, 0.3],
-  ]);
-  const y = tf.tensor2d([
-    [1, 0],
-    [0, 1],
-  ]);
+  // Two rows with the same prediction: one of the common class 0, one of the rare class 1.
+  const batch = tf.tensor2d([0.7, 0.3, 0.7, 0.3], [2, 2]);
+  const y = tf.tensor2d([1, 0, 0, 1], [2, 2]);
   assert.ok(weighted(batch, y).dataSync()[0]! > crossEntropy(batch, y).dataSync()[0]!, 'the rare mistake weighs more');
 });

@@ -12,34 +12,18 @@ import {
   validationCallback,
 } from '../../src-main/core/train/callbacks';
 import { mulberry32 } from '../../src-main/core/util/random';
+import { labelledRows, softmaxDense } from '../helpers/models';
 
 await initBackend('auto');
 
 /** Two Gaussian blobs in 8-d: linearly separable. */
 function blobs(n: number, seed: number) {
-  const rand = mulberry32(seed);
-  const rows: Float32Array[] = [];
-  const labels: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const label = i % 2;
-    rows.push(Float32Array.from({ length: 8 }, (_, j) => (j < 4 ? (label ? 1 : -1) : 0) + (rand() - 0.5)));
-    labels.push(label);
-  }
-  return { rows, labels };
+  return labelledRows(n, 2, mulberry32(seed), (label, rand) =>
+    Float32Array.from({ length: 8 }, (_, j) => (j < 4 ? (label ? 1 : -1) : 0) + (rand() - 0.5)),
+  );
 }
 
-function model() {
-  const m = tf.sequential();
-  m.add(
-    tf.layers.dense({
-      inputShape: [8],
-      units: 2,
-      activation: 'softmax',
-      kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
-    }),
-  );
-  return m;
-}
+const model = () => tf.sequential({ layers: [softmaxDense(2, 1, [8])] });
 
 test('the learner trains, validates and leaks no tensors across epochs', async () => {
   const { rows, labels } = blobs(64, 1);

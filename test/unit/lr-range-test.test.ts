@@ -13,7 +13,7 @@ import { RowsDataSource } from '../../src-main/core/train/dataSources';
 import { scheduleCallback } from '../../src-main/core/train/callbacks';
 import { mulberry32, shuffled } from '../../src-main/core/util/random';
 import { lrRangeTest, type LrRangeTestResult } from '../../src-main/core/lrfind/lrRangeTest';
-import { lrRangeSchedule } from '../../src-main/core/lrfind/suggest';
+import { labelledRows, softmaxDense } from '../helpers/models';
 
 await initBackend('auto');
 
@@ -130,6 +130,14 @@ function assertSameBytes(before: Buffer[], after: Buffer[], what: string) {
   before.forEach((b, i) => assert.ok(b.equals(after[i]!), `${what}: weight ${i} differs`));
 }
 
+/** Equal up to rounding (relative 1e-12): LRs computed by another formula than the engine's. */
+function assertCloseAll(actual: readonly number[], expected: readonly number[], what: string) {
+  assert.equal(actual.length, expected.length, `${what}: length`);
+  expected.forEach((e, i) =>
+    assert.ok(Math.abs(actual[i]! - e) <= 1e-12 * Math.abs(e), `${what}[${i}]: ${actual[i]} vs ${e}`),
+  );
+}
+
 /** The swept LR at a curve index (e.g. the lowest smoothed loss). */
 function lrAt(r: LrRangeTestResult, i: number | null): number {
   assert.ok(i !== null && i >= 0 && i < r.lr.length, `index ${i}`);
@@ -154,7 +162,13 @@ test('least squares, full-batch GD: the loss falls, diverges past 2/λmax, and e
   assert.equal(r.epochs, r.lr.length, 'one batch per epoch: the data was looped over');
   assert.ok(r.stoppedEarly && !r.cancelled, 'stopped on divergence');
   assert.ok(r.lr.length < 100, `${r.lr.length} steps`);
-  assert.deepEqual(r.lr, lrRangeSchedule(1e-4, 10, 100, 'exp').slice(0, r.lr.length));
+  // The exponential sweep from 1e-4 to 10 in 100 steps: five decades over 99 intervals, lr_i = 10^(-4 + 5i/99).
+  assert.equal(r.lr[0], 1e-4);
+  assertCloseAll(
+    r.lr,
+    r.lr.map((_, i) => 10 ** (-4 + (5 * i) / 99)),
+    'exp sweep',
+  );
   // Falls, then blows up: the last smoothed loss is over 4x the best one (or not finite), far past 2/λmax.
   const best = Math.min(...r.smoothedLoss.filter(Number.isFinite));
   assert.ok(best < 0.5 * r.smoothedLoss[0]!, `smoothed loss ${r.smoothedLoss[0]} → ${best}`);
@@ -190,28 +204,12 @@ const F = 64;
 function reluBlobs(n: number, seed: number) {
   const rand = mulberry32(seed);
   const centers = Array.from({ length: K }, () => Float32Array.from({ length: F }, () => (rand() < 0.5 ? 0 : rand())));
-  const rows: Float32Array[] = [];
-  const labels: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const c = i % K;
-    rows.push(Float32Array.from(centers[c]!, (v) => Math.max(0, v + 2 * (rand() + rand() + rand() - 1.5))));
-    labels.push(c);
-  }
-  return { rows, labels };
+  return labelledRows(n, K, rand, (c) =>
+    Float32Array.from(centers[c]!, (v) => Math.max(0, v + 2 * (rand() + rand() + rand() - 1.5))),
+  );
 }
 
-function softmaxHead() {
-  const m = tf.sequential();
-  m.add(
-    tf.layers.dense({
-      inputShape: [F],
-      units: K,
-      activation: 'softmax',
-      kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
-    }),
-  );
-  return m;
-}
+const softmaxHead = () => tf.sequential({ layers: [softmaxDense(K, 1, [F])] });
 
 test('softmax head with AdamW: falls then blows up; valley and steep lie in the range where training works', async () => {
   const { rows, labels } = reluBlobs(256, 1);
@@ -269,9 +267,7 @@ function bnModel() {
     }),
   );
   m.add(tf.layers.batchNormalization());
-  m.add(
-    tf.layers.dense({ units: K, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }),
-  );
+  m.add(softmaxDense(K, 3));
   return m;
 }
 
@@ -364,7 +360,12 @@ test('fewer batches than iters: the sweep loops over epochs and follows the sche
   });
   assert.equal(tf.memory().numTensors, tensors);
   assert.equal(r.epochs, 4, '3 batches per epoch, 10 iterations');
-  assert.deepEqual(r.lr, lrRangeSchedule(1e-6, 1e-3, 10, 'linear'));
+  // Linear from 1e-6 to 1e-3 in 10 steps: (1e-3 - 1e-6) / 9 = 1.11e-4 apart.
+  assertCloseAll(
+    r.lr,
+    [1e-6, 1.12e-4, 2.23e-4, 3.34e-4, 4.45e-4, 5.56e-4, 6.67e-4, 7.78e-4, 8.89e-4, 1e-3],
+    'linear sweep',
+  );
   assert.deepEqual(seen, [...Array(10).keys()]);
   assert.ok(!r.stoppedEarly && !r.cancelled);
   assert.equal(r.validLoss?.length, 10);

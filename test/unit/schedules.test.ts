@@ -41,8 +41,17 @@ interface GroupCase {
   groupLr: number[][];
 }
 
+/** Fixture files this suite has read (each with at least one case). */
+const read = new Set<string>();
+/** Fixture files another suite checks, and which. */
+const ELSEWHERE: Record<string, string> = { 'lrfind.json': 'lrfind-suggest.test.ts' };
+
 function load<T>(kind: string): T[] {
-  return (JSON.parse(readFileSync(join(FIXTURES, `${kind}.json`), 'utf8')) as { cases: T[] }).cases;
+  const file = `${kind}.json`;
+  const cases = (JSON.parse(readFileSync(join(FIXTURES, file), 'utf8')) as { cases: T[] }).cases;
+  assert.ok(cases.length > 0, `${file} has no cases`);
+  read.add(file);
+  return cases;
 }
 
 function assertClose(actual: readonly number[], expected: readonly number[], what: string): void {
@@ -71,7 +80,7 @@ describe('schedules match PyTorch fixtures', () => {
           } else {
             assert.equal(s.momentum, undefined);
           }
-          if (c.cycleEnds) assert.deepEqual(s.cycleEnds, c.cycleEnds);
+          assert.deepEqual(s.cycleEnds, c.cycleEnds ?? [], 'cycle ends (none without cycles)');
         });
       }
     });
@@ -88,8 +97,14 @@ describe('schedules match PyTorch fixtures', () => {
   });
 
   it('covers every fixture file', () => {
-    const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.json'));
-    assert.ok(files.length >= 10, files.join(', '));
+    const files = readdirSync(FIXTURES).sort();
+    assert.ok(files.length > 0, `no fixtures in ${FIXTURES}`);
+    assert.deepEqual(files, [...read, ...Object.keys(ELSEWHERE)].sort(), 'fixture files read here or elsewhere');
+    for (const [file, suite] of Object.entries(ELSEWHERE)) {
+      // It joins the path as `'fixtures', 'schedules', FILE`.
+      const src = readFileSync(join(import.meta.dirname, suite), 'utf8');
+      assert.ok(src.includes(`'fixtures', 'schedules', '${file}'`), `${suite} reads ${file}`);
+    }
   });
 });
 

@@ -4,30 +4,19 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src-main/core/tf/backend';
 import { ensembleAverage, predictWithTta } from '../../src-main/core/train/tta';
 import { mulberry32 } from '../../src-main/core/util/random';
+import { softmaxDense } from '../helpers/models';
 
 await initBackend('auto');
 
 const SIZE = 8;
 
 /** Global average pooling + dense: blind to flips and quarter turns. */
-function poolModel(): tf.LayersModel {
-  const m = tf.sequential();
-  m.add(tf.layers.globalAveragePooling2d({ inputShape: [SIZE, SIZE, 3] }));
-  m.add(
-    tf.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
-  );
-  return m;
-}
+const poolModel = () =>
+  tf.sequential({ layers: [tf.layers.globalAveragePooling2d({ inputShape: [SIZE, SIZE, 3] }), softmaxDense(3, 1)] });
 
 /** Flatten + dense: sees where things are, so a flip changes its output. */
-function flatModel(): tf.LayersModel {
-  const m = tf.sequential();
-  m.add(tf.layers.flatten({ inputShape: [SIZE, SIZE, 3] }));
-  m.add(
-    tf.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
-  );
-  return m;
-}
+const flatModel = () =>
+  tf.sequential({ layers: [tf.layers.flatten({ inputShape: [SIZE, SIZE, 3] }), softmaxDense(3, 2)] });
 
 function noise(n: number, seed: number): tf.Tensor4D {
   const rand = mulberry32(seed);

@@ -1,14 +1,15 @@
 /**
  * The LR range test (Leslie Smith, "Cyclical Learning Rates", 2015; fastai's `lr_find`): train one mini-batch per
  * step while the LR grows from `start` to `end`, record the (smoothed) loss, stop once it diverges, then suggest LRs
- * from the curve. The test leaves no trace: the model's weights (trainable and not, e.g. BatchNorm statistics) and the
- * optimizer's state are snapshotted before and restored bit for bit afterwards, also when it fails or is cancelled.
+ * from the curve. It runs on the Learner's loop (`Learner.fit` with the `lrFinder` callbacks). The test leaves no
+ * trace: the model's weights (trainable and not, e.g. BatchNorm statistics) and the optimizer's state are snapshotted
+ * before and restored bit for bit afterwards, also when it fails or is cancelled.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { DataSource, FitState, Learner } from '../train/learner';
-import { evaluate } from '../train/learner';
+import type { DataSource, Learner } from '../train/learner';
 import type { OptimizerState } from '../train/optimizers';
-import { lrRangeSchedule, shouldStop, suggestLrs, type LrRangeMode } from './suggest';
+import { lrFinder } from './lrFinderCallback';
+import { lrRangeSchedule, suggestLrs, type LrRangeMode } from './suggest';
 
 export interface LrRangeTestOptions {
   /** First LR of the sweep. Default 1e-7. */
@@ -100,8 +101,10 @@ function restore(learner: Learner, snap: Snapshot): void {
 }
 
 /**
- * Runs the range test on `data` with `learner.trainStep` (the learner's callbacks do not run). The optimizer keeps
- * whatever state it had during the test (as fastai does); both are restored afterwards.
+ * Runs the range test on `data`: `Learner.fit` over as many passes as `iters` needs, with the finder's callbacks
+ * instead of the learner's own (which do not run), and the learner's optimizer, loss, `microBatch` and
+ * `trainingMode`. The optimizer keeps whatever state it had during the test (as fastai does); both are restored
+ * afterwards.
  */
 export async function lrRangeTest(
   learner: Learner,
@@ -119,73 +122,26 @@ export async function lrRangeTest(
     throw new RangeError(`groupLrMults has ${groupLrMults.length} entries for ${learner.groups.length} groups`);
   }
 
-  const lr: number[] = [];
-  const loss: number[] = [];
-  const smoothedLoss: number[] = [];
-  const validLoss: number[] = [];
-  let avg = 0;
-  let best = Infinity;
-  let stoppedEarly = false;
-  let cancelled = false;
-  let epochs = 0;
-
+  const finder = lrFinder({
+    schedule,
+    stopFactor,
+    beta,
+    validation: opts.validation,
+    shouldCancel: opts.shouldCancel,
+    onStep: opts.onStep,
+  });
   const snap = snapshot(learner);
-  const s: FitState = {
-    epoch: 0,
-    epochs: Math.ceil(iters / data.numBatches),
-    iteration: 0,
-    totalIterations: iters,
-    batchInEpoch: 0,
-    lr: schedule[0]!,
-    momentum: opts.momentum ?? learner.optimizer.config.momentum,
-    groupLrMults,
-    lastLoss: NaN,
-    epochLoss: NaN,
-    metrics: {},
-    stopReason: null,
-  };
   try {
-    sweep: while (s.iteration < iters) {
-      epochs++;
-      s.batchInEpoch = 0;
-      let any = false;
-      for await (const batch of data.batches(s.epoch)) {
-        any = true;
-        try {
-          if (opts.shouldCancel?.()) {
-            cancelled = true;
-            break sweep;
-          }
-          s.lr = schedule[s.iteration]!;
-          s.lastLoss = learner.trainStep(batch, s);
-        } finally {
-          tf.dispose([batch.x, batch.y]);
-        }
-        const i = s.iteration;
-        avg = beta * avg + (1 - beta) * s.lastLoss;
-        const smooth = avg / (1 - beta ** (i + 1));
-        lr.push(s.lr);
-        loss.push(s.lastLoss);
-        smoothedLoss.push(smooth);
-        if (opts.validation) validLoss.push((await evaluate(learner.model, opts.validation, learner.loss)).loss);
-        opts.onStep?.(i, s.lr, s.lastLoss, smooth);
-        // fastai: update the best loss first, then test for divergence.
-        if (i === 0 || smooth < best) best = smooth;
-        s.iteration++;
-        s.batchInEpoch++;
-        if (shouldStop(smooth, best, stopFactor)) {
-          stoppedEarly = s.iteration < iters;
-          break sweep;
-        }
-        if (s.iteration >= iters) break sweep;
-      }
-      if (!any) break;
-      s.epoch++;
-    }
+    await learner.withCallbacks(finder.callbacks).fit(Math.ceil(iters / data.numBatches), data, {
+      totalIterations: iters,
+      momentum: opts.momentum ?? learner.optimizer.config.momentum,
+      groupLrMults,
+    });
   } finally {
     restore(learner, snap);
   }
 
+  const { lr, loss, smoothedLoss, validLoss, stoppedEarly, cancelled, epochs } = finder.record;
   const sug = suggestLrs(lr, smoothedLoss, { numIt: iters });
   const none = sug.note ?? 'Not enough points in the loss curve.';
   const result: LrRangeTestResult = {

@@ -10,9 +10,14 @@ import { createRequire } from 'node:module';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
 import { PREPROCESSING_NOTE } from '../data/images';
 import { useFoldedPredict } from './foldedInference';
 import { useFusedBatchNorm } from './fusedBatchNorm';
+import { globalAveragePooling, inboundFrom, type KerasTopology } from './kerasTopology';
+import { arrayBufferOf } from './modelJson';
+import { parseJson } from './parseJson';
+import { seedDropout } from '../train/seededDropout';
 
 export const BACKBONE_ID = 'nsfwjs-mobilenet_v2@4.4.0';
 export const BACKBONE_NAME = 'MobileNetV2 (offline, from nsfwjs)';
@@ -24,33 +29,29 @@ export const HEAD_DROPOUT_LAYER = 'head_dropout';
 export const HEAD_DENSE_LAYER = 'head_dense';
 export { PREPROCESSING_NOTE };
 
-interface KerasLayerJson {
-  name: string;
-  class_name: string;
-  config: Record<string, unknown>;
-  inbound_nodes: unknown[];
-}
-interface KerasTopology {
-  model_config: {
-    class_name: string;
-    config: { layers: KerasLayerJson[]; input_layers: unknown; output_layers: unknown };
-  };
-  [key: string]: unknown;
-}
 interface BundledModel {
   modelTopology: KerasTopology;
   weightsManifest: Array<{ weights: tf.io.WeightsManifestEntry[] }>;
 }
 
 const require = createRequire(import.meta.url);
+const PackageJson = z.looseObject({ name: z.string().optional() });
+
+/** Whether `dir` holds the nsfwjs package.json (folders inside it may hold others, e.g. `{"type": "commonjs"}`). */
+function isNsfwjsRoot(dir: string): boolean {
+  const path = join(dir, 'package.json');
+  if (!existsSync(path)) return false;
+  const parsed = parseJson(readFileSync(path, 'utf8'), PackageJson);
+  if (!parsed.ok) {
+    throw new Error(`${path} is not a valid package.json (${parsed.issue}). Run "npm install" to restore it.`);
+  }
+  return parsed.value.name === 'nsfwjs';
+}
 
 /** The nsfwjs package's `exports` map blocks subpath requires: find its folder from its main entry. */
 function nsfwjsModelDir(): string {
   let dir = dirname(require.resolve('nsfwjs'));
-  const isPackageRoot = (d: string) =>
-    existsSync(join(d, 'package.json')) &&
-    (JSON.parse(readFileSync(join(d, 'package.json'), 'utf8')) as { name?: string }).name === 'nsfwjs';
-  while (!isPackageRoot(dir)) {
+  while (!isNsfwjsRoot(dir)) {
     const up = dirname(dir);
     if (up === dir) break;
     dir = up;
@@ -70,8 +71,7 @@ function loadBundled() {
   const bundle = require(join(dir, 'model.min.js')) as BundledModel;
   const b64 = require(join(dir, 'group1-shard1of1.min.js')) as string | { default: string };
   const buf = Buffer.from(typeof b64 === 'string' ? b64 : b64.default, 'base64');
-  const weights = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
-  cached = { topology: bundle.modelTopology, specs: bundle.weightsManifest[0]!.weights, weights };
+  cached = { topology: bundle.modelTopology, specs: bundle.weightsManifest[0]!.weights, weights: arrayBufferOf(buf) };
   return cached;
 }
 
@@ -80,7 +80,7 @@ export interface ClassifierOptions {
   numClasses: number;
   dropout: number;
   seed?: number;
-  /** A downloaded backbone from `loadBackbone` (download.ts); absent = the bundled offline one. */
+  /** A downloaded backbone from `loadBackbone` (loadBackbone.ts); absent = the bundled offline one. */
   backbone?: ClassifierBackbone;
 }
 
@@ -92,8 +92,6 @@ export interface ClassifierBackbone {
   pooled?: { topology: object; specs: tf.io.WeightsManifestEntry[]; weights: ArrayBuffer };
 }
 
-const node = (name: string) => [[[name, 0, 0, {}]]];
-
 /** Topology JSON: backbone cut at out_relu, global pooling, dropout, dense softmax; input size edited. */
 function classifierTopology(base: KerasTopology, opts: ClassifierOptions): KerasTopology {
   const topo = JSON.parse(JSON.stringify(base)) as KerasTopology;
@@ -103,12 +101,7 @@ function classifierTopology(base: KerasTopology, opts: ClassifierOptions): Keras
   const kept = layers.slice(0, cut + 1);
   const input = kept[0]!;
   input.config.batch_input_shape = [null, opts.size, opts.size, 3];
-  kept.push({
-    name: FEATURES_LAYER,
-    class_name: 'GlobalAveragePooling2D',
-    config: { name: FEATURES_LAYER, trainable: true, data_format: 'channels_last' },
-    inbound_nodes: node('out_relu'),
-  });
+  kept.push(globalAveragePooling(FEATURES_LAYER, 'out_relu'));
   topo.model_config.config.layers = kept;
   return appendHead(topo, opts);
 }
@@ -122,7 +115,7 @@ function appendHead(base: KerasTopology, opts: ClassifierOptions): KerasTopology
       name: HEAD_DROPOUT_LAYER,
       class_name: 'Dropout',
       config: { name: HEAD_DROPOUT_LAYER, trainable: true, rate: opts.dropout, noise_shape: null, seed: null },
-      inbound_nodes: node(FEATURES_LAYER),
+      inbound_nodes: inboundFrom(FEATURES_LAYER),
     },
     {
       name: HEAD_DENSE_LAYER,
@@ -139,7 +132,7 @@ function appendHead(base: KerasTopology, opts: ClassifierOptions): KerasTopology
         },
         bias_initializer: { class_name: 'Zeros', config: {} },
       },
-      inbound_nodes: node(HEAD_DROPOUT_LAYER),
+      inbound_nodes: inboundFrom(HEAD_DROPOUT_LAYER),
     },
   );
   topo.model_config.config.layers = kept;
@@ -171,6 +164,7 @@ export async function buildClassifier(opts: ClassifierOptions): Promise<Classifi
     // The NSFW head's weights in the file have no layer here any more.
     { strict: false },
   );
+  seedDropout(model, opts.seed ?? 0);
   return wrapClassifier(model, opts.size);
 }
 
@@ -212,6 +206,7 @@ async function buildOnDownloaded(backbone: ClassifierBackbone, opts: ClassifierO
     // Weights of the layers after the cut are in the files but have no layer here.
     { strict: false },
   );
+  seedDropout(model, opts.seed ?? 0);
   return wrapClassifier(model, opts.size);
 }
 
@@ -227,7 +222,9 @@ export function buildHead(opts: { featureDim: number; numClasses: number; dropou
       kernelInitializer: tf.initializers.glorotUniform({ seed: opts.seed }),
     })
     .apply(dropped) as tf.SymbolicTensor;
-  return tf.model({ inputs: input, outputs: probs, name: 'head' });
+  const head = tf.model({ inputs: input, outputs: probs, name: 'head' });
+  seedDropout(head, opts.seed ?? 0);
+  return head;
 }
 
 export function backboneSummary() {

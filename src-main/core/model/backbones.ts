@@ -1,6 +1,7 @@
 /**
  * The backbone registry: the bundled offline MobileNetV2 (the default) plus ImageNet backbones that are downloaded
- * once from their public TensorFlow.js URLs and cached under `home/cache/backbones/<id>/` (see `download.ts`).
+ * once from their public TensorFlow.js URLs and cached under `home/cache/backbones/<id>/` (see
+ * `downloadBackbone.ts`).
  *
  * Every backbone takes images in [0, 1] from the data pipeline; `inputRange` records what the network itself
  * expects, and the loader rescales to it. Graph models (TF Hub / Kaggle) cannot be trained by tfjs, so they are
@@ -46,6 +47,53 @@ export const TFHUB_QUERY = '?tfjs-format=file';
 
 const APACHE = 'Apache-2.0 (Google / TensorFlow models)';
 
+/** What differs between the downloadable entries of one kind. */
+type EntryFields = Pick<BackboneDescriptor, 'id' | 'name' | 'featureDim' | 'note' | 'source'> & { url: string };
+/** What the entries of one kind share. */
+type EntryKind = Pick<
+  BackboneDescriptor,
+  'format' | 'urlQuery' | 'flexibleSize' | 'inputRange' | 'featureLayer' | 'canFineTune'
+>;
+
+/** ImageNet MobileNet v1 Keras layers models from the tfjs-models bucket: trainable, cut at the last block. */
+const KERAS_MOBILENET_V1: EntryKind = {
+  format: 'layers',
+  flexibleSize: true,
+  inputRange: '[-1,1]',
+  featureLayer: 'conv_pw_13_relu',
+  canFineTune: true,
+};
+/** ImageNet feature-vector graphs from TF Hub: input in [0, 1], frozen feature extractors only. */
+const TFHUB_FEATURE_VECTOR: EntryKind = {
+  format: 'graph',
+  urlQuery: TFHUB_QUERY,
+  flexibleSize: false,
+  inputRange: '[0,1]',
+  canFineTune: false,
+};
+
+/** A downloadable 224-pixel ImageNet backbone (Apache-2.0) of the given kind. */
+function downloadable(kind: EntryKind, e: EntryFields): BackboneDescriptor {
+  const { format, urlQuery, flexibleSize, inputRange, featureLayer, canFineTune } = kind;
+  return {
+    id: e.id,
+    name: e.name,
+    format,
+    url: e.url,
+    ...(urlQuery ? { urlQuery } : {}),
+    inputSizes: [224],
+    flexibleSize,
+    inputRange,
+    ...(featureLayer ? { featureLayer } : {}),
+    featureDim: e.featureDim,
+    license: APACHE,
+    note: e.note,
+    canFineTune,
+    offline: false,
+    source: e.source,
+  };
+}
+
 const BUILTIN: readonly BackboneDescriptor[] = [
   {
     id: BACKBONE_ID,
@@ -62,102 +110,54 @@ const BUILTIN: readonly BackboneDescriptor[] = [
     offline: true,
     source: 'npm nsfwjs@4.4.0, dist/models/mobilenet_v2',
   },
-  {
+  downloadable(KERAS_MOBILENET_V1, {
     id: 'mobilenet_v1_0.25_224',
     name: 'MobileNet v1 0.25 (ImageNet, Keras layers)',
-    format: 'layers',
     url: 'https://storage.googleapis.com/tfjs-models/tfjs/mobilenet_v1_0.25_224',
-    inputSizes: [224],
-    flexibleSize: true,
-    inputRange: '[-1,1]',
-    featureLayer: 'conv_pw_13_relu',
     featureDim: 256,
-    license: APACHE,
     note: 'Tiny (0.47 M parameters) ImageNet MobileNet v1 used by the official tfjs transfer-learning examples; trainable.',
-    canFineTune: true,
-    offline: false,
     source: 'tfjs-examples webcam-transfer-learning; many repos load it and cut at conv_pw_13_relu',
-  },
-  {
+  }),
+  downloadable(KERAS_MOBILENET_V1, {
     id: 'mobilenet_v1_1.0_224',
     name: 'MobileNet v1 1.0 (ImageNet, Keras layers)',
-    format: 'layers',
     url: 'https://storage.googleapis.com/tfjs-models/tfjs/mobilenet_v1_1.0_224',
-    inputSizes: [224],
-    flexibleSize: true,
-    inputRange: '[-1,1]',
-    featureLayer: 'conv_pw_13_relu',
     featureDim: 1024,
-    license: APACHE,
     note: 'Full-width ImageNet MobileNet v1 (4.2 M parameters, about 17 MB); trainable.',
-    canFineTune: true,
-    offline: false,
     source: 'kostasx/tfjs-mobilenet-offline-model README (curl of model.json and shards) and other repos',
-  },
-  {
+  }),
+  downloadable(TFHUB_FEATURE_VECTOR, {
     id: 'tfhub-mobilenet_v2_100_224-fv5',
     name: 'MobileNetV2 1.0 feature vector (ImageNet, TF Hub graph)',
-    format: 'graph',
     url: 'https://tfhub.dev/google/tfjs-model/imagenet/mobilenet_v2_100_224/feature_vector/5/default/1',
-    urlQuery: TFHUB_QUERY,
-    inputSizes: [224],
-    flexibleSize: false,
-    inputRange: '[0,1]',
     featureDim: 1280,
-    license: APACHE,
     note: 'The usual ImageNet MobileNetV2; frozen feature extractor only (graph model).',
-    canFineTune: false,
-    offline: false,
     source: 'URL seen in several public repos with loadGraphModel(…, {fromTFHub: true}); not fetched here',
-  },
-  {
+  }),
+  downloadable(TFHUB_FEATURE_VECTOR, {
     id: 'tfhub-mobilenet_v3_small_100_224-fv5',
     name: 'MobileNetV3 Small 1.0 feature vector (ImageNet, TF Hub graph)',
-    format: 'graph',
     url: 'https://tfhub.dev/google/tfjs-model/imagenet/mobilenet_v3_small_100_224/feature_vector/5/default/1',
-    urlQuery: TFHUB_QUERY,
-    inputSizes: [224],
-    flexibleSize: false,
-    inputRange: '[0,1]',
     featureDim: 1024,
-    license: APACHE,
     note: 'Small and fast; frozen feature extractor only (graph model). Used by the Teachable Machine codelab.',
-    canFineTune: false,
-    offline: false,
     source: 'Google codelab "tensorflowjs-transfer-learning-teachable-machine" (quoted in public repos)',
-  },
-  {
+  }),
+  downloadable(TFHUB_FEATURE_VECTOR, {
     id: 'tfhub-mobilenet_v3_large_100_224-fv5',
     name: 'MobileNetV3 Large 1.0 feature vector (ImageNet, TF Hub graph)',
-    format: 'graph',
     url: 'https://tfhub.dev/google/tfjs-model/imagenet/mobilenet_v3_large_100_224/feature_vector/5/default/1',
-    urlQuery: TFHUB_QUERY,
-    inputSizes: [224],
-    flexibleSize: false,
-    inputRange: '[0,1]',
     featureDim: 1280,
-    license: APACHE,
     note: 'More accurate MobileNetV3; frozen feature extractor only (graph model).',
-    canFineTune: false,
-    offline: false,
     source: 'URL seen in a public repo loading it with tfjs; not fetched here',
-  },
-  {
+  }),
+  downloadable(TFHUB_FEATURE_VECTOR, {
     id: 'tfhub-efficientnet_lite0-fv2',
     name: 'EfficientNet-Lite0 feature vector (ImageNet, TF Hub graph)',
-    format: 'graph',
     url: 'https://tfhub.dev/tensorflow/tfjs-model/efficientnet/lite0/feature-vector/2/default/1',
-    urlQuery: TFHUB_QUERY,
-    inputSizes: [224],
-    flexibleSize: false,
-    inputRange: '[0,1]',
     featureDim: 1280,
-    license: APACHE,
     note: 'EfficientNet-Lite0 (4.7 M parameters); frozen feature extractor only (graph model).',
-    canFineTune: false,
-    offline: false,
     source: 'URL seen in three public repos; not confirmed against TF Hub / Kaggle docs here',
-  },
+  }),
 ];
 
 const registry = new Map<string, BackboneDescriptor>(BUILTIN.map((b) => [b.id, b]));

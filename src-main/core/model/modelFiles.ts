@@ -2,6 +2,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { MODEL_JSON, ModelJson, concatWeights } from './modelJson';
+import { parseJson } from './parseJson';
 
 export const WEIGHTS_FILE = 'weights.bin';
 
@@ -20,40 +22,33 @@ export async function saveModelToDir(model: tf.LayersModel, dir: string): Promis
         modelTopology: artifacts.modelTopology,
         weightsManifest: [{ paths: [WEIGHTS_FILE], weights: artifacts.weightSpecs ?? [] }],
       };
-      writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
+      writeFileSync(join(dir, MODEL_JSON), JSON.stringify(json));
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
     }),
   );
-  return ['model.json', WEIGHTS_FILE];
+  return [MODEL_JSON, WEIGHTS_FILE];
 }
 
 /** Read artifacts written by `saveModelToDir` (or any single-folder tfjs layers model). */
 export function readModelArtifacts(dir: string): tf.io.ModelArtifacts {
-  const path = join(dir, 'model.json');
-  let json: {
-    modelTopology: object;
-    weightsManifest: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }>;
-  };
-  try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new Error(
-      `Cannot read a model from ${dir}: ${(err as Error).message}. Point at a folder made by "finetune export".`,
-      { cause: err },
+  const path = join(dir, MODEL_JSON);
+  const cannot = (why: string, cause?: unknown) =>
+    new Error(
+      `Cannot read a model from ${dir}: ${why}. Point at a folder made by "finetune export".`,
+      cause === undefined ? undefined : { cause },
     );
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw cannot((err as Error).message, err);
   }
-  const specs: tf.io.WeightsManifestEntry[] = [];
-  const parts: Buffer[] = [];
-  for (const group of json.weightsManifest) {
-    specs.push(...group.weights);
-    for (const p of group.paths) parts.push(readFileSync(join(dir, p)));
+  const parsed = parseJson(text, ModelJson);
+  if (!parsed.ok) {
+    throw cannot(parsed.syntax ? parsed.issue : `${path} is not a valid TensorFlow.js model.json (${parsed.issue})`);
   }
-  const all = Buffer.concat(parts);
-  return {
-    modelTopology: json.modelTopology,
-    weightSpecs: specs,
-    weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer,
-  };
+  const { specs, weights } = concatWeights(parsed.value, (p) => readFileSync(join(dir, p)));
+  return { modelTopology: parsed.value.modelTopology, weightSpecs: specs, weightData: weights };
 }
 
 export async function loadModelFromDir(dir: string): Promise<tf.LayersModel> {

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { buildClassifier, disposeClassifier } from '../model/backbone';
-import { classifierBackbone } from '../model/download';
+import { classifierBackbone } from '../model/loadBackbone';
 import { layerGroups } from '../model/layerGroups';
 import { augmentBatch } from '../data/augment';
 import { scanDataset, type LabeledDataset } from '../data/dataset';

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LabeledDataset } from '../data/dataset';
 import { buildClassifier, disposeClassifier, type Classifier } from '../model/backbone';
-import { classifierBackbone } from '../model/download';
+import { classifierBackbone } from '../model/loadBackbone';
 import { layerGroups, type LayerGroup } from '../model/layerGroups';
 import type { Callback, DataSource, LossFn } from '../train/learner';
 import { lossForBalance } from '../train/imbalance';

@@ -75,10 +75,15 @@ export async function step1Precompute(sess: RecipeSession, ctx: RecipeContext): 
   };
 }
 
-/** The LR a range test suggests: valley, else steep, else the fallback. */
-export function pickLr(r: LrRangeTestResult, fallback: number): { lr: number; pick: string } {
-  if (r.suggestions.valley !== null) return { lr: r.suggestions.valley, pick: 'valley' };
-  if (r.suggestions.steep !== null) return { lr: r.suggestions.steep, pick: 'steep' };
+export type LrRule = 'minDiv10' | 'valley' | 'steep';
+
+/** The LR a range test suggests: the configured rule, else the others in turn (valley, steep, minDiv10), else the fallback. */
+export function pickLr(r: LrRangeTestResult, rule: LrRule, fallback: number): { lr: number; pick: string } {
+  const order: LrRule[] = [rule, ...(['valley', 'steep', 'minDiv10'] as const).filter((x) => x !== rule)];
+  for (const x of order) {
+    const lr = r.suggestions[x];
+    if (lr !== null) return { lr, pick: x };
+  }
   return { lr: fallback, pick: 'fallback' };
 }
 
@@ -136,7 +141,7 @@ export async function step2LrFindHead(sess: RecipeSession, ctx: RecipeContext): 
   );
   const r = await rangeTest(sess, ctx, 2, learner, trainRowsSource(sess));
   if (r.cancelled) return { ok: false, status: 'cancelled' };
-  const { lr, pick } = pickLr(r, 1e-2);
+  const { lr, pick } = pickLr(r, sess.state.config.lrRule ?? 'minDiv10', 1e-2);
   const fixed = sess.state.config.lrHead;
   sess.state.lrHead = fixed ?? lr;
   return {
@@ -339,13 +344,12 @@ export async function step7LrFindAll(sess: RecipeSession, ctx: RecipeContext): P
   learner.trainingMode = sess.state.config.trainBatchNorm ?? false;
   const r = await rangeTest(sess, ctx, 7, learner, augmentedSource(sess), mults);
   if (r.cancelled) return { ok: false, status: 'cancelled' };
-  const head = sess.state.lrHead!;
-  // fast.ai lesson 1 keeps the head's LR for the last group after unfreezing (lrs = [lr/9, lr/3, lr]); the second
-  // range test is the safety check: go no higher than a decade left of its minimum (minDiv10).
-  const safe = r.suggestions.minDiv10;
+  // A decade below the head's LR for the last group (groups below it lower still, step 6): with AdamW this is where
+  // whole-network fine-tuning gained most in our checks (fastai v2's fine_tune also lowers the LR on unfreezing).
+  // The curve is for the user to look at and pick from: its minimum sits in noise when the head is already trained.
   const fixed = sess.state.config.lrAll;
-  sess.state.lrAll = fixed ?? (safe !== null ? Math.min(head, safe) : head);
-  const pick = safe !== null && safe < head ? 'minDiv10 (below the head LR)' : "the head's LR (below minDiv10)";
+  sess.state.lrAll = fixed ?? sess.state.lrHead! / 10;
+  const pick = 'a decade below the head LR';
   return {
     ok: true,
     result: {

@@ -1,54 +1,17 @@
 /** The eight-step recipe's configuration, results and events (fast.ai v0.7, lessons 1–2). */
 import type { LrRangeTestResult } from '../lrfind/lrRangeTest';
-import type { OptimizerKind } from '../train/optimizers';
+import type { RecipeConfig as RecipeConfigSchema } from '../../../src-shared/contract';
 import type { TrainEvent } from '../train/headJob';
 import { DEFAULT_HEAD_CONFIG } from '../defaults';
 import type { AugmentPreset } from '../data/augment';
 
 export type { AugmentPreset };
 
-export interface RecipeConfig {
-  dir: string;
-  size: number;
-  batchSize: number;
-  /** One seed drives the split, augmentation, initialisation and shuffling. */
-  seed: number;
-  validPct: number;
-  dropout: number;
-  /** Step 1: augmentation used from step 4 on (fast.ai: transforms_side_on). */
-  preset: AugmentPreset;
-  /** fast.ai v0.7 trains with SGD with momentum 0.9; AdamW is the alternative. */
-  optimizer: OptimizerKind;
-  /** Step 3 epochs on precomputed activations; null: 2 for tiny data (< 200 training images), else 1. */
-  headEpochs: number | null;
-  /** Step 4 epochs with augmentation, each one SGDR cycle (fast.ai: 3, cycle_len=1). */
-  augmentEpochs: number;
-  /** Step 6: group LRs are [lr/ratio², lr/ratio, lr] (fast.ai: 3 to 10). */
-  lrRatio: number;
-  /** Step 8: SGDR cycles (cycle_len=1, cycle_mult below); 3 cycles of 1, 2, 4 epochs. */
-  cycles: number;
-  cycleMult: number;
-  /** Step 8: stop after this many cycles without a lower validation loss, then restore the best. */
-  patience: number;
-  /** Snapshot ensemble: average the predictions of the last K cycle snapshots. */
-  ensembleK: number;
-  /** LR range tests (steps 2 and 7). */
-  lrFind: { start: number; end: number; iters: number };
-  /** Step 7's iterations; absent or null: `lrFind.iters` capped at half of step 8's iterations (full steps are dear). */
-  lrFindAllIters?: number | null;
-  /** Fixed LRs instead of the range tests' suggestions (the tests still run and are stored). */
-  lrHead: number | null;
-  lrAll: number | null;
-  /**
-   * Steps 7–8: let BatchNorm use and update batch statistics (fastai) instead of keeping its pretrained statistics
-   * (Keras' advice for small data). Off by default: on our Fashion-MNIST benchmark training BN lost accuracy.
-   */
-  trainBatchNorm?: boolean;
-  /** A registry backbone that can be fine-tuned; default: the bundled offline MobileNetV2. */
-  backbone?: string;
-  /** Class imbalance: class-weighted loss or a balanced sampler (warned about in step 1). */
-  balance?: BalanceMode;
-}
+/**
+ * The recipe's configuration: the contract's schema is the one source (src-shared/contract.ts), so the core, the
+ * service, the CLI and the wizard cannot disagree about it.
+ */
+export type RecipeConfig = RecipeConfigSchema;
 
 export type BalanceMode = 'none' | 'weights' | 'sampler';
 
@@ -59,7 +22,8 @@ export const DEFAULT_RECIPE_CONFIG: Omit<RecipeConfig, 'dir'> = {
   validPct: DEFAULT_HEAD_CONFIG.validPct,
   dropout: DEFAULT_HEAD_CONFIG.dropout,
   preset: 'side-on',
-  optimizer: 'sgd',
+  optimizer: 'adamw',
+  lrRule: 'minDiv10',
   headEpochs: null,
   augmentEpochs: 3,
   lrRatio: 3,

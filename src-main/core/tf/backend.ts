@@ -142,7 +142,3 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
       : `Backend "${choice}" could not start: install its package (see README, "Backends") or use --backend auto.`,
   );
 }
-
-export function currentBackend(): BackendInfo | null {
-  return current;
-}

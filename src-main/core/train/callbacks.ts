@@ -1,6 +1,29 @@
 /** Learner callbacks: each one behaviour, a few lines. */
 import type { Callback, DataSource, FitState, Learner } from './learner';
-import { evaluate } from './learner';
+import { DEFAULT_CALLBACK_ORDER, evaluate } from './learner';
+
+/**
+ * The `order` of the built-in callbacks (lower runs first at every hook; equal orders keep their array position).
+ * A callback without an order (a checkpoint, a tracker, an observer) runs at `DEFAULT_CALLBACK_ORDER` (0): after the
+ * schedule has set the batch's hyper-parameters and validation has filled in `metrics`, before the stop rules (so
+ * what it counts or records can feed `shouldCancel`) and before reporting.
+ */
+export const CallbackOrder = {
+  /** beforeBatch: sets `lr` / `momentum` before anything reads them. */
+  schedule: -20,
+  /** afterEpoch: validation metrics, before the callbacks that act on them (best model, patience, checkpoints). */
+  validation: -10,
+  default: DEFAULT_CALLBACK_ORDER,
+  /**
+   * afterBatch: the stop rules, after the other callbacks have seen the batch. When several fire on one batch the
+   * last one wins: 'diverged' (NaN guard) over 'cancelled' over 'done' (iteration limit).
+   */
+  iterationLimit: 10,
+  cancel: 11,
+  nanGuard: 12,
+  /** Last: batch, epoch and progress reports see the final state of each batch and epoch. */
+  reporting: 50,
+} as const;
 
 /** Sets the LR (and momentum) for every iteration from a precomputed schedule. */
 export function scheduleCallback(
@@ -8,6 +31,7 @@ export function scheduleCallback(
   momentum?: (iteration: number) => number,
 ): Callback {
   return {
+    order: CallbackOrder.schedule,
     beforeBatch(s) {
       s.lr = lr(s.iteration);
       if (momentum) s.momentum = momentum(s.iteration);
@@ -18,6 +42,7 @@ export function scheduleCallback(
 /** Ends the fit after `total` iterations (schedules may end mid-epoch, e.g. fractional SGDR cycles). */
 export function iterationLimitCallback(total: number): Callback {
   return {
+    order: CallbackOrder.iterationLimit,
     afterBatch(s) {
       if (s.iteration + 1 >= total) s.stopReason = 'done';
     },
@@ -27,6 +52,7 @@ export function iterationLimitCallback(total: number): Callback {
 /** Stops within one batch once `shouldCancel` turns true. */
 export function cancelCallback(shouldCancel: () => boolean): Callback {
   return {
+    order: CallbackOrder.cancel,
     afterBatch(s) {
       if (shouldCancel()) s.stopReason = 'cancelled';
     },
@@ -36,6 +62,7 @@ export function cancelCallback(shouldCancel: () => boolean): Callback {
 /** A NaN or infinite loss means the LR is too high: stop instead of training garbage. */
 export function nanGuardCallback(): Callback {
   return {
+    order: CallbackOrder.nanGuard,
     afterBatch(s) {
       if (!Number.isFinite(s.lastLoss)) s.stopReason = 'diverged';
     },
@@ -45,6 +72,7 @@ export function nanGuardCallback(): Callback {
 /** Validation loss and accuracy after each epoch, in inference mode (dropout off). */
 export function validationCallback(valid: DataSource): Callback {
   return {
+    order: CallbackOrder.validation,
     async afterEpoch(s: FitState, l: Learner) {
       const r = await evaluate(l.model, valid, l.loss);
       s.metrics.validLoss = r.loss;
@@ -82,6 +110,7 @@ export function reportingCallback(report: {
   let fitStart = 0;
   let epochStart = 0;
   return {
+    order: CallbackOrder.reporting,
     beforeFit() {
       fitStart = Date.now();
     },

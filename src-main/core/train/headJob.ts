@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import type { HeadTrainConfig } from '../../../src-shared/contract';
 import { classCounts, scanDataset, type LabeledDataset } from '../data/dataset';
 import { BACKBONE_ID, buildClassifier, disposeClassifier } from '../model/backbone';
-import { classifierBackbone } from '../model/download';
+import { classifierBackbone } from '../model/loadBackbone';
 import { saveModelToDir } from '../model/modelFiles';
 import { Learner } from './learner';
 import { Optimizer, DEFAULT_OPTIMIZER } from './optimizers';

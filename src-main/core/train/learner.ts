@@ -34,17 +34,38 @@ export interface FitState {
   /** Mean training loss of the current epoch so far. */
   epochLoss: number;
   metrics: Record<string, number>;
-  /** Set by a callback to end the fit after the current batch. */
+  /**
+   * Set by a callback to end the fit: from `afterBatch` (or `afterEpoch`) it ends after the current batch (epoch);
+   * from `beforeEpoch` or `beforeBatch` the coming batch is skipped (no step, no `afterBatch`).
+   */
   stopReason: string | null;
 }
 
+/**
+ * One behaviour of the training loop. The learner runs its callbacks sorted by `order` (lower first, as in fastai;
+ * equal orders keep their position in the array), so a callback's place in the list does not matter — give it an
+ * order instead (see `CallbackOrder` in callbacks.ts for the built-in ones).
+ */
 export interface Callback {
+  /** Where this callback runs relative to the others at every hook; default 0 (`DEFAULT_CALLBACK_ORDER`). */
+  order?: number;
   beforeFit?(s: FitState, l: Learner): void | Promise<void>;
   beforeEpoch?(s: FitState, l: Learner): void | Promise<void>;
   beforeBatch?(s: FitState, l: Learner): void | Promise<void>;
   afterBatch?(s: FitState, l: Learner): void | Promise<void>;
   afterEpoch?(s: FitState, l: Learner): void | Promise<void>;
   afterFit?(s: FitState, l: Learner): void | Promise<void>;
+}
+
+export type CallbackHook = Exclude<keyof Callback, 'order'>;
+
+/** A callback without an order: after the built-in schedule and validation, before the stop rules and reporting. */
+export const DEFAULT_CALLBACK_ORDER = 0;
+
+/** The callbacks in the order they run: by `order`, ties in array order (Array.prototype.sort is stable). */
+export function sortCallbacks(callbacks: readonly Callback[]): Callback[] {
+  const orderOf = (cb: Callback) => cb.order ?? DEFAULT_CALLBACK_ORDER;
+  return [...callbacks].sort((a, b) => orderOf(a) - orderOf(b));
 }
 
 export type LossFn = (probs: tf.Tensor, yOneHot: tf.Tensor) => tf.Scalar;
@@ -71,8 +92,19 @@ export class Learner {
     readonly loss: LossFn = crossEntropy,
   ) {}
 
-  private async run(hook: keyof Callback, s: FitState) {
-    for (const cb of this.callbacks) await cb[hook]?.(s, this);
+  /**
+   * A learner on the same model, optimizer, layer groups and loss (and with the same `microBatch` and
+   * `trainingMode`) that runs `callbacks` instead of this one's, e.g. the LR range test's own fit.
+   */
+  withCallbacks(callbacks: Callback[]): Learner {
+    const other = new Learner(this.model, this.optimizer, this.groups, callbacks, this.loss);
+    other.microBatch = this.microBatch;
+    other.trainingMode = this.trainingMode;
+    return other;
+  }
+
+  private async run(callbacks: readonly Callback[], hook: CallbackHook, s: FitState) {
+    for (const cb of callbacks) await cb[hook]?.(s, this);
   }
 
   /**
@@ -157,30 +189,34 @@ export class Learner {
       stopReason: null,
       ...init,
     };
-    await this.run('beforeFit', s);
+    // Sorted once per fit: the order is fixed for the whole fit.
+    const cbs = sortCallbacks(this.callbacks);
+    await this.run(cbs, 'beforeFit', s);
     for (; s.epoch < epochs && !s.stopReason; s.epoch++) {
       s.batchInEpoch = 0;
       s.epochLoss = 0;
       s.metrics = {};
-      await this.run('beforeEpoch', s);
+      await this.run(cbs, 'beforeEpoch', s);
       for await (const batch of train.batches(s.epoch)) {
         try {
-          await this.run('beforeBatch', s);
+          await this.run(cbs, 'beforeBatch', s);
+          // A stop set before the batch (e.g. a cancel checked before each step) skips it: no step, no afterBatch.
+          if (s.stopReason) break;
           s.lastLoss = this.trainStep(batch, s);
         } finally {
           tf.dispose([batch.x, batch.y]);
         }
         s.epochLoss += (s.lastLoss - s.epochLoss) / (s.batchInEpoch + 1);
-        await this.run('afterBatch', s);
+        await this.run(cbs, 'afterBatch', s);
         s.iteration++;
         s.batchInEpoch++;
         if (s.stopReason) break;
       }
       // A planned end ('done') mid-epoch still validates; cancel and divergence do not.
       if (s.stopReason && s.stopReason !== 'done' && s.batchInEpoch < train.numBatches) break;
-      await this.run('afterEpoch', s);
+      await this.run(cbs, 'afterEpoch', s);
     }
-    await this.run('afterFit', s);
+    await this.run(cbs, 'afterFit', s);
     return s;
   }
 }

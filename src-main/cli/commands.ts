@@ -1,0 +1,142 @@
+/**
+ * The short commands: `scan`, `export`, `predict`, `runs`, `backbones` and `serve`.
+ */
+import { resolve } from 'node:path';
+import { requests } from '../../src-shared/contract';
+import { DEFAULT_HEAD_CONFIG } from '../core/defaults';
+import { scanDataset, classCounts } from '../core/data/dataset';
+import { resolveHome } from '../core/paths';
+import { resolveBackendChoice } from '../core/settings';
+import { exportEnsemble, exportRun } from '../core/export/exporter';
+import { listBackbones } from '../core/model/backbones';
+import { Predictor } from '../core/export/predictor';
+import { COMMON_OPTIONS, INTEGER, num, parseOptions, runIdArg, stringOptions, UsageError, type Io } from './args';
+import { openStore, startBackend } from './session';
+
+export async function scanCommand(argv: string[], io: Io) {
+  const { values, positionals } = parseOptions(argv, { ...COMMON_OPTIONS, ...stringOptions('seed', 'valid-pct') });
+  const dir = positionals[0];
+  if (!dir) throw new UsageError('scan needs a folder: finetune scan DIR');
+  const s = requests['dataset.scan'].params.shape;
+  const ds = await scanDataset(resolve(dir), {
+    seed: num(values.seed, 'seed', s.seed, DEFAULT_HEAD_CONFIG.seed),
+    validPct: num(values['valid-pct'], 'valid-pct', s.validPct, DEFAULT_HEAD_CONFIG.validPct),
+  });
+  const classes = classCounts(ds);
+  if (values.json) {
+    io.out(JSON.stringify({ dir: ds.dir, layout: ds.layout, classes, skipped: ds.skipped, warnings: ds.warnings }));
+    return;
+  }
+  io.out(
+    `${ds.dir} (${ds.layout === 'split' ? 'train/valid folders' : `auto ${Math.round(ds.validPct * 100)}% validation split`})`,
+  );
+  for (const c of classes)
+    io.out(`  ${c.name.padEnd(24)} train ${String(c.train).padStart(5)}  valid ${String(c.valid).padStart(5)}`);
+  for (const s of ds.skipped) io.out(`  skipped ${s.file}: ${s.reason}`);
+  for (const w of ds.warnings) io.out(`  warning: ${w}`);
+}
+
+export async function backbonesCommand(argv: string[], io: Io) {
+  const { values } = parseOptions(argv, COMMON_OPTIONS);
+  const list = listBackbones().map((b) => ({
+    id: b.id,
+    name: b.name,
+    format: b.format,
+    offline: b.offline,
+    canFineTune: b.canFineTune,
+    inputSizes: b.inputSizes,
+    featureDim: b.featureDim,
+    note: b.note,
+  }));
+  if (values.json) io.out(JSON.stringify(list));
+  else
+    for (const b of list)
+      io.out(
+        `${b.id.padEnd(44)} ${b.format.padEnd(8)} ${b.offline ? 'offline ' : 'download'} ${b.canFineTune ? 'fine-tune' : 'frozen only'}  ${b.name}`,
+      );
+}
+
+export async function exportCommand(argv: string[], io: Io) {
+  const { values, positionals } = parseOptions(argv, {
+    ...COMMON_OPTIONS,
+    ...stringOptions('out'),
+    ensemble: { type: 'boolean', default: false },
+  });
+  const runId = runIdArg(positionals[0], 'export needs a run id: finetune export RUN_ID --out DIR');
+  const { paths, store } = openStore(values.home);
+  try {
+    if (!store.getRun(runId)) throw new UsageError(`No run ${runId} in ${paths.history}: see "finetune runs".`);
+    const outDir = resolve(values.out ?? `${paths.exports}/run-${runId}${values.ensemble ? '-ensemble' : ''}`);
+    const r = values.ensemble
+      ? exportEnsemble(runId, paths.runDir(runId), outDir)
+      : exportRun(runId, paths.runDir(runId), outDir);
+    io.out(values.json ? JSON.stringify(r) : `exported run ${runId} to ${r.dir}: ${r.files.join(', ')}`);
+  } finally {
+    store.close();
+  }
+}
+
+export async function predictCommand(argv: string[], io: Io) {
+  const { values, positionals } = parseOptions(argv, COMMON_OPTIONS);
+  const [modelDir, ...files] = positionals;
+  if (!modelDir || files.length === 0)
+    throw new UsageError('predict needs a model folder and files: finetune predict MODEL_DIR FILE...');
+  await startBackend(values);
+  const predictor = await Predictor.load(resolve(modelDir));
+  try {
+    const results = await predictor.predict(files.map((f) => resolve(f)));
+    const shown = results.map((r, i) => ({ ...r, file: files[i]! }));
+    if (values.json) io.out(JSON.stringify(shown));
+    else for (const r of shown) io.out(`${r.file}\t${r.label}\t${(r.probabilities[r.label]! * 100).toFixed(1)}%`);
+  } finally {
+    predictor.dispose();
+  }
+}
+
+export async function runsCommand(argv: string[], io: Io) {
+  const { values } = parseOptions(argv, COMMON_OPTIONS);
+  const { store } = openStore(values.home);
+  try {
+    const runs = store.listRuns().map((r) => {
+      const metrics = store.epochs(r.id);
+      return {
+        id: r.id,
+        createdAt: r.createdAt,
+        status: r.status,
+        dir: r.dir,
+        kind: r.kind,
+        backend: r.backend,
+        backendNote: r.backendNote,
+        classes: r.classes,
+        epochs: metrics.length,
+        bestValidAccuracy: metrics.length ? Math.max(...metrics.map((m) => m.validAccuracy)) : null,
+        error: r.error,
+      };
+    });
+    if (values.json) io.out(JSON.stringify(runs));
+    else
+      for (const r of runs)
+        io.out(
+          `${String(r.id).padStart(4)}  ${r.createdAt}  ${r.status.padEnd(11)} ${r.backend.padEnd(8)} ${r.bestValidAccuracy === null ? '   -  ' : `${(r.bestValidAccuracy * 100).toFixed(1)}%`}  ${r.dir}`,
+        );
+  } finally {
+    store.close();
+  }
+}
+
+export async function serveCommand(argv: string[], io: Io) {
+  const { values } = parseOptions(argv, { ...COMMON_OPTIONS, ...stringOptions('port', 'renderer-dir') });
+  const { startHeadless } = await import('../server/headless');
+  const server = await startHeadless({
+    home: resolveHome(values.home),
+    backend: resolveBackendChoice(values.backend, resolveHome(values.home)),
+    port: num(values.port, 'port', INTEGER, 0),
+    rendererDir: values['renderer-dir'],
+  });
+  io.out(`Finetune Studio (headless) is running. Open this URL in a browser:\n${server.url}`);
+  await new Promise<void>((resolveStop) => {
+    const stop = () => void server.close().then(resolveStop);
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}

@@ -1,0 +1,58 @@
+/**
+ * The core plumbing the commands share: the backend and the run history picked by --backend and --home, a new run's
+ * record, and Ctrl-C as a request to cancel the job that is running.
+ */
+import type { HeadTrainConfig } from '../../src-shared/contract';
+import { homePaths, resolveHome } from '../core/paths';
+import { RunStore } from '../core/history/runStore';
+import { initBackend, type BackendInfo } from '../core/tf/backend';
+import { resolveBackendChoice } from '../core/settings';
+import { pendingDatasetRecord } from '../core/train/headJob';
+
+interface HomeOptions {
+  home?: string;
+  backend?: string;
+}
+
+/** The backend --backend (or FINETUNE_BACKEND, or the settings in --home) asks for. */
+export function startBackend(values: HomeOptions): Promise<BackendInfo> {
+  return initBackend(resolveBackendChoice(values.backend, resolveHome(values.home)));
+}
+
+/** The run history in --home; runs left 'running' by a process that is gone are marked interrupted. */
+export function openStore(home: string | undefined) {
+  const paths = homePaths(resolveHome(home));
+  const store = new RunStore(paths.history);
+  store.markInterrupted();
+  return { paths, store };
+}
+
+/** Records a new run before its dataset is read (the classes come with its first events). */
+export function createRun(store: RunStore, kind: string, backend: BackendInfo, config: HeadTrainConfig): number {
+  return store.createRun({
+    dir: config.dir,
+    kind,
+    backend: backend.name,
+    backendNote: backend.note,
+    config,
+    dataset: pendingDatasetRecord(config),
+    classes: [],
+  });
+}
+
+/** Runs `job`; Ctrl-C while it runs makes `shouldCancel` true (the job stops at its next check) instead of exiting. */
+export async function cancellable<T>(job: (shouldCancel: () => boolean) => Promise<T>): Promise<T> {
+  let cancelled = false;
+  const onSigint = () => (cancelled = true);
+  process.once('SIGINT', onSigint);
+  try {
+    return await job(() => cancelled);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+/** The last line of a run: "run 3 completed", "run 3 failed: out of memory". */
+export function runStatusLine(runId: number, result: { status: string; error?: string | null }): string {
+  return `run ${runId} ${result.status}${result.error ? `: ${result.error}` : ''}`;
+}
