@@ -11,8 +11,8 @@ import {
   type EventName,
   type EventPayload,
   type HeadTrainConfig,
+  isMethod,
   type Handlers,
-  type Method,
   type RunDetail,
   type RunSummary,
 } from '../../src-shared/contract';
@@ -95,11 +95,10 @@ export class StudioService {
 
   /** Validate, dispatch, validate the result: the boundary every transport goes through. */
   async handle(method: string, rawParams: unknown): Promise<unknown> {
-    if (!Object.prototype.hasOwnProperty.call(this.handlers, method)) throw new Error(`Unknown method "${method}"`);
-    const m = method as Method;
-    const params = parseParams(m, rawParams);
-    const handler = this.handlers[m] as (p: unknown) => Promise<unknown>;
-    return parseResult(m, await handler(params));
+    if (!isMethod(method)) throw new Error(`Unknown method "${method}"`);
+    const params = parseParams(method, rawParams);
+    const handler = this.handlers[method] as (p: unknown) => Promise<unknown>;
+    return parseResult(method, await handler(params));
   }
 
   private async backendInfo() {

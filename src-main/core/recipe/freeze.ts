@@ -25,9 +25,3 @@ export function freeze(model: tf.LayersModel, groups: readonly LayerGroup[]): vo
 export function unfreeze(model: tf.LayersModel, groups: readonly LayerGroup[]): void {
   freezeTo(model, groups, 0);
 }
-
-/** Index of the first trainable group (groups.length when all are frozen). */
-export function frozenUpTo(model: tf.LayersModel, groups: readonly LayerGroup[]): number {
-  const i = groups.findIndex((g) => g.layers.some((name) => model.getLayer(name).trainableWeights.length > 0));
-  return i < 0 ? groups.length : i;
-}

@@ -10,6 +10,7 @@ import { saveModelToDir } from '../model/modelFiles';
 import { lrRangeTest, type LrRangeTestResult } from '../lrfind/lrRangeTest';
 import { Learner, type Callback, type DataSource, type FitState, type ParamGroupSpec } from '../train/learner';
 import {
+  CallbackOrder,
   cancelCallback,
   iterationLimitCallback,
   nanGuardCallback,
@@ -183,7 +184,9 @@ async function fitStep(
   const stepName = name(spec.step);
   const opt = newOptimizer(sess, state.epochsDone > 0 ? restored : null);
   const epochs = Math.ceil(spec.plan.epochs);
+  // After validation and the step's own epoch callback (snapshots, best, patience), so the checkpoint holds them.
   const checkpoint: Callback = {
+    order: CallbackOrder.default + 2,
     async afterEpoch(s) {
       state.epochsDone = s.epoch + 1;
       state.iteration = s.iteration;
@@ -200,7 +203,7 @@ async function fitStep(
       cancelCallback(ctx.shouldCancel),
       nanGuardCallback(),
       validationCallback(spec.valid),
-      ...(spec.afterEpoch ? [{ afterEpoch: spec.afterEpoch }] : []),
+      ...(spec.afterEpoch ? [{ order: CallbackOrder.default + 1, afterEpoch: spec.afterEpoch }] : []),
       checkpoint,
       reportingCallback({
         batch: (b) => ctx.emit({ type: 'batch', ...b }),
