@@ -35,10 +35,7 @@ export default tseslint.config(
     // The contract is the bottom layer: schemas only, shared by main, preload, the bridge and the renderer.
     files: ['src-shared/**/*.ts'],
     rules: {
-      'no-restricted-imports': [
-        'error',
-        { patterns: ['electron', 'node:*', '**/src-main/**', '**/src-renderer/**'] },
-      ],
+      'no-restricted-imports': ['error', { patterns: ['electron', 'node:*', '**/src-main/**', '**/src-renderer/**'] }],
     },
   },
 );
