@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startHeadless, type HeadlessServer } from '../../src-main/server/headless';
-import type { AppInfo } from '../../src-shared/contract';
 import { makeShapeDataset } from './images';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -62,9 +61,11 @@ export async function openWizard(
     if (m.type() === 'error') pageErrors.push(m.text());
   });
   await page.goto(server.url);
-  // The header names the backend the server reports (asked for 'auto': the best one that loads here).
-  const { backend } = (await server.service.handle('app.info', {})) as AppInfo;
-  await page.getByText(backend, { exact: false }).first().waitFor();
+  // The header names the backend the page's own app.info got (asked for 'auto': the best one that loads here).
+  // Asking the service from here as well would race the page's first call while the backend is still loading.
+  await page.waitForFunction(() =>
+    /tensorflow|wasm|cpu/.test(document.querySelector('[data-testid="header-backend"]')?.textContent ?? ''),
+  );
   await page.getByTestId('folder-input').fill(data);
   await page.getByTestId('scan-button').click();
   await page.getByTestId('dataset-summary').waitFor();

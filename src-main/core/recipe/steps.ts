@@ -349,10 +349,13 @@ export async function step7LrFindAll(sess: RecipeSession, ctx: RecipeContext): P
   if (r.cancelled) return { ok: false, status: 'cancelled' };
   // A decade below the head's LR for the last group (groups below it lower still, step 6): with AdamW this is where
   // whole-network fine-tuning gained most in our checks (fastai v2's fine_tune also lowers the LR on unfreezing).
-  // The curve is for the user to look at and pick from: its minimum sits in noise when the head is already trained.
+  // The curve's minimum sits in noise when the head is already trained, so it is not used; where the loss diverged,
+  // stay a decade below that LR (at 128 px a tenth of the head's LR was past it and step 8 fell to chance).
   const fixed = sess.state.config.lrAll;
-  sess.state.lrAll = fixed ?? sess.state.lrHead! / 10;
-  const pick = 'a decade below the head LR';
+  const tenth = sess.state.lrHead! / 10;
+  const edge = r.stoppedEarly && r.lr.length > 0 ? r.lr[r.lr.length - 1]! / 10 : Infinity;
+  sess.state.lrAll = fixed ?? Math.min(tenth, edge);
+  const pick = edge < tenth ? 'a decade below where the loss diverged' : 'a decade below the head LR';
   return {
     ok: true,
     result: {
