@@ -48,3 +48,13 @@ export function baseName(path: string): string {
 export function plural(count: number, one: string, many = `${one}s`): string {
   return `${count} ${count === 1 ? one : many}`;
 }
+
+export type Tone = 'ok' | 'danger' | 'warn' | 'info';
+
+/** A run's or a job's state as a badge colour: done green, failed red, stopped (cancelled, cut off) amber, else blue. */
+export function stateTone(state: string): Tone {
+  if (state === 'completed') return 'ok';
+  if (state === 'failed') return 'danger';
+  if (state === 'cancelled' || state === 'interrupted') return 'warn';
+  return 'info';
+}

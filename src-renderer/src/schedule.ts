@@ -5,6 +5,7 @@
 import { TrainingSchedule } from '../../src-shared/contract';
 import { planSchedule, SCHEDULE_DEFAULTS, type PlannedSchedule } from '../../src-main/core/schedules/training';
 import { ScheduleParamError } from '../../src-main/core/schedules/types';
+import type { ChartMarker } from './components/chart';
 
 export type ScheduleKind = TrainingSchedule['kind'];
 export type SgdrSchedule = Extract<TrainingSchedule, { kind: 'sgdr' }>;
@@ -99,4 +100,59 @@ export function previewPlan(
 /** Whole epochs the trainer runs for a plan (it stops at the plan's last iteration). */
 export function epochsToRun(plan: PlannedSchedule): number {
   return Math.max(1, Math.ceil(plan.epochs - 1e-9));
+}
+
+/** Cycle boundaries for a chart of the LR per iteration: the line sits after the cycle's last iteration. */
+export function cycleMarkers(cycleEnds: readonly number[]): ChartMarker[] {
+  return cycleEnds.map((end, k) => ({
+    x: end + 1,
+    label: cycleEnds.length <= 12 ? `cycle ${k + 1}` : undefined,
+    color: '#c26a1b',
+  }));
+}
+
+/** At most this many points of a plan go to a chart (every restart kept sharp). */
+const MAX_CHART_POINTS = 3000;
+
+/** A plan thinned for the chart: iteration i runs at lr[i] over [i, i + 1), drawn as steps closed by a point at n. */
+export function planChartData(plan: PlannedSchedule | null): {
+  x: number[];
+  lr: (number | null)[];
+  momentum: (number | null)[];
+} {
+  if (!plan) return { x: [], lr: [], momentum: [] };
+  const n = plan.lr.length;
+  const keep = new Uint8Array(n);
+  const stride = Math.max(1, Math.ceil(n / MAX_CHART_POINTS));
+  for (let i = 0; i < n; i += stride) keep[i] = 1;
+  keep[n - 1] = 1;
+  for (const end of plan.cycleEnds) {
+    keep[end] = 1;
+    if (end + 1 < n) keep[end + 1] = 1;
+  }
+  const indices: number[] = [];
+  for (let i = 0; i < n; i++) if (keep[i]) indices.push(i);
+  const at = (values: number[], i: number): number | null => values[Math.min(i, n - 1)] ?? null;
+  const xs = [...indices, n];
+  return {
+    x: xs,
+    lr: xs.map((i) => at(plan.lr, i)),
+    momentum: plan.momentum ? xs.map((i) => at(plan.momentum ?? [], i)) : [],
+  };
+}
+
+/** Epochs between two ticks of the x axis, so that there are about 16 at most. */
+export function epochsPerTick(plan: PlannedSchedule): number {
+  return Math.max(1, Math.ceil(Math.ceil(plan.lr.length / plan.itersPerEpoch) / 16));
+}
+
+/** The x ticks: an epoch boundary every `epochsPerTick` epochs, up to the plan's end. */
+export function epochTicks(plan: PlannedSchedule | null): number[] {
+  if (!plan) return [];
+  const total = plan.lr.length;
+  const count = Math.ceil(total / plan.itersPerEpoch);
+  const every = epochsPerTick(plan);
+  const ticks: number[] = [];
+  for (let k = 0; k <= count; k += every) ticks.push(Math.min(k * plan.itersPerEpoch, total));
+  return ticks;
 }

@@ -1,6 +1,19 @@
 import type { AppInfo, DatasetSummary, HeadTrainConfig } from '../../../src-shared/contract';
 import { errorMessage, getStudioApi } from '../api';
-import type { PageId } from '../steps';
+
+/** The wizard's pages: one per step (see `recipe/steps.ts`), then results, export and the run history. */
+export type PageId =
+  | 'dataset'
+  | 'lr-find'
+  | 'train-head'
+  | 'recipe-4'
+  | 'recipe-5'
+  | 'recipe-6'
+  | 'lr-find-full'
+  | 'recipe-8'
+  | 'results'
+  | 'export'
+  | 'runs';
 
 export type TrainSettings = Omit<HeadTrainConfig, 'dir'>;
 export type BackboneOption = AppInfo['backbones'][number];

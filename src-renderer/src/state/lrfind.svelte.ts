@@ -1,5 +1,6 @@
 import type { AppInfo, EventPayload, LrFindConfig, LrFindResult } from '../../../src-shared/contract';
 import { errorMessage, getStudioApi } from '../api';
+import { requestCancel } from './jobs';
 
 export type LrFindStage = LrFindConfig['stage'];
 export type LrFindState = 'idle' | 'starting' | 'running' | 'cancelling' | 'completed' | 'cancelled' | 'failed';
@@ -112,14 +113,7 @@ export class LrFindSession {
   async cancel(): Promise<void> {
     const jobId = this.jobId;
     if (jobId === null || this.state !== 'running') return;
-    this.state = 'cancelling';
-    try {
-      await getStudioApi().invoke('lrfind.cancel', { jobId });
-      // The final state comes with `lrfind.done`.
-    } catch (error) {
-      if (this.state === 'cancelling') this.state = 'running';
-      this.error = `Cancel failed: ${errorMessage(error)}`;
-    }
+    await requestCancel(this, () => getStudioApi().invoke('lrfind.cancel', { jobId }));
   }
 
   pick(lr: number, source: LrFindPick['source']): LrFindPick {

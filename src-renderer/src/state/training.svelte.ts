@@ -1,6 +1,7 @@
 import type { EpochMetrics, EventPayload, HeadTrainConfig, RunStatus } from '../../../src-shared/contract';
 import type { PlannedSchedule } from '../../../src-main/core/schedules/training';
 import { errorMessage, getStudioApi, onConnectionChange } from '../api';
+import { requestCancel } from './jobs';
 
 export type TrainState = 'idle' | 'starting' | 'cancelling' | RunStatus;
 export type TrainProgress = EventPayload<'train.progress'>;
@@ -107,14 +108,7 @@ class TrainingSession {
   async cancel(): Promise<void> {
     const runId = this.runId;
     if (runId === null || this.state !== 'running') return;
-    this.state = 'cancelling';
-    try {
-      await getStudioApi().invoke('train.cancel', { runId });
-      // The final state comes with `train.done`.
-    } catch (error) {
-      if (this.state === 'cancelling') this.state = 'running';
-      this.error = `Cancel failed: ${errorMessage(error)}`;
-    }
+    await requestCancel(this, () => getStudioApi().invoke('train.cancel', { runId }));
   }
 
   private async resync(): Promise<void> {

@@ -1,0 +1,159 @@
+/**
+ * What the recipe pages (steps 4–8) compute from the recipe run and the shared settings: the checks, the learning
+ * rates each step shows, SGDR's cycle ends, the status line. Plain functions over the reactive state, so that a
+ * component's `$derived` follows them.
+ */
+import { formatEstimateLine } from '../../../src-main/core/recipe/duration';
+import { app } from '../state/app.svelte';
+import { recipe } from '../state/recipe.svelte';
+import { intIn } from '../validate';
+
+export type SettingKey =
+  'augmentEpochs' | 'cycles' | 'cycleMult' | 'patience' | 'ensembleK' | 'iters' | 'size' | 'batch' | 'lrRatio';
+
+export type SettingErrors = Record<SettingKey, string | null>;
+
+/** Every setting a recipe run reads, checked (a new run needs them all, whichever page starts it). */
+export function settingErrors(): SettingErrors {
+  const s = recipe.settings;
+  return {
+    augmentEpochs: intIn(s.augmentEpochs, 1, 100),
+    cycles: intIn(s.cycles, 1, 10),
+    cycleMult: intIn(s.cycleMult, 1, 4),
+    patience: intIn(s.patience, 0, 10),
+    ensembleK: intIn(s.ensembleK, 1, 10),
+    iters: intIn(s.lrFind.iters, 5, 1000),
+    size: intIn(app.settings.size, 32, 512),
+    batch: intIn(app.settings.batchSize, 1, 1024),
+    lrRatio:
+      !Number.isFinite(s.lrRatio) || s.lrRatio < 1 || s.lrRatio > 100 ? 'Between 1 and 100 (fast.ai: 3–10)' : null,
+  };
+}
+
+/** The step settings the recipe pages edit (fast.ai's defaults in the hints). */
+export type StepSettingKey = 'augmentEpochs' | 'lrRatio' | 'cycles' | 'cycleMult' | 'patience' | 'ensembleK';
+
+export const STEP_SETTING_FIELDS: Record<StepSettingKey, { id: string; label: string; hint: string; testid: string }> =
+  {
+    augmentEpochs: {
+      id: 'r-aug-epochs',
+      label: 'Epochs (cycles of 1 epoch)',
+      hint: 'fast.ai: 3',
+      testid: 'recipe-augment-epochs-input',
+    },
+    lrRatio: { id: 'r-ratio', label: 'LR ratio r', hint: 'fast.ai: 3–10', testid: 'recipe-ratio-input' },
+    cycles: { id: 'r-cycles', label: 'Cycles', hint: 'fast.ai: 3', testid: 'recipe-cycles-input' },
+    cycleMult: { id: 'r-cycle-mult', label: 'cycle_mult', hint: 'fast.ai: 2', testid: 'recipe-cycle-mult-input' },
+    patience: {
+      id: 'r-patience',
+      label: 'Patience (cycles)',
+      hint: 'Stop after this many without a better valid loss',
+      testid: 'recipe-patience-input',
+    },
+    ensembleK: {
+      id: 'r-ensemble',
+      label: 'Ensemble snapshots',
+      hint: 'The last K cycle snapshots',
+      testid: 'recipe-ensemble-input',
+    },
+  };
+
+/** The three layer groups that get differential LRs (steps 6–8), early layers first. */
+export const GROUP_NAMES = ['early layers', 'middle layers', 'head'] as const;
+
+/** The learning rates a step's page shows. */
+export interface StepLrs {
+  /** The head's LR (steps 3–4), once known. */
+  headLr: number | null;
+  /** The whole network's LR: fixed (picked on step 7's curve), else what step 7 took, else its valley. */
+  allLr: number | null;
+  /** The LR the previews draw: the step's own, else 0.01. */
+  previewLr: number;
+  /** The preview's LR is the 0.01 stand-in. */
+  lrAssumed: boolean;
+  /** Step 6's ratio r, and the layer groups' multipliers [1/r², 1/r, 1]. */
+  ratio: number;
+  mults: number[];
+}
+
+export function stepLrs(step: number): StepLrs {
+  const s = recipe.settings;
+  const headLr = recipe.headLr;
+  const allLr = s.lrAll ?? recipe.result(7)?.lr ?? recipe.lrFinds[7]?.suggestions.valley ?? null;
+  // From step 6 on the whole network trains with `allLr`; before, the head alone with `headLr`.
+  const own = step >= 6 ? (allLr ?? headLr) : headLr;
+  const ratio = s.lrRatio;
+  return {
+    headLr,
+    allLr,
+    previewLr: own ?? 0.01,
+    lrAssumed: own === null,
+    ratio,
+    mults: [1 / (ratio * ratio), 1 / ratio, 1],
+  };
+}
+
+/** A step's settings can change until it has run. */
+export function stepLocked(step: number): boolean {
+  return recipe.active || recipe.nextStep > step;
+}
+
+/** What the recipe pages hand to the parts a step adds to them. */
+export interface StepContext {
+  errors: SettingErrors;
+  locked: boolean;
+  lrs: StepLrs;
+}
+
+/** SGDR with cycle_len=1: the epochs (1-based) that end a cycle, e.g. [1, 3, 7] for 3 cycles with cycle_mult 2. */
+export function cycleEndEpochs(cycles: number, cycleMult: number): number[] {
+  const out: number[] = [];
+  let total = 0;
+  for (let k = 0; k < cycles; k++) {
+    total += cycleMult ** k;
+    out.push(total);
+  }
+  return out;
+}
+
+/** The index of the epoch with the lowest validation loss (the first of equals), or null when there is none. */
+export function bestEpochIndex(epochs: readonly { validLoss: number }[]): number | null {
+  let best: number | null = null;
+  epochs.forEach((e, i) => {
+    if (best === null || e.validLoss < (epochs[best]?.validLoss ?? Infinity)) best = i;
+  });
+  return best;
+}
+
+/** The recipe run's state in a line. */
+export function recipeStatusText(): string {
+  const id = recipe.runId !== null ? `run #${recipe.runId}` : '';
+  switch (recipe.state) {
+    case 'idle':
+      return 'No recipe run yet';
+    case 'starting':
+      return 'Starting…';
+    case 'running':
+      return `${id}: step ${recipe.currentStep ?? '…'} running (until step ${recipe.untilStep ?? 8})`;
+    case 'cancelling':
+      return `${id}: cancelling…`;
+    case 'paused':
+      return `${id}: paused before step ${recipe.nextStep}`;
+    case 'completed':
+      return `${id}: completed (all eight steps)`;
+    case 'cancelled':
+    case 'interrupted':
+      return `${id}: ${recipe.state} before step ${recipe.nextStep}; running a step resumes it from its checkpoint`;
+    default:
+      return `${id}: ${recipe.state}`;
+  }
+}
+
+/** "about 6 min (step 7: 1 min 20 s, …)" for steps 1 to `step` (plus the ensemble after step 8), once measured. */
+export function estimateLine(step: number): string | null {
+  const e = recipe.estimate;
+  if (e === null) return null;
+  const steps = e.steps.filter((x) => x.step <= step);
+  const total = steps.reduce((a, x) => a + x.seconds, 0) + (step === 8 ? e.ensembleSeconds : 0);
+  return formatEstimateLine(steps, total);
+}

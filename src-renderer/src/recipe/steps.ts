@@ -1,0 +1,126 @@
+/**
+ * fast.ai's eight steps, one row each, and the page that implements the step. The stepper lists them and the wizard
+ * shows the current one's page; steps 4–8 only run inside the eight-step recipe.
+ */
+import type { Component } from 'svelte';
+import type { AppInfo } from '../../../src-shared/contract';
+import DatasetPage from '../components/DatasetPage.svelte';
+import LrFindPage from '../components/LrFindPage.svelte';
+import TrainHeadPage from '../components/TrainHeadPage.svelte';
+import type { PageId } from '../state/app.svelte';
+import Step4Augment from './Step4Augment.svelte';
+import Step5Unfreeze from './Step5Unfreeze.svelte';
+import Step6GroupLrs from './Step6GroupLrs.svelte';
+import Step7LrFind from './Step7LrFind.svelte';
+import Step8Sgdr from './Step8Sgdr.svelte';
+
+/** What every step's page gets. */
+export interface StepPageProps {
+  info: AppInfo;
+  def: StepDef;
+}
+
+export interface StepDef {
+  step: number;
+  /** The stepper's name for it. */
+  name: string;
+  /** Its page's heading. */
+  title: string;
+  /** One line: what the step does. */
+  summary: string;
+  /** It trains weights: its page plans an LR schedule and plots the loss. */
+  trains: boolean;
+  /** Where the wizard shows it. */
+  id: PageId;
+  page: Component<StepPageProps>;
+  /** It only makes sense after a completed training run or inside a recipe run. */
+  needsCompletedRun?: boolean;
+  /** It runs inside the eight-step recipe (it needs a scanned dataset or a recipe run). */
+  recipe?: boolean;
+}
+
+export const STEPS: readonly StepDef[] = [
+  {
+    step: 1,
+    name: 'Augment & precompute',
+    title: 'Step 1 · The dataset',
+    summary: 'Pick the image folder; check classes and the validation split.',
+    trains: false,
+    id: 'dataset',
+    page: DatasetPage,
+  },
+  {
+    step: 2,
+    name: 'LR finder',
+    title: 'Step 2 · LR finder',
+    summary: 'Sweep the learning rate; pick where the loss falls fastest.',
+    trains: false,
+    id: 'lr-find',
+    page: LrFindPage,
+  },
+  {
+    step: 3,
+    name: 'Train head (precomputed)',
+    title: 'Step 3 · Train the head (precomputed)',
+    summary: 'Train only the new head on cached backbone activations.',
+    trains: true,
+    id: 'train-head',
+    page: TrainHeadPage,
+  },
+  {
+    step: 4,
+    name: 'Train head with augmentation',
+    title: 'Step 4 · Train the head with augmentation',
+    summary: 'Augmented images on; SGDR restarts with cycle_len=1.',
+    trains: true,
+    id: 'recipe-4',
+    page: Step4Augment,
+    recipe: true,
+  },
+  {
+    step: 5,
+    name: 'Unfreeze',
+    title: 'Step 5 · Unfreeze',
+    summary: 'Let the backbone layers learn too.',
+    trains: false,
+    id: 'recipe-5',
+    page: Step5Unfreeze,
+    recipe: true,
+  },
+  {
+    step: 6,
+    name: 'Differential LRs',
+    title: 'Step 6 · Differential learning rates',
+    summary: 'Smaller LRs for early layers, larger for later ones.',
+    trains: false,
+    id: 'recipe-6',
+    page: Step6GroupLrs,
+    recipe: true,
+  },
+  {
+    step: 7,
+    name: 'LR finder (unfrozen)',
+    title: 'Step 7 · LR finder on the unfrozen network',
+    summary: 'Find the learning rate again, for the whole network.',
+    trains: false,
+    id: 'lr-find-full',
+    page: Step7LrFind,
+    needsCompletedRun: true,
+    recipe: true,
+  },
+  {
+    step: 8,
+    name: 'Train all (SGDR cycle_mult=2)',
+    title: 'Step 8 · Train all layers with SGDR (cycle_mult)',
+    summary: 'Fine-tune all; each SGDR cycle twice as long.',
+    trains: true,
+    id: 'recipe-8',
+    page: Step8Sgdr,
+    recipe: true,
+  },
+];
+
+/** The step shown on `page`, if it is a step's page. */
+export function stepOfPage(page: PageId): StepDef | undefined {
+  return STEPS.find((s) => s.id === page);
+}

@@ -1,0 +1,21 @@
+import { errorMessage } from '../api';
+
+/** A job of this window (a training run, an LR finder sweep) as far as cancelling goes. */
+interface CancellableJob {
+  state: string;
+  error: string | null;
+}
+
+/**
+ * Asks the server to cancel a running job: the job is 'cancelling' until its done event brings the final state; if
+ * the request itself fails, it is 'running' again and the error says why.
+ */
+export async function requestCancel(job: CancellableJob, request: () => Promise<unknown>): Promise<void> {
+  job.state = 'cancelling';
+  try {
+    await request();
+  } catch (error) {
+    if (job.state === 'cancelling') job.state = 'running';
+    job.error = `Cancel failed: ${errorMessage(error)}`;
+  }
+}

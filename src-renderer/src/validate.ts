@@ -1,0 +1,25 @@
+/** The forms' number checks: one rule per field, one message per problem, the same wording on every page. */
+
+export interface NumberRule {
+  /** Only whole numbers. */
+  int?: boolean;
+  /** Exclusive lower bound (a learning rate must be > 0). */
+  above?: number;
+  min?: number;
+  max?: number;
+}
+
+/** Why `value` breaks `rule`, or null when it is fine (an empty field is "Enter a number"). */
+export function checkNumber(value: number | null | undefined, rule: NumberRule = {}): string | null {
+  if (value === null || value === undefined || !Number.isFinite(value)) return 'Enter a number';
+  if (rule.int && !Number.isInteger(value)) return 'Enter a whole number';
+  if (rule.above !== undefined && value <= rule.above) return `Must be greater than ${rule.above}`;
+  if (rule.min !== undefined && value < rule.min) return `At least ${rule.min}`;
+  if (rule.max !== undefined && value > rule.max) return `At most ${rule.max}`;
+  return null;
+}
+
+/** A whole number in [lo, hi]. */
+export function intIn(value: number | null | undefined, lo: number, hi: number): string | null {
+  return checkNumber(value, { int: true, min: lo, max: hi });
+}
