@@ -11,10 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src-main/core/tf/backend';
-import { scanDataset } from '../src-main/core/data/dataset';
-import { BACKBONE_ID, buildClassifier, disposeClassifier } from '../src-main/core/model/backbone';
-import { precomputeFeatures } from '../src-main/core/train/precompute';
-import { RowsDataSource } from '../src-main/core/train/dataSources';
+import { buildClassifier, disposeClassifier } from '../src-main/core/model/backbone';
 import { Learner, evaluate } from '../src-main/core/train/learner';
 import { DEFAULT_OPTIMIZER, Optimizer } from '../src-main/core/train/optimizers';
 import { scheduleCallback, validationCallback } from '../src-main/core/train/callbacks';
@@ -22,6 +19,7 @@ import { subSeed } from '../src-main/core/util/random';
 import { recipeJob } from '../src-main/core/recipe/recipeJob';
 import { DEFAULT_RECIPE_CONFIG, type RecipeConfig } from '../src-main/core/recipe/types';
 import { writeFashionMnist } from './fashion-mnist';
+import { openHeadProblem } from './lib/headLrGrid';
 import { machineFit } from '../src-main/core/machineDefaults';
 import { DEFAULT_HEAD_CONFIG } from '../src-main/core/defaults';
 
@@ -89,7 +87,6 @@ const recipe = await recipeJob(config, {
   featureCache: cache,
   shouldCancel: () => false,
   emit: (e) => {
-    if (e.type === 'epoch') recipeAccuracies.push(e.validAccuracy);
     if (e.type === 'lrFind')
       lrFinds[e.step] = {
         ...e.result.suggestions,
@@ -98,8 +95,10 @@ const recipe = await recipeJob(config, {
         stoppedEarly: e.result.stoppedEarly,
         curve: e.result.lr.map((lr, i) => [lr, e.result.smoothedLoss[i]]),
       };
-    if (e.type === 'epoch')
+    if (e.type === 'epoch') {
+      recipeAccuracies.push(e.validAccuracy);
       console.error(`${e.step} epoch ${e.epoch + 1}: valid accuracy ${e.validAccuracy.toFixed(3)}`);
+    }
     if (e.type === 'step' && e.status === 'started') stepStart = Date.now();
     if (e.type === 'step' && e.status === 'done') {
       stepSeconds[e.step] = (Date.now() - stepStart) / 1000;
@@ -115,41 +114,27 @@ const lrHead = recipe.steps[1]!.lr!;
 
 // Baseline: the head alone on precomputed activations, constant LR (the recipe's step-2 pick), same total epochs.
 const t1 = Date.now();
-const ds = await scanDataset(data, { seed: config.seed, validPct: config.validPct });
-const clf = await buildClassifier({
+const problem = await openHeadProblem(data, {
   size: config.size,
-  numClasses: ds.classes.length,
+  seed: config.seed,
+  batchSize: config.batchSize,
   dropout: config.dropout,
-  seed: subSeed(config.seed, 'init'),
+  validPct: config.validPct,
+  cacheDir: cache,
 });
-const feats = await precomputeFeatures(
-  clf.features,
-  [...ds.train, ...ds.valid].map((i) => i.file),
-  { cacheDir: cache, backboneId: BACKBONE_ID, size: config.size, batchSize: 16 },
-);
-const nc = ds.classes.length;
-const train = new RowsDataSource(
-  feats.slice(0, ds.train.length),
-  ds.train.map((i) => i.label),
-  { batchSize: config.batchSize, numClasses: nc, shuffleSeed: subSeed(config.seed, 'shuffle') },
-);
-const valid = new RowsDataSource(
-  feats.slice(ds.train.length),
-  ds.valid.map((i) => i.label),
-  { batchSize: 256, numClasses: nc },
-);
+const { train, valid, numClasses: nc } = problem;
 const opt = new Optimizer({ ...DEFAULT_OPTIMIZER, kind: config.optimizer });
 const learner = new Learner(
-  clf.head,
+  problem.head,
   opt,
-  [{ name: 'head', variables: clf.head.trainableWeights }],
+  [{ name: 'head', variables: problem.head.trainableWeights }],
   [scheduleCallback(() => lrHead)],
 );
 await learner.fit(epochs, train);
-const baseline = await evaluate(clf.head, valid);
+const baseline = await evaluate(problem.head, valid);
 opt.dispose();
 // Head only as `finetune train --steps head` runs it: its default optimizer and LR, 8 epochs, the same seed.
-disposeClassifier(clf);
+problem.dispose();
 const clf8 = await buildClassifier({
   size: config.size,
   numClasses: nc,

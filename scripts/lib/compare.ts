@@ -41,10 +41,10 @@ export function compareOnFashion(opts: { perClass: number; seed: number; size: n
 }
 
 const pct = (x: number) => (100 * x).toFixed(1);
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 function meanSpread(xs: number[]): string {
-  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
   const spread = (Math.max(...xs) - Math.min(...xs)) / 2;
-  return `${pct(mean)} ± ${pct(spread)} %`;
+  return `${pct(mean(xs))} ± ${pct(spread)} %`;
 }
 
 /** A markdown table: mean ± half the range over the seeds, and each seed's numbers. */
@@ -62,8 +62,6 @@ export function comparisonTable(runs: Comparison[]): string {
     lines.push(`| ${name} | ${xs.length ? meanSpread(xs) : '–'} | ${xs.map(pct).join(' / ')} |`);
   }
   const secs = runs.map((r) => r.seconds);
-  lines.push(
-    `| recipe wall time | ${(secs.reduce((a, b) => a + b, 0) / secs.length).toFixed(0)} s | ${secs.map((s) => s.toFixed(0)).join(' / ')} |`,
-  );
+  lines.push(`| recipe wall time | ${mean(secs).toFixed(0)} s | ${secs.map((s) => s.toFixed(0)).join(' / ')} |`);
   return lines.join('\n');
 }

@@ -23,17 +23,22 @@ export const HEAD_LR_GRID = [3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1];
 
 export interface HeadProblem {
   head: tf.LayersModel;
+  numClasses: number;
   train: RowsDataSource;
   valid: RowsDataSource;
   dispose(): void;
 }
 
-/** Activations of a Fashion-MNIST-style folder through the bundled backbone, and a fresh head (recipe's init). */
+/**
+ * Activations of a labelled folder through the bundled backbone (read from `cacheDir` when the recipe already
+ * computed them), and a fresh head initialised as the recipe's: the head alone, for baselines and LR grids.
+ */
 export async function openHeadProblem(
   dir: string,
-  opts: { size: number; seed: number; batchSize?: number; dropout?: number },
+  opts: { size: number; seed: number; batchSize?: number; dropout?: number; validPct?: number; cacheDir?: string },
 ): Promise<HeadProblem> {
-  const ds = await scanDataset(dir, { seed: opts.seed, validPct: DEFAULT_RECIPE_CONFIG.validPct });
+  const validPct = opts.validPct ?? DEFAULT_RECIPE_CONFIG.validPct;
+  const ds = await scanDataset(dir, { seed: opts.seed, validPct });
   const numClasses = ds.classes.length;
   const clf = await buildClassifier({
     size: opts.size,
@@ -44,7 +49,12 @@ export async function openHeadProblem(
   const feats = await precomputeFeatures(
     clf.features,
     [...ds.train, ...ds.valid].map((i) => i.file),
-    { cacheDir: mkdtempSync(join(tmpdir(), 'grid-cache-')), backboneId: BACKBONE_ID, size: opts.size, batchSize: 16 },
+    {
+      cacheDir: opts.cacheDir ?? mkdtempSync(join(tmpdir(), 'head-cache-')),
+      backboneId: BACKBONE_ID,
+      size: opts.size,
+      batchSize: 16,
+    },
   );
   const train = new RowsDataSource(
     feats.slice(0, ds.train.length),
@@ -56,7 +66,7 @@ export async function openHeadProblem(
     ds.valid.map((i) => i.label),
     { batchSize: 256, numClasses },
   );
-  return { head: clf.head, train, valid, dispose: () => disposeClassifier(clf) };
+  return { head: clf.head, numClasses, train, valid, dispose: () => disposeClassifier(clf) };
 }
 
 export interface HeadLrGridReport {

@@ -5,6 +5,7 @@ import type { TestContext } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startHeadless, type HeadlessServer } from '../../src-main/server/headless';
 import { makeShapeDataset } from './images';
+import { BACKEND_NAMES } from './backend';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -63,9 +64,10 @@ export async function openWizard(
   await page.goto(server.url);
   // The header names the backend the page's own app.info got (asked for 'auto': the best one that loads here).
   // Asking the service from here as well would race the page's first call while the backend is still loading.
-  await page.waitForFunction(() =>
-    /tensorflow|wasm|cpu/.test(document.querySelector('[data-testid="header-backend"]')?.textContent ?? ''),
-  );
+  await page.waitForFunction((names) => {
+    const shown = document.querySelector('[data-testid="header-backend"]')?.textContent ?? '';
+    return names.some((n) => shown.includes(n));
+  }, BACKEND_NAMES);
   await page.getByTestId('folder-input').fill(data);
   await page.getByTestId('scan-button').click();
   await page.getByTestId('dataset-summary').waitFor();

@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../../src-main/core/tf/backend';
-import { DEFAULT_RECIPE_CONFIG } from '../../src-main/core/recipe/types';
+import { DEFAULT_LR_RULE, DEFAULT_RECIPE_CONFIG } from '../../src-main/core/recipe/types';
 import { writeFashionMnist } from '../../scripts/fashion-mnist';
 import { HEAD_LR_GRID, headLrGrid, openHeadProblem } from '../../scripts/lib/headLrGrid';
 
@@ -18,7 +18,7 @@ test("the default head LR rule lands within 2x of the grid's best LR (Fashion-MN
   await writeFashionMnist(data, 40, 20);
   const problem = await openHeadProblem(data, { size: 96, seed: DEFAULT_RECIPE_CONFIG.seed });
   try {
-    const rule = DEFAULT_RECIPE_CONFIG.lrRule ?? 'minDiv10';
+    const rule = DEFAULT_RECIPE_CONFIG.lrRule ?? DEFAULT_LR_RULE;
     const report = await headLrGrid(problem, { optimizer: DEFAULT_RECIPE_CONFIG.optimizer });
     assert.deepEqual(
       report.grid.map((g) => g.lr),

@@ -35,7 +35,7 @@ import {
   type RecipeContext,
   type RecipeSession,
 } from './session';
-import { STEP_NAMES, step8Epochs, type StepName, type StepResult } from './types';
+import { DEFAULT_LR_RULE, STEP_NAMES, step8Epochs, type LrRule, type StepName, type StepResult } from './types';
 import { fullLrFindIters } from '../machineDefaults';
 
 /** A step either finishes with a result or stops the recipe. */
@@ -75,8 +75,6 @@ export async function step1Precompute(sess: RecipeSession, ctx: RecipeContext): 
     },
   };
 }
-
-export type LrRule = 'minDiv10' | 'valley' | 'steep';
 
 /** The LR a range test suggests: the configured rule, else the others in turn (valley, steep, minDiv10), else the fallback. */
 export function pickLr(r: LrRangeTestResult, rule: LrRule, fallback: number): { lr: number; pick: string } {
@@ -142,7 +140,7 @@ export async function step2LrFindHead(sess: RecipeSession, ctx: RecipeContext): 
   );
   const r = await rangeTest(sess, ctx, 2, learner, trainRowsSource(sess));
   if (r.cancelled) return { ok: false, status: 'cancelled' };
-  const { lr, pick } = pickLr(r, sess.state.config.lrRule ?? 'minDiv10', 1e-2);
+  const { lr, pick } = pickLr(r, sess.state.config.lrRule ?? DEFAULT_LR_RULE, 1e-2);
   const fixed = sess.state.config.lrHead;
   sess.state.lrHead = fixed ?? lr;
   return {

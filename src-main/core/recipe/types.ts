@@ -13,6 +13,11 @@ export type { AugmentPreset };
  */
 export type RecipeConfig = RecipeConfigSchema;
 
+/** Which range-test suggestion step 2 takes for the head (`RecipeConfig.lrRule`). */
+export type LrRule = NonNullable<RecipeConfig['lrRule']>;
+/** The rule when a config has none (configs saved before it existed too): see the README's LR grid. */
+export const DEFAULT_LR_RULE: LrRule = 'minDiv10';
+
 export type BalanceMode = 'none' | 'weights' | 'sampler';
 
 export const DEFAULT_RECIPE_CONFIG: Omit<RecipeConfig, 'dir'> = {
@@ -23,7 +28,7 @@ export const DEFAULT_RECIPE_CONFIG: Omit<RecipeConfig, 'dir'> = {
   dropout: DEFAULT_HEAD_CONFIG.dropout,
   preset: 'side-on',
   optimizer: 'adamw',
-  lrRule: 'minDiv10',
+  lrRule: DEFAULT_LR_RULE,
   headEpochs: null,
   augmentEpochs: 3,
   lrRatio: 3,

@@ -19,12 +19,15 @@ export function seedDropout(model: tf.LayersModel, seed: number): void {
     const inner = layer as unknown as DropoutInternals;
     const call = inner.call.bind(layer);
     let calls = 0;
+    const own = inner.seed;
     inner.call = (inputs, kwargs) => {
       if (kwargs['training'] === true) inner.seed = subSeed(seed, `dropout-${layer.name}-${calls++}`);
-      const out = call(inputs, kwargs);
-      // The saved config keeps `seed: null`, as before (the stream is the run's, not the model's).
-      inner.seed = undefined;
-      return out;
+      try {
+        return call(inputs, kwargs);
+      } finally {
+        // The saved config keeps the layer's own seed (null here): the stream is the run's, not the model's.
+        inner.seed = own;
+      }
     };
   }
 }
