@@ -19,6 +19,7 @@ import {
 import { initBackend } from '../../src-main/core/tf/backend';
 import type { Callback } from '../../src-main/core/train/learner';
 import { recipeJob, resumeRecipe, type RecipeContext } from '../../src-main/core/recipe/recipeJob';
+import { BEFORE_STEP8_DIR } from '../../src-main/core/recipe/steps';
 import { DEFAULT_RECIPE_CONFIG, type RecipeConfig, type RecipeEvent } from '../../src-main/core/recipe/types';
 import type { RecipeSession } from '../../src-main/core/recipe/session';
 import { RunStore, type RunTiming } from '../../src-main/core/history/runStore';
@@ -185,6 +186,23 @@ test('the eight-step recipe', async (t) => {
     assert.equal(second.groupLrs.length, 6);
     assertRecipeSteps(r2.steps, expected);
   });
+});
+
+test("step 8 never ends below where it started: when no cycle beats step 4, step 4's weights are kept", async () => {
+  // AdamW at 0.05 on the whole network wrecks every cycle (the 128 px collapse of BENCHMARKS.md, made certain).
+  const runDir = join(work, 'run-wrecked');
+  const result = await recipeJob({ ...config, lrAll: 0.05 }, context(runDir, observe()));
+  assert.equal(result.status, 'completed', result.error ?? '');
+  const [s4, s8] = [result.steps[3]!, result.steps[7]!];
+  assert.deepEqual(result.best, { step: 4, cycle: 0, validLoss: s4.validLoss });
+  assert.equal(s8.bestCycle, 0);
+  assert.match(s8.note ?? '', /No cycle beat step 4/);
+  // Step 4 measured on cached activations, step 8 on the images: the same weights, the same predictions.
+  assert.ok(Math.abs(s8.validLoss! - s4.validLoss!) < 1e-3, `step 8 ${s8.validLoss} vs step 4 ${s4.validLoss}`);
+  assert.equal(s8.validAccuracy, s4.validAccuracy);
+  const kept = readFileSync(join(runDir, BEFORE_STEP8_DIR, 'weights.bin'));
+  assert.ok(kept.equals(readFileSync(join(runDir, 'model', 'weights.bin'))), 'final model = the starting weights');
+  assert.ok(kept.equals(readFileSync(join(runDir, 'best', 'weights.bin'))), 'best/ = the starting weights');
 });
 
 test('CLI: finetune train DIR --recipe fastai8 --json', () => {

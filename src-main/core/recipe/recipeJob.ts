@@ -27,6 +27,7 @@ import {
   step6DifferentialLrs,
   step7LrFindAll,
   step8All,
+  BEFORE_STEP8_DIR,
   type StepOutcome,
 } from './steps';
 import { STEP_NAMES, type EnsembleInfo, type RecipeConfig, type RecipeResult, type StepResult } from './types';
@@ -194,9 +195,21 @@ function runStep(
   }
 }
 
-/** Restore the best checkpoint (by validation loss) and report its metrics as step 8's. */
+/**
+ * Restore the best checkpoint (by validation loss) and report its metrics as step 8's. Step 8 never ends below where
+ * it started: when no cycle beat step 4's validation loss, its starting weights become the best (a too-high LR can
+ * leave every cycle at chance).
+ */
 async function finishStep8(sess: RecipeSession, ctx: RecipeContext, result: StepResult) {
-  if (sess.state.best) loadWeightsInto(sess.clf.model, join(ctx.runDir, 'best'));
+  const { state } = sess;
+  const start = state.results.find((r) => r.step === 4)?.validLoss ?? null;
+  if (state.best && start !== null && start < state.best.validLoss) {
+    loadWeightsInto(sess.clf.model, join(ctx.runDir, BEFORE_STEP8_DIR));
+    await saveModelToDir(sess.clf.model, join(ctx.runDir, 'best'));
+    state.best = { step: 4, cycle: 0, validLoss: start };
+    result.bestCycle = 0;
+    result.note = "No cycle beat step 4's validation loss: the weights step 8 started from are kept.";
+  } else if (state.best) loadWeightsInto(sess.clf.model, join(ctx.runDir, 'best'));
   const r = await evaluate(sess.clf.model, validImagesSource(sess));
   result.validLoss = r.loss;
   result.validAccuracy = r.accuracy;

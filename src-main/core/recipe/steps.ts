@@ -368,6 +368,9 @@ export async function step7LrFindAll(sess: RecipeSession, ctx: RecipeContext): P
   };
 }
 
+/** Step 8's starting weights (step 4's head on the pretrained backbone), relative to the run folder. */
+export const BEFORE_STEP8_DIR = 'before-step8';
+
 /** The planned schedule of step 8: SGDR cycle_len=1, cycle_mult, `cycles` cycles. */
 export function step8Plan(lr: number, cycles: number, cycleMult: number, itersPerEpoch: number): PlannedSchedule {
   return planSchedule(lr, { kind: 'sgdr', cycleLen: 1, cycleMult, cycles }, 0, itersPerEpoch);
@@ -385,6 +388,8 @@ export async function step8All(sess: RecipeSession, ctx: RecipeContext, restored
   const train = augmentedSource(sess);
   const plan = step8Plan(lr, cycles, cycleMult, train.numBatches);
   if (state.stoppedEarly) return { ok: true, result: step8Result(sess, lr, mults) } satisfies StepOutcome;
+  // The weights step 8 starts from: the run keeps them if no cycle beats them (recipeJob's finishStep8).
+  if (state.epochsDone === 0) await saveModelToDir(sess.clf.model, join(ctx.runDir, BEFORE_STEP8_DIR));
   const snapshot: Callback['afterEpoch'] = async (s) => {
     const cycle = plan.cycleEnds.indexOf(s.iteration - 1) + 1;
     if (cycle === 0) return;
