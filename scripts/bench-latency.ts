@@ -10,12 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import WebSocket from 'ws';
 import { startHeadless } from '../src-main/server/headless';
 import { DEFAULT_RECIPE_CONFIG } from '../src-main/core/recipe/types';
 import type { RecipeConfig } from '../src-shared/contract';
 import { parseBackendChoice, type BackendChoice } from '../src-main/core/tf/backend';
 import { makeShapeDataset } from '../test/helpers/images';
+import { bridgeClient as client, connect, type Frame } from '../test/helpers/bridgeClient';
 
 export interface LatencyBenchOptions {
   seconds: number;
@@ -43,43 +43,6 @@ export interface LatencyReport {
   steps: string[];
   /** How long `recipe.start` took to answer (the wizard waits for it). */
   startMs: number;
-}
-
-interface Frame {
-  id?: number;
-  ok?: boolean;
-  result?: unknown;
-  error?: string;
-  event?: string;
-  payload?: Record<string, unknown>;
-}
-
-/** A minimal client of the WebSocket bridge: numbered requests, events to listeners. */
-function client(ws: WebSocket) {
-  let id = 0;
-  const waiting = new Map<number, (f: Frame) => void>();
-  const listeners = new Set<(f: Frame) => void>();
-  ws.on('message', (d) => {
-    const f = JSON.parse(d.toString()) as Frame;
-    if (f.id !== undefined) waiting.get(f.id)?.(f);
-    else for (const l of listeners) l(f);
-  });
-  return {
-    call(method: string, params: unknown): Promise<Frame> {
-      return new Promise((resolve) => {
-        const i = ++id;
-        waiting.set(i, (f) => {
-          waiting.delete(i);
-          resolve(f);
-        });
-        ws.send(JSON.stringify({ id: i, method, params }));
-      });
-    },
-    onEvent(l: (f: Frame) => void) {
-      listeners.add(l);
-      return () => listeners.delete(l);
-    },
-  };
 }
 
 const percentile = (sorted: number[], p: number) =>
@@ -118,8 +81,7 @@ export async function benchLatency(opts: LatencyBenchOptions): Promise<LatencyRe
   const data = join(work, 'shapes');
   await makeShapeDataset(data, { perClass: opts.perClass, size: 96, seed: 3 });
   const server = await startHeadless({ home: join(work, 'home'), backend: opts.backend, rendererDir: renderer });
-  const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws?token=${server.token}`);
-  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  const ws = await connect(`ws://127.0.0.1:${server.port}/ws?token=${server.token}`);
   const c = client(ws);
   try {
     await c.call('app.info', {}); // loads the backend: not part of either measure

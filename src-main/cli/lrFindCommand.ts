@@ -9,7 +9,7 @@ import { DEFAULT_HEAD_CONFIG } from '../core/defaults';
 import { scanDataset } from '../core/data/dataset';
 import { homePaths, resolveHome } from '../core/paths';
 import { RunStore } from '../core/history/runStore';
-import { readRunMeta } from '../core/export/exporter';
+import { readRunMeta } from '../core/runFiles';
 import { lrFindJob, maxFullBatchOnWasm, type LrFindConfig, type LrFindStage } from '../core/lrfind/lrFindJob';
 import type { LrRangeTestResult } from '../core/lrfind/lrRangeTest';
 import { COMMON_OPTIONS, num, oneOf, parseOptions, stringOptions, UsageError, type Io } from './args';

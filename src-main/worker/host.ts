@@ -3,10 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { BackendChoice } from '../core/tf/backend';
-import type { TrainEvent } from '../core/train/headJob';
-import type { LrFindEvent } from '../core/lrfind/lrFindJob';
-import type { RecipeEvent } from '../core/recipe/types';
-import type { WorkerInit, WorkerJob, WorkerMessage } from './protocol';
+import type { JobKind, JobOf, WorkerEvents, WorkerInit, WorkerMessage, WorkerResults } from './protocol';
 
 /** In the electron-vite build the worker is `trainWorker.js` next to the bundle; from source, the tsx bootstrap. */
 function workerEntry(): URL {
@@ -20,22 +17,22 @@ export interface RunningJob<R> {
   cancel(): void;
 }
 
-export function startWorkerJob<R, E extends TrainEvent | LrFindEvent | RecipeEvent = TrainEvent>(
-  job: WorkerJob,
+export function startWorkerJob<K extends JobKind>(
+  job: JobOf<K>,
   backend: BackendChoice,
-  handlers: { onEvent?: (e: E) => void; onBackend?: (name: string, note: string) => void },
-): RunningJob<R> {
+  handlers: { onEvent?: (e: WorkerEvents[K]) => void; onBackend?: (name: string, note: string) => void } = {},
+): RunningJob<WorkerResults[K]> {
   const cancel = new SharedArrayBuffer(4);
   const init: WorkerInit = { job, backend, cancel };
   const worker = new Worker(workerEntry(), { workerData: init });
-  const result = new Promise<R>((resolve, reject) => {
+  const result = new Promise<WorkerResults[K]>((resolve, reject) => {
     let settled = false;
-    worker.on('message', (m: WorkerMessage) => {
-      if (m.type === 'event') handlers.onEvent?.(m.event as E);
+    worker.on('message', (m: WorkerMessage<K>) => {
+      if (m.type === 'event') handlers.onEvent?.(m.event);
       else if (m.type === 'backend') handlers.onBackend?.(m.name, m.note);
       else if (m.type === 'done') {
         settled = true;
-        resolve(m.result as R);
+        resolve(m.result);
         void worker.terminate();
       } else if (m.type === 'error') {
         settled = true;

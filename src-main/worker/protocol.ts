@@ -34,11 +34,28 @@ export interface WorkerInit {
   cancel: SharedArrayBuffer;
 }
 
-export type WorkerMessage =
+/** What each kind of job answers with and emits: the host's result type follows from the job, not from its caller. */
+export interface WorkerResults {
+  trainHead: JobResult;
+  evaluate: EvaluationResult;
+  lrFind: LrFindJobResult;
+  interpret: InterpretResult;
+  estimate: RecipeEstimate;
+  recipe: RecipeResult;
+}
+export interface WorkerEvents {
+  trainHead: TrainEvent;
+  evaluate: never;
+  lrFind: LrFindEvent;
+  interpret: never;
+  estimate: never;
+  recipe: RecipeEvent;
+}
+export type JobKind = WorkerJob['kind'];
+export type JobOf<K extends JobKind> = Extract<WorkerJob, { kind: K }>;
+
+export type WorkerMessage<K extends JobKind = JobKind> =
   | { type: 'backend'; name: string; note: string }
-  | { type: 'event'; event: TrainEvent | LrFindEvent | RecipeEvent }
-  | {
-      type: 'done';
-      result: JobResult | EvaluationResult | LrFindJobResult | InterpretResult | RecipeResult | RecipeEstimate;
-    }
+  | { type: 'event'; event: WorkerEvents[K] }
+  | { type: 'done'; result: WorkerResults[K] }
   | { type: 'error'; message: string };

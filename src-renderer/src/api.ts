@@ -9,12 +9,10 @@
  *
  * The connection state (for the "Connection lost" banner) is published through `onConnectionChange`.
  */
+import { EventSubscribers } from '../../src-shared/events';
 import {
   BRIDGE_GLOBAL,
-  EventFrame,
   ResponseFrame,
-  isEventName,
-  parseEvent,
   parseParams,
   parseResult,
   type EventName,
@@ -39,7 +37,6 @@ export interface ConnectionState {
 }
 
 type StateListener = (state: ConnectionState) => void;
-type RawHandler = (payload: unknown) => void;
 
 interface Pending {
   method: Method;
@@ -108,7 +105,9 @@ class WebSocketTransport implements StudioApi {
   private socket: WebSocket | null = null;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
-  private readonly handlers = new Map<EventName, Set<RawHandler>>();
+  private readonly events = new EventSubscribers((message, error) =>
+    console.error(`Finetune Studio: ${message}`, error),
+  );
   private openWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
   private everOpened = false;
   private attempt = 0;
@@ -137,13 +136,7 @@ class WebSocketTransport implements StudioApi {
   }
 
   on<E extends EventName>(event: E, handler: (payload: EventPayload<E>) => void): () => void {
-    const set = this.handlers.get(event) ?? new Set<RawHandler>();
-    this.handlers.set(event, set);
-    const raw = handler as RawHandler;
-    set.add(raw);
-    return () => {
-      set.delete(raw);
-    };
+    return this.events.on(event, handler);
   }
 
   /** Reconnect now (the banner's button), skipping the remaining backoff delay. */
@@ -296,23 +289,7 @@ class WebSocketTransport implements StudioApi {
   }
 
   private onEvent(frame: object): void {
-    const parsed = EventFrame.safeParse(frame);
-    if (!parsed.success || !isEventName(parsed.data.event)) return;
-    const name = parsed.data.event;
-    let payload: unknown;
-    try {
-      payload = parseEvent(name, parsed.data.payload);
-    } catch (error) {
-      console.error(`Finetune Studio: ${errorMessage(error)}`);
-      return;
-    }
-    for (const handler of this.handlers.get(name) ?? []) {
-      try {
-        handler(payload);
-      } catch (error) {
-        console.error(`Finetune Studio: a handler for ${name} failed`, error);
-      }
-    }
+    this.events.dispatch(frame);
   }
 }
 

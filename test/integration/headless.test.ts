@@ -5,10 +5,10 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import WebSocket from 'ws';
 import { startHeadless } from '../../src-main/server/headless';
 import { makeShapeDataset } from '../helpers/images';
 import { bestBackend } from '../helpers/backend';
+import { bridgeClient as client, connect, type Frame } from '../helpers/bridgeClient';
 
 const work = mkdtempSync(join(tmpdir(), 'ft-headless-'));
 const renderer = join(work, 'renderer');
@@ -24,59 +24,6 @@ function get(port: number, path: string, headers: Record<string, string> = {}) {
     req.on('error', reject);
     req.end();
   });
-}
-
-function connect(url: string, headers: Record<string, string> = {}) {
-  return new Promise<WebSocket>((resolve, reject) => {
-    const ws = new WebSocket(url, { headers });
-    ws.once('open', () => resolve(ws));
-    ws.once('error', reject);
-    ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
-  });
-}
-
-interface Frame {
-  id?: number;
-  ok?: boolean;
-  result?: unknown;
-  error?: string;
-  event?: string;
-  payload?: Record<string, unknown>;
-}
-
-function client(ws: WebSocket) {
-  let id = 0;
-  const frames: Frame[] = [];
-  const waiting = new Map<number, (f: Frame) => void>();
-  ws.on('message', (d) => {
-    const f = JSON.parse(d.toString()) as Frame;
-    frames.push(f);
-    if (f.id !== undefined) waiting.get(f.id)?.(f);
-  });
-  return {
-    frames,
-    call(method: string, params: unknown) {
-      return new Promise<Frame>((resolve) => {
-        const i = ++id;
-        waiting.set(i, resolve);
-        ws.send(JSON.stringify({ id: i, method, params }));
-      });
-    },
-    waitEvent(name: string, pred: (p: Record<string, unknown>) => boolean = () => true, timeoutMs = 120_000) {
-      return new Promise<Record<string, unknown>>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no ${name} event`)), timeoutMs);
-        const check = (d: WebSocket.RawData) => {
-          const f = JSON.parse(d.toString()) as Frame;
-          if (f.event === name && pred(f.payload!)) {
-            clearTimeout(timer);
-            ws.off('message', check);
-            resolve(f.payload!);
-          }
-        };
-        ws.on('message', check);
-      });
-    },
-  };
 }
 
 test('token, host and origin checks; validated frames; training runs off the server thread', async (t) => {

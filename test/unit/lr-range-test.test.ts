@@ -32,32 +32,21 @@ function regressionData(seed: number) {
 }
 
 /** Rows with real-valued targets [n, 1]; batchSize N gives full-batch gradient descent. */
-class RegressionSource implements DataSource {
-  readonly numItems: number;
-  readonly numBatches: number;
-  constructor(
-    private readonly x: Float32Array[],
-    private readonly y: number[],
-    private readonly batchSize: number,
-  ) {
-    this.numItems = x.length;
-    this.numBatches = Math.ceil(x.length / batchSize);
-  }
-  async *batches(epoch: number): AsyncIterable<Batch> {
-    const order = shuffled([...this.x.keys()], mulberry32(100 + epoch));
-    for (let s = 0; s < order.length; s += this.batchSize) {
-      const ids = order.slice(s, s + this.batchSize);
-      const flat = new Float32Array(ids.length * D);
-      ids.forEach((id, i) => flat.set(this.x[id]!, i * D));
-      yield {
-        x: tf.tensor2d(flat, [ids.length, D]),
-        y: tf.tensor2d(
-          ids.map((i) => this.y[i]!),
-          [ids.length, 1],
-        ),
-      };
-    }
-  }
+function regressionSource(x: Float32Array[], y: number[], batchSize: number): DataSource {
+  return {
+    numItems: x.length,
+    numBatches: Math.ceil(x.length / batchSize),
+    async *batches(epoch: number): AsyncIterable<Batch> {
+      const order = shuffled([...x.keys()], mulberry32(100 + epoch));
+      for (let s = 0; s < order.length; s += batchSize) {
+        const ids = order.slice(s, s + batchSize);
+        const flat = new Float32Array(ids.length * D);
+        ids.forEach((id, i) => flat.set(x[id]!, i * D));
+        const targets = ids.map((i) => y[i]!);
+        yield { x: tf.tensor2d(flat, [ids.length, D]), y: tf.tensor2d(targets, [ids.length, 1]) };
+      }
+    },
+  };
 }
 
 const mse: LossFn = (pred, y) => tf.tidy(() => tf.mean(tf.squaredDifference(pred, y)) as tf.Scalar);
@@ -146,7 +135,7 @@ function lrAt(r: LrRangeTestResult, i: number | null): number {
 
 test('least squares, full-batch GD: the loss falls, diverges past 2/λmax, and every suggestion is stable', async () => {
   const { x, y } = regressionData(7);
-  const data = new RegressionSource(x, y, N);
+  const data = regressionSource(x, y, N);
   const lrCrit = 2 / hessianLambdaMax(x); // GD on a quadratic converges iff lr < 2/λmax
   assert.ok(lrCrit > 0.5 && lrCrit < 1, `2/λmax = ${lrCrit}`);
 

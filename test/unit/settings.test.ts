@@ -19,7 +19,12 @@ test('backend: --backend flag, then FINETUNE_BACKEND, then HOME/settings.json, t
     assert.throws(() => resolveBackendChoice('quantum', home), /Unknown backend "quantum"/);
     delete process.env.FINETUNE_BACKEND;
     writeFileSync(join(home, 'settings.json'), '{ not json');
-    assert.throws(() => resolveBackendChoice(undefined, home), /settings\.json is not valid JSON.*fix or delete it/);
+    assert.throws(() => resolveBackendChoice(undefined, home), /settings\.json is not valid JSON.*Fix it or delete it/);
+    writeFileSync(join(home, 'settings.json'), JSON.stringify({ backend: 3 }));
+    assert.throws(
+      () => resolveBackendChoice(undefined, home),
+      /settings\.json does not have the expected content \(backend: .*\)\. Fix it or delete it/,
+    );
   } finally {
     if (saved === undefined) delete process.env.FINETUNE_BACKEND;
     else process.env.FINETUNE_BACKEND = saved;

@@ -2,12 +2,12 @@
  * Export: a folder anyone can load with TensorFlow.js — model.json + weights.bin (the whole classifier, image
  * in, probabilities out), labels.json, and preprocessing.json describing the input the model expects.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BACKBONE_NAME, BACKBONE_NOTE } from '../model/backbone';
 import { PREPROCESSING_NOTE } from '../data/images';
 import { WEIGHTS_FILE } from '../model/modelFiles';
-import type { RunMeta } from '../train/headJob';
+import { readRunEnsemble, readRunMeta } from '../runFiles';
 
 export interface Preprocessing {
   inputSize: number;
@@ -33,12 +33,6 @@ export function preprocessingFor(size: number): Preprocessing {
     backbone: BACKBONE_NAME,
     backboneNote: BACKBONE_NOTE,
   };
-}
-
-export function readRunMeta(runDir: string): RunMeta {
-  const path = join(runDir, 'run.json');
-  if (!existsSync(path)) throw new Error(`Run folder ${runDir} has no trained model (run.json missing).`);
-  return JSON.parse(readFileSync(path, 'utf8')) as RunMeta;
 }
 
 export function exportRun(runId: number, runDir: string, outDir: string): { dir: string; files: string[] } {
@@ -67,9 +61,8 @@ export function exportRun(runId: number, runDir: string, outDir: string): { dir:
  * `ensemble.json` saying how to combine them (the mean of their probabilities). `finetune predict` reads it.
  */
 export function exportEnsemble(runId: number, runDir: string, outDir: string): { dir: string; files: string[] } {
-  const path = join(runDir, 'ensemble.json');
-  if (!existsSync(path)) throw new Error(`Run ${runId} has no snapshot ensemble: only completed eight-step runs do.`);
-  const info = JSON.parse(readFileSync(path, 'utf8')) as { k: number; snapshots: string[]; validAccuracy: number };
+  const info = readRunEnsemble(runDir);
+  if (!info) throw new Error(`Run ${runId} has no snapshot ensemble: only completed eight-step runs do.`);
   const meta = readRunMeta(runDir);
   const files: string[] = [];
   const members = info.snapshots.map((rel, i) => {

@@ -1,17 +1,22 @@
 /** Classify images with an exported model folder, applying the preprocessing it declares. */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadModelFromDir } from '../model/modelFiles';
 import { imagesToTensor } from '../train/dataSources';
 import { describeImageError } from '../data/images';
-import type { Preprocessing } from './exporter';
+import { z } from 'zod';
+import { readJsonFile } from '../util/json';
 
 export interface PredictionResult {
   file: string;
   label: string;
   probabilities: Record<string, number>;
 }
+
+/** The parts of an export's ensemble.json and preprocessing.json that loading needs. */
+const ExportedEnsemble = z.object({ members: z.array(z.string()).min(1) });
+const ExportedPreprocessing = z.object({ inputSize: z.number().int().positive() });
 
 export class Predictor {
   private constructor(
@@ -22,13 +27,14 @@ export class Predictor {
   ) {}
 
   static async load(dir: string): Promise<Predictor> {
+    const fix = `Export the model again into ${dir}.`;
     const ensemblePath = join(dir, 'ensemble.json');
     const memberDirs = existsSync(ensemblePath)
-      ? (JSON.parse(readFileSync(ensemblePath, 'utf8')) as { members: string[] }).members.map((m) => join(dir, m))
+      ? readJsonFile(ensemblePath, ExportedEnsemble, fix).members.map((m) => join(dir, m))
       : [dir];
     const models = await Promise.all(memberDirs.map((d) => loadModelFromDir(d)));
-    const labels = JSON.parse(readFileSync(join(dir, 'labels.json'), 'utf8')) as string[];
-    const pre = JSON.parse(readFileSync(join(dir, 'preprocessing.json'), 'utf8')) as Preprocessing;
+    const labels = readJsonFile(join(dir, 'labels.json'), z.array(z.string()).min(1), fix);
+    const pre = readJsonFile(join(dir, 'preprocessing.json'), ExportedPreprocessing, fix);
     return new Predictor(models, labels, pre.inputSize);
   }
 

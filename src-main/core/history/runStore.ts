@@ -7,17 +7,11 @@ import { hostname } from 'node:os';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-export type RunStatus = 'running' | 'paused' | 'completed' | 'cancelled' | 'failed' | 'interrupted';
+import type { EpochMetrics, RunStatus } from '../../../src-shared/contract';
 
-export interface EpochRow {
-  step: string;
-  epoch: number;
-  trainLoss: number;
-  validLoss: number;
-  validAccuracy: number;
-  lr: number;
-  seconds: number;
-}
+export type { RunStatus };
+/** One epoch's metrics as the history stores them: the contract's `EpochMetrics`. */
+export type EpochRow = EpochMetrics;
 
 /** Seconds of one step of a run: estimated before it started and measured when it finished (null: unknown). */
 export interface StepTiming {

@@ -16,7 +16,7 @@ import { useFoldedPredict } from './foldedInference';
 import { useFusedBatchNorm } from './fusedBatchNorm';
 import { globalAveragePooling, inboundFrom, type KerasTopology } from './kerasTopology';
 import { arrayBufferOf } from './modelJson';
-import { parseJson } from './parseJson';
+import { parseJson } from '../util/json';
 import { seedDropout } from '../train/seededDropout';
 
 export const BACKBONE_ID = 'nsfwjs-mobilenet_v2@4.4.0';
@@ -94,7 +94,7 @@ export interface ClassifierBackbone {
 
 /** Topology JSON: backbone cut at out_relu, global pooling, dropout, dense softmax; input size edited. */
 function classifierTopology(base: KerasTopology, opts: ClassifierOptions): KerasTopology {
-  const topo = JSON.parse(JSON.stringify(base)) as KerasTopology;
+  const topo = structuredClone(base);
   const layers = topo.model_config.config.layers;
   const cut = layers.findIndex((l) => l.name === 'out_relu');
   if (cut < 0) throw new Error('Backbone topology has no out_relu layer');
@@ -108,7 +108,7 @@ function classifierTopology(base: KerasTopology, opts: ClassifierOptions): Keras
 
 /** Append dropout + dense softmax after `FEATURES_LAYER` (a copy; training config dropped). */
 function appendHead(base: KerasTopology, opts: ClassifierOptions): KerasTopology {
-  const topo = JSON.parse(JSON.stringify(base)) as KerasTopology;
+  const topo = structuredClone(base);
   const kept = topo.model_config.config.layers;
   kept.push(
     {
@@ -193,7 +193,7 @@ async function buildOnDownloaded(backbone: ClassifierBackbone, opts: ClassifierO
         'layers backbone to fine-tune.',
     );
   }
-  const topo = JSON.parse(JSON.stringify(backbone.pooled.topology)) as KerasTopology;
+  const topo = structuredClone(backbone.pooled.topology) as KerasTopology;
   for (const l of topo.model_config.config.layers) {
     if (l.class_name === 'InputLayer') l.config.batch_input_shape = [null, opts.size, opts.size, 3];
   }

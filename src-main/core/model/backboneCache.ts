@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { homePaths } from '../paths';
 import type { BackboneDescriptor } from './backbones';
 import { MODEL_JSON, ModelJson } from './modelJson';
-import { parseJson } from './parseJson';
+import { parseJson } from '../util/json';
 
 export const CACHE_MANIFEST = '.finetune-cache.json';
 

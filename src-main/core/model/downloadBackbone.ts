@@ -21,7 +21,7 @@ import {
 import { DEFAULT_BACKBONE_ID, getBackbone, type BackboneDescriptor } from './backbones';
 import { BackboneDownloadCancelled, fetchWithRetries } from './fetchWithRetry';
 import { MODEL_JSON, ModelJson, expectedWeightBytes } from './modelJson';
-import { parseJson } from './parseJson';
+import { parseJson } from '../util/json';
 
 export const MIRROR_ENV = 'FINETUNE_BACKBONE_MIRROR';
 

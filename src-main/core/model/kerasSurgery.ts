@@ -25,10 +25,10 @@ function toFunctional(topology: object, id: string): KerasTopology {
   const mc = (t.model_config ?? t) as { class_name: string; config: unknown };
   if (mc.class_name !== 'Sequential') {
     const { model_config: _drop, ...rest } = t;
-    return { ...rest, model_config: JSON.parse(JSON.stringify(mc)) } as KerasTopology;
+    return { ...rest, model_config: structuredClone(mc) } as KerasTopology;
   }
   const cfg = mc.config as { name?: string; layers?: KerasLayerJson[] } | KerasLayerJson[];
-  const seq = (Array.isArray(cfg) ? cfg : (cfg.layers ?? [])).map((l) => JSON.parse(JSON.stringify(l)));
+  const seq = (Array.isArray(cfg) ? cfg : (cfg.layers ?? [])).map((l) => structuredClone(l));
   const first = seq[0] as KerasLayerJson | undefined;
   if (!first) throw new Error(`The backbone "${id}" has an empty Sequential model.`);
   const layers: KerasLayerJson[] = [];

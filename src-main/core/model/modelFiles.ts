@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { MODEL_JSON, ModelJson, concatWeights } from './modelJson';
-import { parseJson } from './parseJson';
+import { parseJson } from '../util/json';
 
 export const WEIGHTS_FILE = 'weights.bin';
 

@@ -10,30 +10,42 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { readModelArtifacts, saveModelToDir } from '../model/modelFiles';
 import type { Optimizer, OptimizerState } from '../train/optimizers';
-import type { BestInfo, RecipeConfig, StepResult } from './types';
+import { z } from 'zod';
+import { RecipeConfig, RecipeStepResult } from '../../../src-shared/contract';
+import { readJsonFile } from '../util/json';
+import { STEP_NAMES } from './types';
 
 export const CHECKPOINT_DIR = 'checkpoint';
 
 /** Where the recipe is: the next step to run and how far into it. */
-export interface RecipeState {
-  version: 1;
-  runId: number | null;
-  config: RecipeConfig;
-  classes: string[];
-  results: StepResult[];
+export const RecipeState = z.object({
+  version: z.literal(1),
+  runId: z.number().int().nullable(),
+  config: RecipeConfig,
+  classes: z.array(z.string()),
+  results: z.array(RecipeStepResult.extend({ name: z.enum(STEP_NAMES) })),
   /** The step to run next (1–8), or 9 when training is done. */
-  step: number;
+  step: z.number().int().min(1).max(9),
   /** Epochs of `step` already done, and the iteration where the next one starts. */
-  epochsDone: number;
-  iteration: number;
-  lrHead: number | null;
-  lrAll: number | null;
+  epochsDone: z.number().int().min(0),
+  iteration: z.number().int().min(0),
+  lrHead: z.number().nullable(),
+  lrAll: z.number().nullable(),
   /** Step 8's bookkeeping. */
-  best: BestInfo | null;
-  cyclesSinceBest: number;
-  snapshots: string[];
-  stoppedEarly: boolean;
-}
+  best: z.object({ step: z.number().int(), cycle: z.number().int(), validLoss: z.number() }).nullable(),
+  cyclesSinceBest: z.number().int().min(0),
+  snapshots: z.array(z.string()),
+  stoppedEarly: z.boolean(),
+});
+export type RecipeState = z.infer<typeof RecipeState>;
+
+const SlotIndex = z.object({
+  step: z.number().int().min(0),
+  slots: z.array(z.object({ weight: z.string(), shape: z.array(z.number().int()), count: z.number().int() })),
+});
+type SlotIndex = z.infer<typeof SlotIndex>;
+
+const DAMAGED = 'The checkpoint is damaged: start the run again (or continue from an earlier copy of the run folder).';
 
 /** Copy saved weights (a folder written by saveModelToDir) into a model of the same architecture. */
 export function loadWeightsInto(model: tf.LayersModel, dir: string): void {
@@ -48,11 +60,6 @@ export function loadWeightsInto(model: tf.LayersModel, dir: string): void {
   } finally {
     tf.dispose(named);
   }
-}
-
-interface SlotIndex {
-  step: number;
-  slots: Array<{ weight: string; shape: number[]; count: number }>;
 }
 
 function saveOptimizer(model: tf.LayersModel, state: OptimizerState, dir: string): void {
@@ -72,7 +79,7 @@ function saveOptimizer(model: tf.LayersModel, state: OptimizerState, dir: string
 
 function loadOptimizer(model: tf.LayersModel, dir: string): OptimizerState | null {
   if (!existsSync(join(dir, 'optimizer.json'))) return null;
-  const index = JSON.parse(readFileSync(join(dir, 'optimizer.json'), 'utf8')) as SlotIndex;
+  const index = readJsonFile(join(dir, 'optimizer.json'), SlotIndex, DAMAGED);
   const buf = readFileSync(join(dir, 'optimizer.bin'));
   const all = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
   const byOriginal = new Map(model.weights.map((v) => [v.originalName, (v.read() as tf.Variable).name]));
@@ -114,7 +121,7 @@ export function readCheckpointState(runDir: string): RecipeState {
   if (!existsSync(join(dir, 'state.json')) && existsSync(join(`${dir}.old`, 'state.json'))) dir = `${dir}.old`;
   const path = join(dir, 'state.json');
   if (!existsSync(path)) throw new Error(`${runDir} has no recipe checkpoint to resume from.`);
-  return JSON.parse(readFileSync(path, 'utf8')) as RecipeState;
+  return readJsonFile(path, RecipeState, DAMAGED);
 }
 
 function checkpointDir(runDir: string): string {

@@ -11,26 +11,15 @@ import { BACKBONE_ID } from '../model/backbone';
 import { saveModelToDir } from '../model/modelFiles';
 import { evaluate } from '../train/learner';
 import { CancelledError } from '../train/precompute';
-import { loadJobDataset, type RunMeta } from '../train/headJob';
+import { loadJobDataset } from '../train/headJob';
+import { writeRunMeta } from '../runFiles';
 import type { OptimizerState } from '../train/optimizers';
 import { loadCheckpoint, loadWeightsInto, readCheckpointState, saveCheckpoint, type RecipeState } from './checkpoint';
 import { accuracyOf, averageProbabilities, lastSnapshots } from './ensemble';
 import { freeze, unfreeze } from './freeze';
 import { closeSession, openSession, validImagesSource, type RecipeContext, type RecipeSession } from './session';
-import {
-  headEpochsFor,
-  step1Precompute,
-  step2LrFindHead,
-  step3Head,
-  step4Augment,
-  step5Unfreeze,
-  step6DifferentialLrs,
-  step7LrFindAll,
-  step8All,
-  BEFORE_STEP8_DIR,
-  type StepOutcome,
-} from './steps';
-import { STEP_NAMES, type EnsembleInfo, type RecipeConfig, type RecipeResult, type StepResult } from './types';
+import { headEpochsFor, step1Precompute, BEFORE_STEP8_DIR, RECIPE_STEPS } from './steps';
+import { type EnsembleInfo, type RecipeConfig, type RecipeResult, type StepResult } from './types';
 import { step8Epochs } from './types';
 export { step8Epochs };
 
@@ -135,11 +124,10 @@ async function runSteps(
     else freeze(sess.clf.model, sess.groups);
     while (state.step <= Math.min(8, untilStep)) {
       if (ctx.shouldCancel()) return stop(sess, 'cancelled');
-      const step = state.step;
-      const name = STEP_NAMES[step - 1]!;
+      const { step, name, trains, run } = RECIPE_STEPS[state.step - 1]!;
       ctx.emit({ type: 'step', step, name, status: 'started' });
       await ctx.inspect?.(step, 'before', sess);
-      const out = await runStep(sess, ctx, step, state.epochsDone > 0 ? restored : null);
+      const out = await run(sess, ctx, trains && state.epochsDone > 0 ? restored : null);
       if (!out.ok) return stop(sess, out.status, out.error ?? null);
       if (step === 8) await finishStep8(sess, ctx, out.result);
       await ctx.inspect?.(step, 'after', sess);
@@ -167,32 +155,6 @@ async function runSteps(
     seed: state.config.seed,
     nextStep: 9,
   };
-}
-
-function runStep(
-  sess: RecipeSession,
-  ctx: RecipeContext,
-  step: number,
-  restored: OptimizerState | null,
-): Promise<StepOutcome> | StepOutcome {
-  switch (step) {
-    case 1:
-      return step1Precompute(sess, ctx);
-    case 2:
-      return step2LrFindHead(sess, ctx);
-    case 3:
-      return step3Head(sess, ctx, restored);
-    case 4:
-      return step4Augment(sess, ctx, restored);
-    case 5:
-      return step5Unfreeze(sess);
-    case 6:
-      return step6DifferentialLrs(sess);
-    case 7:
-      return step7LrFindAll(sess, ctx);
-    default:
-      return step8All(sess, ctx, restored);
-  }
 }
 
 /**
@@ -260,18 +222,19 @@ async function saveFinalModel(sess: RecipeSession, ctx: RecipeContext, ensemble:
   const { state } = sess;
   const modelDir = join(ctx.runDir, 'model');
   await saveModelToDir(sess.clf.model, modelDir);
-  const meta: RunMeta & { steps: RecipeResult['steps'] } = {
+  writeRunMeta(ctx.runDir, {
     classes: sess.ds.classes,
     size: state.config.size,
     backboneId: state.config.backbone ?? BACKBONE_ID,
     config: recipeRunConfig(state.config, sess.ds.train.length, state.lrAll),
     steps: state.results,
-  };
-  writeFileSync(join(ctx.runDir, 'run.json'), JSON.stringify(meta, null, 2));
+  });
   // For an ensemble export: the snapshot model folders (same architecture and classes as `model/`).
-  writeFileSync(
-    join(ctx.runDir, 'ensemble.json'),
-    JSON.stringify({ classes: sess.ds.classes, size: state.config.size, best: state.best, ...ensemble }, null, 2),
-  );
+  if (ensemble) {
+    writeFileSync(
+      join(ctx.runDir, 'ensemble.json'),
+      JSON.stringify({ classes: sess.ds.classes, size: state.config.size, best: state.best, ...ensemble }, null, 2),
+    );
+  }
   return modelDir;
 }

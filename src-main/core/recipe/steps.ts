@@ -1,53 +1,37 @@
 /**
- * fast.ai's eight steps (v0.7, lessons 1–2), each a function over the session. The training steps share `fitStep`:
- * one Learner, behaviour in callbacks, LRs from a pure schedule of the iteration (so resuming at iteration i
- * replays the same LRs).
+ * fast.ai's eight steps (v0.7, lessons 1–2), each a function over the session, and the table the recipe runs them
+ * from. The LR range tests (2, 7) are in lrSteps.ts; the training steps share fitStep.ts.
  */
 import { join } from 'node:path';
-import type * as tf from '@tensorflow/tfjs';
 import { BACKBONE_ID } from '../model/backbone';
 import { saveModelToDir } from '../model/modelFiles';
-import { lrRangeTest, type LrRangeTestResult } from '../lrfind/lrRangeTest';
-import { Learner, type Callback, type DataSource, type FitState, type ParamGroupSpec } from '../train/learner';
-import {
-  CallbackOrder,
-  cancelCallback,
-  iterationLimitCallback,
-  nanGuardCallback,
-  reportingCallback,
-  scheduleCallback,
-  validationCallback,
-} from '../train/callbacks';
+import type { Callback } from '../train/learner';
 import { precomputeSplits } from '../train/precompute';
 import type { OptimizerState } from '../train/optimizers';
 import { planSchedule, type PlannedSchedule } from '../schedules/training';
-import { groupMultipliers } from '../schedules/groups';
 import { freeze, unfreeze } from './freeze';
 import { FeaturesDataSource } from './featuresSource';
-import { saveCheckpoint } from './checkpoint';
 import {
   augmentedSource,
-  newOptimizer,
   trainRowsSource,
   validImagesSource,
   validRowsSource,
-  lossFor,
   type RecipeContext,
   type RecipeSession,
 } from './session';
-import { DEFAULT_LR_RULE, STEP_NAMES, step8Epochs, type LrRule, type StepName, type StepResult } from './types';
-import { fullLrFindIters } from '../machineDefaults';
+import type { StepName, StepResult } from './types';
+import {
+  fitOutcome,
+  fitStep,
+  headGroups,
+  lastMetrics,
+  recipeGroupMults,
+  stepName as name,
+  type StepOutcome,
+} from './fitStep';
+import { step2LrFindHead, step7LrFindAll } from './lrSteps';
 
-/** A step either finishes with a result or stops the recipe. */
-export type StepOutcome =
-  { ok: true; result: StepResult } | { ok: false; status: 'cancelled' | 'failed'; error?: string };
-
-const name = (step: number): StepName => STEP_NAMES[step - 1]!;
-const at = (xs: number[]) => (i: number) => xs[Math.min(i, xs.length - 1)]!;
-const lastMetrics = (sess: RecipeSession) => {
-  const r = sess.state.results[sess.state.results.length - 1];
-  return { validLoss: r?.validLoss ?? null, validAccuracy: r?.validAccuracy ?? null };
-};
+export { recipeGroupMults, type StepOutcome };
 
 /** 1. Precompute: backbone activations of the un-augmented images, cached on disk (fast.ai's precompute=True). */
 export async function step1Precompute(sess: RecipeSession, ctx: RecipeContext): Promise<StepOutcome> {
@@ -75,185 +59,6 @@ export async function step1Precompute(sess: RecipeSession, ctx: RecipeContext): 
     },
   };
 }
-
-/** The LR a range test suggests: the configured rule, else the others in turn (valley, steep, minDiv10), else the fallback. */
-export function pickLr(r: LrRangeTestResult, rule: LrRule, fallback: number): { lr: number; pick: string } {
-  const order: LrRule[] = [rule, ...(['valley', 'steep', 'minDiv10'] as const).filter((x) => x !== rule)];
-  for (const x of order) {
-    const lr = r.suggestions[x];
-    if (lr !== null) return { lr, pick: x };
-  }
-  return { lr: fallback, pick: 'fallback' };
-}
-
-async function rangeTest(
-  sess: RecipeSession,
-  ctx: RecipeContext,
-  step: number,
-  learner: Learner,
-  data: DataSource,
-  groupLrMults?: number[],
-): Promise<LrRangeTestResult> {
-  const { config } = sess.state;
-  const { start, end } = config.lrFind;
-  const iters =
-    step === 7
-      ? fullLrFindIters({
-          configured: config.lrFind.iters,
-          step8Iterations: step8Epochs(config.cycles, config.cycleMult) * data.numBatches,
-          override: config.lrFindAllIters,
-        })
-      : config.lrFind.iters;
-  const started = Date.now();
-  const result = await lrRangeTest(learner, data, {
-    start,
-    end,
-    iters,
-    groupLrMults,
-    shouldCancel: ctx.shouldCancel,
-    onStep: (i) => {
-      const done = i + 1;
-      const eta = ((Date.now() - started) / 1000 / done) * (iters - done);
-      ctx.emit({
-        type: 'progress',
-        phase: 'train',
-        label: `LR range test (step ${step})`,
-        done,
-        total: iters,
-        etaSeconds: eta,
-      });
-    },
-  });
-  if (!result.cancelled) ctx.emit({ type: 'lrFind', step, name: name(step), result });
-  return result;
-}
-
-/** 2. LR range test of the head on the precomputed activations. */
-export async function step2LrFindHead(sess: RecipeSession, ctx: RecipeContext): Promise<StepOutcome> {
-  const opt = newOptimizer(sess);
-  const learner = new Learner(
-    sess.clf.head,
-    opt,
-    [{ name: 'head', variables: sess.clf.head.trainableWeights }],
-    [],
-    lossFor(sess),
-  );
-  const r = await rangeTest(sess, ctx, 2, learner, trainRowsSource(sess));
-  if (r.cancelled) return { ok: false, status: 'cancelled' };
-  const { lr, pick } = pickLr(r, sess.state.config.lrRule ?? DEFAULT_LR_RULE, 1e-2);
-  const fixed = sess.state.config.lrHead;
-  sess.state.lrHead = fixed ?? lr;
-  return {
-    ok: true,
-    result: {
-      step: 2,
-      name: name(2),
-      epochs: 0,
-      lr: sess.state.lrHead,
-      validLoss: null,
-      validAccuracy: null,
-      lrPick: fixed === null ? pick : 'config',
-    },
-  };
-}
-
-interface FitSpec {
-  step: number;
-  model: tf.LayersModel;
-  groups: ParamGroupSpec[];
-  train: DataSource;
-  valid: DataSource;
-  plan: PlannedSchedule;
-  groupLrMults?: number[];
-  microBatch?: number;
-  /** Runs after validation and before the checkpoint (step 8: snapshots, best, patience). */
-  afterEpoch?: Callback['afterEpoch'];
-  label: string;
-}
-
-/** One training step: a fresh optimizer (or the checkpoint's when resuming into this step) and the shared loop. */
-async function fitStep(
-  sess: RecipeSession,
-  ctx: RecipeContext,
-  spec: FitSpec,
-  restored: OptimizerState | null,
-): Promise<FitState> {
-  const { state } = sess;
-  const stepName = name(spec.step);
-  const opt = newOptimizer(sess, state.epochsDone > 0 ? restored : null);
-  const epochs = Math.ceil(spec.plan.epochs);
-  // After validation and the step's own epoch callback (snapshots, best, patience), so the checkpoint holds them.
-  const checkpoint: Callback = {
-    order: CallbackOrder.default + 2,
-    async afterEpoch(s) {
-      state.epochsDone = s.epoch + 1;
-      state.iteration = s.iteration;
-      await saveCheckpoint(ctx.runDir, sess.clf.model, opt, state);
-    },
-  };
-  const learner = new Learner(
-    spec.model,
-    opt,
-    spec.groups,
-    [
-      scheduleCallback(at(spec.plan.lr), spec.plan.momentum ? at(spec.plan.momentum) : undefined),
-      iterationLimitCallback(spec.plan.lr.length),
-      cancelCallback(ctx.shouldCancel),
-      nanGuardCallback(),
-      validationCallback(spec.valid),
-      ...(spec.afterEpoch ? [{ order: CallbackOrder.default + 1, afterEpoch: spec.afterEpoch }] : []),
-      checkpoint,
-      reportingCallback({
-        batch: (b) => ctx.emit({ type: 'batch', ...b }),
-        epoch: (e) => ctx.emit({ type: 'epoch', step: stepName, ...e }),
-        progress: (p) => ctx.emit({ type: 'progress', phase: 'train', label: spec.label, ...p }),
-      }),
-      ...(ctx.callbacks?.(stepName) ?? []),
-    ],
-    lossFor(sess),
-  );
-  if (spec.microBatch) learner.microBatch = spec.microBatch;
-  if (spec.model === sess.clf.model) learner.trainingMode = sess.state.config.trainBatchNorm ?? false;
-  const ipe = spec.train.numBatches;
-  return learner.fit(epochs, spec.train, {
-    epoch: state.epochsDone,
-    iteration: state.epochsDone * ipe,
-    groupLrMults: spec.groupLrMults ?? spec.groups.map(() => 1),
-  });
-}
-
-function fitOutcome(
-  sess: RecipeSession,
-  step: number,
-  fit: FitState,
-  lr: number,
-  extra: Partial<StepResult> = {},
-): StepOutcome {
-  if (fit.stopReason === 'cancelled') return { ok: false, status: 'cancelled' };
-  if (fit.stopReason === 'diverged') {
-    return {
-      ok: false,
-      status: 'failed',
-      error: `Step ${step}: the loss became ${fit.lastLoss} at iteration ${fit.iteration}: the learning rate ${lr} is too high.`,
-    };
-  }
-  return {
-    ok: true,
-    result: {
-      step,
-      name: name(step),
-      epochs: sess.state.epochsDone,
-      lr,
-      validLoss: fit.metrics.validLoss ?? null,
-      validAccuracy: fit.metrics.validAccuracy ?? null,
-      ...extra,
-    },
-  };
-}
-
-const headGroups = (sess: RecipeSession): ParamGroupSpec[] => [
-  { name: 'head', variables: sess.clf.head.trainableWeights },
-];
 
 /** Step 3's epochs: 2 for tiny data (fewer than 200 training images), else 1 (fast.ai: `learn.fit(lr, 1)`). */
 export function headEpochsFor(configured: number | null, trainItems: number): number {
@@ -323,48 +128,12 @@ export function step5Unfreeze(sess: RecipeSession): StepOutcome {
   };
 }
 
-/** Step 6's multipliers: [1/r², 1/r, 1] for the three groups. */
-export function recipeGroupMults(ratio: number, groups: number): number[] {
-  return groupMultipliers({ ratio, groups });
-}
-
 /** 6. Differential LRs: one LR per layer group, earliest smallest. */
 export function step6DifferentialLrs(sess: RecipeSession): StepOutcome {
   const mults = recipeGroupMults(sess.state.config.lrRatio, sess.groups.length);
   return {
     ok: true,
     result: { step: 6, name: name(6), epochs: 0, lr: sess.state.lrHead, ...lastMetrics(sess), groupLrMults: mults },
-  };
-}
-
-/** 7. LR range test of the unfrozen network on augmented images, with the group multipliers. */
-export async function step7LrFindAll(sess: RecipeSession, ctx: RecipeContext): Promise<StepOutcome> {
-  const mults = recipeGroupMults(sess.state.config.lrRatio, sess.groups.length);
-  const learner = new Learner(sess.clf.model, newOptimizer(sess), sess.groups, [], lossFor(sess));
-  learner.microBatch = sess.microBatch;
-  learner.trainingMode = sess.state.config.trainBatchNorm ?? false;
-  const r = await rangeTest(sess, ctx, 7, learner, augmentedSource(sess), mults);
-  if (r.cancelled) return { ok: false, status: 'cancelled' };
-  // A decade below the head's LR for the last group (groups below it lower still, step 6): with AdamW this is where
-  // whole-network fine-tuning gained most in our checks (fastai v2's fine_tune also lowers the LR on unfreezing).
-  // The curve's minimum sits in noise when the head is already trained, so it is not used; where the loss diverged,
-  // stay a decade below that LR (at 128 px a tenth of the head's LR was past it and step 8 fell to chance).
-  const fixed = sess.state.config.lrAll;
-  const tenth = sess.state.lrHead! / 10;
-  const edge = r.stoppedEarly && r.lr.length > 0 ? r.lr[r.lr.length - 1]! / 10 : Infinity;
-  sess.state.lrAll = fixed ?? Math.min(tenth, edge);
-  const pick = edge < tenth ? 'a decade below where the loss diverged' : 'a decade below the head LR';
-  return {
-    ok: true,
-    result: {
-      step: 7,
-      name: name(7),
-      epochs: 0,
-      lr: sess.state.lrAll,
-      ...lastMetrics(sess),
-      groupLrMults: mults,
-      lrPick: fixed !== null ? 'config' : pick,
-    },
   };
 }
 
@@ -444,3 +213,23 @@ function step8Result(sess: RecipeSession, lr: number, mults: number[]): StepResu
     stoppedEarly: state.stoppedEarly,
   };
 }
+
+/** One row of the recipe: its number and name, whether it trains (epochs, checkpoints, resumable), and how it runs. */
+export interface RecipeStep {
+  step: number;
+  name: StepName;
+  trains: boolean;
+  run: (sess: RecipeSession, ctx: RecipeContext, restored: OptimizerState | null) => Promise<StepOutcome> | StepOutcome;
+}
+
+/** fast.ai's eight steps, in order: `recipeJob` runs them from this table. */
+export const RECIPE_STEPS: readonly RecipeStep[] = [
+  { step: 1, name: name(1), trains: false, run: (s, c) => step1Precompute(s, c) },
+  { step: 2, name: name(2), trains: false, run: (s, c) => step2LrFindHead(s, c) },
+  { step: 3, name: name(3), trains: true, run: step3Head },
+  { step: 4, name: name(4), trains: true, run: step4Augment },
+  { step: 5, name: name(5), trains: false, run: (s) => step5Unfreeze(s) },
+  { step: 6, name: name(6), trains: false, run: (s) => step6DifferentialLrs(s) },
+  { step: 7, name: name(7), trains: false, run: (s, c) => step7LrFindAll(s, c) },
+  { step: 8, name: name(8), trains: true, run: step8All },
+];

@@ -1,6 +1,6 @@
 /** The eight-step recipe's configuration, results and events (fast.ai v0.7, lessons 1–2). */
 import type { LrRangeTestResult } from '../lrfind/lrRangeTest';
-import type { RecipeConfig as RecipeConfigSchema } from '../../../src-shared/contract';
+import type { RecipeConfig as RecipeConfigSchema, RecipeStepResult } from '../../../src-shared/contract';
 import type { TrainEvent } from '../train/headJob';
 import { DEFAULT_HEAD_CONFIG } from '../defaults';
 import type { AugmentPreset } from '../data/augment';
@@ -58,23 +58,8 @@ export const STEP_NAMES = [
 ] as const;
 export type StepName = (typeof STEP_NAMES)[number];
 
-export interface StepResult {
-  step: number;
-  name: StepName;
-  epochs: number;
-  /** The LR of the step (the head's, for differential LRs). */
-  lr: number | null;
-  validLoss: number | null;
-  validAccuracy: number | null;
-  /** Per-group LR multipliers (steps 6–8). */
-  groupLrMults?: number[];
-  /** LR range tests: which suggestion was taken. */
-  lrPick?: string;
-  /** Step 8: the cycle whose weights were kept, and whether patience ended it early. */
-  bestCycle?: number;
-  stoppedEarly?: boolean;
-  note?: string;
-}
+/** A finished step as the contract's `RecipeStepResult` sends it, with its name from STEP_NAMES. */
+export type StepResult = Omit<RecipeStepResult, 'name'> & { name: StepName };
 
 export interface EnsembleInfo {
   k: number;

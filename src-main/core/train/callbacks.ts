@@ -1,6 +1,8 @@
 /** Learner callbacks: each one behaviour, a few lines. */
 import type { Callback, DataSource, FitState, Learner } from './learner';
 import { DEFAULT_CALLBACK_ORDER, evaluate } from './learner';
+import type { EpochMetrics } from '../../../src-shared/contract';
+import type { Schedule } from '../schedules/types';
 
 /**
  * The `order` of the built-in callbacks (lower runs first at every hook; equal orders keep their array position).
@@ -87,14 +89,8 @@ export interface BatchReport {
   loss: number;
   lr: number;
 }
-export interface EpochReport {
-  epoch: number;
-  trainLoss: number;
-  validLoss: number;
-  validAccuracy: number;
-  lr: number;
-  seconds: number;
-}
+/** An epoch's metrics; the job that runs the Learner adds which step it was. */
+export type EpochReport = Omit<EpochMetrics, 'step'>;
 export interface ProgressReport {
   done: number;
   total: number;
@@ -134,4 +130,28 @@ export function reportingCallback(report: {
       });
     },
   };
+}
+
+/** A planned schedule's value at iteration i (the last one past the end). */
+const at = (xs: number[]) => (i: number) => xs[Math.min(i, xs.length - 1)]!;
+
+/**
+ * The callbacks every training run shares (the head job, each recipe step): the plan's LR (and momentum) per
+ * iteration, stop at the plan's end, on cancel and on a non-finite loss, validate every epoch, report.
+ */
+export function trainingCallbacks(opts: {
+  plan: Pick<Schedule, 'lr' | 'momentum'>;
+  valid: DataSource;
+  shouldCancel: () => boolean;
+  report: Parameters<typeof reportingCallback>[0];
+}): Callback[] {
+  const { plan } = opts;
+  return [
+    scheduleCallback(at(plan.lr), plan.momentum ? at(plan.momentum) : undefined),
+    iterationLimitCallback(plan.lr.length),
+    cancelCallback(opts.shouldCancel),
+    nanGuardCallback(),
+    validationCallback(opts.valid),
+    reportingCallback(opts.report),
+  ];
 }

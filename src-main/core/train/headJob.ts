@@ -4,24 +4,17 @@
  * Plain TypeScript: the CLI runs it in-process, the app in its training worker.
  */
 import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
-import type { HeadTrainConfig } from '../../../src-shared/contract';
+import type { EpochMetrics, HeadTrainConfig } from '../../../src-shared/contract';
 import { classCounts, scanDataset, type LabeledDataset } from '../data/dataset';
 import { BACKBONE_ID, buildClassifier, disposeClassifier } from '../model/backbone';
 import { classifierBackbone } from '../model/loadBackbone';
 import { saveModelToDir } from '../model/modelFiles';
+import { writeRunMeta } from '../runFiles';
 import { Learner } from './learner';
 import { Optimizer, DEFAULT_OPTIMIZER } from './optimizers';
 import { RowsDataSource } from './dataSources';
 import { CancelledError, precomputeSplits } from './precompute';
-import {
-  cancelCallback,
-  iterationLimitCallback,
-  nanGuardCallback,
-  reportingCallback,
-  scheduleCallback,
-  validationCallback,
-} from './callbacks';
+import { trainingCallbacks } from './callbacks';
 import { planSchedule } from '../schedules/training';
 import { lossForBalance } from './imbalance';
 import { subSeed } from '../util/random';
@@ -32,16 +25,7 @@ export type TrainEvent =
   | { type: 'progress'; phase: TrainPhase; label: string; done: number; total: number; etaSeconds: number | null }
   | { type: 'dataset'; dataset: DatasetRecord }
   | { type: 'batch'; epoch: number; iteration: number; loss: number; lr: number }
-  | {
-      type: 'epoch';
-      step: string;
-      epoch: number;
-      trainLoss: number;
-      validLoss: number;
-      validAccuracy: number;
-      lr: number;
-      seconds: number;
-    };
+  | ({ type: 'epoch' } & EpochMetrics);
 
 /** What the history keeps of a dataset (no thumbnails). */
 export interface DatasetRecord {
@@ -94,14 +78,6 @@ export interface JobResult {
   status: 'completed' | 'cancelled' | 'failed';
   error: string | null;
   modelDir: string | null;
-}
-
-/** Per-run metadata saved next to the model: what export and predict need. */
-export interface RunMeta {
-  classes: string[];
-  size: number;
-  backboneId: string;
-  config: HeadTrainConfig;
 }
 
 const LOADING_PROGRESS_MS = 100;
@@ -190,23 +166,20 @@ export async function trainHeadJob(config: HeadTrainConfig, ctx: JobContext): Pr
     const headVars = clf.head.trainableWeights;
     // The same plan the wizard previews: one LR (and momentum, where cycled) per iteration.
     const plan = planSchedule(config.lr, config.schedule, config.epochs, train.numBatches);
-    const at = (xs: number[]) => (i: number) => xs[Math.min(i, xs.length - 1)]!;
     const learner = new Learner(
       clf.head,
       optimizer,
       [{ name: 'head', variables: headVars }],
-      [
-        scheduleCallback(at(plan.lr), plan.momentum ? at(plan.momentum) : undefined),
-        iterationLimitCallback(plan.lr.length),
-        cancelCallback(ctx.shouldCancel),
-        nanGuardCallback(),
-        validationCallback(valid),
-        reportingCallback({
+      trainingCallbacks({
+        plan,
+        valid,
+        shouldCancel: ctx.shouldCancel,
+        report: {
           batch: (b) => emit({ type: 'batch', ...b }),
           epoch: (e) => emit({ type: 'epoch', step: 'head', ...e }),
           progress: (p) => emit({ type: 'progress', phase: 'train', label: 'Training the head', ...p }),
-        }),
-      ],
+        },
+      }),
       lossForBalance(
         config.balance,
         ds.train.map((i) => i.label),
@@ -225,8 +198,7 @@ export async function trainHeadJob(config: HeadTrainConfig, ctx: JobContext): Pr
     }
     const modelDir = join(ctx.runDir, 'model');
     await saveModelToDir(clf.model, modelDir);
-    const meta: RunMeta = { classes: ds.classes, size: config.size, backboneId, config };
-    writeFileSync(join(ctx.runDir, 'run.json'), JSON.stringify(meta, null, 2));
+    writeRunMeta(ctx.runDir, { classes: ds.classes, size: config.size, backboneId, config });
     return { status: 'completed', error: null, modelDir };
   } catch (err) {
     if (err instanceof CancelledError) return { status: 'cancelled', error: null, modelDir: null };

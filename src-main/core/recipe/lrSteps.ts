@@ -1,0 +1,126 @@
+/** The recipe's LR range tests (steps 2 and 7) and how each turns its curve into the LR the next steps train at. */
+import { lrRangeTest, type LrRangeTestResult } from '../lrfind/lrRangeTest';
+import { Learner, type DataSource } from '../train/learner';
+import { fullLrFindIters } from '../machineDefaults';
+import {
+  augmentedSource,
+  newOptimizer,
+  trainRowsSource,
+  lossFor,
+  type RecipeContext,
+  type RecipeSession,
+} from './session';
+import { DEFAULT_LR_RULE, step8Epochs, type LrRule } from './types';
+import { lastMetrics, recipeGroupMults, stepName as name, type StepOutcome } from './fitStep';
+
+/** The LR a range test suggests: the configured rule, else the others in turn (valley, steep, minDiv10), else the fallback. */
+export function pickLr(r: LrRangeTestResult, rule: LrRule, fallback: number): { lr: number; pick: string } {
+  const order: LrRule[] = [rule, ...(['valley', 'steep', 'minDiv10'] as const).filter((x) => x !== rule)];
+  for (const x of order) {
+    const lr = r.suggestions[x];
+    if (lr !== null) return { lr, pick: x };
+  }
+  return { lr: fallback, pick: 'fallback' };
+}
+
+async function rangeTest(
+  sess: RecipeSession,
+  ctx: RecipeContext,
+  step: number,
+  learner: Learner,
+  data: DataSource,
+  groupLrMults?: number[],
+): Promise<LrRangeTestResult> {
+  const { config } = sess.state;
+  const { start, end } = config.lrFind;
+  const iters =
+    step === 7
+      ? fullLrFindIters({
+          configured: config.lrFind.iters,
+          step8Iterations: step8Epochs(config.cycles, config.cycleMult) * data.numBatches,
+          override: config.lrFindAllIters,
+        })
+      : config.lrFind.iters;
+  const started = Date.now();
+  const result = await lrRangeTest(learner, data, {
+    start,
+    end,
+    iters,
+    groupLrMults,
+    shouldCancel: ctx.shouldCancel,
+    onStep: (i) => {
+      const done = i + 1;
+      const eta = ((Date.now() - started) / 1000 / done) * (iters - done);
+      ctx.emit({
+        type: 'progress',
+        phase: 'train',
+        label: `LR range test (step ${step})`,
+        done,
+        total: iters,
+        etaSeconds: eta,
+      });
+    },
+  });
+  if (!result.cancelled) ctx.emit({ type: 'lrFind', step, name: name(step), result });
+  return result;
+}
+
+/** 2. LR range test of the head on the precomputed activations. */
+export async function step2LrFindHead(sess: RecipeSession, ctx: RecipeContext): Promise<StepOutcome> {
+  const opt = newOptimizer(sess);
+  const learner = new Learner(
+    sess.clf.head,
+    opt,
+    [{ name: 'head', variables: sess.clf.head.trainableWeights }],
+    [],
+    lossFor(sess),
+  );
+  const r = await rangeTest(sess, ctx, 2, learner, trainRowsSource(sess));
+  if (r.cancelled) return { ok: false, status: 'cancelled' };
+  const { lr, pick } = pickLr(r, sess.state.config.lrRule ?? DEFAULT_LR_RULE, 1e-2);
+  const fixed = sess.state.config.lrHead;
+  sess.state.lrHead = fixed ?? lr;
+  return {
+    ok: true,
+    result: {
+      step: 2,
+      name: name(2),
+      epochs: 0,
+      lr: sess.state.lrHead,
+      validLoss: null,
+      validAccuracy: null,
+      lrPick: fixed === null ? pick : 'config',
+    },
+  };
+}
+
+/** 7. LR range test of the unfrozen network on augmented images, with the group multipliers. */
+export async function step7LrFindAll(sess: RecipeSession, ctx: RecipeContext): Promise<StepOutcome> {
+  const mults = recipeGroupMults(sess.state.config.lrRatio, sess.groups.length);
+  const learner = new Learner(sess.clf.model, newOptimizer(sess), sess.groups, [], lossFor(sess));
+  learner.microBatch = sess.microBatch;
+  learner.trainingMode = sess.state.config.trainBatchNorm ?? false;
+  const r = await rangeTest(sess, ctx, 7, learner, augmentedSource(sess), mults);
+  if (r.cancelled) return { ok: false, status: 'cancelled' };
+  // A decade below the head's LR for the last group (groups below it lower still, step 6): with AdamW this is where
+  // whole-network fine-tuning gained most in our checks (fastai v2's fine_tune also lowers the LR on unfreezing).
+  // The curve's minimum sits in noise when the head is already trained, so it is not used; where the loss diverged,
+  // stay a decade below that LR (at 128 px a tenth of the head's LR was past it and step 8 fell to chance).
+  const fixed = sess.state.config.lrAll;
+  const tenth = sess.state.lrHead! / 10;
+  const edge = r.stoppedEarly && r.lr.length > 0 ? r.lr[r.lr.length - 1]! / 10 : Infinity;
+  sess.state.lrAll = fixed ?? Math.min(tenth, edge);
+  const pick = edge < tenth ? 'a decade below where the loss diverged' : 'a decade below the head LR';
+  return {
+    ok: true,
+    result: {
+      step: 7,
+      name: name(7),
+      epochs: 0,
+      lr: sess.state.lrAll,
+      ...lastMetrics(sess),
+      groupLrMults: mults,
+      lrPick: fixed !== null ? 'config' : pick,
+    },
+  };
+}

@@ -1,0 +1,43 @@
+/**
+ * The files a finished run leaves in its folder, checked when read: `run.json` (what export, predict and the LR
+ * finder need) and, for eight-step runs, `ensemble.json` (the SGDR snapshots to average).
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { HeadTrainConfig } from '../../src-shared/contract';
+import { readJsonFile } from './util/json';
+
+export const RunMeta = z.object({
+  classes: z.array(z.string()).min(1),
+  size: z.number().int().positive(),
+  backboneId: z.string(),
+  config: HeadTrainConfig,
+});
+/** Per-run metadata saved next to the model. */
+export type RunMeta = z.infer<typeof RunMeta>;
+
+export const RunEnsemble = z.object({
+  k: z.number().int().min(1),
+  snapshots: z.array(z.string()).min(1),
+  validAccuracy: z.number(),
+});
+export type RunEnsemble = z.infer<typeof RunEnsemble>;
+
+const REDO = 'Train the run again (or delete its folder) to replace it.';
+
+export function writeRunMeta(runDir: string, meta: RunMeta & Record<string, unknown>): void {
+  writeFileSync(join(runDir, 'run.json'), JSON.stringify(meta, null, 2));
+}
+
+export function readRunMeta(runDir: string): RunMeta {
+  const path = join(runDir, 'run.json');
+  if (!existsSync(path)) throw new Error(`Run folder ${runDir} has no trained model (run.json missing).`);
+  return readJsonFile(path, RunMeta, REDO);
+}
+
+/** The run's snapshot ensemble, or null when it has none (head-only runs, unfinished recipes). */
+export function readRunEnsemble(runDir: string): RunEnsemble | null {
+  const path = join(runDir, 'ensemble.json');
+  return existsSync(path) ? readJsonFile(path, RunEnsemble, REDO) : null;
+}
