@@ -150,6 +150,8 @@ export const RecipeConfig = z.object({
   cycles: z.number().int().min(1).max(10),
   cycleMult: z.number().int().min(1).max(4),
   patience: z.number().int().min(0).max(10),
+  /** Step 8: epochs at the start of its first cycle over which the LR ramps up from 5 %; absent: 0.5, 0: none. */
+  warmupEpochs: z.number().min(0).max(4).optional(),
   ensembleK: z.number().int().min(1).max(10),
   lrFind: z.object({
     start: z.number().positive(),

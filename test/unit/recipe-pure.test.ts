@@ -29,6 +29,12 @@ test('recipe defaults: group multipliers, head epochs, step 8 cycles, micro-batc
   assert.equal(plan.lr.length, 28);
   assert.deepEqual(plan.cycleEnds, [3, 11, 27]);
   assert.equal(plan.lr[4], 0.01, 'warm restart');
+  // Step 8's first half epoch ramps up from 5 % (2 of 4 iterations); the cosine and the restarts are untouched.
+  const plain = step8Plan(0.01, 3, 2, 4, 0);
+  assert.ok(Math.abs(plan.lr[0]! - 0.05 * plain.lr[0]!) < 1e-12);
+  assert.ok(Math.abs(plan.lr[1]! - 0.525 * plain.lr[1]!) < 1e-12);
+  assert.deepEqual(plan.lr.slice(2), plain.lr.slice(2));
+  assert.deepEqual(plain.lr.slice(0, 2), [0.01, plain.lr[1]]);
   assert.equal(microBatchFor(224, 32, 'wasm'), 8);
   assert.equal(microBatchFor(224, 32, 'tensorflow'), 32);
   assert.equal(accumulationSteps(32, 8), 4);

@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import {
   annealCos,
   applyWarmup,
+  rampStart,
   buildSchedule,
   constantSchedule,
   cyclicSchedule,
@@ -257,6 +258,21 @@ describe('warm-up', () => {
     assert.deepEqual(s.momentum!.slice(0, 4), [0.95, 0.95, 0.95, 0.95]);
     assert.equal(s.lr.length, 13);
     assert.deepEqual(s.cycleEnds, [12]);
+  });
+
+  it('rampStart scales the first iterations in place: same length, same cycle ends, the rest untouched', () => {
+    const inner = buildSchedule({ kind: 'sgdr', lr: 0.1, cycleLen: 1, cycleMult: 2, cycles: 2, itersPerEpoch: 4 }, 12);
+    const s = rampStart(inner, 4, 0.2);
+    assert.equal(s.lr.length, inner.lr.length);
+    assert.deepEqual(s.cycleEnds, inner.cycleEnds);
+    assertClose(
+      s.lr.slice(0, 4),
+      [0.2, 0.4, 0.6, 0.8].map((f, i) => f * inner.lr[i]!),
+      'ramp',
+    );
+    assert.deepEqual(s.lr.slice(4), inner.lr.slice(4));
+    assert.deepEqual(rampStart(inner, 0).lr, inner.lr);
+    throwsParam(() => rampStart(inner, 2, 1.5), /startFactor must be between 0 and 1/);
   });
 
   it('zero warm-up is the identity', () => {

@@ -10,6 +10,7 @@ import { precomputeSplits } from '../train/precompute';
 import type { OptimizerState } from '../train/optimizers';
 import { planSchedule, type PlannedSchedule } from '../schedules/training';
 import { freeze, unfreeze } from './freeze';
+import { DEFAULT_STEP8_WARMUP_EPOCHS, sgdrStepPlan } from './plan';
 import { FeaturesDataSource } from './featuresSource';
 import {
   augmentedSource,
@@ -93,7 +94,7 @@ export async function step4Augment(sess: RecipeSession, ctx: RecipeContext, rest
   const lr = sess.state.lrHead!;
   const train = new FeaturesDataSource(augmentedSource(sess), sess.clf.features, sess.microBatch);
   const cycles = sess.state.config.augmentEpochs;
-  const plan = planSchedule(lr, { kind: 'sgdr', cycleLen: 1, cycleMult: 1, cycles }, cycles, train.numBatches);
+  const plan = sgdrStepPlan(lr, cycles, 1, train.numBatches);
   const fit = await fitStep(
     sess,
     ctx,
@@ -140,9 +141,15 @@ export function step6DifferentialLrs(sess: RecipeSession): StepOutcome {
 /** Step 8's starting weights (step 4's head on the pretrained backbone), relative to the run folder. */
 export const BEFORE_STEP8_DIR = 'before-step8';
 
-/** The planned schedule of step 8: SGDR cycle_len=1, cycle_mult, `cycles` cycles. */
-export function step8Plan(lr: number, cycles: number, cycleMult: number, itersPerEpoch: number): PlannedSchedule {
-  return planSchedule(lr, { kind: 'sgdr', cycleLen: 1, cycleMult, cycles }, 0, itersPerEpoch);
+/** The planned schedule of step 8: SGDR cycle_len=1, cycle_mult, `cycles` cycles, its start ramped up. */
+export function step8Plan(
+  lr: number,
+  cycles: number,
+  cycleMult: number,
+  itersPerEpoch: number,
+  warmupEpochs = DEFAULT_STEP8_WARMUP_EPOCHS,
+): PlannedSchedule {
+  return sgdrStepPlan(lr, cycles, cycleMult, itersPerEpoch, warmupEpochs);
 }
 
 /**
@@ -155,7 +162,7 @@ export async function step8All(sess: RecipeSession, ctx: RecipeContext, restored
   const lr = state.lrAll!;
   const mults = recipeGroupMults(state.config.lrRatio, sess.groups.length);
   const train = augmentedSource(sess);
-  const plan = step8Plan(lr, cycles, cycleMult, train.numBatches);
+  const plan = step8Plan(lr, cycles, cycleMult, train.numBatches, state.config.warmupEpochs);
   if (state.stoppedEarly) return { ok: true, result: step8Result(sess, lr, mults) } satisfies StepOutcome;
   // The weights step 8 starts from: the run keeps them if no cycle beats them (recipeJob's finishStep8).
   if (state.epochsDone === 0) await saveModelToDir(sess.clf.model, join(ctx.runDir, BEFORE_STEP8_DIR));

@@ -32,3 +32,17 @@ export function applyWarmup(inner: Schedule, p: WarmupParams): Schedule {
   }
   return out;
 }
+
+/**
+ * Ramps the first `iters` iterations of a schedule up from `startFactor` of their LR to all of it, in place of (not in
+ * front of) them: the length and the cycle ends stay, so SGDR's snapshots still fall on epoch ends. Adam's first
+ * steps on freshly unfrozen weights are the largest it takes; the ramp keeps them from wrecking the backbone.
+ */
+export function rampStart(inner: Schedule, iters: number, startFactor = 0.05): Schedule {
+  requireInt('iters', iters, 0);
+  requireNonNegative('startFactor', startFactor);
+  if (startFactor > 1) fail(`startFactor must be between 0 and 1 (got ${startFactor})`);
+  const w = Math.min(iters, inner.lr.length);
+  const lr = inner.lr.map((x, i) => (i < w ? x * (startFactor + ((1 - startFactor) * i) / w) : x));
+  return { ...inner, lr };
+}
