@@ -2,42 +2,16 @@
  * fast.ai's eight steps, one row each, and the page that implements the step. The stepper lists them and the wizard
  * shows the current one's page; steps 4–8 only run inside the eight-step recipe.
  */
-import type { Component } from 'svelte';
-import type { AppInfo } from '../../../src-shared/contract';
 import DatasetPage from '../components/DatasetPage.svelte';
 import LrFindPage from '../components/LrFindPage.svelte';
 import TrainHeadPage from '../components/TrainHeadPage.svelte';
 import type { PageId } from '../state/app.svelte';
+import type { StepDef } from './stepTypes';
 import Step4Augment from './Step4Augment.svelte';
 import Step5Unfreeze from './Step5Unfreeze.svelte';
 import Step6GroupLrs from './Step6GroupLrs.svelte';
 import Step7LrFind from './Step7LrFind.svelte';
 import Step8Sgdr from './Step8Sgdr.svelte';
-
-/** What every step's page gets. */
-export interface StepPageProps {
-  info: AppInfo;
-  def: StepDef;
-}
-
-export interface StepDef {
-  step: number;
-  /** The stepper's name for it. */
-  name: string;
-  /** Its page's heading. */
-  title: string;
-  /** One line: what the step does. */
-  summary: string;
-  /** It trains weights: its page plans an LR schedule and plots the loss. */
-  trains: boolean;
-  /** Where the wizard shows it. */
-  id: PageId;
-  page: Component<StepPageProps>;
-  /** It only makes sense after a completed training run or inside a recipe run. */
-  needsCompletedRun?: boolean;
-  /** It runs inside the eight-step recipe (it needs a scanned dataset or a recipe run). */
-  recipe?: boolean;
-}
 
 export const STEPS: readonly StepDef[] = [
   {
