@@ -127,6 +127,16 @@ export const EpochMetrics = z.object({
 });
 export type EpochMetrics = z.infer<typeof EpochMetrics>;
 
+/**
+ * Mixup or cutmix on the training images of recipe steps 4 and 8 (core/train/mix.ts): each batch blended with a
+ * shuffle of itself, λ ~ Beta(alpha, alpha), soft targets to match. A regulariser for few images.
+ */
+export const MixConfig = z.object({
+  kind: z.enum(['mixup', 'cutmix']),
+  alpha: z.number().positive().max(10),
+});
+export type MixConfig = z.infer<typeof MixConfig>;
+
 /** The eight-step recipe (core/recipe/types.ts RecipeConfig). */
 export const RecipeConfig = z.object({
   dir: z.string().min(1),
@@ -167,6 +177,8 @@ export const RecipeConfig = z.object({
   trainBatchNorm: z.boolean().optional(),
   /** A registry backbone that can be fine-tuned (Keras layers model); default: the bundled one. */
   backbone: z.string().min(1).optional(),
+  /** Mixup or cutmix in steps 4 and 8; absent or null: off. */
+  mix: MixConfig.nullable().optional(),
 });
 export type RecipeConfig = z.infer<typeof RecipeConfig>;
 
@@ -369,6 +381,8 @@ export const requests = {
       outDir: z.string().min(1).optional(),
       /** Recipe runs: export the snapshot ensemble (one model folder per snapshot + ensemble.json). */
       ensemble: z.boolean().optional(),
+      /** Replace a non-empty existing folder; without it such a folder is refused (the export never merges). */
+      force: z.boolean().optional(),
     }),
     result: z.object({ dir: z.string(), files: z.array(z.string()) }),
   },

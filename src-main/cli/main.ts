@@ -17,11 +17,15 @@ Usage:
                  [--balance none|weights|sampler] [--json]
   finetune train DIR --recipe fastai8 [--size PX] [--seed S] [--batch-size B] [--cycles N]
                  [--preset side-on|top-down|none] [--optimizer sgd|adamw] [--lr-find-iters N]
-                 [--lr-find-all-iters N] [--json]
+                 [--lr-find-all-iters N] [--mixup ALPHA | --cutmix ALPHA] [--json]
                  [--estimate]                     fast.ai's eight steps, checkpointed after every epoch;
-                                                  prints the estimated time first (--estimate: only that)
+                                                  prints the estimated time first (--estimate: only that);
+                                                  --mixup/--cutmix: blend training images in steps 4 and 8
+                                                  (a regulariser for few images; fastai: mixup 0.4, cutmix 1)
   finetune resume RUN_ID [--json]                 continue an interrupted --recipe run from its checkpoint
-  finetune export RUN_ID [--out DIR] [--ensemble] [--json]
+  finetune export RUN_ID [--out DIR] [--ensemble] [--force] [--json]
+                                                  model + labels, preprocessing, README.md, MODEL_CARD.md,
+                                                  written atomically; --force replaces a non-empty DIR
   finetune predict MODEL_DIR FILE... [--json]
   finetune runs [--json]
   finetune backbones [--json]                     the bundled backbone and the downloadable ones

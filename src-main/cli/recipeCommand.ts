@@ -3,7 +3,7 @@
  * Every epoch (with its step's name) and both LR range tests go into the run history; --json ends with one line.
  */
 import { dirname, resolve } from 'node:path';
-import { RecipeConfig as RecipeSchema } from '../../src-shared/contract';
+import { MixConfig, RecipeConfig as RecipeSchema } from '../../src-shared/contract';
 import { scanDataset } from '../core/data/dataset';
 import { resolveHome } from '../core/paths';
 import type { RunStore, RunTiming } from '../core/history/runStore';
@@ -25,7 +25,7 @@ export const RECIPES = ['fastai8'] as const;
 const TRAIN_OPTIONS = {
   ...COMMON_OPTIONS,
   ...stringOptions('recipe', 'size', 'seed', 'batch-size', 'cycles', 'preset', 'balance', 'backbone', 'optimizer'),
-  ...stringOptions('lr-find-iters', 'lr-find-all-iters', 'valid-pct'),
+  ...stringOptions('lr-find-iters', 'lr-find-all-iters', 'valid-pct', 'mixup', 'cutmix'),
   estimate: { type: 'boolean', default: false },
 } as const;
 
@@ -41,6 +41,7 @@ export async function recipeCommand(argv: string[], io: Io): Promise<void> {
   const optimizer = oneOf(values.optimizer, 'optimizer', s.optimizer.options, d.optimizer);
   const balance = oneOf(values.balance, 'balance', s.balance.unwrap().options, 'none');
   const validPct = num(values['valid-pct'], 'valid-pct', s.validPct, d.validPct);
+  const mix = mixOption(values);
   const backend = await startBackend(values);
   const fit = machineFit(backend);
   const config: RecipeConfig = {
@@ -55,6 +56,7 @@ export async function recipeCommand(argv: string[], io: Io): Promise<void> {
     validPct,
     balance,
     ...(values.backbone ? { backbone: values.backbone } : {}),
+    ...(mix ? { mix } : {}),
     lrFind: { ...d.lrFind, iters: num(values['lr-find-iters'], 'lr-find-iters', s.lrFind.shape.iters, d.lrFind.iters) },
     lrFindAllIters: num(values['lr-find-all-iters'], 'lr-find-all-iters', s.lrFindAllIters) ?? null,
   };
@@ -82,6 +84,16 @@ export async function recipeCommand(argv: string[], io: Io): Promise<void> {
   } finally {
     store.close();
   }
+}
+
+/** `--mixup ALPHA` or `--cutmix ALPHA` (not both): mixing in steps 4 and 8; neither: off (null). */
+export function mixOption(values: { mixup?: string; cutmix?: string }): MixConfig | null {
+  if (values.mixup !== undefined && values.cutmix !== undefined)
+    throw new UsageError('--mixup and --cutmix cannot be combined: choose one of them (or neither: no mixing)');
+  const alpha = MixConfig.shape.alpha;
+  if (values.mixup !== undefined) return { kind: 'mixup', alpha: num(values.mixup, 'mixup', alpha, 0) };
+  if (values.cutmix !== undefined) return { kind: 'cutmix', alpha: num(values.cutmix, 'cutmix', alpha, 0) };
+  return null;
 }
 
 /** One line: "about 6 min (step 7: 1 min 20 s, …); steps 7 and 8 may end sooner". */

@@ -8,6 +8,7 @@ import type { Callback, DataSource, LossFn } from '../train/learner';
 import { lossForBalance } from '../train/imbalance';
 import { ImageDataSource, RowsDataSource } from '../train/dataSources';
 import { AugmentedImageDataSource } from '../train/augmentedSource';
+import { withMix } from '../train/mix';
 import { prefetch } from '../train/prefetch';
 import { DEFAULT_OPTIMIZER, Optimizer, type OptimizerState } from '../train/optimizers';
 import { subSeed } from '../util/random';
@@ -127,6 +128,14 @@ export function augmentedSource(sess: RecipeSession): DataSource {
     seed: subSeed(seed, 'augment'),
   });
   return prefetch(images);
+}
+
+/**
+ * Steps 4 and 8's training images: augmented, then mixed (mixup or cutmix, seeded from the run seed) when the run
+ * asks for it. The range test of step 7 keeps the unmixed images; validation is never mixed.
+ */
+export function mixedAugmentedSource(sess: RecipeSession): DataSource {
+  return withMix(augmentedSource(sess), sess.state.config.mix, sess.state.config.seed);
 }
 
 export function validImagesSource(sess: RecipeSession): DataSource {

@@ -13,7 +13,7 @@ import { freeze, unfreeze } from './freeze';
 import { DEFAULT_STEP8_WARMUP_EPOCHS, sgdrStepPlan } from './plan';
 import { FeaturesDataSource } from './featuresSource';
 import {
-  augmentedSource,
+  mixedAugmentedSource,
   trainRowsSource,
   validImagesSource,
   validRowsSource,
@@ -89,10 +89,13 @@ export async function step3Head(sess: RecipeSession, ctx: RecipeContext, restore
   return fitOutcome(sess, 3, fit, lr);
 }
 
-/** 4. Precompute off: augmented images through the frozen backbone (inference mode), SGDR with cycle_len=1. */
+/**
+ * 4. Precompute off: augmented images (mixed, when the run asks for mixup or cutmix) through the frozen backbone
+ * (inference mode), SGDR with cycle_len=1.
+ */
 export async function step4Augment(sess: RecipeSession, ctx: RecipeContext, restored: OptimizerState | null) {
   const lr = sess.state.lrHead!;
-  const train = new FeaturesDataSource(augmentedSource(sess), sess.clf.features, sess.microBatch);
+  const train = new FeaturesDataSource(mixedAugmentedSource(sess), sess.clf.features, sess.microBatch);
   const cycles = sess.state.config.augmentEpochs;
   const plan = sgdrStepPlan(lr, cycles, 1, train.numBatches);
   const fit = await fitStep(
@@ -161,7 +164,7 @@ export async function step8All(sess: RecipeSession, ctx: RecipeContext, restored
   const { cycles, cycleMult, patience } = state.config;
   const lr = state.lrAll!;
   const mults = recipeGroupMults(state.config.lrRatio, sess.groups.length);
-  const train = augmentedSource(sess);
+  const train = mixedAugmentedSource(sess);
   const plan = step8Plan(lr, cycles, cycleMult, train.numBatches, state.config.warmupEpochs);
   if (state.stoppedEarly) return { ok: true, result: step8Result(sess, lr, mults) } satisfies StepOutcome;
   // The weights step 8 starts from: the run keeps them if no cycle beats them (recipeJob's finishStep8).

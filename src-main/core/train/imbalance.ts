@@ -25,16 +25,18 @@ export function classWeights(counts: readonly number[]): number[] {
 }
 
 /**
- * −w_y·log(p_y + 1e-7), normalised by the batch's sum of weights (PyTorch's `reduction='mean'` with `weight`), so
- * weights of 1 give exactly `crossEntropy`. Like it, no clipping: a NaN must still reach the NaN guard.
+ * −Σ_c w_c·y_c·log(p_c + 1e-7), normalised by the batch's sum of w_c·y_c (PyTorch's `reduction='mean'` with
+ * `weight`, which also takes soft targets), so weights of 1 give exactly `crossEntropy`. With one-hot targets it is
+ * −w_y·log(p_y + 1e-7); with mixup's soft targets each class's share is weighted by its class. Like
+ * `crossEntropy`, no clipping: a NaN must still reach the NaN guard.
  */
 export function weightedCrossEntropy(weights: readonly number[]): LossFn {
   const w = Float32Array.from(weights);
   return (probs, y) =>
     tf.tidy(() => {
-      const wy = tf.sum(tf.mul(y, tf.tensor1d(w)), -1);
-      const logp = tf.log(tf.sum(tf.mul(y, probs), -1).add(1e-7));
-      return tf.neg(tf.div(tf.sum(tf.mul(wy, logp)), tf.sum(wy))) as tf.Scalar;
+      const wy = tf.mul(y, tf.tensor1d(w));
+      const perItem = tf.sum(tf.mul(wy, tf.log(probs.add(1e-7))), -1);
+      return tf.neg(tf.div(tf.sum(perItem), tf.sum(wy))) as tf.Scalar;
     });
 }
 

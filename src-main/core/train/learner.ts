@@ -7,7 +7,7 @@ import type { Optimizer } from './optimizers';
 
 export interface Batch {
   x: tf.Tensor;
-  /** One-hot labels. */
+  /** Targets: one-hot labels, or soft targets (rows summing to 1) from mixup/cutmix (mix.ts). */
   y: tf.Tensor;
 }
 
@@ -68,14 +68,16 @@ export function sortCallbacks(callbacks: readonly Callback[]): Callback[] {
   return [...callbacks].sort((a, b) => orderOf(a) - orderOf(b));
 }
 
-export type LossFn = (probs: tf.Tensor, yOneHot: tf.Tensor) => tf.Scalar;
+/** A loss of softmax outputs against targets that are one-hot or soft (rows of probabilities). */
+export type LossFn = (probs: tf.Tensor, targets: tf.Tensor) => tf.Scalar;
 
 /**
- * Cross-entropy on softmax outputs: −log(p_true + ε). Written without clipping on purpose: clipping would
- * turn a NaN probability into a finite loss and hide divergence from the NaN guard.
+ * Cross-entropy on softmax outputs: −Σ_c y_c·log(p_c + ε), mean over the batch. With one-hot targets it is
+ * −log(p_true + ε), to the bit; with mixup's soft targets it is fastai's λ·CE(a) + (1 − λ)·CE(b). Written without
+ * clipping on purpose: clipping would turn a NaN probability into a finite loss and hide divergence from the NaN guard.
  */
 export const crossEntropy: LossFn = (probs, y) =>
-  tf.tidy(() => tf.neg(tf.mean(tf.log(tf.sum(tf.mul(y, probs), -1).add(1e-7)))) as tf.Scalar);
+  tf.tidy(() => tf.neg(tf.mean(tf.sum(tf.mul(y, tf.log(probs.add(1e-7))), -1))) as tf.Scalar);
 
 export interface ParamGroupSpec {
   name: string;
