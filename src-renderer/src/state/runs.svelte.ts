@@ -1,7 +1,7 @@
 import type { RunSummary } from '../../../src-shared/contract';
 import { errorMessage, getStudioApi } from '../api';
 
-/** The run history (`runs.list`), refreshed on demand and whenever a training run ends. */
+/** The run history (`runs.list`), refreshed on demand, when a run the list does not have yet reports, and when one ends. */
 class RunsState {
   list = $state.raw<RunSummary[]>([]);
   loading = $state(false);
@@ -27,4 +27,8 @@ export const runs = new RunsState();
 
 getStudioApi().on('train.done', () => {
   void runs.refresh();
+});
+// A run started here or elsewhere (the CLI, another window) shows up, as "running", with its first progress report.
+getStudioApi().on('train.progress', ({ runId }) => {
+  if (!runs.loading && !runs.list.some((r) => r.id === runId)) void runs.refresh();
 });
