@@ -6,10 +6,19 @@
 import { formatEstimateLine } from '../../../src-main/core/recipe/duration';
 import { app } from '../state/app.svelte';
 import { recipe } from '../state/recipe.svelte';
-import { intIn } from '../validate';
+import { checkNumber, intIn } from '../validate';
 
 export type SettingKey =
-  'augmentEpochs' | 'cycles' | 'cycleMult' | 'patience' | 'ensembleK' | 'iters' | 'size' | 'batch' | 'lrRatio';
+  | 'augmentEpochs'
+  | 'cycles'
+  | 'cycleMult'
+  | 'patience'
+  | 'ensembleK'
+  | 'iters'
+  | 'size'
+  | 'batch'
+  | 'lrRatio'
+  | 'mixAlpha';
 
 export type SettingErrors = Record<SettingKey, string | null>;
 
@@ -27,8 +36,14 @@ export function settingErrors(): SettingErrors {
     batch: intIn(app.settings.batchSize, 1, 1024),
     lrRatio:
       !Number.isFinite(s.lrRatio) || s.lrRatio < 1 || s.lrRatio > 100 ? 'Between 1 and 100 (fast.ai: 3–10)' : null,
+    mixAlpha: s.mix ? checkNumber(s.mix.alpha, { above: 0, max: 10 }) : null,
   };
 }
+
+/** Mixing of steps 4 and 8 (`RecipeConfig.mix`): the choices, and fastai's α for each. */
+export const MIX_KINDS = ['none', 'mixup', 'cutmix'] as const;
+export type MixChoice = (typeof MIX_KINDS)[number];
+export const DEFAULT_MIX_ALPHA: Record<Exclude<MixChoice, 'none'>, number> = { mixup: 0.4, cutmix: 1 };
 
 /** The step settings the recipe pages edit (fast.ai's defaults in the hints). */
 export type StepSettingKey = 'augmentEpochs' | 'lrRatio' | 'cycles' | 'cycleMult' | 'patience' | 'ensembleK';

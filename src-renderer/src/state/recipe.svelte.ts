@@ -155,6 +155,7 @@ class RecipeSession {
       cycles: s.cycles,
       cycleMult: s.cycleMult,
       lrAll: s.lrAll,
+      mix: s.mix ?? null,
     };
     if (next <= 7) out.lrFind = s.lrFind;
     if (next <= 6) out.lrRatio = s.lrRatio;
