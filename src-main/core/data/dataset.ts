@@ -3,9 +3,9 @@
  * fast.ai layout `DIR/train/<class>/**` + `DIR/valid/<class>/**`. Every image is decoded once here, so
  * corrupt files are found, skipped and reported before training rather than crashing it.
  */
-import { readdir, stat } from 'node:fs/promises';
-import { join, relative } from 'node:path';
-import { describeImageError, decodeRgb, isImageFile, thumbnailDataUrl } from './images';
+import { access, readdir, stat } from 'node:fs/promises';
+import { basename, join, relative } from 'node:path';
+import { describeImageError, decodeRgb, isImageFile, notAnImageReason, thumbnailDataUrl } from './images';
 import { mapPool } from '../util/pool';
 import { mulberry32, shuffled, subSeed } from '../util/random';
 
@@ -49,6 +49,13 @@ export class DatasetError extends Error {}
 const TRAIN_NAMES = ['train', 'training'];
 const VALID_NAMES = ['valid', 'val', 'validation'];
 
+/** OS litter that is never a training image: ignored without a word, like every name starting with '.'. */
+const JUNK_NAMES = new Set(['thumbs.db', 'ehthumbs.db', 'desktop.ini', '__macosx', 'icon\r']);
+const isJunk = (name: string) => name.startsWith('.') || JUNK_NAMES.has(name.toLowerCase());
+
+/** Links are not followed: a loop cannot hang the scan and a link cannot bring in files from outside the folder. */
+export const LINK_REASON = 'symbolic link; not followed (copy the image or folder here instead of linking it)';
+
 async function isDir(path: string): Promise<boolean> {
   try {
     return (await stat(path)).isDirectory();
@@ -57,25 +64,34 @@ async function isDir(path: string): Promise<boolean> {
   }
 }
 
-async function listFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  const entries = await readdir(dir, { withFileTypes: true });
-  entries.sort((a, b) => a.name.localeCompare(b.name));
-  for (const e of entries) {
-    if (e.name.startsWith('.')) continue;
-    const full = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await listFiles(full)));
-    else if (e.isFile()) out.push(full);
+/** A folder's sub-folders and files, in name order; links, special files and unreadable folders go to `skipped`. */
+async function entries(dir: string, skipped: SkippedFile[]): Promise<Array<{ path: string; isDir: boolean }>> {
+  let list;
+  try {
+    list = await readdir(dir, { withFileTypes: true });
+  } catch (err) {
+    skipped.push({ file: dir, reason: `cannot list the folder: ${describeImageError(err)}` });
+    return [];
+  }
+  list.sort((a, b) => a.name.localeCompare(b.name));
+  const out: Array<{ path: string; isDir: boolean }> = [];
+  for (const e of list) {
+    if (isJunk(e.name)) continue;
+    const path = join(dir, e.name);
+    if (e.isDirectory() || e.isFile()) out.push({ path, isDir: e.isDirectory() });
+    else if (e.isSymbolicLink()) skipped.push({ file: path, reason: LINK_REASON });
+    else skipped.push({ file: path, reason: 'not a regular file; ignored' });
   }
   return out;
 }
 
-async function classFolders(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true });
-  return entries
-    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
-    .map((e) => e.name)
-    .sort((a, b) => a.localeCompare(b));
+async function listFiles(dir: string, skipped: SkippedFile[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await entries(dir, skipped)) {
+    if (e.isDir) out.push(...(await listFiles(e.path, skipped)));
+    else out.push(e.path);
+  }
+  return out;
 }
 
 async function findSubdir(dir: string, names: string[]): Promise<string | null> {
@@ -93,25 +109,50 @@ interface Candidate {
 export async function scanDataset(dir: string, options: ScanOptions = {}): Promise<LabeledDataset> {
   const seed = options.seed ?? 42;
   const validPct = options.validPct ?? 0.2;
-  if (!(await isDir(dir))) {
-    throw new DatasetError(`Folder not found: ${dir}. Choose a folder that holds one sub-folder of images per class.`);
+  const root = await stat(dir).catch(() => null);
+  if (!root?.isDirectory()) {
+    throw new DatasetError(
+      `${root ? 'Not a folder (it is a file)' : 'Folder not found'}: ${dir}. Choose a folder that holds one sub-folder of images per class.`,
+    );
   }
   const trainDir = await findSubdir(dir, TRAIN_NAMES);
   const validDir = await findSubdir(dir, VALID_NAMES);
+  if (validDir && !trainDir) {
+    throw new DatasetError(
+      `${validDir} has no training folder beside it. Put the training images in ${join(dir, 'train', '<class>')}/, ` +
+        `or put the class folders directly in ${dir}.`,
+    );
+  }
   const layout: LabeledDataset['layout'] = trainDir && validDir ? 'split' : 'folders';
   const candidates: Candidate[] = [];
   const skipped: SkippedFile[] = [];
+  const warnings: string[] = [];
+  /** Class folders seen, so that one without a readable image is reported rather than silently dropped. */
+  const folders = new Map<string, string>();
   const collect = async (root: string, split: Candidate['split']) => {
-    for (const className of await classFolders(root)) {
-      for (const file of await listFiles(join(root, className))) {
+    for (const e of await entries(root, skipped)) {
+      if (!e.isDir) {
+        if (isImageFile(e.path)) skipped.push({ file: e.path, reason: 'not in a class folder; ignored' });
+        continue;
+      }
+      const className = basename(e.path);
+      folders.set(className, e.path);
+      for (const file of await listFiles(e.path, skipped)) {
         if (isImageFile(file)) candidates.push({ file, className, split });
-        else skipped.push({ file, reason: 'not an image file (by extension); ignored' });
+        else skipped.push({ file, reason: notAnImageReason(file) });
       }
     }
   };
   if (layout === 'split') {
     await collect(trainDir!, 'train');
     await collect(validDir!, 'valid');
+  } else if (trainDir) {
+    // train/ alone: its class folders are the dataset, split as if they were at the top.
+    warnings.push(
+      `${trainDir} has no validation folder beside it: ${Math.round(validPct * 100)}% of each class is held out for ` +
+        `validation. Add ${join(dir, 'valid', '<class>')}/ to choose the validation images yourself.`,
+    );
+    await collect(trainDir, 'auto');
   } else {
     await collect(dir, 'auto');
   }
@@ -153,6 +194,11 @@ export async function scanDataset(dir: string, options: ScanOptions = {}): Promi
     const nValid = order.length < 2 ? 0 : Math.max(1, Math.round(order.length * validPct));
     order.forEach((c, i) => (i < nValid ? valid : train).push({ file: c.file, label }));
   }
+  for (const [name, folder] of folders) {
+    if (!labelOf.has(name)) {
+      warnings.push(`Folder ${folder} has no readable images, so "${name}" is not a class: add images or remove it.`);
+    }
+  }
   skipped.sort((a, b) => a.file.localeCompare(b.file));
   return {
     dir,
@@ -163,7 +209,7 @@ export async function scanDataset(dir: string, options: ScanOptions = {}): Promi
     train,
     valid,
     skipped: skipped.map((s) => ({ file: relative(dir, s.file) || s.file, reason: s.reason })),
-    warnings: datasetWarnings(classes, train, valid),
+    warnings: [...warnings, ...datasetWarnings(classes, train, valid)],
   };
 }
 
@@ -178,9 +224,22 @@ export function classCounts(ds: Pick<LabeledDataset, 'classes' | 'train' | 'vali
 function datasetWarnings(classes: string[], train: LabeledItem[], valid: LabeledItem[]): string[] {
   const warnings: string[] = [];
   const counts = classCounts({ classes, train, valid });
-  for (const c of counts) {
-    if (c.train === 0) warnings.push(`Class "${c.name}" has no training images.`);
-    if (c.valid === 0) warnings.push(`Class "${c.name}" has no validation images: its accuracy cannot be measured.`);
+  for (const c of counts) if (c.train === 0) warnings.push(`Class "${c.name}" has no training images.`);
+  const noValid = counts.filter((c) => c.valid === 0).map((c) => `"${c.name}"`);
+  if (valid.length === 0) {
+    warnings.push(
+      'No validation images (a class needs at least 2 images to give one to validation): accuracy cannot be ' +
+        'measured and the eight-step recipe cannot run. Add images, or a valid/ folder.',
+    );
+  } else if (noValid.length > 3) {
+    // One line, not hundreds, for a folder of many tiny classes.
+    warnings.push(
+      `${noValid.length} classes have no validation images (${noValid.slice(0, 3).join(', ')} and ` +
+        `${noValid.length - 3} more): their accuracy cannot be measured. Give each at least 2 images.`,
+    );
+  } else {
+    for (const name of noValid)
+      warnings.push(`Class ${name} has no validation images: its accuracy cannot be measured.`);
   }
   const trainCounts = counts.map((c) => c.train).filter((n) => n > 0);
   if (trainCounts.length > 1) {
@@ -192,6 +251,38 @@ function datasetWarnings(classes: string[], train: LabeledItem[], valid: Labeled
     }
   }
   return warnings;
+}
+
+export const MISSING_REASON = 'deleted or moved after the folder was scanned; left out';
+
+/**
+ * An earlier scan without the images deleted or moved since it was made (reported in `skipped`), for a job that
+ * reuses the scan instead of decoding every image again.
+ */
+export async function withoutMissingFiles(ds: LabeledDataset): Promise<LabeledDataset> {
+  const present = (items: LabeledItem[]) =>
+    mapPool(items, 16, (i) =>
+      access(i.file).then(
+        () => true,
+        () => false,
+      ),
+    );
+  const [trainOk, validOk] = await Promise.all([present(ds.train), present(ds.valid)]);
+  const gone = [...ds.train.filter((_, i) => !trainOk[i]), ...ds.valid.filter((_, i) => !validOk[i])];
+  if (gone.length === 0) return ds;
+  return {
+    ...ds,
+    train: ds.train.filter((_, i) => trainOk[i]),
+    valid: ds.valid.filter((_, i) => validOk[i]),
+    skipped: [
+      ...ds.skipped,
+      ...gone.map((g) => ({ file: relative(ds.dir, g.file) || g.file, reason: MISSING_REASON })),
+    ],
+    warnings: [
+      ...ds.warnings,
+      `${gone.length} image(s) were deleted or moved after ${ds.dir} was scanned and are left out; scan it again to update the counts.`,
+    ],
+  };
 }
 
 /** A few thumbnails per class for the summary page. */

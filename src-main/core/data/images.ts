@@ -4,12 +4,32 @@
  *   decode → orient by EXIF → sRGB, 3 channels (alpha flattened on white) → resize (shorter side to `size`,
  *   centre crop to size×size, bilinear) → float32 in [0, 1] (x / 255), NHWC.
  */
+import { open } from 'node:fs/promises';
 import sharp from 'sharp';
 
-export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.gif', '.bmp', '.tif', '.tiff'] as const;
+export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff'] as const;
 
 /** Refuse decompression bombs: 100 megapixels is larger than any camera photo people train on. */
 export const MAX_INPUT_PIXELS = 100_000_000;
+
+/** Files are read whole before decoding; no photo in a training set is near this. */
+export const MAX_FILE_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Formats decoded, checked on the content (not the name). SVG is refused: librsvg can load files a drawing refers
+ * to, and a training photo is never a vector drawing. HEIF and the rest are not in the list of extensions either.
+ */
+const DECODED_FORMATS = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff']);
+
+/** A file that cannot be used, with a reason a person can act on; the message names the file. */
+export class ImageFileError extends Error {
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+  ) {
+    super(`${file}: ${reason}`);
+  }
+}
 
 export const PREPROCESSING_NOTE =
   'RGB, EXIF-oriented, shorter side resized to the input size with bilinear filtering, centre-cropped square, pixels scaled to [0, 1] (x / 255).';
@@ -19,7 +39,16 @@ export function isImageFile(name: string): boolean {
   return IMAGE_EXTENSIONS.some((ext) => lower.endsWith(ext));
 }
 
-function pipeline(file: string | Buffer, size: number): ReturnType<typeof sharp> {
+/** Why a file that is not an image by its extension is skipped, naming the fix for formats people do have. */
+export function notAnImageReason(name: string): string {
+  const lower = name.toLowerCase();
+  if (lower.endsWith('.svg')) return 'SVG drawings are not accepted (they can load other files); export it as PNG';
+  if (lower.endsWith('.bmp')) return 'BMP is not supported by the decoder; convert it to PNG';
+  if (/\.(heic|heif|avif)$/.test(lower)) return 'HEIC/AVIF is not supported; convert it to JPEG or PNG';
+  return 'not an image file (by extension); ignored';
+}
+
+function pipeline(file: Buffer, size: number): ReturnType<typeof sharp> {
   return sharp(file, { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error', animated: false })
     .rotate()
     .flatten({ background: { r: 255, g: 255, b: 255 } })
@@ -28,9 +57,57 @@ function pipeline(file: string | Buffer, size: number): ReturnType<typeof sharp>
     .removeAlpha();
 }
 
-/** RGB bytes, size×size×3, in row-major HWC order. Throws with a readable reason on corrupt input. */
+/** The file's bytes; refuses empty and huge files before reading them. */
+async function readImageFile(file: string): Promise<Buffer> {
+  const handle = await open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    if (size === 0) throw new ImageFileError(file, 'empty file (0 bytes); remove it or copy the image again');
+    if (size > MAX_FILE_BYTES) {
+      throw new ImageFileError(file, `file too large (over ${MAX_FILE_BYTES / 2 ** 20} MiB); downscale it`);
+    }
+    return await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The format and pixel count from the header alone, so that a bomb is refused before anything is decoded. */
+async function checkHeader(input: Buffer): Promise<void> {
+  const meta = await sharp(input, { limitInputPixels: false }).metadata();
+  if (meta.format === 'svg') {
+    throw new Error('SVG drawings are not accepted (they can load other files); export it as PNG');
+  }
+  if (!DECODED_FORMATS.has(meta.format)) throw new Error(`unsupported image format (${meta.format})`);
+  if (meta.width * meta.height > MAX_INPUT_PIXELS) {
+    throw new Error(`pixel limit: ${meta.width}x${meta.height}`);
+  }
+}
+
+async function readChecked(file: string | Buffer): Promise<Buffer> {
+  const input = typeof file === 'string' ? await readImageFile(file) : file;
+  await checkHeader(input);
+  return input;
+}
+
+/** Read, check the header, then decode; a failure is an ImageFileError naming the file (for a path) with the reason. */
+async function decodeWith<T>(file: string | Buffer, decode: (input: Buffer) => Promise<T>): Promise<T> {
+  try {
+    return await decode(await readChecked(file));
+  } catch (err) {
+    if (typeof file !== 'string' || err instanceof ImageFileError) throw err;
+    throw new ImageFileError(file, describeImageError(err));
+  }
+}
+
+/**
+ * RGB bytes, size×size×3, in row-major HWC order. Throws with a readable reason on corrupt input (an
+ * ImageFileError naming the file when given a path).
+ */
 export async function decodeRgb(file: string | Buffer, size: number): Promise<Uint8Array> {
-  const { data, info } = await pipeline(file, size).raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await decodeWith(file, (input) =>
+    pipeline(input, size).raw().toBuffer({ resolveWithObject: true }),
+  );
   if (info.channels !== 3 || info.width !== size || info.height !== size) {
     throw new Error(`unexpected decoded shape ${info.width}x${info.height}x${info.channels}`);
   }
@@ -46,14 +123,24 @@ export function toUnitFloat(rgb: Uint8Array): Float32Array {
 
 /** A small JPEG data URL for the dataset summary. */
 export async function thumbnailDataUrl(file: string, size = 96): Promise<string> {
-  const buf = await pipeline(file, size).jpeg({ quality: 80 }).toBuffer();
+  const buf = await decodeWith(file, (input) => pipeline(input, size).jpeg({ quality: 80 }).toBuffer());
   return `data:image/jpeg;base64,${buf.toString('base64')}`;
 }
 
 /** Turn sharp/libvips errors into a short reason a person understands. */
 export function describeImageError(err: unknown): string {
+  if (err instanceof ImageFileError) return err.reason;
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (code === 'ENOENT')
+    return 'file not found (deleted or moved since it was listed?); check it or scan the folder again';
+  if (code === 'EACCES' || code === 'EPERM') return 'cannot read the file (permission denied); make it readable';
+  if (code === 'EISDIR') return 'a folder, not an image file; ignored';
   const msg = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.trim();
+  if (/^SVG /.test(msg)) return msg;
   if (/pixel limit/i.test(msg)) return `image too large (over ${MAX_INPUT_PIXELS / 1e6} megapixels); downscale it`;
-  if (/unsupported image format/i.test(msg)) return 'not a readable image (unknown or corrupt format)';
-  return `corrupt or truncated image (${msg || 'decoder error'})`;
+  if (/unsupported image format/i.test(msg)) {
+    return 'not a readable image (unknown or corrupt format: is it an image with the wrong extension?)';
+  }
+  // libvips says "Unknown error" for a JPEG cut short; that says nothing to a person.
+  return `corrupt or truncated image (${msg && msg !== 'Unknown error' ? msg : 'the decoder stopped part-way'})`;
 }

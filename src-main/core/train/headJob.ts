@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import type { EpochMetrics, HeadTrainConfig } from '../../../src-shared/contract';
-import { classCounts, scanDataset, type LabeledDataset } from '../data/dataset';
+import { classCounts, scanDataset, withoutMissingFiles, type LabeledDataset } from '../data/dataset';
 import { BACKBONE_ID, buildClassifier, disposeClassifier } from '../model/backbone';
 import { classifierBackbone } from '../model/loadBackbone';
 import { saveModelToDir } from '../model/modelFiles';
@@ -107,8 +107,10 @@ export async function loadJobDataset(
     emit({ type: 'progress', phase: 'loading', label: 'Reading images', done, total, etaSeconds: null });
   };
   progress(0, 1);
-  const ds =
-    scanned ?? (await scanDataset(config.dir, { seed: config.seed, validPct: config.validPct, onProgress: progress }));
+  // A reused scan may be stale: images deleted since are left out and reported, not a crash mid-training.
+  const ds = scanned
+    ? await withoutMissingFiles(scanned)
+    : await scanDataset(config.dir, { seed: config.seed, validPct: config.validPct, onProgress: progress });
   emit({ type: 'dataset', dataset: datasetRecord(ds) });
   if (ds.train.length === 0) throw new Error(`No readable training images in ${config.dir}.`);
   return ds;
