@@ -3,7 +3,7 @@
  * defaults" on Fashion-MNIST (10 classes × 60 training images; validation 20 per class from the test set), with the
  * wall time of every step.
  * Usage: node --import tsx scripts/bench-recipe.ts [--size 64] [--batch-size 32] [--cycles 3] [--lr-find-iters 100]
- *        [--per-class 60] [--valid-per-class 20] [--side PX] [--machine-defaults]
+ *        [--per-class 60] [--valid-per-class 20] [--side PX] [--machine-defaults] [--mixup ALPHA | --cutmix ALPHA]
  * --machine-defaults: size and batch size (unless given) and step 7's LR-finder length as the app picks them.
  */
 import { mkdirSync, mkdtempSync } from 'node:fs';
@@ -22,6 +22,7 @@ import { writeFashionMnist } from './fashion-mnist';
 import { openHeadProblem } from './lib/headLrGrid';
 import { machineFit } from '../src-main/core/machineDefaults';
 import { DEFAULT_HEAD_CONFIG } from '../src-main/core/defaults';
+import { mixOption } from '../src-main/cli/recipeCommand';
 
 const { values } = parseArgs({
   options: {
@@ -43,8 +44,11 @@ const { values } = parseArgs({
     'train-bn': { type: 'boolean' },
     'cycle-mult': { type: 'string' },
     patience: { type: 'string' },
+    mixup: { type: 'string' },
+    cutmix: { type: 'string' },
   },
 });
+const mix = mixOption(values);
 const backend = await initBackend('auto');
 const machine = values['machine-defaults'];
 const fit = machineFit(backend);
@@ -73,6 +77,7 @@ const config: RecipeConfig = {
   ...(values['cycle-mult'] ? { cycleMult: Number(values['cycle-mult']) } : {}),
   ...(values.patience ? { patience: Number(values.patience) } : {}),
   ...(values['train-bn'] !== undefined ? { trainBatchNorm: values['train-bn'] } : {}),
+  ...(mix ? { mix } : {}),
 };
 const stepSeconds: Record<number, number> = {};
 let stepStart = Date.now();
@@ -167,6 +172,7 @@ console.log(
       threads: backend.threads,
       size: config.size,
       batchSize: config.batchSize,
+      mix: config.mix ?? null,
       data: `Fashion-MNIST, 10 classes × ${perClass} train, ${validPerClass} valid per class (test set)${values.side ? `, ${values.side} px` : ''}`,
       epochs,
       recipe: {
