@@ -18,6 +18,7 @@ import {
 } from '../../src-shared/contract';
 import { DEFAULT_HEAD_CONFIG, DEFAULT_LR_FIND } from '../core/defaults';
 import { exportEnsemble, exportRun } from '../core/export/exporter';
+import { exportHistoryOf } from '../core/export/exportHistory';
 import { readRunEnsemble } from '../core/runFiles';
 import { homePaths } from '../core/paths';
 import { RunStore, type RunRow } from '../core/history/runStore';
@@ -149,12 +150,12 @@ export class StudioService {
     'lrfind.cancel': async ({ jobId }) => ({ cancelled: this.jobs.cancelLrFind(jobId) }),
     'runs.list': async () => this.store.listRuns().map((r) => this.summary(r)),
     'runs.get': async ({ runId }) => this.detail(runId),
-    'model.export': async ({ runId, outDir, ensemble }) => {
-      this.requireRun(runId);
+    'model.export': async ({ runId, outDir, ensemble, force }) => {
+      const options = { force, history: exportHistoryOf(this.requireRun(runId), this.store.epochs(runId)) };
       const out = outDir ?? join(this.paths.exports, ensemble ? `run-${runId}-ensemble` : `run-${runId}`);
       return ensemble
-        ? exportEnsemble(runId, this.paths.runDir(runId), out)
-        : exportRun(runId, this.paths.runDir(runId), out);
+        ? exportEnsemble(runId, this.paths.runDir(runId), out, options)
+        : exportRun(runId, this.paths.runDir(runId), out, options);
     },
     'model.interpret': async ({ runId, tta }) => {
       const { config } = this.requireRun(runId);

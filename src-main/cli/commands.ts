@@ -7,7 +7,8 @@ import { DEFAULT_HEAD_CONFIG } from '../core/defaults';
 import { scanDataset, classCounts } from '../core/data/dataset';
 import { resolveHome } from '../core/paths';
 import { resolveBackendChoice } from '../core/settings';
-import { exportEnsemble, exportRun } from '../core/export/exporter';
+import { exportEnsemble, exportRun, ExportTargetError } from '../core/export/exporter';
+import { exportHistoryOf } from '../core/export/exportHistory';
 import { listBackbones } from '../core/model/backbones';
 import { Predictor } from '../core/export/predictor';
 import { COMMON_OPTIONS, INTEGER, num, parseOptions, runIdArg, stringOptions, UsageError, type Io } from './args';
@@ -61,15 +62,21 @@ export async function exportCommand(argv: string[], io: Io) {
     ...COMMON_OPTIONS,
     ...stringOptions('out'),
     ensemble: { type: 'boolean', default: false },
+    force: { type: 'boolean', default: false },
   });
   const runId = runIdArg(positionals[0], 'export needs a run id: finetune export RUN_ID --out DIR');
   const { paths, store } = openStore(values.home);
   try {
-    if (!store.getRun(runId)) throw new UsageError(`No run ${runId} in ${paths.history}: see "finetune runs".`);
+    const run = store.getRun(runId);
+    if (!run) throw new UsageError(`No run ${runId} in ${paths.history}: see "finetune runs".`);
     const outDir = resolve(values.out ?? `${paths.exports}/run-${runId}${values.ensemble ? '-ensemble' : ''}`);
-    const r = values.ensemble
-      ? exportEnsemble(runId, paths.runDir(runId), outDir)
-      : exportRun(runId, paths.runDir(runId), outDir);
+    const options = { force: values.force, history: exportHistoryOf(run, store.epochs(runId)) };
+    const r = await (values.ensemble ? exportEnsemble : exportRun)(runId, paths.runDir(runId), outDir, options).catch(
+      (err: unknown) => {
+        // An existing folder in the way is a bad --out: exit 2 like other usage mistakes.
+        throw err instanceof ExportTargetError ? new UsageError(err.message) : err;
+      },
+    );
     io.out(values.json ? JSON.stringify(r) : `exported run ${runId} to ${r.dir}: ${r.files.join(', ')}`);
   } finally {
     store.close();

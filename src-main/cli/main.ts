@@ -23,7 +23,9 @@ Usage:
                                                   --mixup/--cutmix: blend training images in steps 4 and 8
                                                   (a regulariser for few images; fastai: mixup 0.4, cutmix 1)
   finetune resume RUN_ID [--json]                 continue an interrupted --recipe run from its checkpoint
-  finetune export RUN_ID [--out DIR] [--ensemble] [--json]
+  finetune export RUN_ID [--out DIR] [--ensemble] [--force] [--json]
+                                                  model + labels, preprocessing, README.md, MODEL_CARD.md,
+                                                  written atomically; --force replaces a non-empty DIR
   finetune predict MODEL_DIR FILE... [--json]
   finetune runs [--json]
   finetune backbones [--json]                     the bundled backbone and the downloadable ones

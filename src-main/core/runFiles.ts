@@ -5,7 +5,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { HeadTrainConfig } from '../../src-shared/contract';
+import { HeadTrainConfig, RecipeConfig, RecipeStepResult } from '../../src-shared/contract';
 import { readJsonFile } from './util/json';
 
 export const RunMeta = z.object({
@@ -16,6 +16,19 @@ export const RunMeta = z.object({
 });
 /** Per-run metadata saved next to the model. */
 export type RunMeta = z.infer<typeof RunMeta>;
+
+/**
+ * What a recipe run's run.json adds: its recipe config and every step's LR and validation metrics (the export's
+ * model card lists them). Tolerant (`catch`): a run.json from an older version gives what it can, never an error.
+ */
+const RunRecipe = z.object({
+  config: z.object({ recipe: RecipeConfig.partial().optional().catch(undefined) }).catch({}),
+  steps: z.array(RecipeStepResult).optional().catch(undefined),
+});
+export interface RunRecipe {
+  recipe?: Partial<RecipeConfig>;
+  steps?: RecipeStepResult[];
+}
 
 export const RunEnsemble = z.object({
   k: z.number().int().min(1),
@@ -34,6 +47,12 @@ export function readRunMeta(runDir: string): RunMeta {
   const path = join(runDir, 'run.json');
   if (!existsSync(path)) throw new Error(`Run folder ${runDir} has no trained model (run.json missing).`);
   return readJsonFile(path, RunMeta, REDO);
+}
+
+/** A recipe run's config and step results from run.json; empty for head runs. */
+export function readRunRecipe(runDir: string): RunRecipe {
+  const r = readJsonFile(join(runDir, 'run.json'), RunRecipe, REDO);
+  return { recipe: r.config.recipe, steps: r.steps };
 }
 
 /** The run's snapshot ensemble, or null when it has none (head-only runs, unfinished recipes). */

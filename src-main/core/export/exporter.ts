@@ -1,21 +1,41 @@
 /**
- * Export: a folder anyone can load with TensorFlow.js — model.json + weights.bin (the whole classifier, image
- * in, probabilities out), labels.json, and preprocessing.json describing the input the model expects.
+ * Export: a self-describing folder anyone can load with TensorFlow.js — model.json + weights.bin (the whole
+ * classifier, image in, probabilities out) or the snapshot ensemble's members/ + ensemble.json, labels.json,
+ * preprocessing.json (the input the model expects), metadata.json (run, config, app version, every file's size and
+ * sha256), README.md (how to use it from Node and a web page) and MODEL_CARD.md (data, training, metrics, limits).
+ *
+ * Written atomically (atomicDir.ts): into a temporary sibling renamed into place when complete, so a failed or
+ * killed export leaves no folder or a complete one. A non-empty target is refused unless `force`.
  */
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { BACKBONE_NAME, BACKBONE_NOTE } from '../model/backbone';
+import { getBackbone } from '../model/backbones';
 import { PREPROCESSING_NOTE } from '../data/images';
+import { datasetFingerprint, type DatasetFingerprint } from '../data/fingerprint';
 import { WEIGHTS_FILE } from '../model/modelFiles';
-import { readRunEnsemble, readRunMeta } from '../runFiles';
+import { readRunEnsemble, readRunMeta, readRunRecipe, type RunMeta } from '../runFiles';
+import { appVersion } from '../appVersion';
+import { testPause, writeDirAtomically } from './atomicDir';
+import { recordedDataset, type CardDataset, type ExportHistory } from './exportHistory';
+import { renderModelCard, type CardInput } from './modelCard';
+import { renderUsageReadme } from './usageReadme';
+
+export { ExportTargetError } from './atomicDir';
+export type { ExportHistory } from './exportHistory';
 
 export interface Preprocessing {
   inputSize: number;
+  shape: [number, number, number, number];
+  dtype: 'float32';
   layout: 'NHWC';
   channels: 'RGB';
   scale: number;
   range: [number, number];
   resize: string;
+  orientation: string;
+  alpha: string;
   description: string;
   backbone: string;
   backboneNote: string;
@@ -24,61 +44,173 @@ export interface Preprocessing {
 export function preprocessingFor(size: number): Preprocessing {
   return {
     inputSize: size,
+    shape: [-1, size, size, 3],
+    dtype: 'float32',
     layout: 'NHWC',
     channels: 'RGB',
     scale: 1 / 255,
     range: [0, 1],
     resize: 'shorter side to inputSize (bilinear), centre crop to inputSize x inputSize',
+    orientation: 'EXIF orientation applied',
+    alpha: 'flattened on white',
     description: PREPROCESSING_NOTE,
     backbone: BACKBONE_NAME,
     backboneNote: BACKBONE_NOTE,
   };
 }
 
-export function exportRun(runId: number, runDir: string, outDir: string): { dir: string; files: string[] } {
+export interface ExportOptions {
+  /** Replace a non-empty existing folder (old one renamed aside, new one in, old one deleted). */
+  force?: boolean;
+  /** The run's history record (when and where it trained, metrics, dataset counts) for the model card. */
+  history?: ExportHistory | null;
+}
+
+export interface ExportResult {
+  dir: string;
+  files: string[];
+}
+
+/** Collects the files written into the temporary folder, with the test pause between them. */
+class ExportWriter {
+  readonly files: string[] = [];
+  constructor(readonly dir: string) {}
+
+  private path(rel: string): string {
+    const p = join(this.dir, rel);
+    mkdirSync(dirname(p), { recursive: true });
+    return p;
+  }
+
+  async copy(from: string, rel: string): Promise<void> {
+    copyFileSync(from, this.path(rel));
+    await this.wrote(rel);
+  }
+
+  async text(rel: string, content: string): Promise<void> {
+    writeFileSync(this.path(rel), content);
+    await this.wrote(rel);
+  }
+
+  async json(rel: string, value: unknown): Promise<void> {
+    await this.text(rel, JSON.stringify(value, null, 2));
+  }
+
+  private async wrote(rel: string): Promise<void> {
+    this.files.push(rel);
+    await testPause(`wrote ${rel}`);
+  }
+
+  /** Size and sha256 of every file written so far. */
+  manifest(): Array<{ path: string; bytes: number; sha256: string }> {
+    return this.files.map((f) => {
+      const p = join(this.dir, f);
+      return { path: f, bytes: statSync(p).size, sha256: createHash('sha256').update(readFileSync(p)).digest('hex') };
+    });
+  }
+}
+
+function backboneInfo(id: string): CardInput['backbone'] {
+  try {
+    const b = getBackbone(id);
+    return { id, name: b.name, note: b.note, license: b.license };
+  } catch {
+    return { id, name: id, note: `Backbone ${id} is not in this version's registry: no details known.`, license: null };
+  }
+}
+
+async function fingerprintOf(meta: RunMeta, dataset: CardDataset | null): Promise<CardInput['fingerprint']> {
+  try {
+    const fp: DatasetFingerprint = await datasetFingerprint(dataset?.dir ?? meta.config.dir, {
+      seed: meta.config.seed,
+      validPct: meta.config.validPct,
+      skipped: dataset?.skipped.map((s) => s.file),
+    });
+    return fp;
+  } catch (err) {
+    return { error: (err as Error).message };
+  }
+}
+
+const CARD_FILES = ['README.md', 'MODEL_CARD.md', 'metadata.json'];
+
+/** Write the export: `body` adds the model files, then the shared files and the two documents follow. */
+async function writeExport(
+  kind: CardInput['kind'],
+  runId: number,
+  runDir: string,
+  outDir: string,
+  options: ExportOptions,
+  body: (w: ExportWriter) => Promise<void>,
+): Promise<ExportResult> {
+  const meta = readRunMeta(runDir);
+  const recipe = readRunRecipe(runDir);
+  const ensemble = readRunEnsemble(runDir);
+  const history = options.history ?? null;
+  const dataset = recordedDataset(history);
+  const fingerprint = await fingerprintOf(meta, dataset);
+  const version = appVersion();
+  const exportedAt = new Date().toISOString();
+  const dir = resolve(outDir);
+  const files = await writeDirAtomically(dir, { force: options.force, protect: [runDir] }, async (tmp) => {
+    const w = new ExportWriter(tmp);
+    await body(w);
+    await w.json('labels.json', meta.classes);
+    await w.json('preprocessing.json', preprocessingFor(meta.size));
+    const all = [...w.files, ...CARD_FILES];
+    const readme = { runId, kind, classes: meta.classes, size: meta.size, appVersion: version };
+    await w.text('README.md', renderUsageReadme(readme));
+    const card: CardInput = {
+      ...{ runId, kind, meta, recipe, ensemble, history, dataset, fingerprint, exportedAt, files: all },
+      backbone: backboneInfo(meta.backboneId),
+      appVersion: version,
+    };
+    await w.text('MODEL_CARD.md', renderModelCard(card));
+    const metadata = {
+      ...{ format: 'finetune-studio-export', formatVersion: 1, kind, runId, exportedAt, appVersion: version },
+      ...{ backboneId: meta.backboneId, classes: meta.classes, config: meta.config, files: w.manifest() },
+    };
+    await w.json('metadata.json', metadata);
+    return w.files;
+  });
+  return { dir, files };
+}
+
+export async function exportRun(
+  runId: number,
+  runDir: string,
+  outDir: string,
+  options: ExportOptions = {},
+): Promise<ExportResult> {
   const modelDir = join(runDir, 'model');
   if (!existsSync(join(modelDir, 'model.json'))) {
     throw new Error(`Run ${runId} has no saved model: only completed runs can be exported.`);
   }
-  const meta = readRunMeta(runDir);
-  mkdirSync(outDir, { recursive: true });
-  for (const f of ['model.json', WEIGHTS_FILE]) copyFileSync(join(modelDir, f), join(outDir, f));
-  writeFileSync(join(outDir, 'labels.json'), JSON.stringify(meta.classes, null, 2));
-  writeFileSync(join(outDir, 'preprocessing.json'), JSON.stringify(preprocessingFor(meta.size), null, 2));
-  writeFileSync(
-    join(outDir, 'metadata.json'),
-    JSON.stringify(
-      { runId, exportedAt: new Date().toISOString(), backboneId: meta.backboneId, config: meta.config },
-      null,
-      2,
-    ),
-  );
-  return { dir: outDir, files: ['model.json', WEIGHTS_FILE, 'labels.json', 'preprocessing.json', 'metadata.json'] };
+  return writeExport('model', runId, runDir, outDir, options, async (w) => {
+    for (const f of ['model.json', WEIGHTS_FILE]) await w.copy(join(modelDir, f), f);
+  });
 }
 
 /**
  * Export a recipe run's snapshot ensemble: one model folder per SGDR snapshot under `members/`, and
  * `ensemble.json` saying how to combine them (the mean of their probabilities). `finetune predict` reads it.
  */
-export function exportEnsemble(runId: number, runDir: string, outDir: string): { dir: string; files: string[] } {
+export async function exportEnsemble(
+  runId: number,
+  runDir: string,
+  outDir: string,
+  options: ExportOptions = {},
+): Promise<ExportResult> {
   const info = readRunEnsemble(runDir);
   if (!info) throw new Error(`Run ${runId} has no snapshot ensemble: only completed eight-step runs do.`);
-  const meta = readRunMeta(runDir);
-  const files: string[] = [];
-  const members = info.snapshots.map((rel, i) => {
-    const member = join('members', String(i));
-    mkdirSync(join(outDir, member), { recursive: true });
-    for (const f of ['model.json', WEIGHTS_FILE]) {
-      copyFileSync(join(runDir, rel, f), join(outDir, member, f));
-      files.push(join(member, f));
+  return writeExport('ensemble', runId, runDir, outDir, options, async (w) => {
+    const members: string[] = [];
+    for (const [i, rel] of info.snapshots.entries()) {
+      const member = `members/${i}`;
+      for (const f of ['model.json', WEIGHTS_FILE]) await w.copy(join(runDir, rel, f), `${member}/${f}`);
+      members.push(member);
     }
-    return member;
+    const combine = 'mean of probabilities';
+    await w.json('ensemble.json', { combine, members, validAccuracy: info.validAccuracy, runId });
   });
-  writeFileSync(join(outDir, 'labels.json'), JSON.stringify(meta.classes, null, 2));
-  writeFileSync(join(outDir, 'preprocessing.json'), JSON.stringify(preprocessingFor(meta.size), null, 2));
-  writeFileSync(
-    join(outDir, 'ensemble.json'),
-    JSON.stringify({ combine: 'mean of probabilities', members, validAccuracy: info.validAccuracy, runId }, null, 2),
-  );
-  return { dir: outDir, files: [...files, 'labels.json', 'preprocessing.json', 'ensemble.json'] };
 }

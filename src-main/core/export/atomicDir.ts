@@ -1,0 +1,186 @@
+/**
+ * Writing an export folder atomically: everything goes into a temporary sibling (`.NAME.tmp-<pid>-<random>`, same
+ * parent, so the final rename stays on one file system) that is renamed into place only once complete. A failed or
+ * killed export therefore leaves either no folder or a complete one, never half of one.
+ *
+ * Replacing an existing export (`force`): the old folder is renamed aside (`.NAME.old-<pid>-<random>`), the new one
+ * renamed in, then the old one deleted; if the second rename fails the old one is renamed back. Leftovers of a killed
+ * export (temporary or set-aside folders whose process is gone) are deleted by the next export to the same folder.
+ *
+ * Test hook (tests only): `FINETUNE_EXPORT_TEST_PAUSE_MS=N` makes every stage of an export write
+ * `export-test-pause: <stage>` to stderr and then sleep N ms, so that a test can SIGKILL the process at a chosen
+ * point (test/integration/export.test.ts). Unset, it costs nothing.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  rmdirSync,
+} from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+
+/** The export folder exists and is not empty, and replacing it was not asked for. */
+export class ExportTargetError extends Error {}
+
+const PAUSE_ENV = 'FINETUNE_EXPORT_TEST_PAUSE_MS';
+
+/** The test hook: announce `stage` on stderr and sleep (only when FINETUNE_EXPORT_TEST_PAUSE_MS is set). */
+export async function testPause(stage: string): Promise<void> {
+  const ms = Number(process.env[PAUSE_ENV] ?? 0);
+  if (!(ms > 0)) return;
+  process.stderr.write(`export-test-pause: ${stage}\n`);
+  await new Promise((r) => setTimeout(r, ms));
+}
+
+const LEFTOVER = /^\.(.+)\.(tmp|old)-(\d+)-[0-9a-f]+$/;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Delete `.NAME.tmp-*` / `.NAME.old-*` siblings left by export processes that no longer run. */
+export function removeLeftovers(target: string): string[] {
+  const parent = dirname(target);
+  const name = basename(target);
+  const removed: string[] = [];
+  for (const entry of readdirSync(parent)) {
+    const m = LEFTOVER.exec(entry);
+    if (!m || m[1] !== name) continue;
+    const pid = Number(m[3]);
+    if (pid !== process.pid && processAlive(pid)) continue;
+    rmSync(join(parent, entry), { recursive: true, force: true });
+    removed.push(entry);
+  }
+  return removed;
+}
+
+function sibling(target: string, kind: 'tmp' | 'old'): string {
+  return join(dirname(target), `.${basename(target)}.${kind}-${process.pid}-${randomBytes(4).toString('hex')}`);
+}
+
+/** 'absent', 'empty' (an empty folder) or 'full'; anything but a folder is an error. */
+function targetState(target: string): 'absent' | 'empty' | 'full' {
+  let isDir: boolean;
+  try {
+    isDir = lstatSync(target).isDirectory();
+  } catch {
+    return 'absent';
+  }
+  if (!isDir) {
+    throw new ExportTargetError(`${target} exists and is not a folder. Choose another folder with --out.`);
+  }
+  return readdirSync(target).length === 0 ? 'empty' : 'full';
+}
+
+/** fsync every file and folder below `dir` (and `dir`), so that what is renamed in is on disk. */
+function syncTree(dir: string): void {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) syncTree(path);
+    else syncPath(path);
+  }
+  syncPath(dir);
+}
+
+function syncPath(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } catch {
+    // Some file systems cannot fsync a folder; the rename is still atomic.
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export interface AtomicDirOptions {
+  /** Replace a non-empty existing folder. */
+  force?: boolean;
+  /** Folders the target must not be or contain (e.g. the run being exported): replacing them would delete them. */
+  protect?: string[];
+}
+
+/**
+ * Run `write(tmp)` on a fresh temporary sibling of `target` and rename it into place when it returns. Refuses a
+ * non-empty `target` unless `force`. Returns what `write` returned.
+ */
+export async function writeDirAtomically<T>(
+  targetDir: string,
+  options: AtomicDirOptions,
+  write: (tmp: string) => Promise<T>,
+): Promise<T> {
+  const target = resolve(targetDir);
+  for (const p of options.protect ?? []) {
+    const kept = resolve(p);
+    const rel = relative(target, kept);
+    if (rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))) {
+      throw new ExportTargetError(`Cannot export into ${target}: it holds ${kept}. Choose another folder with --out.`);
+    }
+  }
+  mkdirSync(dirname(target), { recursive: true });
+  if (targetState(target) === 'full' && !options.force) {
+    throw new ExportTargetError(
+      `Export folder ${target} already exists and is not empty. Replace it with --force (in the app: tick ` +
+        `"Replace an existing folder"), or choose another folder with --out.`,
+    );
+  }
+  removeLeftovers(target);
+  const tmp = sibling(target, 'tmp');
+  mkdirSync(tmp);
+  await testPause('started');
+  let result: T;
+  try {
+    result = await write(tmp);
+    syncTree(tmp);
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
+  await testPause('written');
+  try {
+    await moveIntoPlace(tmp, target, options.force ?? false);
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
+  syncPath(dirname(target));
+  return result;
+}
+
+async function moveIntoPlace(tmp: string, target: string, force: boolean): Promise<void> {
+  // Checked again: another process may have written the folder meanwhile.
+  const state = targetState(target);
+  if (state === 'absent') return renameSync(tmp, target);
+  if (state === 'empty') {
+    rmdirSync(target);
+    return renameSync(tmp, target);
+  }
+  if (!force) {
+    throw new ExportTargetError(
+      `Export folder ${target} was written by someone else during this export. Replace it with --force, or choose another folder with --out.`,
+    );
+  }
+  const old = sibling(target, 'old');
+  renameSync(target, old);
+  await testPause('old-aside');
+  try {
+    renameSync(tmp, target);
+  } catch (err) {
+    renameSync(old, target);
+    throw err;
+  }
+  await testPause('replaced');
+  rmSync(old, { recursive: true, force: true });
+}

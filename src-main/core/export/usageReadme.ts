@@ -1,0 +1,118 @@
+/**
+ * README.md of an export: what the folder is and how to use it from Node and from a web page, with the preprocessing
+ * of preprocessing.json spelled out. The Node snippet is run as written by test/integration/export.test.ts.
+ *
+ * Plain `@tensorflow/tfjs` 4.22 in Node has no `file://` loader (that handler comes with `@tensorflow/tfjs-node`), and
+ * `fetch` cannot read `file://` URLs, so the snippet reads the files with `fs` and hands them to `tf.io.fromMemory`,
+ * as src-main/core/model/modelFiles.ts does.
+ */
+import { PREPROCESSING_NOTE } from '../data/images';
+
+export interface ReadmeInput {
+  runId: number;
+  kind: 'model' | 'ensemble';
+  classes: string[];
+  size: number;
+  appVersion: string;
+}
+
+/** Node: `node predict.mjs EXPORT_DIR IMAGE` prints the label and its probability. */
+export function nodeSnippet(kind: ReadmeInput['kind']): string {
+  const members = kind === 'ensemble' ? "json('ensemble.json').members" : "['.']";
+  return `import * as tf from '@tensorflow/tfjs';
+import sharp from 'sharp';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const [dir, image] = process.argv.slice(2); // this folder, an image file
+const json = (file) => JSON.parse(readFileSync(join(dir, file), 'utf8'));
+const load = (m) => { const { modelTopology, weightsManifest } = json(join(m, 'model.json'));
+  const weightData = new Uint8Array(readFileSync(join(dir, m, weightsManifest[0].paths[0]))).buffer;
+  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology, weightSpecs: weightsManifest[0].weights, weightData })); };
+const models = await Promise.all(${members}.map(load));
+const [labels, { inputSize: n }] = [json('labels.json'), json('preprocessing.json')];
+const pixels = await sharp(image).rotate().flatten({ background: '#ffffff' }).toColourspace('srgb')
+  .resize(n, n, { fit: 'cover', position: 'centre', kernel: 'linear' }).removeAlpha().raw().toBuffer();
+const x = tf.tensor4d(Float32Array.from(pixels, (v) => v / 255), [1, n, n, 3]);
+const p = await tf.tidy(() => tf.addN(models.map((m) => m.predict(x))).div(models.length)).data();
+const best = p.indexOf(Math.max(...p));
+console.log(JSON.stringify({ label: labels[best], probability: p[best] }));
+`;
+}
+
+function webSnippet(kind: ReadmeInput['kind']): string {
+  const load =
+    kind === 'ensemble'
+      ? `const { members } = await (await fetch('ensemble.json')).json();
+  const models = await Promise.all(members.map((m) => tf.loadLayersModel(\`\${m}/model.json\`)));`
+      : `const models = [await tf.loadLayersModel('model.json')];`;
+  return `<img id="photo" src="photo.jpg" />
+<script src="https://cdn.jsdelivr.net/npm/@tensorflow/tfjs@4.22.0/dist/tf.min.js"></script>
+<script type="module">
+  ${load}
+  const labels = await (await fetch('labels.json')).json();
+  const { inputSize: n } = await (await fetch('preprocessing.json')).json();
+  const img = document.getElementById('photo');
+  await img.decode();
+  // Centre square crop, resized to n x n (bilinear), transparent pixels on white; then x / 255.
+  const s = Math.min(img.naturalWidth, img.naturalHeight);
+  const canvas = new OffscreenCanvas(n, n);
+  const ctx = canvas.getContext('2d');
+  ctx.fillStyle = '#fff';
+  ctx.fillRect(0, 0, n, n);
+  ctx.drawImage(img, (img.naturalWidth - s) / 2, (img.naturalHeight - s) / 2, s, s, 0, 0, n, n);
+  const x = tf.browser.fromPixels(ctx.getImageData(0, 0, n, n)).toFloat().div(255).expandDims();
+  const p = await tf.tidy(() => tf.addN(models.map((m) => m.predict(x))).div(models.length)).data();
+  console.log(labels[p.indexOf(Math.max(...p))]);
+</script>`;
+}
+
+export function renderUsageReadme(r: ReadmeInput): string {
+  const ens = r.kind === 'ensemble';
+  const files = ens
+    ? [
+        '- `members/<i>/model.json` + `weights.bin`: the snapshot models (image in, class probabilities out)',
+        '- `ensemble.json`: the member folders and how to combine them (the mean of their probabilities)',
+      ]
+    : ['- `model.json` + `weights.bin`: the whole classifier (image in, class probabilities out)'];
+  return [
+    `# ${r.classes.join(' / ')}: an image classifier (run ${r.runId})`,
+    '',
+    `A TensorFlow.js layers model exported by Finetune Studio ${r.appVersion}${ens ? ' as a snapshot ensemble' : ''}: ` +
+      `${r.classes.length} classes, ${r.size} × ${r.size} RGB input. What it learnt from, how it was trained and its ` +
+      'limits: [MODEL_CARD.md](MODEL_CARD.md).',
+    '',
+    '## Files',
+    '',
+    ...files,
+    '- `labels.json`: the class names, in the order of the model output',
+    '- `preprocessing.json`: the input the model expects',
+    '- `metadata.json`: run id, training config, app version, and size + sha256 of every other file',
+    '- `MODEL_CARD.md`: data, training, metrics, intended use and limits',
+    '',
+    '## Preprocessing',
+    '',
+    `The model takes a float32 tensor of shape [batch, ${r.size}, ${r.size}, 3] (NHWC): ${PREPROCESSING_NOTE} ` +
+      'Transparent pixels go on white. Other preprocessing gives worse answers without any error.',
+    '',
+    '## From Node',
+    '',
+    '`npm install @tensorflow/tfjs@4 sharp`, save this as `predict.mjs` and run `node predict.mjs FOLDER IMAGE`. ' +
+      'Plain `@tensorflow/tfjs` in Node cannot load `file://` URLs, so the files are read with `fs` (with ' +
+      "`@tensorflow/tfjs-node` installed, `tf.loadLayersModel('file://FOLDER/model.json')` works too).",
+    '',
+    '```js',
+    nodeSnippet(r.kind).trimEnd(),
+    '```',
+    '',
+    '## In a web page',
+    '',
+    'Serve this folder over HTTP (browsers do not fetch from `file://`), e.g. `npx http-server FOLDER`, and put the ' +
+      'page next to it:',
+    '',
+    '```html',
+    webSnippet(r.kind),
+    '```',
+    '',
+  ].join('\n');
+}
