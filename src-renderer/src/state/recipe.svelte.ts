@@ -307,10 +307,11 @@ class RecipeSession {
     return result;
   }
 
-  async exportModel(ensemble: boolean): Promise<void> {
+  /** `force`: replace a non-empty folder (without it the export refuses one). */
+  async exportModel(ensemble: boolean, force = false): Promise<void> {
     const runId = this.runId;
     if (runId === null) return;
-    const result = await getStudioApi().invoke('model.export', { runId, ensemble });
+    const result = await getStudioApi().invoke('model.export', { runId, ensemble, ...(force ? { force } : {}) });
     this.exports = ensemble
       ? { ...this.exports, ensemble: result.dir, files: result.files }
       : { ...this.exports, single: result.dir, files: result.files };
