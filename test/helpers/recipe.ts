@@ -1,5 +1,6 @@
 /** What every step of the eight-step recipe must report: shared by the core, CLI and app-service tests. */
 import assert from 'node:assert/strict';
+import { DEFAULT_RECIPE_CONFIG, type RecipeConfig } from '../../src-main/core/recipe/types';
 
 /** fast.ai's eight steps (v0.7, lessons 1–2) by the names the results carry: step N is `stepN-<what it does>`. */
 export const RECIPE_STEP_NAMES = [
@@ -106,4 +107,9 @@ export function assertRecipeSteps(steps: readonly RecipeStepLike[], x: RecipeSte
         );
     }
   }
+}
+
+/** The tiny recipe the integration tests run (32 px shapes, batch 8, seed 7, two cycles of each SGDR step). */
+export function tinyRecipeConfig(dir: string, overrides: Partial<RecipeConfig> = {}): RecipeConfig {
+  return { ...DEFAULT_RECIPE_CONFIG, dir, size: 32, batchSize: 8, seed: 7, cycles: 2, augmentEpochs: 2, ...overrides };
 }

@@ -3,6 +3,7 @@
  * steps 4 and 8 really train on mixed batches (step 4's losses differ from a run without mixing that is identical up
  * to there). Fixed LRs keep the runs deterministic (the range tests see unseeded dropout).
  */
+import { tinyRecipeConfig } from '../helpers/recipe';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -12,7 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { makeShapeDataset } from '../helpers/images';
 import { initBackend } from '../../src-main/core/tf/backend';
 import { recipeJob, type RecipeContext } from '../../src-main/core/recipe/recipeJob';
-import { DEFAULT_RECIPE_CONFIG, type RecipeConfig, type RecipeEvent } from '../../src-main/core/recipe/types';
+import { type RecipeConfig, type RecipeEvent } from '../../src-main/core/recipe/types';
 
 await initBackend('auto');
 const work = mkdtempSync(join(tmpdir(), 'ft-recipe-mix-'));
@@ -20,19 +21,12 @@ test.after(() => rmSync(work, { recursive: true, force: true }));
 const data = join(work, 'shapes');
 await makeShapeDataset(data, { perClass: 10, size: 32, seed: 5 });
 
-const config: RecipeConfig = {
-  ...DEFAULT_RECIPE_CONFIG,
-  dir: data,
-  size: 32,
-  batchSize: 8,
-  seed: 7,
-  cycles: 2,
-  augmentEpochs: 2,
+const config: RecipeConfig = tinyRecipeConfig(data, {
   lrFind: { start: 1e-5, end: 10, iters: 10 },
   lrHead: 3e-3,
   lrAll: 3e-4,
   mix: { kind: 'mixup', alpha: 0.4 },
-};
+});
 
 interface Observed {
   /** Training losses per step number. */

@@ -15,6 +15,7 @@ import {
   RECIPE_STEP_NAMES,
   type RecipeStepExpectations,
   type RecipeStepLike,
+  tinyRecipeConfig,
 } from '../helpers/recipe';
 import { initBackend } from '../../src-main/core/tf/backend';
 import type { Callback } from '../../src-main/core/train/learner';
@@ -29,19 +30,12 @@ const work = mkdtempSync(join(tmpdir(), 'ft-recipe-'));
 const data = join(work, 'shapes');
 await makeShapeDataset(data, { perClass: 10, size: 32, seed: 5 });
 
-const config: RecipeConfig = {
-  ...DEFAULT_RECIPE_CONFIG,
-  dir: data,
-  size: 32,
-  batchSize: 8,
-  seed: 7,
-  cycles: 2,
-  augmentEpochs: 2,
+const config: RecipeConfig = tinyRecipeConfig(data, {
   lrFind: { start: 1e-5, end: 10, iters: 20 },
   // 20 range-test points over six decades on 24 images: valley is the steadier pick here (minDiv10, the default,
   // is checked against an LR grid on real images in head-lr-grid.test.ts).
   lrRule: 'valley',
-};
+});
 
 /** Copies of every weight of a layer group (trainable and not: BatchNorm statistics too). */
 function groupValues(sess: RecipeSession, g: number): Float32Array[] {
