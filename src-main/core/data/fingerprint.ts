@@ -20,7 +20,7 @@ export async function datasetFingerprint(
   options: { seed?: number; validPct?: number; skipped?: readonly string[] } = {},
 ): Promise<DatasetFingerprint> {
   const ds = await scanDataset(dir, { seed: options.seed, validPct: options.validPct, decode: false });
-  const skipped = new Set(options.skipped ?? []);
+  const skipped = new Set((options.skipped ?? []).map((f) => f.split(sep).join('/')));
   const rel = [...ds.train, ...ds.valid]
     .map((i) => relative(dir, i.file).split(sep).join('/'))
     .filter((f) => !skipped.has(f))
