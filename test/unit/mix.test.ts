@@ -79,17 +79,23 @@ test('Beta(α, α) samples: in [0, 1], mean 1/2, variance 1 / (4(2α + 1)); fini
   assert.throws(() => sampleBeta(0, 1, rand), /must be > 0/);
 });
 
-test('mixup: each image is λ·itself + (1 − λ)·its partner, targets λ·own + (1 − λ)·partner, λ ≥ 1/2', async () => {
-  const seed = 17;
-  const plain = await epochData(images(), 0);
-  const mixed = await epochData(new MixSource(images(), { kind: 'mixup', alpha: 0.4, seed }), 0);
+/** One epoch of the images as they are and mixed, with the plans that say how each batch was mixed. */
+async function mixedEpoch(kind: MixKind, alpha: number, seed: number, epoch: number) {
+  const plain = await epochData(images(), epoch);
+  const mixed = await epochData(new MixSource(images(), { kind, alpha, seed }), epoch);
   const plans = plansFor(
-    'mixup',
-    0.4,
+    kind,
+    alpha,
     seed,
-    0,
+    epoch,
     plain.map((b) => b.shape),
   );
+  return { plain, mixed, plans };
+}
+
+test('mixup: each image is λ·itself + (1 − λ)·its partner, targets λ·own + (1 − λ)·partner, λ ≥ 1/2', async () => {
+  const seed = 17;
+  const { plain, mixed, plans } = await mixedEpoch('mixup', 0.4, seed, 0);
   assert.equal(mixed.length, plain.length);
   let mixedPairs = 0;
   plain.forEach((src, b) => {
@@ -123,15 +129,7 @@ test('mixup: each image is λ·itself + (1 − λ)·its partner, targets λ·own
 
 test('cutmix: a box of the partner pasted exactly, the rest untouched, targets by the box area', async () => {
   const seed = 23;
-  const plain = await epochData(images(), 1);
-  const mixed = await epochData(new MixSource(images(), { kind: 'cutmix', alpha: 1, seed }), 1);
-  const plans = plansFor(
-    'cutmix',
-    1,
-    seed,
-    1,
-    plain.map((b) => b.shape),
-  );
+  const { plain, mixed, plans } = await mixedEpoch('cutmix', 1, seed, 1);
   let pasted = 0;
   plain.forEach((src, b) => {
     const { perm, lambdas, box } = plans[b]!;
