@@ -112,6 +112,10 @@ export const LrFindResult = z.object({
   rules: z.object({ valley: z.string(), steep: z.string(), minDiv10: z.string() }),
   minIndex: z.number().int().nullable(),
   stoppedEarly: z.boolean(),
+  /** The curve the suggestions come from: the smoothed training loss (absent too) or the validation loss. */
+  curve: z.enum(['train', 'valid']).optional(),
+  /** Validation loss after every step, when the test recorded it (null where it was NaN/Infinity). */
+  validLoss: z.array(z.number().nullable()).optional(),
   lrFindId: z.number().int(),
 });
 export type LrFindResult = z.infer<typeof LrFindResult>;
@@ -179,6 +183,10 @@ export const RecipeConfig = z.object({
   backbone: z.string().min(1).optional(),
   /** Mixup or cutmix in steps 4 and 8; absent or null: off. */
   mix: MixConfig.nullable().optional(),
+  /** Stochastic weight averaging (fast.ai v0.7 `use_swa`) of step 8's last K cycle snapshots; absent or null: off. */
+  swa: z.number().int().min(2).max(10).nullable().optional(),
+  /** Which loss curve the range tests of steps 2 and 7 suggest from (fast.ai v0.7 `lr_find2`); absent: 'train'. */
+  lrFindOn: z.enum(['train', 'valid']).optional(),
 });
 export type RecipeConfig = z.infer<typeof RecipeConfig>;
 
@@ -210,6 +218,22 @@ export const RunTiming = z.object({
 });
 export type RunTiming = z.infer<typeof RunTiming>;
 
+/** Step 8's weight average of its last cycle snapshots (core/recipe/swaStep.ts). */
+export const SwaResult = z.object({
+  k: z.number().int(),
+  /** Snapshot folders relative to the run folder, oldest first. */
+  snapshots: z.array(z.string()),
+  validLoss: z.number(),
+  validAccuracy: z.number(),
+  /** The best checkpoint's validation loss it was compared with. */
+  bestValidLoss: z.number().nullable(),
+  /** Whether the averaged weights became the run's model (lower validation loss than the best checkpoint). */
+  kept: z.boolean(),
+  /** BatchNorm statistics: unchanged (BatchNorm trained in inference mode) or recomputed on the training images. */
+  batchNorm: z.enum(['unchanged', 'recomputed']),
+});
+export type SwaResult = z.infer<typeof SwaResult>;
+
 export const RecipeStepResult = z.object({
   step: z.number().int().min(1).max(8),
   name: z.string(),
@@ -222,6 +246,8 @@ export const RecipeStepResult = z.object({
   bestCycle: z.number().optional(),
   stoppedEarly: z.boolean().optional(),
   note: z.string().optional(),
+  /** Step 8 with `swa`: the averaged model's metrics and whether it was kept. */
+  swa: SwaResult.optional(),
 });
 export type RecipeStepResult = z.infer<typeof RecipeStepResult>;
 

@@ -283,6 +283,8 @@ function lrFindCurve(r: LrRangeTestResult): Omit<LrFindResult, 'lrFindId'> {
     rules: r.rules,
     minIndex: r.minIndex,
     stoppedEarly: r.stoppedEarly,
+    curve: r.curve,
+    ...(r.validLoss ? { validLoss: r.validLoss.map(finiteOrNull) } : {}),
   };
 }
 

@@ -34,9 +34,16 @@ export interface LrRangeTestOptions {
   groupLrMults?: number[];
   /**
    * Leslie Smith's variant: also evaluate this data after every step and record the validation loss (slower: one
-   * full pass over it per step). The suggestions still come from the smoothed training loss.
+   * full pass over it per step). The suggestions come from the smoothed training loss unless `suggestFrom` is
+   * 'valid'.
    */
   validation?: DataSource;
+  /**
+   * The curve the suggestions are computed from: the smoothed training loss (default) or, with `validation`, the
+   * validation loss (fast.ai v0.7 `lr_find2`). The validation loss is used as recorded, not smoothed: each point is
+   * already a mean over the whole validation set, without the batch-to-batch noise the smoothing is for.
+   */
+  suggestFrom?: 'train' | 'valid';
   /** Momentum (or Adam's beta1) during the test. Default: the optimizer's configured momentum. */
   momentum?: number;
   /** Checked before every step; when true the test ends, is restored, and returns what it has (`cancelled`). */
@@ -54,6 +61,8 @@ export interface LrRangeTestResult {
   smoothedLoss: number[];
   /** Validation loss after each step, when `validation` was given. */
   validLoss?: number[];
+  /** The curve `suggestions`, `rules` and `minIndex` come from (`suggestFrom`). */
+  curve: 'train' | 'valid';
   suggestions: { valley: number | null; steep: number | null; minDiv10: number | null };
   /** How each suggestion was picked, or why there is none. */
   rules: { valley: string; steep: string; minDiv10: string };
@@ -117,6 +126,12 @@ export async function lrRangeTest(
   if (!(stopFactor > 1)) throw new RangeError(`stopFactor must be > 1 (got ${stopFactor})`);
   if (!(beta >= 0 && beta < 1)) throw new RangeError(`beta must be in [0, 1) (got ${beta})`);
   if (data.numBatches < 1) throw new Error('The LR range test needs at least one batch of training data.');
+  const curve = opts.suggestFrom ?? 'train';
+  if (curve === 'valid' && !opts.validation) {
+    throw new Error(
+      "Suggestions from the validation loss need validation data: pass `validation` with suggestFrom 'valid'.",
+    );
+  }
   const groupLrMults = opts.groupLrMults ?? learner.groups.map(() => 1);
   if (groupLrMults.length !== learner.groups.length) {
     throw new RangeError(`groupLrMults has ${groupLrMults.length} entries for ${learner.groups.length} groups`);
@@ -142,7 +157,7 @@ export async function lrRangeTest(
   }
 
   const { lr, loss, smoothedLoss, validLoss, stoppedEarly, cancelled, epochs } = finder.record;
-  const sug = suggestLrs(lr, smoothedLoss, { numIt: iters });
+  const sug = suggestLrs(lr, curve === 'valid' ? validLoss : smoothedLoss, { numIt: iters });
   const none = sug.note ?? 'Not enough points in the loss curve.';
   const result: LrRangeTestResult = {
     lr,
@@ -163,6 +178,7 @@ export async function lrRangeTest(
     cancelled,
     iters,
     epochs,
+    curve,
   };
   if (opts.validation) result.validLoss = validLoss;
   return result;

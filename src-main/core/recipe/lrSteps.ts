@@ -6,6 +6,8 @@ import {
   augmentedSource,
   newOptimizer,
   trainRowsSource,
+  validImagesSource,
+  validRowsSource,
   lossFor,
   type RecipeContext,
   type RecipeSession,
@@ -42,11 +44,16 @@ async function rangeTest(
         })
       : config.lrFind.iters;
   const started = Date.now();
+  // lr_find2: a validation pass after every step (on the activations in step 2, on the images in step 7).
+  const onValid = config.lrFindOn === 'valid';
   const result = await lrRangeTest(learner, data, {
     start,
     end,
     iters,
     groupLrMults,
+    ...(onValid
+      ? { validation: step === 7 ? validImagesSource(sess) : validRowsSource(sess), suggestFrom: 'valid' }
+      : {}),
     shouldCancel: ctx.shouldCancel,
     onStep: (i) => {
       const done = i + 1;

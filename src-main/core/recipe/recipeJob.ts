@@ -17,6 +17,7 @@ import type { OptimizerState } from '../train/optimizers';
 import { loadCheckpoint, loadWeightsInto, readCheckpointState, saveCheckpoint, type RecipeState } from './checkpoint';
 import { accuracyOf, averageProbabilities, lastSnapshots } from './ensemble';
 import { freeze, unfreeze } from './freeze';
+import { applySwa, keptWeightsDir, swaNote } from './swaStep';
 import { closeSession, openSession, validImagesSource, type RecipeContext, type RecipeSession } from './session';
 import { headEpochsFor, step1Precompute, BEFORE_STEP8_DIR, RECIPE_STEPS } from './steps';
 import { type EnsembleInfo, type RecipeConfig, type RecipeResult, type StepResult } from './types';
@@ -130,6 +131,7 @@ async function runSteps(
       const out = await run(sess, ctx, trains && state.epochsDone > 0 ? restored : null);
       if (!out.ok) return stop(sess, out.status, out.error ?? null);
       if (step === 8) await finishStep8(sess, ctx, out.result);
+      if (step === 8 && state.config.swa) await swaAfterStep8(sess, ctx, out.result, state.config.swa);
       await ctx.inspect?.(step, 'after', sess);
       state.results.push(out.result);
       ctx.emit({ type: 'step', step, name, status: 'done', result: out.result });
@@ -177,7 +179,23 @@ async function finishStep8(sess: RecipeSession, ctx: RecipeContext, result: Step
   result.validAccuracy = r.accuracy;
 }
 
-/** Average the last K snapshots' predictions on the validation images; the best weights are put back after. */
+/** Step 8 with `swa`: the averaged model, kept in the session when it beats the best checkpoint (swaStep.ts). */
+async function swaAfterStep8(sess: RecipeSession, ctx: RecipeContext, result: StepResult, k: number) {
+  const swa = await applySwa(sess, ctx, k, result.validLoss);
+  if (!swa) {
+    result.note = joinNotes(
+      result.note,
+      `SWA needs at least 2 cycle snapshots (step 8 saved ${sess.state.snapshots.length}).`,
+    );
+    return;
+  }
+  result.swa = swa;
+  result.note = joinNotes(result.note, swaNote(swa));
+}
+
+const joinNotes = (a: string | undefined, b: string) => (a ? `${a} ${b}` : b);
+
+/** Average the last K snapshots' predictions on the validation images; the kept weights are put back after. */
 async function snapshotEnsemble(sess: RecipeSession, ctx: RecipeContext): Promise<EnsembleInfo | null> {
   const snaps = lastSnapshots(sess.state.snapshots, sess.state.config.ensembleK);
   if (snaps.length === 0) return null;
@@ -187,7 +205,7 @@ async function snapshotEnsemble(sess: RecipeSession, ctx: RecipeContext): Promis
     loadWeightsInto(sess.clf.model, join(ctx.runDir, rel));
     probs.push((await evaluate(sess.clf.model, valid)).probabilities);
   }
-  if (sess.state.best) loadWeightsInto(sess.clf.model, join(ctx.runDir, 'best'));
+  if (sess.state.best) loadWeightsInto(sess.clf.model, join(ctx.runDir, keptWeightsDir(sess)));
   const labels = sess.ds.valid.map((i) => i.label);
   return { k: snaps.length, snapshots: snaps, validAccuracy: accuracyOf(averageProbabilities(probs), labels) };
 }
