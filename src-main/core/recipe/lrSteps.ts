@@ -13,6 +13,7 @@ import {
   type RecipeSession,
 } from './session';
 import { DEFAULT_LR_RULE, step8Epochs, type LrRule } from './types';
+import { unfrozenLr } from './plan';
 import { lastMetrics, recipeGroupMults, stepName as name, type StepOutcome } from './fitStep';
 
 /** The LR a range test suggests: the configured rule, else the others in turn (valley, steep, minDiv10), else the fallback. */
@@ -109,15 +110,10 @@ export async function step7LrFindAll(sess: RecipeSession, ctx: RecipeContext): P
   learner.trainingMode = sess.state.config.trainBatchNorm ?? false;
   const r = await rangeTest(sess, ctx, 7, learner, augmentedSource(sess), mults);
   if (r.cancelled) return { ok: false, status: 'cancelled' };
-  // A decade below the head's LR for the last group (groups below it lower still, step 6): with AdamW this is where
-  // whole-network fine-tuning gained most in our checks (fastai v2's fine_tune also lowers the LR on unfreezing).
-  // The curve's minimum sits in noise when the head is already trained, so it is not used; where the loss diverged,
-  // stay a decade below that LR (at 128 px a tenth of the head's LR was past it and step 8 fell to chance).
   const fixed = sess.state.config.lrAll;
-  const tenth = sess.state.lrHead! / 10;
-  const edge = r.stoppedEarly && r.lr.length > 0 ? r.lr[r.lr.length - 1]! / 10 : Infinity;
-  sess.state.lrAll = fixed ?? Math.min(tenth, edge);
-  const pick = edge < tenth ? 'a decade below where the loss diverged' : 'a decade below the head LR';
+  const diverged = r.stoppedEarly && r.lr.length > 0 ? r.lr[r.lr.length - 1]! : null;
+  const { lr, pick } = unfrozenLr(sess.state.lrHead!, sess.state.config.optimizer, diverged);
+  sess.state.lrAll = fixed ?? lr;
   return {
     ok: true,
     result: {

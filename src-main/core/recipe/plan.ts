@@ -20,3 +20,26 @@ export function sgdrStepPlan(
   if (!(warmupEpochs > 0)) return plan;
   return { ...plan, ...rampStart(plan, Math.round(warmupEpochs * plan.itersPerEpoch)) };
 }
+
+/** fastai v2's `fine_tune` top LR for the unfrozen net with Adam: its base_lr 2e-3, halved on unfreezing. */
+export const ADAMW_UNFROZEN_MAX_LR = 1e-3;
+
+/**
+ * The unfrozen network's LR (its last group; the groups below get less, step 6). A decade below the head's LR, as
+ * fast.ai v0.7 did; with AdamW at most fastai v2's fine-tuning LR (1e-3: above it, restarts at 96 and 128 px knocked
+ * the net to 40–55 % or to chance); and a decade below where step 7's loss diverged. Step 7's own minimum is not
+ * used: with a trained head it sits in noise (it once gave 5e-8, and step 8 learnt nothing).
+ */
+export function unfrozenLr(
+  lrHead: number,
+  optimizer: 'sgd' | 'adamw',
+  divergedAt: number | null,
+): { lr: number; pick: string } {
+  const picks: Array<[number, string]> = [
+    [lrHead / 10, 'a decade below the head LR'],
+    [optimizer === 'adamw' ? ADAMW_UNFROZEN_MAX_LR : Infinity, "fastai's fine-tuning LR for Adam (1e-3)"],
+    [divergedAt === null ? Infinity : divergedAt / 10, 'a decade below where the loss diverged'],
+  ];
+  const [lr, pick] = picks.reduce((a, b) => (b[0] < a[0] ? b : a));
+  return { lr, pick };
+}
