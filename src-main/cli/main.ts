@@ -17,11 +17,16 @@ Usage:
                  [--balance none|weights|sampler] [--json]
   finetune train DIR --recipe fastai8 [--size PX] [--seed S] [--batch-size B] [--cycles N]
                  [--preset side-on|top-down|none] [--optimizer sgd|adamw] [--lr-find-iters N]
-                 [--lr-find-all-iters N] [--mixup ALPHA | --cutmix ALPHA] [--json]
+                 [--lr-find-all-iters N] [--mixup ALPHA | --cutmix ALPHA] [--swa K]
+                 [--lr-find-on train|valid] [--json]
                  [--estimate]                     fast.ai's eight steps, checkpointed after every epoch;
                                                   prints the estimated time first (--estimate: only that);
                                                   --mixup/--cutmix: blend training images in steps 4 and 8
-                                                  (a regulariser for few images; fastai: mixup 0.4, cutmix 1)
+                                                  (a regulariser for few images; fastai: mixup 0.4, cutmix 1);
+                                                  --swa K: also average the weights of step 8's last K cycles
+                                                  (2-10), exported only if its validation loss is lower;
+                                                  --lr-find-on valid: steps 2 and 7 suggest LRs from the
+                                                  validation loss (slower: a validation pass per step)
   finetune resume RUN_ID [--json]                 continue an interrupted --recipe run from its checkpoint
   finetune export RUN_ID [--out DIR] [--ensemble] [--force] [--json]
                                                   model + labels, preprocessing, README.md, MODEL_CARD.md,

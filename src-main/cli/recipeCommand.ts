@@ -3,7 +3,7 @@
  * Every epoch (with its step's name) and both LR range tests go into the run history; --json ends with one line.
  */
 import { dirname, resolve } from 'node:path';
-import { MixConfig, RecipeConfig as RecipeSchema } from '../../src-shared/contract';
+import { MixConfig, RecipeConfig as RecipeSchema, type SwaResult } from '../../src-shared/contract';
 import { scanDataset } from '../core/data/dataset';
 import { resolveHome } from '../core/paths';
 import type { RunStore, RunTiming } from '../core/history/runStore';
@@ -25,7 +25,7 @@ export const RECIPES = ['fastai8'] as const;
 const TRAIN_OPTIONS = {
   ...COMMON_OPTIONS,
   ...stringOptions('recipe', 'size', 'seed', 'batch-size', 'cycles', 'preset', 'balance', 'backbone', 'optimizer'),
-  ...stringOptions('lr-find-iters', 'lr-find-all-iters', 'valid-pct', 'mixup', 'cutmix'),
+  ...stringOptions('lr-find-iters', 'lr-find-all-iters', 'valid-pct', 'mixup', 'cutmix', 'swa', 'lr-find-on'),
   estimate: { type: 'boolean', default: false },
 } as const;
 
@@ -42,6 +42,8 @@ export async function recipeCommand(argv: string[], io: Io): Promise<void> {
   const balance = oneOf(values.balance, 'balance', s.balance.unwrap().options, 'none');
   const validPct = num(values['valid-pct'], 'valid-pct', s.validPct, d.validPct);
   const mix = mixOption(values);
+  const swa = num(values.swa, 'swa', s.swa);
+  const lrFindOn = oneOf(values['lr-find-on'], 'lr-find-on', s.lrFindOn.unwrap().options);
   const backend = await startBackend(values);
   const fit = machineFit(backend);
   const config: RecipeConfig = {
@@ -57,6 +59,8 @@ export async function recipeCommand(argv: string[], io: Io): Promise<void> {
     balance,
     ...(values.backbone ? { backbone: values.backbone } : {}),
     ...(mix ? { mix } : {}),
+    ...(swa !== undefined ? { swa } : {}),
+    ...(lrFindOn ? { lrFindOn } : {}),
     lrFind: { ...d.lrFind, iters: num(values['lr-find-iters'], 'lr-find-iters', s.lrFind.shape.iters, d.lrFind.iters) },
     lrFindAllIters: num(values['lr-find-all-iters'], 'lr-find-all-iters', s.lrFindAllIters) ?? null,
   };
@@ -94,6 +98,13 @@ export function mixOption(values: { mixup?: string; cutmix?: string }): MixConfi
   if (values.mixup !== undefined) return { kind: 'mixup', alpha: num(values.mixup, 'mixup', alpha, 0) };
   if (values.cutmix !== undefined) return { kind: 'cutmix', alpha: num(values.cutmix, 'cutmix', alpha, 0) };
   return null;
+}
+
+/** "SWA of the last 3 cycles: 93.3%, valid loss 0.2100: exported (the best cycle: 0.2300)". */
+export function swaLine(s: SwaResult): string {
+  const best = s.bestValidLoss === null ? '' : ` (the best checkpoint: ${s.bestValidLoss.toFixed(4)})`;
+  const what = s.kept ? 'exported' : 'not exported, the best checkpoint is';
+  return `SWA of the last ${s.k} cycles: ${(s.validAccuracy * 100).toFixed(1)}%, valid loss ${s.validLoss.toFixed(4)}: ${what}${best}`;
 }
 
 /** One line: "about 6 min (step 7: 1 min 20 s, …); steps 7 and 8 may end sooner". */
@@ -179,6 +190,7 @@ async function runAndReport(
         validAccuracy,
       })),
       ensemble: result.ensemble && { k: result.ensemble.k, validAccuracy: result.ensemble.validAccuracy },
+      swa: result.steps.find((s) => s.step === 8)?.swa ?? null,
       best: result.best,
       timing,
     };
@@ -190,6 +202,7 @@ async function runAndReport(
       }
       if (summary.ensemble)
         io.out(`snapshot ensemble of ${summary.ensemble.k}: ${(summary.ensemble.validAccuracy * 100).toFixed(1)}%`);
+      if (summary.swa) io.out(swaLine(summary.swa));
       const timed = timing.steps.filter((t) => t.actual !== null && (t.actual >= 0.5 || (t.estimate ?? 0) >= 0.5));
       io.out(`time ${timed.map((t) => timingLine(`step ${t.step}`, t)).join(', ')}`);
       io.out(timingLine('total time', timing.total));

@@ -16,6 +16,8 @@ import { averageSavedWeightsInto, averageWeights } from '../../src-main/core/rec
 import { recomputeBatchNorm } from '../../src-main/core/recipe/swaStep';
 import type { Batch, DataSource } from '../../src-main/core/train/learner';
 import { mulberry32 } from '../../src-main/core/util/random';
+import { recipeCommand, swaLine } from '../../src-main/cli/recipeCommand';
+import { UsageError } from '../../src-main/cli/args';
 
 await initBackend('wasm');
 const work = mkdtempSync(join(tmpdir(), 'ft-swa-'));
@@ -156,4 +158,25 @@ test("recomputing BatchNorm sets its running statistics to the mean of the micro
   close(read('bn/moving_variance'), avg(1), 'moving variance');
   assert.equal((m.getLayer('bn') as unknown as { momentum: number }).momentum, momentum, 'momentum restored');
   m.dispose();
+});
+
+test('the CLI checks --swa and --lr-find-on against the contract and names the flag', async () => {
+  const io = { out: () => {}, err: () => {} };
+  const run = (...flags: string[]) => recipeCommand([work, '--recipe', 'fastai8', ...flags], io);
+  await assert.rejects(
+    run('--swa', '1'),
+    (e) => e instanceof UsageError && /--swa must be an integer >= 2/.test(e.message),
+  );
+  await assert.rejects(run('--swa', '2.5'), /--swa must be an integer >= 2 and <= 10, got "2.5"/);
+  await assert.rejects(run('--lr-find-on', 'test'), /--lr-find-on must be train or valid, got "test"/);
+  const line = swaLine({
+    k: 3,
+    snapshots: [],
+    validLoss: 0.21,
+    validAccuracy: 0.9333,
+    bestValidLoss: 0.23,
+    kept: true,
+    batchNorm: 'unchanged',
+  });
+  assert.equal(line, 'SWA of the last 3 cycles: 93.3%, valid loss 0.2100: exported (the best checkpoint: 0.2300)');
 });
