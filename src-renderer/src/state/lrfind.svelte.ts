@@ -18,6 +18,8 @@ export interface LrCurve {
   lr: number[];
   loss: (number | null)[];
   smoothedLoss: (number | null)[];
+  /** The validation loss per step, when the test recorded it (the recipe's `lrFindOn: 'valid'`). */
+  validLoss?: (number | null)[];
 }
 
 export interface LrFindPick {

@@ -10,6 +10,7 @@ import type {
 import { DEFAULT_RECIPE_CONFIG } from '../../../src-main/core/recipe/types';
 import { errorMessage, getStudioApi, onConnectionChange } from '../api';
 import { app } from './app.svelte';
+import { optionOverrides } from './recipeOptions';
 
 export type RecipeSettings = Omit<RecipeConfig, 'dir'>;
 export type RecipeState = 'idle' | 'starting' | 'cancelling' | RunStatus;
@@ -155,7 +156,7 @@ class RecipeSession {
       cycles: s.cycles,
       cycleMult: s.cycleMult,
       lrAll: s.lrAll,
-      mix: s.mix ?? null,
+      ...optionOverrides(s, next),
     };
     if (next <= 7) out.lrFind = s.lrFind;
     if (next <= 6) out.lrRatio = s.lrRatio;

@@ -1,0 +1,32 @@
+/**
+ * The recipe's optional tools (fast.ai v0.7's `use_swa` and `lr_find2`) as the wizard offers them: the choices and
+ * which of them a continued run still takes. Kept out of recipe.svelte.ts, which is near its size limit.
+ */
+import type { RecipeConfig } from '../../../src-shared/contract';
+
+type Settings = Omit<RecipeConfig, 'dir'>;
+
+/** Step 8's weight averaging: off, or the last K cycle snapshots (the contract's 2–10). */
+export const SWA_CHOICES = [null, 2, 3, 4, 5, 6, 7, 8, 9, 10] as const;
+export type SwaChoice = (typeof SWA_CHOICES)[number];
+
+export function swaLabel(k: SwaChoice): string {
+  return k === null ? 'off' : `last ${k} cycles`;
+}
+
+/** The curve the range tests of steps 2 and 7 suggest LRs from. */
+export const LR_FIND_CURVES = [
+  { value: 'train', label: 'training loss (smoothed)' },
+  { value: 'valid', label: 'validation loss' },
+] as const;
+export type LrFindCurve = (typeof LR_FIND_CURVES)[number]['value'];
+
+/**
+ * The optional tools a continue still applies, given the step it starts with: mixing and SWA until step 8 has run,
+ * the range tests' curve until step 7 has.
+ */
+export function optionOverrides(s: Settings, nextStep: number): Partial<Settings> {
+  const out: Partial<Settings> = { mix: s.mix ?? null, swa: s.swa ?? null };
+  if (nextStep <= 7) out.lrFindOn = s.lrFindOn ?? 'train';
+  return out;
+}
