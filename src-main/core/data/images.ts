@@ -114,6 +114,33 @@ export async function decodeRgb(file: string | Buffer, size: number): Promise<Ui
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
+/** A decoded image at full size: RGBA bytes, row-major, EXIF-oriented, sRGB (predict's input to squareInput.ts). */
+export interface RgbaImage {
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+
+/** The whole image as RGBA bytes, with the checks and messages of decodeRgb. */
+export async function decodeRgba(file: string | Buffer): Promise<RgbaImage> {
+  const { data, info } = await decodeWith(file, (input) =>
+    sharp(input, { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error', animated: false })
+      .rotate()
+      .toColourspace('srgb')
+      .ensureAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true }),
+  );
+  if (info.channels !== 4 || data.byteLength !== info.width * info.height * 4) {
+    throw new Error(`unexpected decoded shape ${info.width}x${info.height}x${info.channels}`);
+  }
+  return {
+    data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    width: info.width,
+    height: info.height,
+  };
+}
+
 /** Scale bytes to [0,1] floats: the input the backbone was trained with. */
 export function toUnitFloat(rgb: Uint8Array): Float32Array {
   const out = new Float32Array(rgb.length);

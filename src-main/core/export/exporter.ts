@@ -2,7 +2,8 @@
  * Export: a self-describing folder anyone can load with TensorFlow.js — model.json + weights.bin (the whole
  * classifier, image in, probabilities out) or the snapshot ensemble's members/ + ensemble.json, labels.json,
  * preprocessing.json (the input the model expects), metadata.json (run, config, app version, every file's size and
- * sha256), README.md (how to use it from Node and a web page) and MODEL_CARD.md (data, training, metrics, limits).
+ * sha256), README.md (how to use it from Node and a web page), MODEL_CARD.md (data, training, metrics, limits) and an
+ * offline web demo (index.html + web/, webDemo.ts) that gives `finetune predict`'s numbers from disk or any server.
  *
  * Written atomically (atomicDir.ts): into a temporary sibling renamed into place when complete, so a failed or
  * killed export leaves no folder or a complete one. A non-empty target is refused unless `force`.
@@ -21,6 +22,7 @@ import { testPause, writeDirAtomically } from './atomicDir';
 import { recordedDataset, type CardDataset, type ExportHistory } from './exportHistory';
 import { renderModelCard, type CardInput } from './modelCard';
 import { renderUsageReadme } from './usageReadme';
+import { writeWebDemo } from './webDemo';
 
 export { ExportTargetError } from './atomicDir';
 export type { ExportHistory } from './exportHistory';
@@ -134,14 +136,17 @@ async function fingerprintOf(meta: RunMeta, dataset: CardDataset | null): Promis
 
 const CARD_FILES = ['README.md', 'MODEL_CARD.md', 'metadata.json'];
 
-/** Write the export: `body` adds the model files, then the shared files and the two documents follow. */
+/**
+ * Write the export: `body` adds the model files and returns their folders ('.' or members/<i>); then the shared
+ * files, the web demo and the two documents follow.
+ */
 async function writeExport(
   kind: CardInput['kind'],
   runId: number,
   runDir: string,
   outDir: string,
   options: ExportOptions,
-  body: (w: ExportWriter) => Promise<void>,
+  body: (w: ExportWriter) => Promise<string[]>,
 ): Promise<ExportResult> {
   const meta = readRunMeta(runDir);
   const recipe = readRunRecipe(runDir);
@@ -154,9 +159,11 @@ async function writeExport(
   const dir = resolve(outDir);
   const files = await writeDirAtomically(dir, { force: options.force, protect: [runDir] }, async (tmp) => {
     const w = new ExportWriter(tmp);
-    await body(w);
+    const models = await body(w);
     await w.json('labels.json', meta.classes);
     await w.json('preprocessing.json', preprocessingFor(meta.size));
+    const title = `${meta.classes.join(' / ')}: an image classifier (run ${runId})`;
+    await writeWebDemo(w, { dir: tmp, models, labels: meta.classes, inputSize: meta.size, title });
     const all = [...w.files, ...CARD_FILES];
     const readme = { runId, kind, classes: meta.classes, size: meta.size, appVersion: version };
     await w.text('README.md', renderUsageReadme(readme));
@@ -188,6 +195,7 @@ export async function exportRun(
   }
   return writeExport('model', runId, runDir, outDir, options, async (w) => {
     for (const f of ['model.json', WEIGHTS_FILE]) await w.copy(join(modelDir, f), f);
+    return ['.'];
   });
 }
 
@@ -212,5 +220,6 @@ export async function exportEnsemble(
     }
     const combine = 'mean of probabilities';
     await w.json('ensemble.json', { combine, members, validAccuracy: info.validAccuracy, runId });
+    return members;
   });
 }

@@ -1,10 +1,14 @@
-/** Classify images with an exported model folder, applying the preprocessing it declares. */
+/**
+ * Classify images with an exported model folder, applying the preprocessing it declares. sharp decodes each file at
+ * full size and squareInput.ts resizes and crops it: the same function, as source text, runs in the export's web
+ * demo, so `finetune predict` and index.html give the same probabilities.
+ */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadModelFromDir } from '../model/modelFiles';
-import { imagesToTensor } from '../train/dataSources';
-import { describeImageError } from '../data/images';
+import { decodeRgba, describeImageError } from '../data/images';
+import { squareInput } from '../data/squareInput';
 import { z } from 'zod';
 import { readJsonFile } from '../util/json';
 
@@ -17,6 +21,17 @@ export interface PredictionResult {
 /** The parts of an export's ensemble.json and preprocessing.json that loading needs. */
 const ExportedEnsemble = z.object({ members: z.array(z.string()).min(1) });
 const ExportedPreprocessing = z.object({ inputSize: z.number().int().positive() });
+
+/** The model input for `files`: [n, size, size, 3] in [0, 1]. */
+export async function predictInput(files: string[], size: number): Promise<tf.Tensor4D> {
+  const pixels = size * size * 3;
+  const flat = new Float32Array(files.length * pixels);
+  for (const [i, file] of files.entries()) {
+    const img = await decodeRgba(file);
+    flat.set(squareInput(img.data, img.width, img.height, size), i * pixels);
+  }
+  return tf.tensor4d(flat, [files.length, size, size, 3]);
+}
 
 export class Predictor {
   private constructor(
@@ -45,11 +60,11 @@ export class Predictor {
       const chunk = files.slice(start, start + batchSize);
       let x: tf.Tensor4D;
       try {
-        x = await imagesToTensor(chunk, this.size);
+        x = await predictInput(chunk, this.size);
       } catch {
         // Find the culprit for a clear message.
         for (const f of chunk) {
-          await imagesToTensor([f], this.size).then(
+          await predictInput([f], this.size).then(
             (t) => t.dispose(),
             (err: unknown) => {
               throw new Error(`Cannot read ${f}: ${describeImageError(err)}`);
