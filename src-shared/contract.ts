@@ -131,6 +131,16 @@ export const EpochMetrics = z.object({
 });
 export type EpochMetrics = z.infer<typeof EpochMetrics>;
 
+/** One training iteration as the history keeps it (`train.batch`, with its step); loss null where not finite. */
+export const IterationMetrics = z.object({
+  step: z.string(),
+  epoch: z.number().int(),
+  iteration: z.number().int(),
+  loss: z.number().nullable(),
+  lr: z.number(),
+});
+export type IterationMetrics = z.infer<typeof IterationMetrics>;
+
 /**
  * Mixup or cutmix on the training images of recipe steps 4 and 8 (core/train/mix.ts): each batch blended with a
  * shuffle of itself, λ ~ Beta(alpha, alpha), soft targets to match. A regulariser for few images.
@@ -304,6 +314,34 @@ export const RunDetail = RunSummary.extend({
 });
 export type RunDetail = z.infer<typeof RunDetail>;
 
+/** A training iteration in `runs.compare`; `index`: its position among all of the run's iterations (the x axis). */
+export const IterationPoint = IterationMetrics.extend({ index: z.number().int().nonnegative() });
+export type IterationPoint = z.infer<typeof IterationPoint>;
+
+/** One run as the Compare view overlays it. */
+export const RunComparison = RunSummary.pick({
+  id: true,
+  kind: true,
+  createdAt: true,
+  dir: true,
+  status: true,
+  backend: true,
+}).extend({
+  config: z.record(z.string(), z.unknown()),
+  metrics: z.array(EpochMetrics),
+  /** At most ~2000 points: above that, consecutive iterations are averaged (loss) and sampled (LR, step, epoch). */
+  iterations: z.array(IterationPoint),
+  /** How many iterations the run recorded before downsampling. */
+  iterationCount: z.number().int().nonnegative(),
+  /** The recipe's finished steps (empty for head runs). */
+  steps: z.array(RecipeStepResult),
+});
+export type RunComparison = z.infer<typeof RunComparison>;
+
+/** A config key whose values differ between the compared runs: dotted path, one value per run (null: absent). */
+export const ConfigDiffRow = z.object({ key: z.string(), values: z.array(z.string().nullable()) });
+export type ConfigDiffRow = z.infer<typeof ConfigDiffRow>;
+
 export const Prediction = z.object({
   file: z.string(),
   label: z.string(),
@@ -401,6 +439,16 @@ export const requests = {
   },
   'runs.list': { params: Empty, result: z.array(RunSummary) },
   'runs.get': { params: z.object({ runId: z.number().int() }), result: RunDetail },
+  /** Runs side by side: metrics, downsampled iterations, step results, and the config keys that differ. */
+  'runs.compare': {
+    params: z.object({ runIds: z.array(z.number().int()).min(1).max(10) }),
+    result: z.object({ runs: z.array(RunComparison), configDiff: z.array(ConfigDiffRow) }),
+  },
+  /** Deletes a run's history rows and its folder under the app home; a running run is refused. */
+  'runs.delete': {
+    params: z.object({ runId: z.number().int() }),
+    result: z.object({ runId: z.number().int(), folderRemoved: z.boolean() }),
+  },
   'model.export': {
     params: z.object({
       runId: z.number().int(),

@@ -13,6 +13,7 @@ import {
   type HeadTrainConfig,
   isMethod,
   type Handlers,
+  type RecipeStepResult,
   type RunDetail,
   type RunSummary,
 } from '../../src-shared/contract';
@@ -22,6 +23,7 @@ import { exportHistoryOf } from '../core/export/exportHistory';
 import { readRunEnsemble } from '../core/runFiles';
 import { homePaths } from '../core/paths';
 import { RunStore, type RunRow } from '../core/history/runStore';
+import { compareRuns, deleteRunWithFolder, runJsonSteps } from '../core/history/compare';
 import { datasetThumbnails, scanDataset } from '../core/data/dataset';
 import { backboneSummary } from '../core/model/backbone';
 import { listBackbones } from '../core/model/backbones';
@@ -150,6 +152,10 @@ export class StudioService {
     'lrfind.cancel': async ({ jobId }) => ({ cancelled: this.jobs.cancelLrFind(jobId) }),
     'runs.list': async () => this.store.listRuns().map((r) => this.summary(r)),
     'runs.get': async ({ runId }) => this.detail(runId),
+    'runs.compare': async ({ runIds }) =>
+      compareRuns(this.store, runIds, { fallbackSteps: (run) => this.checkpointSteps(run) }),
+    'runs.delete': async ({ runId }) =>
+      deleteRunWithFolder(this.store, runId, this.paths.runDir(runId), this.jobs.isRunning(runId)),
     'model.export': async ({ runId, outDir, ensemble, force }) => {
       const options = { force, history: exportHistoryOf(this.requireRun(runId), this.store.epochs(runId)) };
       const out = outDir ?? join(this.paths.exports, ensemble ? `run-${runId}-ensemble` : `run-${runId}`);
@@ -195,6 +201,17 @@ export class StudioService {
     const run = this.store.getRun<HeadTrainConfig, DatasetRecord>(runId);
     if (!run) throw new Error(`No run ${runId} in the history (${this.paths.history}).`);
     return run;
+  }
+
+  /** Step results of recipe runs recorded before the history kept them: the checkpoint's, else run.json's. */
+  private checkpointSteps(run: RunRow): RecipeStepResult[] {
+    if (run.kind !== 'fastai8') return [];
+    const runDir = this.paths.runDir(run.id);
+    try {
+      return readCheckpointState(runDir).results;
+    } catch {
+      return runJsonSteps(runDir);
+    }
   }
 
   private summary(r: RunRow<unknown, unknown>): RunSummary {

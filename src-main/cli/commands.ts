@@ -1,5 +1,5 @@
 /**
- * The short commands: `scan`, `export`, `predict`, `runs`, `backbones` and `serve`.
+ * The short commands: `scan`, `export`, `predict`, `backbones` and `serve` (`runs`: runsCommand.ts).
  */
 import { resolve } from 'node:path';
 import { requests } from '../../src-shared/contract';
@@ -97,37 +97,6 @@ export async function predictCommand(argv: string[], io: Io) {
     else for (const r of shown) io.out(`${r.file}\t${r.label}\t${(r.probabilities[r.label]! * 100).toFixed(1)}%`);
   } finally {
     predictor.dispose();
-  }
-}
-
-export async function runsCommand(argv: string[], io: Io) {
-  const { values } = parseOptions(argv, COMMON_OPTIONS);
-  const { store } = openStore(values.home);
-  try {
-    const runs = store.listRuns().map((r) => {
-      const metrics = store.epochs(r.id);
-      return {
-        id: r.id,
-        createdAt: r.createdAt,
-        status: r.status,
-        dir: r.dir,
-        kind: r.kind,
-        backend: r.backend,
-        backendNote: r.backendNote,
-        classes: r.classes,
-        epochs: metrics.length,
-        bestValidAccuracy: metrics.length ? Math.max(...metrics.map((m) => m.validAccuracy)) : null,
-        error: r.error,
-      };
-    });
-    if (values.json) io.out(JSON.stringify(runs));
-    else
-      for (const r of runs)
-        io.out(
-          `${String(r.id).padStart(4)}  ${r.createdAt}  ${r.status.padEnd(11)} ${r.backend.padEnd(8)} ${r.bestValidAccuracy === null ? '   -  ' : `${(r.bestValidAccuracy * 100).toFixed(1)}%`}  ${r.dir}`,
-        );
-  } finally {
-    store.close();
   }
 }
 

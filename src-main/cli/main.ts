@@ -5,7 +5,8 @@
  */
 import { DatasetError } from '../core/data/dataset';
 import { firstLine, UsageError, type Io } from './args';
-import { backbonesCommand, exportCommand, predictCommand, runsCommand, scanCommand, serveCommand } from './commands';
+import { backbonesCommand, exportCommand, predictCommand, scanCommand, serveCommand } from './commands';
+import { runsCommand } from './runsCommand';
 
 const HELP = `finetune — fine-tune an image classifier on a folder of labeled images (fast.ai's method)
 
@@ -32,7 +33,12 @@ Usage:
                                                   model + labels, preprocessing, README.md, MODEL_CARD.md,
                                                   written atomically; --force replaces a non-empty DIR
   finetune predict MODEL_DIR FILE... [--json]
-  finetune runs [--json]
+  finetune runs [--json]                          the run history, newest first
+  finetune runs show RUN_ID [--json]              one run: config, epochs, step results, iteration count
+  finetune runs compare RUN_ID RUN_ID... [--json] runs side by side: metrics, LR/loss per iteration
+                                                  (at most 2000 points each), the config keys that differ
+  finetune runs rm RUN_ID --yes [--json]          delete a run's history and its folder (refused while
+                                                  it runs; without --yes nothing is deleted)
   finetune backbones [--json]                     the bundled backbone and the downloadable ones
   finetune schedule --kind KIND [...] --json      (finetune schedule --help)
   finetune lr-find DIR [--stage head|full] [--start 1e-7] [--end 10] [--iters 100] [--mode exp|linear]

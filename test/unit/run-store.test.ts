@@ -116,7 +116,7 @@ test('schema 3 adds the run timing and backend note to a schema-2 history; old r
     .run();
   raw.close();
   const store = new RunStore(path);
-  assert.equal(store.schemaVersion(), 3);
+  assert.equal(store.schemaVersion(), SCHEMA_VERSION);
   const old = store.listRuns()[0]!;
   assert.equal(old.dir, '/old');
   assert.equal(old.timing, null);

@@ -10,6 +10,8 @@ export function recordEvent(store: RunStore, runId: number, e: TrainEvent): void
       e.dataset.classes.map((c) => c.name),
     );
   else if (e.type === 'epoch') store.addEpoch(runId, e);
+  else if (e.type === 'batch')
+    store.addIteration(runId, { step: e.step, epoch: e.epoch, iteration: e.iteration, loss: e.loss, lr: e.lr });
 }
 
 export function recordResult(store: RunStore, runId: number, r: JobResult): void {

@@ -7,11 +7,17 @@ import { hostname } from 'node:os';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-import type { EpochMetrics, RunStatus } from '../../../src-shared/contract';
+import type { EpochMetrics, IterationMetrics, RecipeStepResult, RunStatus } from '../../../src-shared/contract';
+import { MIGRATIONS, SCHEMA_VERSION } from './migrations';
 
 export type { RunStatus };
 /** One epoch's metrics as the history stores them: the contract's `EpochMetrics`. */
 export type EpochRow = EpochMetrics;
+/** One training iteration as the history stores it: the contract's `IterationMetrics`. */
+export type IterationRow = IterationMetrics;
+
+/** Iterations are written in one transaction per this many rows (and at every epoch end, finish and read). */
+const ITERATION_BATCH = 500;
 
 /** Seconds of one step of a run: estimated before it started and measured when it finished (null: unknown). */
 export interface StepTiming {
@@ -46,48 +52,7 @@ export interface RunRow<Config = unknown, Dataset = unknown> {
   timing: RunTiming | null;
 }
 
-export const MIGRATIONS: readonly string[] = [
-  `CREATE TABLE runs (
-     id INTEGER PRIMARY KEY AUTOINCREMENT,
-     created_at TEXT NOT NULL,
-     finished_at TEXT,
-     dir TEXT NOT NULL,
-     kind TEXT NOT NULL,
-     status TEXT NOT NULL,
-     backend TEXT NOT NULL,
-     config TEXT NOT NULL,
-     dataset TEXT NOT NULL,
-     classes TEXT NOT NULL,
-     model_dir TEXT,
-     error TEXT
-   );
-   CREATE TABLE epochs (
-     run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-     step TEXT NOT NULL,
-     epoch INTEGER NOT NULL,
-     train_loss REAL NOT NULL,
-     valid_loss REAL NOT NULL,
-     valid_accuracy REAL NOT NULL,
-     lr REAL NOT NULL,
-     seconds REAL NOT NULL,
-     PRIMARY KEY (run_id, step, epoch)
-   );
-   CREATE TABLE lr_finds (
-     id INTEGER PRIMARY KEY AUTOINCREMENT,
-     run_id INTEGER REFERENCES runs(id) ON DELETE CASCADE,
-     stage TEXT NOT NULL,
-     created_at TEXT NOT NULL,
-     result TEXT NOT NULL
-   );`,
-  // 2: who owns a running run, so that start-up marks only runs of dead processes as interrupted.
-  `ALTER TABLE runs ADD COLUMN owner_pid INTEGER;
-   ALTER TABLE runs ADD COLUMN owner_host TEXT;`,
-  // 3: the run-time estimate and the real time, per step (JSON RunTiming).
-  `ALTER TABLE runs ADD COLUMN timing TEXT;
-   ALTER TABLE runs ADD COLUMN backend_note TEXT;`,
-];
-
-export const SCHEMA_VERSION = MIGRATIONS.length;
+export { MIGRATIONS, SCHEMA_VERSION };
 
 interface RawRun {
   id: number;
@@ -113,6 +78,8 @@ export interface OpenOptions {
 
 export class RunStore {
   private readonly db: Database.Database;
+  /** Iterations not yet written: one INSERT per batch of a training step would cost a disk sync each. */
+  private pendingIterations: Array<{ runId: number; row: IterationRow }> = [];
 
   constructor(
     readonly path: string,
@@ -175,6 +142,7 @@ export class RunStore {
   }
 
   addEpoch(runId: number, e: EpochRow) {
+    this.flushIterations();
     this.db
       .prepare(
         `INSERT OR REPLACE INTO epochs (run_id, step, epoch, train_loss, valid_loss, valid_accuracy, lr, seconds)
@@ -184,6 +152,7 @@ export class RunStore {
   }
 
   finishRun(runId: number, status: RunStatus, fields: { modelDir?: string | null; error?: string | null } = {}) {
+    this.flushIterations();
     this.db
       .prepare(
         `UPDATE runs SET status = ?, finished_at = ?, model_dir = COALESCE(?, model_dir), error = ? WHERE id = ?`,
@@ -275,7 +244,69 @@ export class RunStore {
       .all(runId) as EpochRow[];
   }
 
+  /** Buffered: written with the next ITERATION_BATCH rows, epoch, finish, read or close. A resumed step rewrites. */
+  addIteration(runId: number, row: IterationRow) {
+    this.pendingIterations.push({ runId, row });
+    if (this.pendingIterations.length >= ITERATION_BATCH) this.flushIterations();
+  }
+
+  flushIterations() {
+    if (this.pendingIterations.length === 0) return;
+    const rows = this.pendingIterations;
+    this.pendingIterations = [];
+    const insert = this.db.prepare(
+      `INSERT OR REPLACE INTO iterations (run_id, step, iteration, epoch, loss, lr) VALUES (?, ?, ?, ?, ?, ?)`,
+    );
+    this.db.transaction(() => {
+      for (const { runId, row: r } of rows)
+        insert.run(
+          runId,
+          r.step,
+          r.iteration,
+          r.epoch,
+          r.loss !== null && Number.isFinite(r.loss) ? r.loss : null,
+          r.lr,
+        );
+    })();
+  }
+
+  /** A run's iterations in training order: steps by name ('step3-head' < 'step4-augment' …), then iteration. */
+  iterations(runId: number): IterationRow[] {
+    this.flushIterations();
+    return this.db
+      .prepare(`SELECT step, epoch, iteration, loss, lr FROM iterations WHERE run_id = ? ORDER BY step, iteration`)
+      .all(runId) as IterationRow[];
+  }
+
+  /** A finished recipe step; a resumed run that redoes a step replaces it. */
+  addStepResult(runId: number, result: RecipeStepResult) {
+    this.db
+      .prepare(`INSERT OR REPLACE INTO step_results (run_id, step, name, finished_at, result) VALUES (?, ?, ?, ?, ?)`)
+      .run(runId, result.step, result.name, new Date().toISOString(), JSON.stringify(result));
+  }
+
+  stepResults(runId: number): RecipeStepResult[] {
+    const rows = this.db.prepare(`SELECT result FROM step_results WHERE run_id = ? ORDER BY step`).all(runId) as Array<{
+      result: string;
+    }>;
+    return rows.map((r) => JSON.parse(r.result) as RecipeStepResult);
+  }
+
+  /**
+   * Removes a run and its rows in every table (explicitly, not only by ON DELETE CASCADE, which depends on the
+   * connection's foreign_keys setting). Returns whether the run existed. Its folder is the caller's business.
+   */
+  deleteRun(runId: number): boolean {
+    this.flushIterations();
+    return this.db.transaction(() => {
+      for (const table of ['iterations', 'step_results', 'epochs', 'lr_finds'])
+        this.db.prepare(`DELETE FROM ${table} WHERE run_id = ?`).run(runId);
+      return this.db.prepare(`DELETE FROM runs WHERE id = ?`).run(runId).changes > 0;
+    })();
+  }
+
   close() {
+    this.flushIterations();
     this.db.close();
   }
 }

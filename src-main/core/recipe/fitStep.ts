@@ -68,7 +68,7 @@ export async function fitStep(
         valid: spec.valid,
         shouldCancel: ctx.shouldCancel,
         report: {
-          batch: (b) => ctx.emit({ type: 'batch', ...b }),
+          batch: (b) => ctx.emit({ type: 'batch', step: name, ...b }),
           epoch: (e) => ctx.emit({ type: 'epoch', step: name, ...e }),
           progress: (p) => ctx.emit({ type: 'progress', phase: 'train', label: spec.label, ...p }),
         },

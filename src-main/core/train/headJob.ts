@@ -24,7 +24,8 @@ export type TrainPhase = 'loading' | 'precompute' | 'train' | 'validate';
 export type TrainEvent =
   | { type: 'progress'; phase: TrainPhase; label: string; done: number; total: number; etaSeconds: number | null }
   | { type: 'dataset'; dataset: DatasetRecord }
-  | { type: 'batch'; epoch: number; iteration: number; loss: number; lr: number }
+  /** `step`: the step the iteration belongs to, as in the epoch events ('head', 'step8-all', ...). */
+  | { type: 'batch'; step: string; epoch: number; iteration: number; loss: number; lr: number }
   | ({ type: 'epoch' } & EpochMetrics);
 
 /** What the history keeps of a dataset (no thumbnails). */
@@ -177,7 +178,7 @@ export async function trainHeadJob(config: HeadTrainConfig, ctx: JobContext): Pr
         valid,
         shouldCancel: ctx.shouldCancel,
         report: {
-          batch: (b) => emit({ type: 'batch', ...b }),
+          batch: (b) => emit({ type: 'batch', step: 'head', ...b }),
           epoch: (e) => emit({ type: 'epoch', step: 'head', ...e }),
           progress: (p) => emit({ type: 'progress', phase: 'train', label: 'Training the head', ...p }),
         },
