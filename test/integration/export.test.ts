@@ -1,8 +1,9 @@
 /**
  * `finetune export` and the app's `model.export` on a real (tiny) eight-step run: every file of a self-describing
  * folder (model card, README), loadable by `Predictor.load` and by the README's own Node snippet; a non-empty folder
- * refused without force and replaced with it; and SIGKILL at several points of an export (the test hook
- * FINETUNE_EXPORT_TEST_PAUSE_MS pauses between the stages) leaves the folder absent or complete, never half written.
+ * refused without force and replaced with it; its web demo, opened from file:// in Chromium, gives predict's label and
+ * probabilities; and SIGKILL at several points of an export (the test hook FINETUNE_EXPORT_TEST_PAUSE_MS pauses
+ * between the stages) leaves the folder absent or complete, never half written.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,6 +21,8 @@ import { scanDataset } from '../../src-main/core/data/dataset';
 import { datasetFingerprint } from '../../src-main/core/data/fingerprint';
 import { BACKBONE_NOTE } from '../../src-main/core/model/backbone';
 import { StudioService } from '../../src-main/app/service';
+import { demoFiles } from '../../src-main/core/export/webDemo';
+import { demoMatchesPredict } from '../helpers/exportDemo';
 
 const work = mkdtempSync(join(tmpdir(), 'ft-export-'));
 const home = join(work, 'home');
@@ -43,13 +46,16 @@ assert.equal(train.status, 0, train.stderr);
 const runId = String(lastJson<{ runId: number }>(train).runId);
 const validFiles = (await scanDataset(data, { seed: 42 })).valid.map((i) => i.file);
 
-const SINGLE = ['model.json', 'weights.bin', 'labels.json', 'preprocessing.json', 'README.md', 'MODEL_CARD.md'];
+const SINGLE = ['model.json', 'weights.bin', 'labels.json', 'preprocessing.json', ...demoFiles(1)].concat([
+  'README.md',
+  'MODEL_CARD.md',
+]);
 const ENSEMBLE = [
   'members/0/model.json',
   'members/0/weights.bin',
   'members/1/model.json',
   'members/1/weights.bin',
-].concat(['ensemble.json', 'labels.json', 'preprocessing.json', 'README.md', 'MODEL_CARD.md']);
+].concat(['ensemble.json', 'labels.json', 'preprocessing.json', ...demoFiles(2), 'README.md', 'MODEL_CARD.md']);
 
 function exportCli(out: string, ...flags: string[]) {
   return finetune(['export', runId, '--out', out, ...flags], env);
@@ -138,6 +144,14 @@ test('an export holds every file, a model card and a README whose Node snippet r
       }
     }
   });
+});
+
+test("the web demo, opened from file:// in Chromium, gives predict's label and probabilities", async () => {
+  const single = join(work, 'single');
+  const ensemble = join(work, 'ensemble');
+  if (!existsSync(single)) await exportRun(Number(runId), runDir, single);
+  if (!existsSync(ensemble)) await exportEnsemble(Number(runId), runDir, ensemble);
+  await demoMatchesPredict([single, ensemble], validFiles[0]!, join(work, 'demo-images'));
 });
 
 test('a non-empty folder is refused without force and replaced with it (CLI and app)', async () => {

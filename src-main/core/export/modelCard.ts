@@ -191,6 +191,8 @@ export function renderModelCard(c: CardInput): string {
     '',
     '## Files',
     '',
+    'Open `index.html` in a browser (from the disk, offline) to try the model on your own images.',
+    '',
     ...c.files.map((f) => `- ${code(f)}`),
     '',
   ].join('\n');

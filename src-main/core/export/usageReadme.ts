@@ -89,6 +89,14 @@ export function renderUsageReadme(r: ReadmeInput): string {
     '- `preprocessing.json`: the input the model expects',
     '- `metadata.json`: run id, training config, app version, and size + sha256 of every other file',
     '- `MODEL_CARD.md`: data, training, metrics, intended use and limits',
+    '- `index.html` + `web/`: an offline demo page (TensorFlow.js, the model as scripts, the page logic)',
+    '',
+    '## Try it',
+    '',
+    'Open `index.html` in a browser, straight from the disk or from any static server, and choose or drop an image: ' +
+      'it lists the classes, most likely first, with the probabilities `finetune predict` gives for the same file ' +
+      "(same resize and crop, TensorFlow.js's cpu backend). Nothing is downloaded and the image never leaves the " +
+      'browser.',
     '',
     '## Preprocessing',
     '',
@@ -107,8 +115,9 @@ export function renderUsageReadme(r: ReadmeInput): string {
     '',
     '## In a web page',
     '',
-    'Serve this folder over HTTP (browsers do not fetch from `file://`), e.g. `npx http-server FOLDER`, and put the ' +
-      'page next to it:',
+    'To build your own page: serve this folder over HTTP (browsers do not fetch from `file://`), e.g. ' +
+      '`npx http-server FOLDER`, and put the page next to it. Its canvas resize is close to, not the same as, ' +
+      "`finetune predict`'s; `web/demo.js` has the exact one (`squareInput`).",
     '',
     '```html',
     webSnippet(r.kind),
