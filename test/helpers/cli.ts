@@ -1,4 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -43,4 +46,16 @@ export function finetuneAsync(args: string[], env: Record<string, string> = {}):
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('close', (code) => resolve({ status: code ?? -1, stdout, stderr }));
   });
+}
+
+/** A fresh folder for a CLI test: its app home (passed as FINETUNE_HOME in `env`) and a place for the images. */
+export function cliWorkspace(prefix: string): {
+  work: string;
+  home: string;
+  data: string;
+  env: Record<string, string>;
+} {
+  const work = mkdtempSync(join(tmpdir(), prefix));
+  const home = join(work, 'home');
+  return { work, home, data: join(work, 'shapes'), env: { FINETUNE_HOME: home } };
 }

@@ -1,18 +1,14 @@
 /** The `finetune` CLI end to end on real generated images, with a real history file and a real export. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeShapeDataset } from '../helpers/images';
-import { finetune, lastJson } from '../helpers/cli';
+import { finetune, lastJson, cliWorkspace } from '../helpers/cli';
 import { scanDataset } from '../../src-main/core/data/dataset';
 import { bestBackend } from '../helpers/backend';
 
-const work = mkdtempSync(join(tmpdir(), 'ft-cli-'));
-const home = join(work, 'home');
-const data = join(work, 'shapes');
-const env = { FINETUNE_HOME: home };
+const { work, home, data, env } = cliWorkspace('ft-cli-');
 
 interface TrainSummary {
   runId: number;

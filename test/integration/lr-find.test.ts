@@ -1,18 +1,13 @@
 /** `finetune lr-find` end to end on generated images: the head (step 2) and the whole network (step 7). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeShapeDataset } from '../helpers/images';
-import { finetune, lastJson } from '../helpers/cli';
+import { finetune, lastJson, cliWorkspace } from '../helpers/cli';
 import { RunStore } from '../../src-main/core/history/runStore';
 import { bestBackend } from '../helpers/backend';
 
-const work = mkdtempSync(join(tmpdir(), 'ft-lrfind-'));
-const home = join(work, 'home');
-const data = join(work, 'shapes');
-const env = { FINETUNE_HOME: home };
+const { home, data, env } = cliWorkspace('ft-lrfind-');
 
 interface LrFindJson {
   status: string;

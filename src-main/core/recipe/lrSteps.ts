@@ -12,7 +12,7 @@ import {
   type RecipeContext,
   type RecipeSession,
 } from './session';
-import { DEFAULT_LR_RULE, step8Epochs, type LrRule } from './types';
+import { DEFAULT_LR_RULE, step8Epochs, type LrRule, type StepResult } from './types';
 import { unfrozenLr } from './plan';
 import { lastMetrics, recipeGroupMults, stepName as name, type StepOutcome } from './fitStep';
 
@@ -88,18 +88,8 @@ export async function step2LrFindHead(sess: RecipeSession, ctx: RecipeContext): 
   const { lr, pick } = pickLr(r, sess.state.config.lrRule ?? DEFAULT_LR_RULE, 1e-2);
   const fixed = sess.state.config.lrHead;
   sess.state.lrHead = fixed ?? lr;
-  return {
-    ok: true,
-    result: {
-      step: 2,
-      name: name(2),
-      epochs: 0,
-      lr: sess.state.lrHead,
-      validLoss: null,
-      validAccuracy: null,
-      lrPick: fixed === null ? pick : 'config',
-    },
-  };
+  const metrics = { validLoss: null, validAccuracy: null };
+  return rangeTestOutcome(2, sess.state.lrHead, fixed === null ? pick : 'config', metrics);
 }
 
 /** 7. LR range test of the unfrozen network on augmented images, with the group multipliers. */
@@ -114,16 +104,14 @@ export async function step7LrFindAll(sess: RecipeSession, ctx: RecipeContext): P
   const diverged = r.stoppedEarly && r.lr.length > 0 ? r.lr[r.lr.length - 1]! : null;
   const { lr, pick } = unfrozenLr(sess.state.lrHead!, sess.state.config.optimizer, diverged);
   sess.state.lrAll = fixed ?? lr;
-  return {
-    ok: true,
-    result: {
-      step: 7,
-      name: name(7),
-      epochs: 0,
-      lr: sess.state.lrAll,
-      ...lastMetrics(sess),
-      groupLrMults: mults,
-      lrPick: fixed !== null ? 'config' : pick,
-    },
-  };
+  return rangeTestOutcome(7, sess.state.lrAll, fixed !== null ? 'config' : pick, {
+    ...lastMetrics(sess),
+    groupLrMults: mults,
+  });
+}
+
+/** A range-test step's result: no epochs, the LR it settled on and how it was picked. */
+function rangeTestOutcome(step: 2 | 7, lr: number, lrPick: string, rest: Partial<StepResult>): StepOutcome {
+  const result = { validLoss: null, validAccuracy: null, ...rest, step, name: name(step), epochs: 0, lr, lrPick };
+  return { ok: true, result };
 }
