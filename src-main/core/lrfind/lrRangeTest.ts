@@ -8,10 +8,11 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DataSource, Learner } from '../train/learner';
 import type { OptimizerState } from '../train/optimizers';
-import { lrFinder } from './lrFinderCallback';
+import { lrFinder, type LrFinderOptions } from './lrFinderCallback';
 import { lrRangeSchedule, suggestLrs, type LrRangeMode } from './suggest';
 
-export interface LrRangeTestOptions {
+/** What the range test shares with its callbacks: divergence, smoothing, validation, cancel and per-step reports. */
+export interface LrRangeTestOptions extends Pick<LrFinderOptions, 'stopFactor' | 'beta' | 'shouldCancel' | 'onStep'> {
   /** First LR of the sweep. Default 1e-7. */
   start?: number;
   /** Last LR of the sweep (reached at the last planned iteration). Default 10. */
@@ -23,10 +24,6 @@ export interface LrRangeTestOptions {
   iters?: number;
   /** How the LR grows: exponentially (default, as fastai) or linearly (Leslie Smith's original plots). */
   mode?: LrRangeMode;
-  /** Stop once the smoothed loss exceeds `stopFactor` times the best smoothed loss so far. Default 4. */
-  stopFactor?: number;
-  /** Smoothing of the loss (bias-corrected EMA). Default 0.98. */
-  beta?: number;
   /**
    * Per-group LR multipliers (indexed like `learner.groups`) applied on top of the swept LR, e.g. [1/9, 1/3, 1] for
    * discriminative LRs in step 7; the recorded `lr` is the swept (last group's) LR. Default: 1 for every group.
@@ -46,10 +43,6 @@ export interface LrRangeTestOptions {
   suggestFrom?: 'train' | 'valid';
   /** Momentum (or Adam's beta1) during the test. Default: the optimizer's configured momentum. */
   momentum?: number;
-  /** Checked before every step; when true the test ends, is restored, and returns what it has (`cancelled`). */
-  shouldCancel?: () => boolean;
-  /** Called after every step with the iteration, its LR, the raw and the smoothed training loss. */
-  onStep?: (iteration: number, lr: number, loss: number, smoothedLoss: number) => void;
 }
 
 export interface LrRangeTestResult {
