@@ -260,3 +260,28 @@ test('compareRuns returns what the contract promises; deleting refuses running r
   assert.ok(existsSync(dirname(runDir)), 'only the run folder goes');
   store.close();
 });
+
+test("the Compare view's overlay puts runs of different lengths on one x axis, null where a run has no point", async () => {
+  const { overlay } = await import('../../src-renderer/src/components/runCompareView');
+  assert.deepEqual(
+    overlay([
+      [
+        [0, 1],
+        [3, 2],
+      ],
+      [
+        [0, 5],
+        [2, null],
+        [4, 6],
+      ],
+    ]),
+    {
+      x: [0, 2, 3, 4],
+      ys: [
+        [1, null, 2, null],
+        [5, null, null, 6],
+      ],
+      counts: [2, 2],
+    },
+  );
+});

@@ -1,18 +1,31 @@
-import type { RunSummary } from '../../../src-shared/contract';
+import type { Result, RunSummary } from '../../../src-shared/contract';
 import { errorMessage, getStudioApi } from '../api';
 
-/** The run history (`runs.list`), refreshed on demand, when a run the list does not have yet reports, and when one ends. */
+export type RunsComparison = Result<'runs.compare'>;
+
+/**
+ * The run history (`runs.list`), refreshed on demand, when a run the list does not have yet reports, and when one
+ * ends; the runs ticked for comparison, the comparison (`runs.compare`), and deleting a run (`runs.delete`).
+ */
 class RunsState {
   list = $state.raw<RunSummary[]>([]);
   loading = $state(false);
   loaded = $state(false);
   error = $state<string | null>(null);
 
+  /** Run ids ticked for comparison, in the order they were ticked (the comparison's order and colours). */
+  selected = $state.raw<number[]>([]);
+  comparison = $state.raw<RunsComparison | null>(null);
+  comparing = $state(false);
+  compareError = $state<string | null>(null);
+
   async refresh(): Promise<void> {
     this.loading = true;
     try {
       const list = await getStudioApi().invoke('runs.list', {});
       this.list = [...list].sort((a, b) => b.id - a.id);
+      // Runs deleted elsewhere (the CLI) leave the selection.
+      this.selected = this.selected.filter((id) => this.list.some((r) => r.id === id));
       this.error = null;
       this.loaded = true;
     } catch (error) {
@@ -20,6 +33,38 @@ class RunsState {
     } finally {
       this.loading = false;
     }
+  }
+
+  toggle(runId: number, on: boolean): void {
+    this.selected = on
+      ? [...this.selected.filter((id) => id !== runId), runId]
+      : this.selected.filter((id) => id !== runId);
+  }
+
+  async compare(): Promise<void> {
+    if (this.selected.length < 2) return;
+    this.comparing = true;
+    this.compareError = null;
+    try {
+      this.comparison = await getStudioApi().invoke('runs.compare', { runIds: this.selected });
+    } catch (error) {
+      this.compareError = errorMessage(error);
+    } finally {
+      this.comparing = false;
+    }
+  }
+
+  closeComparison(): void {
+    this.comparison = null;
+    this.compareError = null;
+  }
+
+  /** Deletes the run's history and folder; throws the service's reason (e.g. the run is training). */
+  async remove(runId: number): Promise<void> {
+    await getStudioApi().invoke('runs.delete', { runId });
+    this.selected = this.selected.filter((id) => id !== runId);
+    if (this.comparison?.runs.some((r) => r.id === runId)) this.comparison = null;
+    await this.refresh();
   }
 }
 
