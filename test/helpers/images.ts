@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { mulberry32 } from '../../src-main/core/util/random';
+import { classCounts, type LabeledDataset } from '../../src-main/core/data/dataset';
 
 export const SHAPE_CLASSES = ['circles', 'squares', 'stripes'] as const;
 export type ShapeClass = (typeof SHAPE_CLASSES)[number];
@@ -74,4 +75,9 @@ export async function makeShapeDataset(dir: string, opts: MakeOptions): Promise<
     writeFileSync(join(first, 'notes.txt'), 'not an image');
   }
   return files;
+}
+
+/** A scan's classes as [name, train, valid] rows: what the dataset tests compare against. */
+export function splitRows(ds: LabeledDataset): Array<[string, number, number]> {
+  return classCounts(ds).map((c) => [c.name, c.train, c.valid]);
 }

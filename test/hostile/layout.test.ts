@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { classCounts, DatasetError, LINK_REASON, scanDataset } from '../../src-main/core/data/dataset';
 import { scanCommand } from '../../src-main/cli/commands';
 import { baseDataset, imageCount, png, tmp } from './build';
+import { splitRows } from '../helpers/images';
 
 async function writePngs(dir: string, names: string[]) {
   mkdirSync(dir, { recursive: true });
@@ -159,14 +160,11 @@ test('a class with one image: a warning; that image trains and the split stays v
   const dir = await baseDataset(5);
   await writePngs(join(dir, 'birds'), ['only.png']);
   const ds = await scanDataset(dir);
-  assert.deepEqual(
-    classCounts(ds).map((c) => [c.name, c.train, c.valid]),
-    [
-      ['birds', 1, 0],
-      ['cats', 4, 1],
-      ['dogs', 4, 1],
-    ],
-  );
+  assert.deepEqual(splitRows(ds), [
+    ['birds', 1, 0],
+    ['cats', 4, 1],
+    ['dogs', 4, 1],
+  ]);
   assert.ok(ds.warnings.includes('Class "birds" has no validation images: its accuracy cannot be measured.'));
 });
 
@@ -214,13 +212,10 @@ test('train/ without valid/: its class folders are split automatically, with a w
   await writePngs(join(dir, 'train', 'dogs'), ['a.png', 'b.png', 'c.png', 'd.png', 'e.png']);
   const ds = await scanDataset(dir);
   assert.equal(ds.layout, 'folders');
-  assert.deepEqual(
-    classCounts(ds).map((c) => [c.name, c.train, c.valid]),
-    [
-      ['cats', 4, 1],
-      ['dogs', 4, 1],
-    ],
-  );
+  assert.deepEqual(splitRows(ds), [
+    ['cats', 4, 1],
+    ['dogs', 4, 1],
+  ]);
   assert.deepEqual(ds.warnings, [
     `${join(dir, 'train')} has no validation folder beside it: 20% of each class is held out for validation. ` +
       `Add ${join(dir, 'valid', '<class>')}/ to choose the validation images yourself.`,
