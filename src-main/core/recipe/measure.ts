@@ -17,11 +17,12 @@ import { microBatchFor } from './memory';
 import { estimateRecipe, type BatchTimings, type RecipeEstimate } from './estimate';
 import type { RecipeConfig } from './types';
 
-const TIMED_REPS = 2;
+/** Three, and their median: one slow repetition (another process, a GC pause) once made an estimate 67 % high. */
+const TIMED_REPS = 3;
 const dispose = (t: tf.Tensor) => t.dispose();
 
 /**
- * Mean milliseconds of `make` over the timed repetitions, after one untimed warm-up (kernel compilation, caches);
+ * Median milliseconds of `make` over the timed repetitions, after one untimed warm-up (kernel compilation, caches);
  * returns the last value made, the others are released.
  */
 async function timeMs<T>(
@@ -29,13 +30,16 @@ async function timeMs<T>(
   release: (earlier: T) => void = () => {},
 ): Promise<{ ms: number; last: T }> {
   let last = await make();
-  const started = performance.now();
+  const times: number[] = [];
   for (let i = 0; i < TIMED_REPS; i++) {
+    const started = performance.now();
     const next = await make();
+    times.push(performance.now() - started);
     release(last);
     last = next;
   }
-  return { ms: (performance.now() - started) / TIMED_REPS, last };
+  times.sort((x, y) => x - y);
+  return { ms: times[Math.floor(TIMED_REPS / 2)]!, last };
 }
 
 /** The first `n` files, repeated when there are fewer, so every timed batch is full. */
