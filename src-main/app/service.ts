@@ -13,7 +13,6 @@ import {
   type HeadTrainConfig,
   isMethod,
   type Handlers,
-  type RecipeStepResult,
   type RunDetail,
   type RunSummary,
 } from '../../src-shared/contract';
@@ -23,7 +22,7 @@ import { exportHistoryOf } from '../core/export/exportHistory';
 import { readRunEnsemble } from '../core/runFiles';
 import { homePaths } from '../core/paths';
 import { RunStore, type RunRow } from '../core/history/runStore';
-import { compareRuns, deleteRunWithFolder, runJsonSteps } from '../core/history/compare';
+import { compareRuns, deleteRunWithFolder } from '../core/history/compare';
 import { datasetThumbnails, scanDataset } from '../core/data/dataset';
 import { backboneSummary } from '../core/model/backbone';
 import { listBackbones } from '../core/model/backbones';
@@ -152,8 +151,7 @@ export class StudioService {
     'lrfind.cancel': async ({ jobId }) => ({ cancelled: this.jobs.cancelLrFind(jobId) }),
     'runs.list': async () => this.store.listRuns().map((r) => this.summary(r)),
     'runs.get': async ({ runId }) => this.detail(runId),
-    'runs.compare': async ({ runIds }) =>
-      compareRuns(this.store, runIds, { fallbackSteps: (run) => this.checkpointSteps(run) }),
+    'runs.compare': async ({ runIds }) => compareRuns(this.store, runIds, { runDir: (id) => this.paths.runDir(id) }),
     'runs.delete': async ({ runId }) =>
       deleteRunWithFolder(this.store, runId, this.paths.runDir(runId), this.jobs.isRunning(runId)),
     'model.export': async ({ runId, outDir, ensemble, force }) => {
@@ -201,17 +199,6 @@ export class StudioService {
     const run = this.store.getRun<HeadTrainConfig, DatasetRecord>(runId);
     if (!run) throw new Error(`No run ${runId} in the history (${this.paths.history}).`);
     return run;
-  }
-
-  /** Step results of recipe runs recorded before the history kept them: the checkpoint's, else run.json's. */
-  private checkpointSteps(run: RunRow): RecipeStepResult[] {
-    if (run.kind !== 'fastai8') return [];
-    const runDir = this.paths.runDir(run.id);
-    try {
-      return readCheckpointState(runDir).results;
-    } catch {
-      return runJsonSteps(runDir);
-    }
   }
 
   private summary(r: RunRow<unknown, unknown>): RunSummary {

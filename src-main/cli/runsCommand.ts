@@ -7,7 +7,6 @@ import {
   compareRun,
   compareRuns,
   deleteRunWithFolder,
-  runJsonSteps,
   UnknownRunError,
   type CompareOptions,
 } from '../core/history/compare';
@@ -31,7 +30,7 @@ export async function runsCommand(argv: string[], io: Io) {
   const runIds = ids.map((raw) => runIdArg(raw, `"${raw}" is not a run id: ${USAGE}`));
   const { paths, store } = openStore(values.home);
   try {
-    const options: CompareOptions = { fallbackSteps: (run) => runJsonSteps(paths.runDir(run.id)) };
+    const options: CompareOptions = { runDir: (id) => paths.runDir(id) };
     if (sub === undefined) return list(store, values.json, io);
     if (sub === 'show') {
       if (runIds.length !== 1) throw new UsageError(`runs show needs one run id: finetune runs show RUN_ID`);

@@ -14,6 +14,7 @@ import type {
 } from '../../../src-shared/contract';
 import type { IterationRow, RunRow, RunStore } from './runStore';
 import { readRunRecipe } from '../runFiles';
+import { readCheckpointState } from '../recipe/checkpoint';
 
 /** Points per run in a comparison: far more than a chart's width, far fewer than step 8's iterations. */
 export const COMPARE_MAX_POINTS = 2000;
@@ -68,8 +69,8 @@ export function requireRun(store: RunStore, runId: number): RunRow {
 }
 
 export interface CompareOptions {
-  /** Step results of runs recorded before the history kept them (schema < 4): e.g. from the run's checkpoint. */
-  fallbackSteps?: (run: RunRow) => RecipeStepResult[];
+  /** A run's folder: step results of runs recorded before the history kept them (schema < 4) are read from it. */
+  runDir?: (runId: number) => string;
 }
 
 export function compareRun(store: RunStore, runId: number, options: CompareOptions = {}): RunComparison {
@@ -87,7 +88,7 @@ export function compareRun(store: RunStore, runId: number, options: CompareOptio
     metrics: store.epochs(runId),
     iterations: downsampleIterations(iterations),
     iterationCount: iterations.length,
-    steps: steps.length || !options.fallbackSteps ? steps : options.fallbackSteps(run),
+    steps: steps.length || !options.runDir ? steps : folderSteps(run, options.runDir(run.id)),
   };
 }
 
@@ -100,8 +101,18 @@ export function compareRuns(
   return { runs, configDiff: configDiff(runs.map((r) => r.config)) };
 }
 
-/** Step results from a finished recipe run's run.json (runs recorded before the history kept them); else none. */
-export function runJsonSteps(runDir: string): RecipeStepResult[] {
+/** Step results of a recipe run recorded before the history kept them: its checkpoint's, else its run.json's. */
+function folderSteps(run: RunRow, runDir: string): RecipeStepResult[] {
+  if (run.kind !== 'fastai8') return [];
+  try {
+    return readCheckpointState(runDir).results;
+  } catch {
+    return runJsonSteps(runDir);
+  }
+}
+
+/** Step results from a finished recipe run's run.json; else none. */
+function runJsonSteps(runDir: string): RecipeStepResult[] {
   if (!existsSync(join(runDir, 'run.json'))) return [];
   try {
     return readRunRecipe(runDir).steps ?? [];
