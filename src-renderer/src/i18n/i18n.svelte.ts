@@ -1,0 +1,72 @@
+// The wizard's language: i18next (plural rules and number formats from Intl) made reactive for Svelte 5. `t()` reads
+// the current locale, a $state, so every string in a template is redrawn when the language changes while all app
+// state (the run, its plots, its progress) stays as it is.
+import i18next, { type TFunction } from 'i18next';
+import { detectLocale, directionOf, numberLocale, type Locale } from './locales';
+import { NAMESPACES, resources } from './resources';
+
+const STORAGE_KEY = 'finetune.locale';
+
+function savedLocale(): string | null {
+  try {
+    return globalThis.localStorage?.getItem(STORAGE_KEY) ?? null;
+  } catch {
+    return null; // storage can be disabled; the OS / browser language still applies
+  }
+}
+
+const initial = detectLocale(globalThis.navigator?.languages ?? [], savedLocale());
+
+void i18next.init({
+  lng: initial,
+  fallbackLng: 'en',
+  supportedLngs: ['en', 'ar'],
+  resources,
+  ns: NAMESPACES,
+  defaultNS: 'common',
+  initAsync: false,
+  returnNull: false,
+  interpolation: { escapeValue: false }, // Svelte escapes text itself
+});
+// `{{n, number}}` with Latin digits in Arabic too (numbers sit next to LTR plots and LRs).
+i18next.services.formatter?.add(
+  'number',
+  (value: unknown, lng: string | undefined, options: Intl.NumberFormatOptions) =>
+    new Intl.NumberFormat(numberLocale(lng === 'ar' ? 'ar' : 'en'), options).format(Number(value)),
+);
+
+class I18nState {
+  locale: Locale = $state(initial);
+  readonly dir = $derived(directionOf(this.locale));
+}
+
+export const i18n = new I18nState();
+
+function applyToDocument(locale: Locale): void {
+  if (typeof document === 'undefined') return;
+  document.documentElement.lang = locale;
+  document.documentElement.dir = directionOf(locale);
+}
+applyToDocument(initial);
+
+export function setLocale(locale: Locale): void {
+  void i18next.changeLanguage(locale);
+  i18n.locale = locale;
+  applyToDocument(locale);
+  try {
+    globalThis.localStorage?.setItem(STORAGE_KEY, locale);
+  } catch {
+    // not saved; the choice still holds for this window
+  }
+}
+
+/** i18next's `t`, typed by the English catalogs, reactive on the locale. */
+export const t: TFunction = ((...args: Parameters<TFunction>) => {
+  void i18n.locale;
+  return (i18next.t as (...a: Parameters<TFunction>) => string)(...args);
+}) as TFunction;
+
+/** A number in the current language's format (Latin digits in both). */
+export function formatNumber(value: number, options?: Intl.NumberFormatOptions): string {
+  return new Intl.NumberFormat(numberLocale(i18n.locale), options).format(value);
+}
