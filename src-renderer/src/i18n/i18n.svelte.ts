@@ -60,11 +60,14 @@ export function setLocale(locale: Locale): void {
   }
 }
 
+/** Every namespace: `t('dataset:key')` type-checks only when the TFunction knows them all (not just the default). */
+type AllNamespaces = typeof NAMESPACES;
+
 /** i18next's `t`, typed by the English catalogs, reactive on the locale. */
-export const t: TFunction = ((...args: Parameters<TFunction>) => {
+export const t: TFunction<AllNamespaces> = ((...args: Parameters<TFunction<AllNamespaces>>) => {
   void i18n.locale;
-  return (i18next.t as (...a: Parameters<TFunction>) => string)(...args);
-}) as TFunction;
+  return (i18next.t as (...a: Parameters<TFunction<AllNamespaces>>) => string)(...args);
+}) as TFunction<AllNamespaces>;
 
 /** A number in the current language's format (Latin digits in both). */
 export function formatNumber(value: number, options?: Intl.NumberFormatOptions): string {
