@@ -192,6 +192,11 @@ export const RecipeConfig = z.object({
   swa: z.number().int().min(2).max(10).nullable().optional(),
   /** Which loss curve the range tests of steps 2 and 7 suggest from (fast.ai v0.7 `lr_find2`); absent: 'train'. */
   lrFindOn: z.enum(['train', 'valid']).optional(),
+  /**
+   * Progressive resizing (fast.ai lesson 2): smaller image sizes, increasing, for step 8's first cycles; its last
+   * cycle runs at `size` (core/recipe/progressive.ts). Fewer sizes than cycles. Absent, null or empty: off.
+   */
+  progressive: z.array(z.number().int().min(32).max(512)).max(4).nullable().optional(),
 });
 export type RecipeConfig = z.infer<typeof RecipeConfig>;
 
@@ -253,6 +258,8 @@ export const RecipeStepResult = z.object({
   note: z.string().optional(),
   /** Step 8 with `swa`: the averaged model's metrics and whether it was kept. */
   swa: SwaResult.optional(),
+  /** Step 8 with `progressive`: the image size of each cycle (the last at the run's size). */
+  cycleSizes: z.array(z.number().int()).optional(),
 });
 export type RecipeStepResult = z.infer<typeof RecipeStepResult>;
 

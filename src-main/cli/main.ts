@@ -19,7 +19,7 @@ Usage:
   finetune train DIR --recipe fastai8 [--size PX] [--seed S] [--batch-size B] [--cycles N]
                  [--preset side-on|top-down|none] [--optimizer sgd|adamw] [--lr-find-iters N]
                  [--lr-find-all-iters N] [--mixup ALPHA | --cutmix ALPHA] [--swa K]
-                 [--lr-find-on train|valid] [--json]
+                 [--lr-find-on train|valid] [--progressive PX,PX] [--json]
                  [--estimate]                     fast.ai's eight steps, checkpointed after every epoch;
                                                   prints the estimated time first (--estimate: only that);
                                                   --mixup/--cutmix: blend training images in steps 4 and 8
@@ -27,7 +27,9 @@ Usage:
                                                   --swa K: also average the weights of step 8's last K cycles
                                                   (2-10), exported only if its validation loss is lower;
                                                   --lr-find-on valid: steps 2 and 7 suggest LRs from the
-                                                  validation loss (slower: a validation pass per step)
+                                                  validation loss (slower: a validation pass per step);
+                                                  --progressive 64,96: step 8's first cycles at these
+                                                  smaller sizes, its last at --size (fast.ai lesson 2)
   finetune resume RUN_ID [--json]                 continue an interrupted --recipe run from its checkpoint
   finetune export RUN_ID [--out DIR] [--ensemble] [--force] [--json]
                                                   model + labels, preprocessing, README.md, MODEL_CARD.md,

@@ -16,6 +16,7 @@ import { formatEstimateLine, formatSeconds } from '../core/recipe/duration';
 import { RunClock, timingFromEstimate } from '../core/recipe/timing';
 import { DEFAULT_RECIPE_CONFIG, type RecipeConfig, type RecipeResult } from '../core/recipe/types';
 import { machineFit } from '../core/machineDefaults';
+import { progressiveProblem } from '../core/recipe/progressive';
 import { COMMON_OPTIONS, num, oneOf, parseOptions, runIdArg, stringOptions, UsageError, type Io } from './args';
 import { cancellable, createRun, openStore, runStatusLine, startBackend } from './session';
 import { epochLine, ProgressLine } from './progress';
@@ -26,6 +27,7 @@ const TRAIN_OPTIONS = {
   ...COMMON_OPTIONS,
   ...stringOptions('recipe', 'size', 'seed', 'batch-size', 'cycles', 'preset', 'balance', 'backbone', 'optimizer'),
   ...stringOptions('lr-find-iters', 'lr-find-all-iters', 'valid-pct', 'mixup', 'cutmix', 'swa', 'lr-find-on'),
+  ...stringOptions('progressive'),
   estimate: { type: 'boolean', default: false },
 } as const;
 
@@ -63,7 +65,10 @@ export async function recipeCommand(argv: string[], io: Io): Promise<void> {
     ...(lrFindOn ? { lrFindOn } : {}),
     lrFind: { ...d.lrFind, iters: num(values['lr-find-iters'], 'lr-find-iters', s.lrFind.shape.iters, d.lrFind.iters) },
     lrFindAllIters: num(values['lr-find-all-iters'], 'lr-find-all-iters', s.lrFindAllIters) ?? null,
+    ...progressiveOption(values.progressive),
   };
+  const problem = progressiveProblem(config);
+  if (problem) throw new UsageError(`--progressive: ${problem}`);
   const { paths, store } = openStore(values.home);
   try {
     // Scan first so that a bad folder fails before a run is recorded.
@@ -98,6 +103,14 @@ export function mixOption(values: { mixup?: string; cutmix?: string }): MixConfi
   if (values.mixup !== undefined) return { kind: 'mixup', alpha: num(values.mixup, 'mixup', alpha, 0) };
   if (values.cutmix !== undefined) return { kind: 'cutmix', alpha: num(values.cutmix, 'cutmix', alpha, 0) };
   return null;
+}
+
+/** `--progressive 64,96`: step 8's first cycles at these smaller sizes (progressive.ts); absent: off. */
+export function progressiveOption(raw: string | undefined): Pick<RecipeConfig, 'progressive'> {
+  if (raw === undefined) return {};
+  const each = RecipeSchema.shape.progressive.unwrap().unwrap().element;
+  const sizes = raw.split(',').map((part) => num(part, 'progressive', each, NaN));
+  return { progressive: sizes };
 }
 
 /** "SWA of the last 3 cycles: 93.3%, valid loss 0.2100: exported (the best cycle: 0.2300)". */

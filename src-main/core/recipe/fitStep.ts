@@ -36,6 +36,8 @@ export interface FitSpec {
   /** Runs after validation and before the checkpoint (step 8: snapshots, best, patience). */
   afterEpoch?: Callback['afterEpoch'];
   label: string;
+  /** End the fit before this epoch of the step instead of the plan's end (step 8's progressive sizes). */
+  untilEpoch?: number;
 }
 
 /** One training step: a fresh optimizer (or the checkpoint's when resuming into this step) and the shared loop. */
@@ -48,7 +50,7 @@ export async function fitStep(
   const { state } = sess;
   const name = stepName(spec.step);
   const opt = newOptimizer(sess, state.epochsDone > 0 ? restored : null);
-  const epochs = Math.ceil(spec.plan.epochs);
+  const epochs = Math.min(Math.ceil(spec.plan.epochs), spec.untilEpoch ?? Infinity);
   // After validation and the step's own epoch callback (snapshots, best, patience), so the checkpoint holds them.
   const checkpoint: Callback = {
     order: CallbackOrder.default + 2,

@@ -18,6 +18,7 @@ import { loadCheckpoint, loadWeightsInto, readCheckpointState, saveCheckpoint, t
 import { accuracyOf, averageProbabilities, lastSnapshots } from './ensemble';
 import { freeze, unfreeze } from './freeze';
 import { applySwa, keptWeightsDir, swaNote } from './swaStep';
+import { progressiveProblem } from './progressive';
 import { closeSession, openSession, validImagesSource, type RecipeContext, type RecipeSession } from './session';
 import { headEpochsFor, step1Precompute, BEFORE_STEP8_DIR, RECIPE_STEPS } from './steps';
 import { type EnsembleInfo, type RecipeConfig, type RecipeResult, type StepResult } from './types';
@@ -89,6 +90,8 @@ export async function resumeRecipe(
 }
 
 async function loadDataset(config: RecipeConfig, ctx: RecipeContext): Promise<LabeledDataset> {
+  const problem = progressiveProblem(config);
+  if (problem) throw new Error(problem);
   const ds = await loadJobDataset(config, ctx.emit);
   if (ds.valid.length === 0) throw new Error(`No validation images in ${config.dir}: the recipe needs them.`);
   return ds;

@@ -117,7 +117,9 @@ export function validRowsSource(sess: RecipeSession): RowsDataSource {
  * training step (prefetch keeps the batches identical).
  */
 export function augmentedSource(sess: RecipeSession): DataSource {
-  const { size, batchSize, preset, seed } = sess.state.config;
+  const { batchSize, preset, seed } = sess.state.config;
+  // The classifier's size, not the config's: step 8's progressive resizing changes it (progressive.ts).
+  const size = sess.clf.size;
   const images = new AugmentedImageDataSource(sess.ds.train, {
     size,
     batchSize,
@@ -139,6 +141,7 @@ export function mixedAugmentedSource(sess: RecipeSession): DataSource {
 }
 
 export function validImagesSource(sess: RecipeSession): DataSource {
-  const { size, batchSize } = sess.state.config;
+  const { batchSize } = sess.state.config;
+  const size = sess.clf.size;
   return prefetch(new ImageDataSource(sess.ds.valid, { size, batchSize, numClasses: numClasses(sess) }));
 }

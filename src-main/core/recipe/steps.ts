@@ -5,11 +5,12 @@
 import { join } from 'node:path';
 import { BACKBONE_ID } from '../model/backbone';
 import { saveModelToDir } from '../model/modelFiles';
-import type { Callback } from '../train/learner';
+import type { Callback, FitState } from '../train/learner';
 import { precomputeSplits } from '../train/precompute';
 import type { OptimizerState } from '../train/optimizers';
 import { planSchedule, type PlannedSchedule } from '../schedules/training';
 import { freeze, unfreeze } from './freeze';
+import { cycleSizes, resizeSession, sizeSegments } from './progressive';
 import { DEFAULT_STEP8_WARMUP_EPOCHS, sgdrStepPlan } from './plan';
 import { FeaturesDataSource } from './featuresSource';
 import {
@@ -157,21 +158,24 @@ export function step8Plan(
 
 /**
  * 8. Train the whole network with SGDR until it overfits: a snapshot at every cycle end, the best by validation
- * loss kept in `best/`, stop after `patience` cycles without improvement. The caller restores the best.
+ * loss kept in `best/`, stop after `patience` cycles without improvement. The caller restores the best. With
+ * progressive sizes, the first cycles run at the smaller sizes (one fit per size, progressive.ts) and only the cycles
+ * at the run's size snapshot and count.
  */
 export async function step8All(sess: RecipeSession, ctx: RecipeContext, restored: OptimizerState | null) {
   const { state } = sess;
-  const { cycles, cycleMult, patience } = state.config;
+  const { cycles, cycleMult, patience, size } = state.config;
   const lr = state.lrAll!;
   const mults = recipeGroupMults(state.config.lrRatio, sess.groups.length);
-  const train = mixedAugmentedSource(sess);
-  const plan = step8Plan(lr, cycles, cycleMult, train.numBatches, state.config.warmupEpochs);
+  const ipe = mixedAugmentedSource(sess).numBatches;
+  const plan = step8Plan(lr, cycles, cycleMult, ipe, state.config.warmupEpochs);
+  const sizes = cycleSizes(state.config);
   if (state.stoppedEarly) return { ok: true, result: step8Result(sess, lr, mults) } satisfies StepOutcome;
   // The weights step 8 starts from: the run keeps them if no cycle beats them (recipeJob's finishStep8).
   if (state.epochsDone === 0) await saveModelToDir(sess.clf.model, join(ctx.runDir, BEFORE_STEP8_DIR));
   const snapshot: Callback['afterEpoch'] = async (s) => {
     const cycle = plan.cycleEnds.indexOf(s.iteration - 1) + 1;
-    if (cycle === 0) return;
+    if (cycle === 0 || sizes[cycle - 1] !== size) return;
     const rel = `snapshots/cycle-${cycle}`;
     await saveModelToDir(sess.clf.model, join(ctx.runDir, rel));
     if (!state.snapshots.includes(rel)) state.snapshots.push(rel);
@@ -188,23 +192,36 @@ export async function step8All(sess: RecipeSession, ctx: RecipeContext, restored
       s.stopReason = 'overfitting';
     }
   };
-  const fit = await fitStep(
-    sess,
-    ctx,
-    {
-      step: 8,
-      model: sess.clf.model,
-      groups: sess.groups,
-      train,
-      valid: validImagesSource(sess),
-      plan,
-      groupLrMults: mults,
-      microBatch: sess.microBatch,
-      afterEpoch: snapshot,
-      label: 'Step 8: whole network',
-    },
-    restored,
-  );
+  let fit: FitState | null = null;
+  let optimizer = restored;
+  for (const seg of sizeSegments(state.config)) {
+    if (state.epochsDone >= seg.untilEpoch) continue;
+    if (sess.clf.size !== seg.size) optimizer = await resizeSession(sess, ctx, seg.size, optimizer);
+    const label = seg.size === size ? 'Step 8: whole network' : `Step 8: whole network at ${seg.size} px`;
+    fit = await fitStep(
+      sess,
+      ctx,
+      {
+        step: 8,
+        model: sess.clf.model,
+        groups: sess.groups,
+        train: mixedAugmentedSource(sess),
+        valid: validImagesSource(sess),
+        plan,
+        groupLrMults: mults,
+        microBatch: sess.microBatch,
+        afterEpoch: snapshot,
+        label,
+        untilEpoch: seg.untilEpoch,
+      },
+      optimizer,
+    );
+    if (fit.stopReason && fit.stopReason !== 'done') break;
+    optimizer = sess.optimizer?.getState() ?? null;
+  }
+  // Whatever happened, the session ends at the run's size: the best weights, SWA and the export use it.
+  if (sess.clf.size !== size) await resizeSession(sess, ctx, size, null);
+  if (!fit) return { ok: true, result: step8Result(sess, lr, mults) } satisfies StepOutcome;
   const out = fitOutcome(sess, 8, fit, lr);
   return out.ok ? ({ ok: true, result: step8Result(sess, lr, mults) } satisfies StepOutcome) : out;
 }
@@ -221,6 +238,7 @@ function step8Result(sess: RecipeSession, lr: number, mults: number[]): StepResu
     groupLrMults: mults,
     bestCycle: state.best?.cycle,
     stoppedEarly: state.stoppedEarly,
+    ...(state.config.progressive?.length ? { cycleSizes: cycleSizes(state.config) } : {}),
   };
 }
 
