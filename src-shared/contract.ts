@@ -20,6 +20,7 @@ import {
   RecipeConfig,
   RecipeEstimate,
   RecipeStepResult,
+  RerunConfig,
   RunComparison,
   RunDetail,
   RunStatus,
@@ -31,6 +32,7 @@ export * from './schemas';
 // ---------- requests ----------
 
 const Empty = z.object({}).strict();
+const RerunOf = z.number().int().optional();
 
 export const requests = {
   'app.info': { params: Empty, result: AppInfo },
@@ -43,13 +45,21 @@ export const requests = {
     }),
     result: DatasetSummary,
   },
-  'train.start': { params: HeadTrainConfig, result: z.object({ runId: z.number().int() }) },
+  /** `rerunOf`: the run whose settings the wizard loaded ("Run again"); recorded with the new run, not in its config. */
+  'train.start': {
+    params: HeadTrainConfig.extend({ rerunOf: RerunOf }),
+    result: z.object({ runId: z.number().int() }),
+  },
   'train.cancel': { params: z.object({ runId: z.number().int() }), result: z.object({ cancelled: z.boolean() }) },
   'lrfind.start': { params: LrFindConfig, result: z.object({ jobId: z.number().int() }) },
   'lrfind.cancel': { params: z.object({ jobId: z.number().int() }), result: z.object({ cancelled: z.boolean() }) },
   /** Run the recipe from step 1 up to `untilStep` (default 8); `recipe.continue` goes on from the checkpoint. */
   'recipe.start': {
-    params: z.object({ config: RecipeConfig, untilStep: z.number().int().min(1).max(8).optional() }),
+    params: z.object({
+      config: RecipeConfig,
+      untilStep: z.number().int().min(1).max(8).optional(),
+      rerunOf: RerunOf,
+    }),
     result: z.object({ runId: z.number().int() }),
   },
   'recipe.continue': {
@@ -97,6 +107,8 @@ export const requests = {
     params: z.object({ runIds: z.array(z.number().int()).min(1).max(10) }),
     result: z.object({ runs: z.array(RunComparison), configDiff: z.array(ConfigDiffRow) }),
   },
+  /** A run's kind and the config it was started with, for the wizard to start it again (`rerunOf`). */
+  'runs.rerunConfig': { params: z.object({ runId: z.number().int() }), result: RerunConfig },
   /** Deletes a run's history rows and its folder under the app home; a running run is refused. */
   'runs.delete': {
     params: z.object({ runId: z.number().int() }),

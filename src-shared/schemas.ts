@@ -304,8 +304,17 @@ export const RunSummary = z.object({
   classes: z.array(z.string()),
   bestValidAccuracy: z.number().nullable(),
   epochs: z.number().int(),
+  /** The run whose settings this one was started with ("Run again", `finetune runs rerun`); null otherwise. */
+  rerunOf: z.number().int().nullable(),
 });
 export type RunSummary = z.infer<typeof RunSummary>;
+
+/** What a new run needs to repeat a recorded one: its kind and the config it was started with. */
+export const RerunConfig = z.discriminatedUnion('kind', [
+  z.object({ runId: z.number().int(), kind: z.literal('head'), config: HeadTrainConfig }),
+  z.object({ runId: z.number().int(), kind: z.literal('fastai8'), config: RecipeConfig }),
+]);
+export type RerunConfig = z.infer<typeof RerunConfig>;
 
 export const RunDetail = RunSummary.extend({
   config: HeadTrainConfig,

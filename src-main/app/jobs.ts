@@ -63,7 +63,8 @@ export class StudioJobs {
     return estimate;
   }
 
-  async startTraining(config: HeadTrainConfig) {
+  /** `rerunOf`: the run whose config this one repeats (recorded with the run). */
+  async startTraining(config: HeadTrainConfig, rerunOf: number | null = null) {
     const { store, paths, emit } = this.deps;
     const backend = await this.deps.backendInfo();
     const runId = store.createRun({
@@ -74,6 +75,7 @@ export class StudioJobs {
       config,
       dataset: pendingDatasetRecord(config),
       classes: [],
+      rerunOf,
     });
     const job = startWorkerJob(
       {
@@ -106,6 +108,7 @@ export class StudioJobs {
     existingRun: number | null,
     untilStep: number,
     overrides: Partial<RecipeConfig>,
+    rerunOf: number | null = null,
   ) {
     const { store, paths } = this.deps;
     const backend = await this.deps.backendInfo();
@@ -124,6 +127,7 @@ export class StudioJobs {
         config: runConfig,
         dataset: pendingDatasetRecord(runConfig),
         classes: ds.classes,
+        rerunOf,
       });
       store.setTiming(runId, timingFromEstimate(this.estimates.get(JSON.stringify(cfg)) ?? null));
     } else {

@@ -23,6 +23,7 @@ import { readRunEnsemble } from '../core/runFiles';
 import { homePaths } from '../core/paths';
 import { RunStore, type RunRow } from '../core/history/runStore';
 import { compareRuns, deleteRunWithFolder } from '../core/history/compare';
+import { rerunConfig } from '../core/history/rerun';
 import { datasetThumbnails, scanDataset } from '../core/data/dataset';
 import { backboneSummary } from '../core/model/backbone';
 import { listBackbones } from '../core/model/backbones';
@@ -142,7 +143,7 @@ export class StudioService {
         description: describePreset(p.preset),
       };
     },
-    'train.start': async (config) => this.jobs.startTraining(config),
+    'train.start': async ({ rerunOf, ...config }) => this.jobs.startTraining(config, this.rerunSource(rerunOf)),
     'train.cancel': async ({ runId }) => ({ cancelled: this.jobs.cancelRun(runId) }),
     'lrfind.start': async (p) => {
       if (p.runId !== undefined) this.requireRun(p.runId);
@@ -152,6 +153,7 @@ export class StudioService {
     'runs.list': async () => this.store.listRuns().map((r) => this.summary(r)),
     'runs.get': async ({ runId }) => this.detail(runId),
     'runs.compare': async ({ runIds }) => compareRuns(this.store, runIds, { runDir: (id) => this.paths.runDir(id) }),
+    'runs.rerunConfig': async ({ runId }) => rerunConfig(this.store, runId),
     'runs.delete': async ({ runId }) =>
       deleteRunWithFolder(this.store, runId, this.paths.runDir(runId), this.jobs.isRunning(runId)),
     'model.export': async ({ runId, outDir, ensemble, force }) => {
@@ -172,7 +174,8 @@ export class StudioService {
       return startWorkerJob({ kind: 'evaluate', runId, runDir, config }, this.options.backend).result;
     },
     'recipe.estimate': async (config) => this.jobs.estimate(config),
-    'recipe.start': async ({ config, untilStep }) => this.jobs.startRecipe('start', config, null, untilStep ?? 8, {}),
+    'recipe.start': async ({ config, untilStep, rerunOf }) =>
+      this.jobs.startRecipe('start', config, null, untilStep ?? 8, {}, this.rerunSource(rerunOf)),
     'recipe.continue': async ({ runId, untilStep, overrides }) => {
       if (this.jobs.isRunning(runId)) throw new Error(`Run ${runId} is already running.`);
       const run = this.requireRun(runId);
@@ -201,6 +204,13 @@ export class StudioService {
     return run;
   }
 
+  /** The run a new one repeats: it must be in the history (it may have been deleted since the wizard loaded it). */
+  private rerunSource(rerunOf: number | undefined): number | null {
+    if (rerunOf === undefined) return null;
+    this.requireRun(rerunOf);
+    return rerunOf;
+  }
+
   private summary(r: RunRow<unknown, unknown>): RunSummary {
     const metrics = this.store.epochs(r.id);
     return {
@@ -214,6 +224,7 @@ export class StudioService {
       classes: r.classes,
       epochs: metrics.length,
       bestValidAccuracy: metrics.length ? Math.max(...metrics.map((m) => m.validAccuracy)) : null,
+      rerunOf: r.rerunOf,
     };
   }
 

@@ -41,6 +41,7 @@ Usage:
                                                   (at most 2000 points each), the config keys that differ
   finetune runs rm RUN_ID --yes [--json]          delete a run's history and its folder (refused while
                                                   it runs; without --yes nothing is deleted)
+  finetune runs rerun RUN_ID [--json]             train a new run with the run's dataset, settings and seed
   finetune backbones [--json]                     the bundled backbone and the downloadable ones
   finetune schedule --kind KIND [...] --json      (finetune schedule --help)
   finetune lr-find DIR [--stage head|full] [--start 1e-7] [--end 10] [--iters 100] [--mode exp|linear]

@@ -16,6 +16,7 @@ import { formatEstimateLine, formatSeconds } from '../core/recipe/duration';
 import { RunClock, timingFromEstimate } from '../core/recipe/timing';
 import { DEFAULT_RECIPE_CONFIG, type RecipeConfig, type RecipeResult } from '../core/recipe/types';
 import { machineFit } from '../core/machineDefaults';
+import type { BackendInfo } from '../core/tf/backend';
 import { progressiveProblem } from '../core/recipe/progressive';
 import { COMMON_OPTIONS, num, oneOf, parseOptions, runIdArg, stringOptions, UsageError, type Io } from './args';
 import { cancellable, createRun, openStore, runStatusLine, startBackend } from './session';
@@ -69,6 +70,21 @@ export async function recipeCommand(argv: string[], io: Io): Promise<void> {
   };
   const problem = progressiveProblem(config);
   if (problem) throw new UsageError(`--progressive: ${problem}`);
+  const machineNote = values.size === undefined || values['batch-size'] === undefined ? fit.reason : null;
+  await trainRecipe(config, backend, { ...values, machineNote }, io);
+}
+
+/**
+ * Estimates, then trains and records a recipe run of `config` (`finetune train --recipe`, and `finetune runs rerun`
+ * of a recipe run, which passes the run it repeats as `rerunOf`). `machineNote`: why the size and batch are these.
+ */
+export async function trainRecipe(
+  config: RecipeConfig,
+  backend: BackendInfo,
+  values: { home?: string; json: boolean; estimate?: boolean; machineNote?: string | null },
+  io: Io,
+  rerunOf: number | null = null,
+): Promise<void> {
   const { paths, store } = openStore(values.home);
   try {
     // Scan first so that a bad folder fails before a run is recorded.
@@ -80,12 +96,12 @@ export async function recipeCommand(argv: string[], io: Io): Promise<void> {
       else for (const line of estimateTable(estimate)) io.out(line);
       return;
     }
-    const runId = createRun(store, 'fastai8', backend, recipeRunConfig(config, ds.train.length, null));
+    const runId = createRun(store, 'fastai8', backend, recipeRunConfig(config, ds.train.length, null), rerunOf);
     store.setTiming(runId, timingFromEstimate(estimate));
     if (!values.json) {
-      io.err(`run ${runId}: fast.ai's eight steps, backend ${backend.name} (${backend.note})`);
-      if (values.size === undefined || values['batch-size'] === undefined)
-        io.err(`defaults for this machine: ${fit.reason}`);
+      const again = rerunOf === null ? '' : ` (again: run ${rerunOf})`;
+      io.err(`run ${runId}${again}: fast.ai's eight steps, backend ${backend.name} (${backend.note})`);
+      if (values.machineNote) io.err(`defaults for this machine: ${values.machineNote}`);
     }
     await runAndReport(store, runId, paths.featureCache, values.json, io, (ctx) =>
       recipeJob(config, { ...ctx, runDir: paths.runDir(runId) }, runId),

@@ -1,6 +1,7 @@
 /**
  * `finetune runs`: the run history. `runs` lists, `runs show ID` details one run, `runs compare A B ...` puts runs
- * side by side (the same payload as the app's `runs.compare`), `runs rm ID --yes` deletes a run and its folder.
+ * side by side (the same payload as the app's `runs.compare`), `runs rm ID --yes` deletes a run and its folder,
+ * `runs rerun ID` trains a new run with the same config (dataset, settings, seed) and records which run it repeats.
  */
 import type { RunStore } from '../core/history/runStore';
 import {
@@ -12,9 +13,11 @@ import {
 } from '../core/history/compare';
 import type { homePaths } from '../core/paths';
 import { COMMON_OPTIONS, parseOptions, runIdArg, UsageError, type Io } from './args';
-import { openStore } from './session';
+import { openStore, startBackend } from './session';
+import { NotRerunnableError, rerunConfig } from '../core/history/rerun';
+import type { RerunConfig } from '../../src-shared/contract';
 
-const USAGE = 'finetune runs [show RUN_ID | compare RUN_ID RUN_ID... | rm RUN_ID --yes] [--json]';
+const USAGE = 'finetune runs [show RUN_ID | compare RUN_ID RUN_ID... | rm RUN_ID --yes | rerun RUN_ID] [--json]';
 
 type Paths = ReturnType<typeof homePaths>;
 
@@ -24,10 +27,14 @@ export async function runsCommand(argv: string[], io: Io) {
     yes: { type: 'boolean', default: false },
   });
   const [sub, ...ids] = positionals;
-  if (sub !== undefined && !['show', 'compare', 'rm'].includes(sub))
+  if (sub !== undefined && !['show', 'compare', 'rm', 'rerun'].includes(sub))
     throw new UsageError(`unknown subcommand "${sub}": ${USAGE}`);
   if (values.yes && sub !== 'rm') throw new UsageError(`--yes is only for "runs rm": ${USAGE}`);
   const runIds = ids.map((raw) => runIdArg(raw, `"${raw}" is not a run id: ${USAGE}`));
+  if (sub === 'rerun') {
+    if (runIds.length !== 1) throw new UsageError(`runs rerun needs one run id: finetune runs rerun RUN_ID`);
+    return rerun(runIds[0]!, values, io);
+  }
   const { paths, store } = openStore(values.home);
   try {
     const options: CompareOptions = { runDir: (id) => paths.runDir(id) };
@@ -67,6 +74,7 @@ function list(store: RunStore, json: boolean, io: Io) {
       epochs: metrics.length,
       bestValidAccuracy: metrics.length ? Math.max(...metrics.map((m) => m.validAccuracy)) : null,
       error: r.error,
+      rerunOf: r.rerunOf,
     };
   });
   if (json) io.out(JSON.stringify(runs));
@@ -80,9 +88,17 @@ function list(store: RunStore, json: boolean, io: Io) {
 function show(store: RunStore, runId: number, options: CompareOptions, json: boolean, io: Io) {
   const c = compareRun(store, runId, options);
   const run = store.getRun(runId)!;
-  const detail = { ...c, classes: run.classes, error: run.error, timing: run.timing, finishedAt: run.finishedAt };
+  const detail = {
+    ...c,
+    classes: run.classes,
+    error: run.error,
+    timing: run.timing,
+    finishedAt: run.finishedAt,
+    rerunOf: run.rerunOf,
+  };
   if (json) return io.out(JSON.stringify(detail));
   io.out(`run ${c.id} (${c.kind}) ${c.status}, ${c.createdAt}, ${c.backend}: ${c.dir}`);
+  if (run.rerunOf !== null) io.out(`  run again from run ${run.rerunOf} (same settings and seed)`);
   if (run.error) io.out(`  error: ${run.error}`);
   for (const [key, value] of Object.entries(c.config)) io.out(`  ${key.padEnd(16)} ${JSON.stringify(value)}`);
   for (const m of c.metrics)
@@ -121,6 +137,24 @@ function remove(store: RunStore, paths: Paths, runId: number, yes: boolean, json
     );
   const r = deleteRunWithFolder(store, runId, runDir);
   io.out(json ? JSON.stringify(r) : `deleted run ${runId}${r.folderRemoved ? ` and ${runDir}` : ''}`);
+}
+
+/** Reads the run's config (the history closed again before training opens it), then trains it like `train` would. */
+async function rerun(runId: number, values: { home?: string; backend?: string; json: boolean }, io: Io) {
+  const { store } = openStore(values.home);
+  let plan: RerunConfig;
+  try {
+    plan = rerunConfig(store, runId);
+  } catch (err) {
+    if (err instanceof UnknownRunError || err instanceof NotRerunnableError)
+      throw new UsageError(`${err.message} See "finetune runs".`);
+    throw err;
+  } finally {
+    store.close();
+  }
+  const backend = await startBackend(values);
+  if (plan.kind === 'head') return (await import('./trainCommand')).trainHead(plan.config, backend, values, io, runId);
+  return (await import('./recipeCommand')).trainRecipe(plan.config, backend, values, io, runId);
 }
 
 function pct(x: number | null): string {

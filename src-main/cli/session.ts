@@ -28,7 +28,13 @@ export function openStore(home: string | undefined) {
 }
 
 /** Records a new run before its dataset is read (the classes come with its first events). */
-export function createRun(store: RunStore, kind: string, backend: BackendInfo, config: HeadTrainConfig): number {
+export function createRun(
+  store: RunStore,
+  kind: string,
+  backend: BackendInfo,
+  config: HeadTrainConfig,
+  rerunOf: number | null = null,
+): number {
   return store.createRun({
     dir: config.dir,
     kind,
@@ -37,6 +43,7 @@ export function createRun(store: RunStore, kind: string, backend: BackendInfo, c
     config,
     dataset: pendingDatasetRecord(config),
     classes: [],
+    rerunOf,
   });
 }
 

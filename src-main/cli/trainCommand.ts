@@ -11,6 +11,7 @@ import { trainHeadJob, type TrainEvent } from '../core/train/headJob';
 import { getBackbone } from '../core/model/backbones';
 import { SCHEDULE_DEFAULTS, type TrainingSchedule } from '../core/schedules/training';
 import { machineFit } from '../core/machineDefaults';
+import type { BackendInfo } from '../core/tf/backend';
 import {
   checkConfig,
   COMMON_OPTIONS,
@@ -58,6 +59,20 @@ export async function trainCommand(argv: string[], io: Io): Promise<void> {
     ...(values.backbone ? { backbone: values.backbone } : {}),
     ...(values.balance ? { balance: oneOf(values.balance, 'balance', s.balance.unwrap().options) } : {}),
   });
+  await trainHead(config, backend, values, io);
+}
+
+/**
+ * Trains and records a head run of `config` (`finetune train --steps head`, and `finetune runs rerun` of a head run,
+ * which passes the run it repeats as `rerunOf`).
+ */
+export async function trainHead(
+  config: HeadTrainConfig,
+  backend: BackendInfo,
+  values: { home?: string; json: boolean },
+  io: Io,
+  rerunOf: number | null = null,
+): Promise<void> {
   if (config.backbone) {
     try {
       getBackbone(config.backbone);
@@ -69,8 +84,11 @@ export async function trainCommand(argv: string[], io: Io): Promise<void> {
   try {
     // Scan first so that a bad folder fails before a run is recorded.
     const scanned = await scanDataset(config.dir, { seed: config.seed, validPct: config.validPct });
-    const runId = createRun(store, 'head', backend, config);
-    if (!values.json) io.err(`run ${runId}: backend ${backend.name} (${backend.note})`);
+    const runId = createRun(store, 'head', backend, config, rerunOf);
+    if (!values.json)
+      io.err(
+        `run ${runId}${rerunOf === null ? '' : ` (again: run ${rerunOf})`}: backend ${backend.name} (${backend.note})`,
+      );
     const epochs: Array<Extract<TrainEvent, { type: 'epoch' }>> = [];
     let classes: string[] = [];
     const progress = new ProgressLine();
@@ -97,6 +115,7 @@ export async function trainCommand(argv: string[], io: Io): Promise<void> {
       recordResult(store, runId, result);
       const summary = {
         runId,
+        ...(rerunOf === null ? {} : { rerunOf, seed: config.seed }),
         status: result.status,
         error: result.error,
         backend: backend.name,

@@ -58,6 +58,9 @@ export const MIGRATIONS: readonly string[] = [
      lr REAL NOT NULL,
      PRIMARY KEY (run_id, step, iteration)
    ) WITHOUT ROWID;`,
+  // 6: the run whose config a run repeats ("Run again", `finetune runs rerun`); no foreign key: the original may be
+  // deleted and the re-run stays.
+  `ALTER TABLE runs ADD COLUMN rerun_of INTEGER;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

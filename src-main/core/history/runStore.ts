@@ -50,6 +50,8 @@ export interface RunRow<Config = unknown, Dataset = unknown> {
   error: string | null;
   /** Null for runs without an estimate (head runs, runs from before schema 3). */
   timing: RunTiming | null;
+  /** The run this one repeats (started with its config), or null. */
+  rerunOf: number | null;
 }
 
 export { MIGRATIONS, SCHEMA_VERSION };
@@ -69,6 +71,7 @@ interface RawRun {
   model_dir: string | null;
   error: string | null;
   timing: string | null;
+  rerun_of: number | null;
 }
 
 export interface OpenOptions {
@@ -120,11 +123,12 @@ export class RunStore {
     config: unknown;
     dataset: unknown;
     classes: string[];
+    rerunOf?: number | null;
   }) {
     const info = this.db
       .prepare(
-        `INSERT INTO runs (created_at, dir, kind, status, backend, backend_note, config, dataset, classes, owner_pid, owner_host)
-         VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO runs (created_at, dir, kind, status, backend, backend_note, config, dataset, classes, owner_pid, owner_host, rerun_of)
+         VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         new Date().toISOString(),
@@ -137,6 +141,7 @@ export class RunStore {
         JSON.stringify(r.classes),
         process.pid,
         hostname(),
+        r.rerunOf ?? null,
       );
     return Number(info.lastInsertRowid);
   }
@@ -327,6 +332,7 @@ function toRun<C, D>(r: RawRun): RunRow<C, D> {
     modelDir: r.model_dir,
     error: r.error,
     timing: r.timing === null ? null : (JSON.parse(r.timing) as RunTiming),
+    rerunOf: r.rerun_of ?? null,
   };
 }
 

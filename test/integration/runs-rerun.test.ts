@@ -1,0 +1,136 @@
+/**
+ * Running a run again: `finetune runs rerun` on a real head run (same dataset, settings and seed, so the same
+ * metrics), and the service requests the wizard's "Run again" uses (`runs.rerunConfig`, then `train.start` with
+ * `rerunOf`), each recorded as a re-run of the first run.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { StudioService } from '../../src-main/app/service';
+import type { EventName, HeadTrainConfig, RecipeConfig, Result, RunDetail } from '../../src-shared/contract';
+import { DEFAULT_RECIPE_CONFIG } from '../../src-main/core/recipe/types';
+import { makeShapeDataset } from '../helpers/images';
+import { cliWorkspace, finetune, lastJson } from '../helpers/cli';
+
+type Shown = Result<'runs.compare'>['runs'][number] & { rerunOf: number | null };
+interface TrainSummary {
+  runId: number;
+  rerunOf?: number;
+  seed?: number;
+  status: string;
+  trainLoss: number[];
+  validLoss: number[];
+  validAccuracy: number[];
+}
+
+test('a head run run again from the CLI and from the service repeats its config, seed and metrics', async (t) => {
+  const { home, data, env } = cliWorkspace('ft-rerun-');
+  await makeShapeDataset(data, { perClass: 10, seed: 5 });
+  // SGDR and dropout: the seed must drive the split, the initialisation, the shuffling and the dropout masks.
+  const first = finetune(
+    [
+      ...['train', data, '--steps', 'head', '--lr', '0.01', '--size', '32', '--batch-size', '8', '--dropout', '0.3'],
+      ...['--seed', '7', '--schedule', 'sgdr', '--cycle-len', '1', '--cycle-mult', '1', '--cycles', '2', '--json'],
+    ],
+    env,
+  );
+  assert.equal(first.status, 0, first.stderr);
+  const a = lastJson<TrainSummary>(first);
+  const show = (id: number) => lastJson<Shown>(finetune(['runs', 'show', String(id), '--json'], env));
+
+  await t.test('runs rerun: a new run with the same config and seed, and the same metrics', () => {
+    const r = finetune(['runs', 'rerun', String(a.runId), '--json'], env);
+    assert.equal(r.status, 0, r.stderr);
+    const b = lastJson<TrainSummary>(r);
+    assert.notEqual(b.runId, a.runId);
+    assert.equal(b.rerunOf, a.runId);
+    assert.equal(b.seed, 7);
+    assert.equal(b.status, 'completed');
+    assert.equal(a.validLoss.length, 2);
+    // Bit for bit: the same seed repeats the run.
+    assert.deepEqual(b.trainLoss, a.trainLoss);
+    assert.deepEqual(b.validLoss, a.validLoss);
+    assert.deepEqual(b.validAccuracy, a.validAccuracy);
+    const [runA, runB] = [show(a.runId), show(b.runId)];
+    assert.deepEqual(runB.config, runA.config);
+    assert.equal(runB.dir, data);
+    assert.deepEqual(
+      runB.iterations.map((p) => [p.loss, p.lr]),
+      runA.iterations.map((p) => [p.loss, p.lr]),
+    );
+    assert.equal(runA.rerunOf, null);
+    assert.equal(runB.rerunOf, a.runId);
+    const cmp = lastJson<Result<'runs.compare'>>(
+      finetune(['runs', 'compare', String(a.runId), String(b.runId), '--json'], env),
+    );
+    assert.deepEqual(cmp.configDiff, [], 'nothing differs');
+    const list = lastJson<Array<{ id: number; rerunOf: number | null }>>(finetune(['runs', '--json'], env));
+    assert.deepEqual(
+      list.map((x) => [x.id, x.rerunOf]),
+      [
+        [b.runId, a.runId],
+        [a.runId, null],
+      ],
+    );
+    const human = finetune(['runs', 'show', String(b.runId)], env);
+    assert.match(human.stdout, new RegExp(`run again from run ${a.runId}`));
+  });
+
+  await t.test('runs rerun usage mistakes exit 2 and start nothing', () => {
+    for (const [args, message] of [
+      [['runs', 'rerun'], /needs one run id/],
+      [['runs', 'rerun', '404'], /No run 404/],
+    ] as const) {
+      const r = finetune([...args], env);
+      assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+    }
+    assert.equal(lastJson<unknown[]>(finetune(['runs', '--json'], env)).length, 2);
+  });
+
+  await t.test('service: runs.rerunConfig, then train.start with rerunOf, as the wizard does', async () => {
+    const service = new StudioService({ home, backend: 'auto', mode: 'headless' });
+    t.after(() => service.close());
+    const events: Array<{ event: EventName; payload: Record<string, unknown> }> = [];
+    service.onEvent((event, payload) => events.push({ event, payload: payload as Record<string, unknown> }));
+
+    const loaded = (await service.handle('runs.rerunConfig', { runId: a.runId })) as Result<'runs.rerunConfig'>;
+    assert.equal(loaded.kind, 'head');
+    assert.deepEqual(loaded.config, show(a.runId).config);
+    await assert.rejects(service.handle('runs.rerunConfig', { runId: '1' }), /Invalid parameters for runs.rerunConfig/);
+    await assert.rejects(service.handle('runs.rerunConfig', { runId: 404 }), /No run 404/);
+    const config = loaded.config as HeadTrainConfig;
+    await assert.rejects(service.handle('train.start', { ...config, rerunOf: 404 }), /No run 404/);
+
+    const { runId } = (await service.handle('train.start', { ...config, rerunOf: a.runId })) as { runId: number };
+    const done = await new Promise<Record<string, unknown>>((resolve) => {
+      const poll = setInterval(() => {
+        const e = events.find((x) => x.event === 'train.done' && x.payload.runId === runId);
+        if (e) {
+          clearInterval(poll);
+          resolve(e.payload);
+        }
+      }, 50);
+    });
+    assert.equal(done.status, 'completed', String(done.error));
+    const detail = (await service.handle('runs.get', { runId })) as RunDetail;
+    assert.equal(detail.rerunOf, a.runId);
+    assert.deepEqual(detail.config, config, 'rerunOf is recorded beside the config, not in it');
+    assert.deepEqual(
+      detail.metrics.map((m) => m.validLoss),
+      a.validLoss,
+    );
+
+    // A recipe run gives back its RecipeConfig; a config this version cannot read is refused with the reason.
+    const recipe: RecipeConfig = { ...DEFAULT_RECIPE_CONFIG, dir: data, size: 32, batchSize: 8 };
+    const row = (config: unknown) =>
+      service.store.createRun({ dir: data, kind: 'fastai8', backend: 'cpu', config, dataset: {}, classes: [] });
+    const good = row({ ...config, recipe });
+    assert.deepEqual(await service.handle('runs.rerunConfig', { runId: good }), {
+      runId: good,
+      kind: 'fastai8',
+      config: recipe,
+    });
+    const bad = row({ recipe: { ...recipe, optimizer: 'lion' } });
+    await assert.rejects(service.handle('runs.rerunConfig', { runId: bad }), /cannot be run again.*optimizer/);
+  });
+});
