@@ -11,6 +11,7 @@ import { recordFailure } from '../core/history/recorder';
 import { recipeJob, recipeRunConfig, resumeRecipe, type RecipeContext } from '../core/recipe/recipeJob';
 import { recordRecipeEvent } from '../core/recipe/recorder';
 import { estimateRecipeRun } from '../core/recipe/measure';
+import { CheckpointWriteError } from '../core/recipe/checkpoint';
 import type { RecipeEstimate } from '../core/recipe/estimate';
 import { formatEstimateLine, formatSeconds } from '../core/recipe/duration';
 import { RunClock, timingFromEstimate } from '../core/recipe/timing';
@@ -167,6 +168,10 @@ export async function resumeCommand(argv: string[], io: Io): Promise<void> {
     if (!run) throw new UsageError(`No run ${runId} in ${paths.history}: see "finetune runs".`);
     if (run.kind !== 'fastai8') throw new UsageError(`Run ${runId} is a ${run.kind} run: only recipe runs resume.`);
     if (run.status === 'completed') throw new UsageError(`Run ${runId} is already completed.`);
+    // openStore marked the runs of dead processes interrupted: 'running' is a live process's (the app, a CLI).
+    if (run.status === 'running')
+      throw new UsageError(`Run ${runId} is running in another process: wait for it to end, or cancel it first.`);
+    store.setStatus(runId, 'running');
     await runAndReport(store, runId, paths.featureCache, values.json, io, (ctx) =>
       resumeRecipe(paths.runDir(runId), ctx),
     );
@@ -240,6 +245,7 @@ async function runAndReport(
     }
     if (result.status !== 'completed') process.exitCode = 1;
   } catch (err) {
+    if (err instanceof CheckpointWriteError) err.message += ` Then: finetune resume ${runId}`;
     recordFailure(store, runId, err);
     throw err;
   }

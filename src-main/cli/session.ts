@@ -47,15 +47,20 @@ export function createRun(
   });
 }
 
-/** Runs `job`; Ctrl-C while it runs makes `shouldCancel` true (the job stops at its next check) instead of exiting. */
+/**
+ * Runs `job`; Ctrl-C (SIGINT) or SIGTERM while it runs makes `shouldCancel` true (the job stops at its next check
+ * and keeps its checkpoint) instead of exiting. A second signal ends the process at once.
+ */
 export async function cancellable<T>(job: (shouldCancel: () => boolean) => Promise<T>): Promise<T> {
   let cancelled = false;
-  const onSigint = () => (cancelled = true);
-  process.once('SIGINT', onSigint);
+  const onSignal = () => (cancelled = true);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     return await job(() => cancelled);
   } finally {
-    process.off('SIGINT', onSigint);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }
 

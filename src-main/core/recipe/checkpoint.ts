@@ -3,7 +3,8 @@
  * Optimizer slots are saved under the weight's original name (`Conv1/kernel`), not its tf.Variable name: tfjs
  * suffixes variable names (`_1`, `_2`) when a model is built twice in one process. (Not by index either:
  * `model.weights` lists trainable weights first, so its order changes with freezing.)
- * Written into a temporary folder and renamed: a crash mid-write leaves the previous checkpoint intact.
+ * Written into a temporary folder and renamed: a crash mid-write leaves the previous checkpoint intact, and a write
+ * error (disk full) removes the temporary folder and keeps the previous one.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import { z } from 'zod';
 import { RecipeConfig, RecipeStepResult } from '../../../src-shared/contract';
 import { readJsonFile } from '../util/json';
 import { STEP_NAMES } from './types';
+import { faultAt, injectedDiskFull, killSelf } from '../util/fault';
 
 export const CHECKPOINT_DIR = 'checkpoint';
 
@@ -96,6 +98,28 @@ function loadOptimizer(model: tf.LayersModel, dir: string): OptimizerState | nul
   return state;
 }
 
+/** A checkpoint that could not be written (disk full, no permission): the previous one is kept. */
+export class CheckpointWriteError extends Error {
+  constructor(
+    readonly dir: string,
+    cause: unknown,
+  ) {
+    const code = (cause as NodeJS.ErrnoException | null)?.code;
+    const why =
+      code === 'ENOSPC' || code === 'EDQUOT'
+        ? 'the disk is full'
+        : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+          ? 'permission denied (or a read-only disk)'
+          : (cause instanceof Error ? cause.message : String(cause)).split('\n')[0];
+    super(
+      `Could not save the checkpoint in ${dir}: ${why}. The previous checkpoint is kept: free some disk space ` +
+        `(or make the folder writable) and resume the run.`,
+      { cause },
+    );
+    this.name = 'CheckpointWriteError';
+  }
+}
+
 export async function saveCheckpoint(
   runDir: string,
   model: tf.LayersModel,
@@ -104,14 +128,41 @@ export async function saveCheckpoint(
 ): Promise<void> {
   const final = join(runDir, CHECKPOINT_DIR);
   const tmp = `${final}.tmp`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  await saveModelToDir(model, join(tmp, 'model'));
-  if (optimizer) saveOptimizer(model, optimizer.getState(), tmp);
-  writeFileSync(join(tmp, 'state.json'), JSON.stringify(state, null, 2));
+  try {
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp, { recursive: true });
+    await saveModelToDir(model, join(tmp, 'model'));
+    if (optimizer) saveOptimizer(model, optimizer.getState(), tmp);
+    const json = JSON.stringify(state, null, 2);
+    if (faultAt('checkpoint-write-error')) throw injectedDiskFull(join(tmp, 'state.json'));
+    if (faultAt('checkpoint-write')) {
+      writeFileSync(join(tmp, 'state.json'), json.slice(0, json.length >> 1));
+      killSelf();
+    }
+    writeFileSync(join(tmp, 'state.json'), json);
+  } catch (err) {
+    // Nothing half-written stays behind; `final` was not touched.
+    rmSync(tmp, { recursive: true, force: true });
+    throw new CheckpointWriteError(runDir, err);
+  }
   rmSync(`${final}.old`, { recursive: true, force: true });
   if (existsSync(final)) renameSync(final, `${final}.old`);
+  if (faultAt('checkpoint-swap')) killSelf();
   renameSync(tmp, final);
+  rmSync(`${final}.old`, { recursive: true, force: true });
+}
+
+/**
+ * Tidies what a crash mid-save left, before a resume: the temporary folder (never read) is removed, and a checkpoint
+ * left only under `.old` (a crash between the renames) is moved back, so the next save cannot remove the last one.
+ */
+export function recoverCheckpoint(runDir: string): void {
+  const final = join(runDir, CHECKPOINT_DIR);
+  rmSync(`${final}.tmp`, { recursive: true, force: true });
+  if (!existsSync(join(final, 'state.json')) && existsSync(join(`${final}.old`, 'state.json'))) {
+    rmSync(final, { recursive: true, force: true });
+    renameSync(`${final}.old`, final);
+  }
   rmSync(`${final}.old`, { recursive: true, force: true });
 }
 

@@ -14,7 +14,14 @@ import { CancelledError } from '../train/precompute';
 import { loadJobDataset } from '../train/headJob';
 import { writeRunMeta } from '../runFiles';
 import type { OptimizerState } from '../train/optimizers';
-import { loadCheckpoint, loadWeightsInto, readCheckpointState, saveCheckpoint, type RecipeState } from './checkpoint';
+import {
+  loadCheckpoint,
+  loadWeightsInto,
+  readCheckpointState,
+  recoverCheckpoint,
+  saveCheckpoint,
+  type RecipeState,
+} from './checkpoint';
 import { accuracyOf, averageProbabilities, lastSnapshots } from './ensemble';
 import { freeze, unfreeze } from './freeze';
 import { applySwa, keptWeightsDir, swaNote } from './swaStep';
@@ -73,6 +80,7 @@ export async function resumeRecipe(
   ctx: Omit<RecipeContext, 'runDir'>,
   opts: RecipeRunOptions = {},
 ): Promise<RecipeResult> {
+  recoverCheckpoint(runDir);
   const state = readCheckpointState(runDir);
   state.config = { ...state.config, ...opts.overrides };
   const full: RecipeContext = { ...ctx, runDir };
