@@ -9,6 +9,18 @@ export type Range = [number, number];
 
 const LABEL_FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
 
+/**
+ * A colour for the canvas: `var(--name)` (or `var(--name, fallback)`) is read from the document's CSS variables,
+ * so that charts follow the light or dark theme; any other CSS colour is returned as it is.
+ */
+export function resolveColor(color: string): string {
+  const m = /^var\(\s*(--[\w-]+)\s*(?:,\s*(.+))?\)$/.exec(color.trim());
+  if (!m) return color;
+  const value =
+    typeof document === 'undefined' ? '' : getComputedStyle(document.documentElement).getPropertyValue(m[1]!).trim();
+  return value || (m[2]?.trim() ?? '#888888');
+}
+
 /** Legend values without a `format`: 4 significant digits, exponents for the very large and small. */
 export function defaultFormat(value: number): string {
   if (value === 0) return '0';
@@ -66,6 +78,7 @@ export function drawMarkers(u: uPlot, markers: readonly ChartMarker[], logX: boo
   const { left, top, width, height } = u.bbox;
   const ratio = uPlot.pxRatio;
   const rowHeight = 14 * ratio;
+  const labelBg = resolveColor('var(--chart-label-bg, rgba(255, 255, 255, 0.85))');
   ctx.save();
   ctx.beginPath();
   ctx.rect(left, top, width, height);
@@ -81,7 +94,7 @@ export function drawMarkers(u: uPlot, markers: readonly ChartMarker[], logX: boo
     .filter(({ px }) => px >= left - 1 && px <= left + width + 1)
     .sort((a, b) => a.px - b.px);
   for (const { m: marker, px } of visible) {
-    const color = marker.color ?? '#8a94a6';
+    const color = resolveColor(marker.color ?? 'var(--chart-axis, #8a94a6)');
     ctx.strokeStyle = color;
     ctx.lineWidth = (marker.width ?? 1) * ratio;
     ctx.setLineDash(marker.solid ? [] : [4 * ratio, 4 * ratio]);
@@ -97,7 +110,7 @@ export function drawMarkers(u: uPlot, markers: readonly ChartMarker[], logX: boo
       const row = rowRight.findIndex((right) => textLeft > right + 4 * ratio);
       if (row >= 0) {
         const y = top + pad + row * rowHeight;
-        ctx.fillStyle = 'rgba(255, 255, 255, 0.85)';
+        ctx.fillStyle = labelBg;
         ctx.fillRect(textLeft - 2 * ratio, y - ratio, textWidth + 4 * ratio, rowHeight - ratio);
         ctx.fillStyle = color;
         ctx.fillText(marker.label, textLeft, y);
@@ -129,7 +142,7 @@ export function drawBands(u: uPlot, bands: readonly ChartBand[], logX: boolean):
   for (const band of bands) {
     const px = bandPixels(u, band, logX);
     if (!px) continue;
-    ctx.fillStyle = band.color;
+    ctx.fillStyle = resolveColor(band.color);
     ctx.fillRect(px[0], top, px[1] - px[0], height);
   }
   ctx.restore();
@@ -153,9 +166,9 @@ export function drawBandLabels(u: uPlot, bands: readonly ChartBand[], logX: bool
     const center = (px[0] + px[1]) / 2;
     const textLeft = Math.min(Math.max(center - textWidth / 2, left + pad), left + width - pad - textWidth);
     const y = top + height - pad;
-    ctx.fillStyle = 'rgba(255, 255, 255, 0.85)';
+    ctx.fillStyle = resolveColor('var(--chart-label-bg, rgba(255, 255, 255, 0.85))');
     ctx.fillRect(textLeft - pad, y - 15 * ratio, textWidth + 2 * pad, 15 * ratio + ratio);
-    ctx.fillStyle = band.labelColor ?? '#1f2633';
+    ctx.fillStyle = resolveColor(band.labelColor ?? 'var(--text, #1f2633)');
     ctx.fillText(band.label, textLeft, y);
   }
   ctx.restore();
