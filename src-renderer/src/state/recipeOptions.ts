@@ -28,5 +28,6 @@ export type LrFindCurve = (typeof LR_FIND_CURVES)[number]['value'];
 export function optionOverrides(s: Settings, nextStep: number): Partial<Settings> {
   const out: Partial<Settings> = { mix: s.mix ?? null, swa: s.swa ?? null };
   if (nextStep <= 7) out.lrFindOn = s.lrFindOn ?? 'train';
+  if (nextStep <= 8) out.progressive = s.progressive ?? null;
   return out;
 }
