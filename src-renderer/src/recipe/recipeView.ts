@@ -3,7 +3,8 @@
  * rates each step shows, SGDR's cycle ends, the status line. Plain functions over the reactive state, so that a
  * component's `$derived` follows them.
  */
-import { formatEstimateLine } from '../../../src-main/core/recipe/duration';
+import { formatSeconds } from '../../../src-main/core/recipe/duration';
+import { i18n, t } from '../i18n/i18n.svelte';
 import { app } from '../state/app.svelte';
 import { recipe } from '../state/recipe.svelte';
 import { checkNumber, intIn } from '../validate';
@@ -34,8 +35,7 @@ export function settingErrors(): SettingErrors {
     iters: intIn(s.lrFind.iters, 5, 1000),
     size: intIn(app.settings.size, 32, 512),
     batch: intIn(app.settings.batchSize, 1, 1024),
-    lrRatio:
-      !Number.isFinite(s.lrRatio) || s.lrRatio < 1 || s.lrRatio > 100 ? 'Between 1 and 100 (fast.ai: 3–10)' : null,
+    lrRatio: !Number.isFinite(s.lrRatio) || s.lrRatio < 1 || s.lrRatio > 100 ? t('recipe:fields.lrRatioError') : null,
     mixAlpha: s.mix ? checkNumber(s.mix.alpha, { above: 0, max: 10 }) : null,
   };
 }
@@ -48,33 +48,56 @@ export const DEFAULT_MIX_ALPHA: Record<Exclude<MixChoice, 'none'>, number> = { m
 /** The step settings the recipe pages edit (fast.ai's defaults in the hints). */
 export type StepSettingKey = 'augmentEpochs' | 'lrRatio' | 'cycles' | 'cycleMult' | 'patience' | 'ensembleK';
 
-export const STEP_SETTING_FIELDS: Record<StepSettingKey, { id: string; label: string; hint: string; testid: string }> =
-  {
-    augmentEpochs: {
-      id: 'r-aug-epochs',
-      label: 'Epochs (cycles of 1 epoch)',
-      hint: 'fast.ai: 3',
-      testid: 'recipe-augment-epochs-input',
-    },
-    lrRatio: { id: 'r-ratio', label: 'LR ratio r', hint: 'fast.ai: 3–10', testid: 'recipe-ratio-input' },
-    cycles: { id: 'r-cycles', label: 'Cycles', hint: 'fast.ai: 3', testid: 'recipe-cycles-input' },
-    cycleMult: { id: 'r-cycle-mult', label: 'cycle_mult', hint: 'fast.ai: 2', testid: 'recipe-cycle-mult-input' },
-    patience: {
-      id: 'r-patience',
-      label: 'Patience (cycles)',
-      hint: 'Stop after this many without a better valid loss',
-      testid: 'recipe-patience-input',
-    },
-    ensembleK: {
-      id: 'r-ensemble',
-      label: 'Ensemble snapshots',
-      hint: 'The last K cycle snapshots',
-      testid: 'recipe-ensemble-input',
-    },
-  };
+/** A step setting's field, in the current language (call it inside a `$derived` so that it follows the language). */
+export function stepSettingField(key: StepSettingKey): { id: string; label: string; hint: string; testid: string } {
+  switch (key) {
+    case 'augmentEpochs':
+      return {
+        id: 'r-aug-epochs',
+        label: t('recipe:fields.augmentEpochs'),
+        hint: 'fast.ai: 3',
+        testid: 'recipe-augment-epochs-input',
+      };
+    case 'lrRatio':
+      return { id: 'r-ratio', label: t('recipe:fields.lrRatio'), hint: 'fast.ai: 3–10', testid: 'recipe-ratio-input' };
+    case 'cycles':
+      return { id: 'r-cycles', label: t('recipe:fields.cycles'), hint: 'fast.ai: 3', testid: 'recipe-cycles-input' };
+    case 'cycleMult':
+      return { id: 'r-cycle-mult', label: 'cycle_mult', hint: 'fast.ai: 2', testid: 'recipe-cycle-mult-input' };
+    case 'patience':
+      return {
+        id: 'r-patience',
+        label: t('recipe:fields.patience'),
+        hint: t('recipe:fields.patienceHint'),
+        testid: 'recipe-patience-input',
+      };
+    case 'ensembleK':
+      return {
+        id: 'r-ensemble',
+        label: t('recipe:fields.ensembleK'),
+        hint: t('recipe:fields.ensembleKHint'),
+        testid: 'recipe-ensemble-input',
+      };
+  }
+}
 
 /** The three layer groups that get differential LRs (steps 6–8), early layers first. */
-export const GROUP_NAMES = ['early layers', 'middle layers', 'head'] as const;
+export const GROUP_KEYS = ['early', 'middle', 'head'] as const;
+
+/** A layer group's name in the current language: of three groups, or 'head' when the head trains alone. */
+export function groupName(index: number, groups: number): string {
+  if (groups === 1) return t('recipe:groups.head');
+  const key = GROUP_KEYS[index];
+  return key ? t(`recipe:groups.${key}`) : t('recipe:groups.other', { n: index + 1 });
+}
+
+/**
+ * Text that must read left to right inside a sentence (an LR, a formula, a file name) in Arabic: wrapped in
+ * Unicode's left-to-right isolate (LRI … PDI). English text is left as it is.
+ */
+export function ltr(text: string | number): string {
+  return i18n.locale === 'ar' ? `\u2066${text}\u2069` : String(text);
+}
 
 /** The learning rates a step's page shows. */
 export interface StepLrs {
@@ -142,25 +165,29 @@ export function bestEpochIndex(epochs: readonly { validLoss: number }[]): number
 
 /** The recipe run's state in a line. */
 export function recipeStatusText(): string {
-  const id = recipe.runId !== null ? `run #${recipe.runId}` : '';
+  const id = recipe.runId !== null ? t('recipe:status.runId', { id: recipe.runId }) : '';
+  const step = recipe.nextStep;
   switch (recipe.state) {
     case 'idle':
-      return 'No recipe run yet';
+      return t('recipe:status.idle');
     case 'starting':
-      return 'Starting…';
+      return t('recipe:status.starting');
     case 'running':
-      return `${id}: step ${recipe.currentStep ?? '…'} running (until step ${recipe.untilStep ?? 8})`;
+      return t('recipe:status.running', { id, step: recipe.currentStep ?? '…', until: recipe.untilStep ?? 8 });
     case 'cancelling':
-      return `${id}: cancelling…`;
+      return t('recipe:status.cancelling', { id });
     case 'paused':
-      return `${id}: paused before step ${recipe.nextStep}`;
+      return t('recipe:status.paused', { id, step });
     case 'completed':
-      return `${id}: completed (all eight steps)`;
+      return t('recipe:status.completed', { id });
     case 'cancelled':
+      return t('recipe:status.cancelled', { id, step });
     case 'interrupted':
-      return `${id}: ${recipe.state} before step ${recipe.nextStep}; running a step resumes it from its checkpoint`;
+      return t('recipe:status.interrupted', { id, step });
+    case 'failed':
+      return t('recipe:status.failed', { id });
     default:
-      return `${id}: ${recipe.state}`;
+      return t('recipe:status.other', { id, state: recipe.state });
   }
 }
 
@@ -169,6 +196,11 @@ export function estimateLine(step: number): string | null {
   const e = recipe.estimate;
   if (e === null) return null;
   const steps = e.steps.filter((x) => x.step <= step);
-  const total = steps.reduce((a, x) => a + x.seconds, 0) + (step === 8 ? e.ensembleSeconds : 0);
-  return formatEstimateLine(steps, total);
+  const total = ltr(formatSeconds(steps.reduce((a, x) => a + x.seconds, 0) + (step === 8 ? e.ensembleSeconds : 0)));
+  const parts = steps
+    .filter((x) => x.seconds >= 0.5)
+    .map((x) => t('recipe:layout.estimatePart', { step: x.step, time: ltr(formatSeconds(x.seconds)) }));
+  return parts.length
+    ? t('recipe:layout.estimateAboutParts', { total, parts: parts.join(i18n.locale === 'ar' ? '، ' : ', ') })
+    : t('recipe:layout.estimateAbout', { total });
 }

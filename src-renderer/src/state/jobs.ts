@@ -1,4 +1,5 @@
 import { errorMessage } from '../api';
+import { t } from '../i18n/i18n.svelte';
 
 /** A job of this window (a training run, an LR finder sweep) as far as cancelling goes. */
 interface CancellableJob {
@@ -16,6 +17,6 @@ export async function requestCancel(job: CancellableJob, request: () => Promise<
     await request();
   } catch (error) {
     if (job.state === 'cancelling') job.state = 'running';
-    job.error = `Cancel failed: ${errorMessage(error)}`;
+    job.error = t('recipe:errors.cancelFailed', { error: errorMessage(error) });
   }
 }

@@ -9,8 +9,10 @@ import type {
 } from '../../../src-shared/contract';
 import { DEFAULT_RECIPE_CONFIG } from '../../../src-main/core/recipe/types';
 import { errorMessage, getStudioApi, onConnectionChange } from '../api';
+import { t } from '../i18n/i18n.svelte';
 import { app } from './app.svelte';
 import { optionOverrides } from './recipeOptions';
+import { withRerun } from './rerunFrom.svelte';
 
 export type RecipeSettings = Omit<RecipeConfig, 'dir'>;
 export type RecipeState = 'idle' | 'starting' | 'cancelling' | RunStatus;
@@ -143,7 +145,7 @@ class RecipeSession {
     const startsNew = this.runId === null || this.state === 'failed' || this.state === 'cancelled';
     const chosen = app.backbone;
     if (!startsNew || chosen === null || chosen.canFineTune) return null;
-    return `${chosen.name} can only be used frozen (steps 1–4): the eight-step recipe fine-tunes the whole network. Choose a backbone that can be fine-tuned in step 1, or train the head alone in step 3.`;
+    return t('recipe:errors.backboneFrozen', { name: chosen.name });
   }
 
   /** Settings of the steps not yet run. */
@@ -191,7 +193,8 @@ class RecipeSession {
     try {
       if (existing === null) {
         this.resetRun();
-        const { runId } = await api.invoke('recipe.start', { config: this.startConfig(), untilStep });
+        const params = withRerun('fastai8', { config: this.startConfig(), untilStep });
+        const { runId } = await api.invoke('recipe.start', params);
         this.runId = runId;
       } else {
         await api.invoke('recipe.continue', { runId: existing, untilStep, overrides: this.overrides() });
@@ -232,7 +235,7 @@ class RecipeSession {
       await getStudioApi().invoke('train.cancel', { runId: this.runId });
     } catch (error) {
       this.state = 'running';
-      this.error = `Cancel failed: ${errorMessage(error)}`;
+      this.error = t('recipe:errors.cancelFailed', { error: errorMessage(error) });
     }
   }
 
@@ -293,13 +296,13 @@ class RecipeSession {
       }
       this.liveVersion++;
     } catch (error) {
-      this.error = `Could not read the recipe run: ${errorMessage(error)}`;
+      this.error = t('recipe:errors.readRun', { error: errorMessage(error) });
     }
   }
 
   async interpret(tta: boolean): Promise<Interpretation> {
     const runId = this.runId;
-    if (runId === null) throw new Error('No recipe run yet.');
+    if (runId === null) throw new Error(t('recipe:errors.noRun'));
     const key = `${runId}:${tta}`;
     const cached = this.interpretations[key];
     if (cached) return cached;

@@ -3,6 +3,7 @@
  * which of them a continued run still takes. Kept out of recipe.svelte.ts, which is near its size limit.
  */
 import type { RecipeConfig } from '../../../src-shared/contract';
+import { t } from '../i18n/i18n.svelte';
 
 type Settings = Omit<RecipeConfig, 'dir'>;
 
@@ -11,13 +12,13 @@ export const SWA_CHOICES = [null, 2, 3, 4, 5, 6, 7, 8, 9, 10] as const;
 export type SwaChoice = (typeof SWA_CHOICES)[number];
 
 export function swaLabel(k: SwaChoice): string {
-  return k === null ? 'off' : `last ${k} cycles`;
+  return k === null ? t('recipe:fields.swaOff') : t('recipe:fields.swaLast', { k });
 }
 
-/** The curve the range tests of steps 2 and 7 suggest LRs from. */
+/** The curve the range tests of steps 2 and 7 suggest LRs from (labels: call `label()` where it is shown). */
 export const LR_FIND_CURVES = [
-  { value: 'train', label: 'training loss (smoothed)' },
-  { value: 'valid', label: 'validation loss' },
+  { value: 'train', label: () => t('recipe:fields.curveTrain') },
+  { value: 'valid', label: () => t('recipe:fields.curveValid') },
 ] as const;
 export type LrFindCurve = (typeof LR_FIND_CURVES)[number]['value'];
 
