@@ -66,6 +66,8 @@ export class StudioService {
   constructor(private readonly options: ServiceOptions) {
     this.paths = homePaths(options.home);
     this.store = new RunStore(this.paths.history, { nativeBinding: options.sqliteBinding });
+    // A damaged history was moved aside and a new one started (the Electron entry also shows it in a dialog).
+    if (this.store.notice) console.warn(`warning: ${this.store.notice}`);
     this.store.markInterrupted();
     this.jobs = new StudioJobs({
       store: this.store,

@@ -23,6 +23,8 @@ export function startBackend(values: HomeOptions): Promise<BackendInfo> {
 export function openStore(home: string | undefined) {
   const paths = homePaths(resolveHome(home));
   const store = new RunStore(paths.history);
+  // A damaged history was moved aside and a new one started: say so before anything else.
+  if (store.notice) process.stderr.write(`warning: ${store.notice}\n`);
   store.markInterrupted();
   return { paths, store };
 }

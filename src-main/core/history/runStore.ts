@@ -4,11 +4,10 @@
  */
 import Database from 'better-sqlite3';
 import { hostname } from 'node:os';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 
 import type { EpochMetrics, IterationMetrics, RecipeStepResult, RunStatus } from '../../../src-shared/contract';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations';
+import { openHistoryDb } from './openHistory';
 
 export type { RunStatus };
 /** One epoch's metrics as the history stores them: the contract's `EpochMetrics`. */
@@ -84,15 +83,16 @@ export class RunStore {
   /** Iterations not yet written: one INSERT per batch of a training step would cost a disk sync each. */
   private pendingIterations: Array<{ runId: number; row: IterationRow }> = [];
 
+  /** Set when the history was damaged, moved aside and started anew (openHistory.ts): tell the user. */
+  readonly notice: string | null;
+
   constructor(
     readonly path: string,
     options: OpenOptions = {},
   ) {
-    mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path, options.nativeBinding ? { nativeBinding: options.nativeBinding } : {});
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('foreign_keys = ON');
-    this.db.pragma('busy_timeout = 5000');
+    const opened = openHistoryDb(path, options);
+    this.db = opened.db;
+    this.notice = opened.notice;
     this.migrate();
   }
 
