@@ -1,4 +1,15 @@
 /** Small display helpers shared by the pages. */
+import { i18n, t } from './i18n/i18n.svelte';
+import { numberLocale } from './i18n/locales';
+
+/**
+ * A left-to-right island inside a translated sentence (an LR like 3e-3, a path, a run id): in Arabic it is wrapped
+ * in Unicode's LEFT-TO-RIGHT ISOLATE … POP DIRECTIONAL ISOLATE, the plain-text twin of <bdi dir="ltr">, so that
+ * the bidi algorithm cannot reorder its characters; English text is left as it is.
+ */
+export function ltr(text: string | number): string {
+  return i18n.locale === 'en' ? String(text) : `\u2066${text}\u2069`;
+}
 
 export function formatPct(value: number | null | undefined, digits = 1): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return '—';
@@ -23,19 +34,19 @@ export function formatLr(value: number | null | undefined): string {
 
 export function formatSeconds(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '—';
-  if (seconds < 9.95) return `${Math.max(0, seconds).toFixed(1)} s`;
+  if (seconds < 9.95) return t('common:units.seconds', { n: Math.max(0, seconds).toFixed(1) });
   const s = Math.round(seconds);
-  if (s < 60) return `${s} s`;
+  if (s < 60) return t('common:units.seconds', { n: s });
   const m = Math.floor(s / 60);
-  if (m < 60) return `${m} min ${String(s % 60).padStart(2, '0')} s`;
+  if (m < 60) return t('common:units.minSec', { m, s: String(s % 60).padStart(2, '0') });
   const h = Math.floor(m / 60);
-  return `${h} h ${String(m % 60).padStart(2, '0')} min`;
+  return t('common:units.hourMin', { h, m: String(m % 60).padStart(2, '0') });
 }
 
 export function formatDate(iso: string): string {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
-  return date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  return date.toLocaleString(numberLocale(i18n.locale), { dateStyle: 'medium', timeStyle: 'short' });
 }
 
 /** Last path segment, for compact display of long folder paths. */

@@ -6,17 +6,27 @@ import { TrainingSchedule } from '../../src-shared/contract';
 import { planSchedule, SCHEDULE_DEFAULTS, type PlannedSchedule } from '../../src-main/core/schedules/training';
 import { ScheduleParamError } from '../../src-main/core/schedules/types';
 import type { ChartMarker } from './components/chart';
+import { t } from './i18n/i18n.svelte';
 
 export type ScheduleKind = TrainingSchedule['kind'];
 export type SgdrSchedule = Extract<TrainingSchedule, { kind: 'sgdr' }>;
 export type OneCycleSchedule = Extract<TrainingSchedule, { kind: 'onecycle' }>;
 export type CyclicSchedule = Extract<TrainingSchedule, { kind: 'cyclic' }>;
 
-export const SCHEDULE_KIND_NAMES: Record<ScheduleKind, string> = {
-  constant: 'Constant',
-  sgdr: 'SGDR (cosine with warm restarts)',
-  onecycle: 'One-cycle',
-  cyclic: 'Cyclical (triangular / triangular2 / exp_range)',
+/** Each kind's name in the current language (getters: read where rendered, so they follow the language). */
+export const SCHEDULE_KIND_NAMES: Readonly<Record<ScheduleKind, string>> = {
+  get constant() {
+    return t('train:schedule.kinds.constant');
+  },
+  get sgdr() {
+    return t('train:schedule.kinds.sgdr');
+  },
+  get onecycle() {
+    return t('train:schedule.kinds.onecycle');
+  },
+  get cyclic() {
+    return t('train:schedule.kinds.cyclic');
+  },
 };
 
 /** When the preview cannot know the dataset size yet (no scan), it assumes this many iterations per epoch. */
@@ -63,7 +73,8 @@ export type PlanOutcome = { plan: PlannedSchedule; error: null } | { plan: null;
 
 /**
  * The plan the trainer will run for these settings, or why there is none: `planSchedule`'s own checks
- * (`ScheduleParamError`), then the contract's limits that the server enforces.
+ * (`ScheduleParamError`, English from the trainer, with fast.ai's parameter names), then the contract's limits that
+ * the server enforces. Our own messages come from the catalogs (this runs inside a $derived).
  */
 export function previewPlan(
   lr: number,
@@ -72,10 +83,10 @@ export function previewPlan(
   itersPerEpoch: number,
 ): PlanOutcome {
   if (typeof lr !== 'number' || !Number.isFinite(lr) || lr <= 0) {
-    return { plan: null, error: 'Set a learning rate greater than 0 to see the schedule.' };
+    return { plan: null, error: t('train:schedule.errors.lr') };
   }
   if (schedule.kind !== 'sgdr' && (typeof epochs !== 'number' || !Number.isInteger(epochs) || epochs < 1)) {
-    return { plan: null, error: 'Set a whole number of epochs (at least 1) to see the schedule.' };
+    return { plan: null, error: t('train:schedule.errors.epochs') };
   }
   let plan: PlannedSchedule;
   try {
@@ -92,7 +103,7 @@ export function previewPlan(
     return { plan: null, error: message };
   }
   if (plan.epochs > 1000) {
-    return { plan: null, error: `The cycles add up to ${plan.epochs} epochs; at most 1000 are allowed.` };
+    return { plan: null, error: t('train:schedule.errors.tooLong', { epochs: plan.epochs }) };
   }
   return { plan, error: null };
 }
@@ -106,7 +117,7 @@ export function epochsToRun(plan: PlannedSchedule): number {
 export function cycleMarkers(cycleEnds: readonly number[]): ChartMarker[] {
   return cycleEnds.map((end, k) => ({
     x: end + 1,
-    label: cycleEnds.length <= 12 ? `cycle ${k + 1}` : undefined,
+    label: cycleEnds.length <= 12 ? t('train:schedule.cycleMarker', { n: k + 1 }) : undefined,
     color: '#c26a1b',
   }));
 }

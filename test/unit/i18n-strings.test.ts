@@ -15,10 +15,7 @@ const RENDERER = join(ROOT, 'src-renderer/src');
 /** Files whose strings are being moved to the catalogs; this list only shrinks. */
 const NOT_YET_TRANSLATED = new Set<string>([
   'components/ConfusionMatrix.svelte',
-  'components/DeleteRunDialog.svelte',
   'components/ResultsPage.svelte',
-  'components/RunCompare.svelte',
-  'components/RunHistory.svelte',
 ]);
 
 test('the detector finds English text, attributes and sentence literals, and ignores t() and technical words', () => {

@@ -1,5 +1,6 @@
 /** Step 3's form fields, their checks, and the training status line. */
 import { formatPct } from '../format';
+import { t } from '../i18n/i18n.svelte';
 import type { TrainSettings } from '../state/app.svelte';
 import { training } from '../state/training.svelte';
 import { checkNumber, type NumberRule } from '../validate';
@@ -14,63 +15,26 @@ export interface HeadFieldSpec extends NumberRule {
   testid: string;
 }
 
+/** A field whose label and hint are read from the catalogs each time (getters), so that they follow the language. */
+function field(key: HeadField, spec: Omit<HeadFieldSpec, 'label' | 'hint'>): HeadFieldSpec {
+  return {
+    ...spec,
+    get label() {
+      return t(`train:fields.${key}.label`);
+    },
+    get hint() {
+      return t(`train:fields.${key}.hint`);
+    },
+  };
+}
+
 export const HEAD_FIELDS: Record<HeadField, HeadFieldSpec> = {
-  epochs: {
-    id: 'f-epochs',
-    label: 'Epochs',
-    min: 1,
-    max: 1000,
-    int: true,
-    step: 1,
-    hint: 'Passes over the training images',
-    testid: 'epochs-input',
-  },
-  lr: {
-    id: 'f-lr',
-    label: 'Learning rate',
-    above: 0,
-    max: 10,
-    step: 'any',
-    hint: 'Step size, e.g. 0.01',
-    testid: 'lr-input',
-  },
-  size: {
-    id: 'f-size',
-    label: 'Image size (px)',
-    min: 32,
-    max: 512,
-    int: true,
-    step: 1,
-    hint: 'Images are resized to this',
-    testid: 'size-input',
-  },
-  batchSize: {
-    id: 'f-batch',
-    label: 'Batch size',
-    min: 1,
-    max: 1024,
-    int: true,
-    step: 1,
-    hint: 'Images per gradient step',
-    testid: 'batch-size-input',
-  },
-  dropout: {
-    id: 'f-dropout',
-    label: 'Dropout',
-    min: 0,
-    max: 0.9,
-    step: 0.05,
-    hint: 'Head regularisation, 0–0.9',
-    testid: 'dropout-input',
-  },
-  seed: {
-    id: 'f-seed',
-    label: 'Seed',
-    int: true,
-    step: 1,
-    hint: 'Makes the split and shuffling repeatable',
-    testid: 'seed-input',
-  },
+  epochs: field('epochs', { id: 'f-epochs', min: 1, max: 1000, int: true, step: 1, testid: 'epochs-input' }),
+  lr: field('lr', { id: 'f-lr', above: 0, max: 10, step: 'any', testid: 'lr-input' }),
+  size: field('size', { id: 'f-size', min: 32, max: 512, int: true, step: 1, testid: 'size-input' }),
+  batchSize: field('batchSize', { id: 'f-batch', min: 1, max: 1024, int: true, step: 1, testid: 'batch-size-input' }),
+  dropout: field('dropout', { id: 'f-dropout', min: 0, max: 0.9, step: 0.05, testid: 'dropout-input' }),
+  seed: field('seed', { id: 'f-seed', int: true, step: 1, testid: 'seed-input' }),
 };
 
 /** The fields after the epochs and the learning rate (whose fields depend on the schedule). */
@@ -89,27 +53,24 @@ export function headErrors(s: TrainSettings, isSgdr: boolean): Partial<Record<He
   return out;
 }
 
-/** The training run's state in a line. */
+/** The training run's state in a line (rendered in a template, so it follows the language). */
 export function trainStatusText(): string {
-  const run = training.runId !== null ? ` (run #${training.runId})` : '';
+  const run = training.runId !== null ? t('train:status.run', { id: training.runId }) : '';
   switch (training.state) {
     case 'idle':
-      return 'Ready to train.';
     case 'starting':
-      return 'Starting…';
+      return t(`train:status.${training.state}`);
     case 'running':
-      return `Training${run}…`;
     case 'cancelling':
-      return `Cancelling${run}…`;
-    case 'completed': {
-      const accuracies = training.epochs.map((e) => e.validAccuracy);
-      const best = accuracies.length > 0 ? ` Best validation accuracy ${formatPct(Math.max(...accuracies))}.` : '';
-      return `Training completed${run}.${best}`;
-    }
     case 'cancelled':
     case 'interrupted':
     case 'failed':
-      return `Training ${training.state}${run}.`;
+      return t(`train:status.${training.state}`, { run });
+    case 'completed': {
+      const accuracies = training.epochs.map((e) => e.validAccuracy);
+      const best = accuracies.length > 0 ? t('train:status.best', { acc: formatPct(Math.max(...accuracies)) }) : '';
+      return t('train:status.completed', { run, best });
+    }
   }
   return '';
 }

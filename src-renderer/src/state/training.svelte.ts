@@ -1,7 +1,9 @@
 import type { EpochMetrics, EventPayload, HeadTrainConfig, RunStatus } from '../../../src-shared/contract';
 import type { PlannedSchedule } from '../../../src-main/core/schedules/training';
 import { errorMessage, getStudioApi, onConnectionChange } from '../api';
+import { t } from '../i18n/i18n.svelte';
 import { requestCancel } from './jobs';
+import { withRerun } from './rerunFrom.svelte';
 
 export type TrainState = 'idle' | 'starting' | 'cancelling' | RunStatus;
 export type TrainProgress = EventPayload<'train.progress'>;
@@ -92,7 +94,7 @@ class TrainingSession {
     this.early = [];
     this.chartVersion++;
     try {
-      const { runId } = await getStudioApi().invoke('train.start', config);
+      const { runId } = await getStudioApi().invoke('train.start', withRerun('head', config));
       this.runId = runId;
       if (this.state === 'starting') this.state = 'running';
       const early = this.early;
@@ -132,7 +134,8 @@ class TrainingSession {
         this.error = detail.error;
       }
     } catch (error) {
-      this.error = `Could not refresh the run after reconnecting: ${errorMessage(error)}`;
+      // Worded once, in the language of the moment (the error itself is the backend's).
+      this.error = t('train:refreshError', { error: errorMessage(error) });
     }
   }
 
