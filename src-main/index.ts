@@ -10,6 +10,17 @@ import { IPC_EVENT_CHANNEL, requests } from '../src-shared/contract';
 import { StudioService } from './app/service';
 import { APP_NAME, resolveHome } from './core/paths';
 import { resolveBackendChoice } from './core/settings';
+import { acquireHomeLock, HomeLockedError } from './core/homeLock';
+import {
+  CSP,
+  navigationAllowed,
+  permissionCheck,
+  refusePermission,
+  requestAllowed,
+  trustedSender,
+  windowOpenPolicy,
+  windowOptions,
+} from './electronPolicy';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const argValue = (name: string) => {
@@ -20,6 +31,15 @@ const argValue = (name: string) => {
 app.setName(APP_NAME);
 const home = resolveHome(argValue('home'));
 app.setPath('userData', home);
+// One app per home (Electron's lock lives in userData): a second start focuses the first window and quits.
+const primary = app.requestSingleInstanceLock();
+if (!primary) app.quit();
+app.on('second-instance', () => {
+  const win = BrowserWindow.getAllWindows()[0];
+  if (!win) return;
+  if (win.isMinimized()) win.restore();
+  win.focus();
+});
 
 /** better-sqlite3 compiled for Electron's ABI by scripts/electron-native.mjs (Node's build stays for the CLI). */
 function sqliteBinding(): string | undefined {
@@ -27,29 +47,19 @@ function sqliteBinding(): string | undefined {
   return existsSync(path) ? path : undefined;
 }
 
-const CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
-
 async function createWindow(service: StudioService) {
-  const win = new BrowserWindow({
-    width: 1280,
-    height: 820,
-    title: APP_NAME,
-    icon: join(here, '..', '..', 'resources', 'icon.png'),
-    webPreferences: {
-      preload: join(here, '..', 'preload', 'preload.cjs'),
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      webSecurity: true,
-      spellcheck: false,
-    },
-  });
+  const win = new BrowserWindow(windowOptions(here, APP_NAME));
   win.webContents.setWindowOpenHandler(({ url }) => {
-    if (url.startsWith('https://')) void shell.openExternal(url);
-    return { action: 'deny' };
+    const policy = windowOpenPolicy(url);
+    if (policy.openExternally) void shell.openExternal(url);
+    return { action: policy.action };
   });
-  win.webContents.on('will-navigate', (e) => e.preventDefault());
+  win.webContents.on('will-navigate', (e, url) => {
+    if (!navigationAllowed(url)) e.preventDefault();
+  });
+  win.webContents.on('will-redirect', (e, url) => {
+    if (!navigationAllowed(url)) e.preventDefault();
+  });
   const unsubscribe = service.onEvent((event, payload) => {
     if (!win.isDestroyed()) win.webContents.send(IPC_EVENT_CHANNEL, { event, payload });
   });
@@ -59,19 +69,25 @@ async function createWindow(service: StudioService) {
 }
 
 app.whenReady().then(async () => {
+  if (!primary) return;
+  // A serve (or another app build) on this home: say so and stop, before touching the history.
+  try {
+    acquireHomeLock(home, 'the app');
+  } catch (err) {
+    if (!(err instanceof HomeLockedError)) throw err;
+    dialog.showErrorBox(APP_NAME, err.message);
+    app.quit();
+    return;
+  }
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });
   });
   // No remote content: refuse every request that is not the app's own files (or the dev server).
   session.defaultSession.webRequest.onBeforeRequest((details, callback) => {
-    const ok =
-      details.url.startsWith('file://') ||
-      details.url.startsWith('devtools://') ||
-      details.url.startsWith('data:') ||
-      (process.env.ELECTRON_RENDERER_URL !== undefined && details.url.startsWith(process.env.ELECTRON_RENDERER_URL));
-    callback({ cancel: !ok });
+    callback({ cancel: !requestAllowed(details.url, process.env.ELECTRON_RENDERER_URL) });
   });
-  session.defaultSession.setPermissionRequestHandler((_wc, _perm, callback) => callback(false));
+  session.defaultSession.setPermissionRequestHandler(refusePermission);
+  session.defaultSession.setPermissionCheckHandler(permissionCheck);
 
   const service = new StudioService({
     home,
@@ -89,7 +105,7 @@ app.whenReady().then(async () => {
   for (const method of Object.keys(requests)) {
     ipcMain.handle(`finetune:${method}`, async (event, params: unknown) => {
       // Only our own page may call in.
-      if (!event.senderFrame?.url.startsWith('file://') && !process.env.ELECTRON_RENDERER_URL) {
+      if (!trustedSender(event.senderFrame?.url, process.env.ELECTRON_RENDERER_URL)) {
         return { ok: false, error: 'Refused: unknown sender' };
       }
       try {
@@ -100,6 +116,9 @@ app.whenReady().then(async () => {
     });
   }
   await createWindow(service);
+  // The history was damaged and moved aside: the user must know where it went.
+  if (service.store.notice)
+    void dialog.showMessageBox({ type: 'warning', title: APP_NAME, message: service.store.notice });
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) void createWindow(service);
   });

@@ -13,6 +13,7 @@ import { listBackbones } from '../core/model/backbones';
 import { Predictor } from '../core/export/predictor';
 import { COMMON_OPTIONS, INTEGER, num, parseOptions, runIdArg, stringOptions, UsageError, type Io } from './args';
 import { openStore, startBackend } from './session';
+import { acquireHomeLock } from '../core/homeLock';
 
 export async function scanCommand(argv: string[], io: Io) {
   const { values, positionals } = parseOptions(argv, { ...COMMON_OPTIONS, ...stringOptions('seed', 'valid-pct') });
@@ -103,6 +104,8 @@ export async function predictCommand(argv: string[], io: Io) {
 export async function serveCommand(argv: string[], io: Io) {
   const { values } = parseOptions(argv, { ...COMMON_OPTIONS, ...stringOptions('port', 'renderer-dir') });
   const { startHeadless } = await import('../server/headless');
+  // One app instance per home (the app or another serve): a second one stops here with a clear message.
+  const lock = acquireHomeLock(resolveHome(values.home), 'finetune serve');
   const server = await startHeadless({
     home: resolveHome(values.home),
     backend: resolveBackendChoice(values.backend, resolveHome(values.home)),
@@ -111,7 +114,7 @@ export async function serveCommand(argv: string[], io: Io) {
   });
   io.out(`Finetune Studio (headless) is running. Open this URL in a browser:\n${server.url}`);
   await new Promise<void>((resolveStop) => {
-    const stop = () => void server.close().then(resolveStop);
+    const stop = () => void server.close().then(() => (lock.release(), resolveStop()));
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });

@@ -1,0 +1,8 @@
+/** Child process for the lock tests: takes HOME's instance lock (argv[2]), says "locked", holds it until SIGTERM. */
+import { acquireHomeLock } from '../../src-main/core/homeLock';
+
+acquireHomeLock(process.argv[2]!, 'lock-holder');
+process.stdout.write('locked\n');
+// Exiting runs the lock's exit handler, which removes it; SIGKILL does not (the stale case).
+process.on('SIGTERM', () => process.exit(0));
+setInterval(() => {}, 60_000);
