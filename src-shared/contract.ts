@@ -9,6 +9,8 @@ import { z } from 'zod';
 
 import {
   AppInfo,
+  CleanEntry,
+  CleanState,
   ConfigDiffRow,
   DatasetSummary,
   EpochMetrics,
@@ -113,6 +115,20 @@ export const requests = {
   'runs.delete': {
     params: z.object({ runId: z.number().int() }),
     result: z.object({ runId: z.number().int(), folderRemoved: z.boolean() }),
+  },
+  /**
+   * The data cleaner on a run's dataset folder (core/data/cleaner.ts): the undo list, relabel (move to another class
+   * folder), exclude (move to `_excluded/`) and undo of the newest move. Refused while a run trains on the folder.
+   */
+  'clean.list': { params: z.object({ runId: z.number().int() }), result: CleanState },
+  'clean.relabel': {
+    params: z.object({ runId: z.number().int(), file: z.string().min(1), toClass: z.string().min(1) }),
+    result: CleanState,
+  },
+  'clean.exclude': { params: z.object({ runId: z.number().int(), file: z.string().min(1) }), result: CleanState },
+  'clean.undo': {
+    params: z.object({ runId: z.number().int() }),
+    result: CleanState.extend({ undone: CleanEntry.nullable() }),
   },
   'model.export': {
     params: z.object({

@@ -287,6 +287,23 @@ export const Interpretation = z.object({
 });
 export type Interpretation = z.infer<typeof Interpretation>;
 
+/** One move of the data cleaner (core/data/cleaner.ts), paths relative to the dataset folder with '/'. */
+export const CleanEntry = z.object({
+  id: z.number().int(),
+  kind: z.enum(['relabel', 'exclude']),
+  from: z.string(),
+  to: z.string(),
+  fromClass: z.string(),
+  /** The class it moved to; null when excluded. */
+  toClass: z.string().nullable(),
+  at: z.string(),
+});
+export type CleanEntry = z.infer<typeof CleanEntry>;
+
+/** The cleaner's undo list for a run's dataset folder, oldest move first. */
+export const CleanState = z.object({ dir: z.string(), entries: z.array(CleanEntry) });
+export type CleanState = z.infer<typeof CleanState>;
+
 /** 'paused': a recipe run stopped after a step, waiting for `recipe.continue`. */
 export const RunStatus = z.enum(['running', 'paused', 'completed', 'cancelled', 'failed', 'interrupted']);
 export type RunStatus = z.infer<typeof RunStatus>;

@@ -34,6 +34,7 @@ import { readCheckpointState } from '../core/recipe/checkpoint';
 import { startWorkerJob } from '../worker/host';
 import { machineFit, type MachineFit } from '../core/machineDefaults';
 import { StudioJobs } from './jobs';
+import { cleanerHandlers } from './cleanerHandlers';
 
 export interface ServiceOptions {
   home: string;
@@ -105,6 +106,7 @@ export class StudioService {
   }
 
   private readonly handlers: Handlers = {
+    ...cleanerHandlers(() => this.store),
     'app.info': async () => {
       const b = await this.backendInfo();
       return {

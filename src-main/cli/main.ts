@@ -42,6 +42,9 @@ Usage:
   finetune runs rm RUN_ID --yes [--json]          delete a run's history and its folder (refused while
                                                   it runs; without --yes nothing is deleted)
   finetune runs rerun RUN_ID [--json]             train a new run with the run's dataset, settings and seed
+  finetune clean relabel DIR FILE CLASS [--json]  move an image of dataset DIR to class folder CLASS
+  finetune clean exclude DIR FILE [--json]        move it to DIR/_excluded/ (the scan skips it)
+  finetune clean undo DIR [--json]                undo the newest move (clean list DIR: the undo list)
   finetune backbones [--json]                     the bundled backbone and the downloadable ones
   finetune schedule --kind KIND [...] --json      (finetune schedule --help)
   finetune lr-find DIR [--stage head|full] [--start 1e-7] [--end 10] [--iters 100] [--mode exp|linear]
@@ -72,6 +75,7 @@ const COMMANDS: Record<string, Command> = {
   'lr-find': async (argv, io) => (await import('./lrFindCommand')).lrFindCommand(argv, io),
   resume: async (argv, io) => (await import('./recipeCommand')).resumeCommand(argv, io),
   schedule: async (argv, io) => (await import('./scheduleCommand')).scheduleCommand(argv, io),
+  clean: async (argv, io) => (await import('./cleanCommand')).cleanCommand(argv, io),
 };
 
 /** Commands with their own usage text print it themselves. */

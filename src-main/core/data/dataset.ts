@@ -46,8 +46,10 @@ export interface ScanOptions {
 
 export class DatasetError extends Error {}
 
-const TRAIN_NAMES = ['train', 'training'];
-const VALID_NAMES = ['valid', 'val', 'validation'];
+export const TRAIN_NAMES = ['train', 'training'];
+export const VALID_NAMES = ['valid', 'val', 'validation'];
+/** Where the data cleaner puts excluded images (core/data/cleaner.ts): in the dataset folder, never a class. */
+export const EXCLUDED_FOLDER = '_excluded';
 
 /** OS litter that is never a training image: ignored without a word, like every name starting with '.'. */
 const JUNK_NAMES = new Set(['thumbs.db', 'ehthumbs.db', 'desktop.ini', '__macosx', 'icon\r']);
@@ -136,6 +138,7 @@ export async function scanDataset(dir: string, options: ScanOptions = {}): Promi
         continue;
       }
       const className = basename(e.path);
+      if (className === EXCLUDED_FOLDER && root === dir) continue;
       folders.set(className, e.path);
       for (const file of await listFiles(e.path, skipped)) {
         if (isImageFile(file)) candidates.push({ file, className, split });
