@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   existsSync,
@@ -22,7 +22,7 @@ import Database from 'better-sqlite3';
 import { finetune, ROOT } from '../helpers/cli';
 import { integrityCheck } from '../helpers/faults';
 import { RunStore, SCHEMA_VERSION } from '../../src-main/core/history/runStore';
-import { HistoryError } from '../../src-main/core/history/openHistory';
+import { BUSY_TIMEOUT_MS, HistoryError, openHistoryDb } from '../../src-main/core/history/openHistory';
 import { tmp } from './build';
 
 const sha = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
@@ -165,4 +165,43 @@ test('the CLI on a damaged history: warns naming both files and carries on; on a
   assert.equal(newer.status, 1);
   assert.match(newer.stderr, /^finetune runs: The run history .* was written by a newer Finetune Studio/m);
   assert.equal(asideOf(home).length, 1, 'a newer history is not moved');
+});
+
+test('the busy timeout: a write waits for another process holding a write transaction instead of failing', async () => {
+  const path = realHistory(1);
+  const opened = openHistoryDb(path);
+  assert.equal(opened.db.pragma('busy_timeout', { simple: true }), BUSY_TIMEOUT_MS, 'the connection the RunStore gets');
+  opened.db.close();
+  const store = new RunStore(path);
+  // Another process takes the write lock and holds it for 3 s.
+  const hold = `const db = new (require('better-sqlite3'))(process.argv[1]);
+    db.exec('BEGIN IMMEDIATE');
+    db.prepare("INSERT INTO lr_finds (run_id, stage, created_at, result) VALUES (NULL, 'held', 'now', '{}')").run();
+    process.stdout.write('holding\\n');
+    setTimeout(() => { db.exec('COMMIT'); db.close(); }, 3000);`;
+  const child = spawn(process.execPath, ['-e', hold, path], { cwd: ROOT });
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  await new Promise<void>((resolve) =>
+    child.stdout.on('data', (d: Buffer) => d.toString().includes('holding') && resolve()),
+  );
+  // Without a busy timeout a write fails at once: the lock is held now.
+  const raw = new Database(path);
+  raw.pragma('busy_timeout = 0');
+  assert.throws(
+    () => raw.prepare(`INSERT INTO lr_finds (run_id, stage, created_at, result) VALUES (NULL, 'x', 'now', '{}')`).run(),
+    {
+      code: 'SQLITE_BUSY',
+    },
+  );
+  raw.close();
+  const started = Date.now();
+  const id = store.createRun({ dir: '/d', kind: 'head', backend: 'cpu', config: {}, dataset: {}, classes: [] });
+  const waited = Date.now() - started;
+  assert.ok(waited > 100, `waited ${waited} ms for the other process's commit`);
+  assert.ok(store.getRun(id));
+  assert.deepEqual(store.lrFinds(0), []);
+  assert.equal(store.listLrFinds()[0]?.stage, 'held', "the other process's write is there too");
+  store.close();
+  assert.equal(await exited, 0);
+  assert.equal(integrityCheck(path), 'ok');
 });
