@@ -98,11 +98,15 @@ class AppState {
     return this.settings.balance ?? 'none';
   }
 
-  /** `backbone` and `balance` as `train.start` and `recipe.start` get them: no backbone for the bundled default. */
-  modelChoices(): { backbone?: string; balance: BalanceMode } {
+  /**
+   * `backbone` and `balance` as `train.start` and `recipe.start` get them: no backbone for the bundled default, no
+   * balance until one is chosen (as from the CLI), so that a run loaded by "Run again" starts with its exact config.
+   */
+  modelChoices(): { backbone?: string; balance?: BalanceMode } {
     const chosen = this.backbone;
     const isDefault = chosen === null || chosen.id === this.info?.backbones[0]?.id;
-    return isDefault ? { balance: this.balance } : { backbone: chosen.id, balance: this.balance };
+    const balance = this.settings.balance === undefined ? {} : { balance: this.settings.balance };
+    return isDefault ? balance : { backbone: chosen.id, ...balance };
   }
 
   /** Training images in the scanned dataset (the sum of the per-class train counts), or null before a scan. */

@@ -1,11 +1,15 @@
 import type { Result, RunSummary } from '../../../src-shared/contract';
 import { errorMessage, getStudioApi } from '../api';
+import { app } from './app.svelte';
+import { recipe } from './recipe.svelte';
+import { rerunFrom } from './rerunFrom.svelte';
 
 export type RunsComparison = Result<'runs.compare'>;
 
 /**
  * The run history (`runs.list`), refreshed on demand, when a run the list does not have yet reports, and when one
- * ends; the runs ticked for comparison, the comparison (`runs.compare`), and deleting a run (`runs.delete`).
+ * ends; the runs ticked for comparison, the comparison (`runs.compare`), deleting a run (`runs.delete`), and loading
+ * a run's config into the wizard to run it again (`runs.rerunConfig`).
  */
 class RunsState {
   list = $state.raw<RunSummary[]>([]);
@@ -57,6 +61,34 @@ class RunsState {
   closeComparison(): void {
     this.comparison = null;
     this.compareError = null;
+  }
+
+  /**
+   * "Run again": the run's folder (scanned), settings and seed into the wizard, then its start page (step 3 for a
+   * head run, step 1 with "Run all eight steps" for a recipe run). Throws the service's reason.
+   */
+  async loadRerun(runId: number): Promise<void> {
+    const loaded = await getStudioApi().invoke('runs.rerunConfig', { runId });
+    const { dir, seed, size, batchSize, validPct, dropout, backbone, balance } = loaded.config;
+    if (loaded.kind === 'head') {
+      const { dir: _dir, ...settings } = loaded.config;
+      app.settings = { ...settings, schedule: { ...settings.schedule } };
+    } else {
+      const { dir: _dir, ...settings } = loaded.config;
+      // A new recipe run (the paused one, if any, stays in the history and can be continued from it).
+      recipe.resetRun();
+      recipe.state = 'idle';
+      recipe.error = null;
+      recipe.settings = { ...settings, lrFind: { ...settings.lrFind } };
+      app.settings = { ...app.settings, seed, size, batchSize, validPct, dropout, backbone, balance };
+    }
+    // The LR is the run's own, not one picked on the LR finder page since.
+    app.lrPick = null;
+    app.folder = dir;
+    await app.scan();
+    rerunFrom.source = { runId, kind: loaded.kind, dir: app.dataset?.dir ?? dir };
+    // A folder that no longer scans is shown where it can be fixed: step 1.
+    app.page = loaded.kind === 'head' && app.dataset ? 'train-head' : 'dataset';
   }
 
   /** Deletes the run's history and folder; throws the service's reason (e.g. the run is training). */
