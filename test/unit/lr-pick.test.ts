@@ -36,7 +36,26 @@ test('the fixtures: the suggestions are never past the minimum; ten times the mi
     }
     assert.equal(pastMinimum(c.lrs, c.smoothed, minLr * 10), minLr, `${c.name}: 10 × the minimum is past it`);
     assert.equal(pastMinimum(c.lrs, c.smoothed, minLr), null, `${c.name}: the minimum itself is not past it`);
+    // With the range test's own minimum (fastai's window): min/10 is a tenth of it, so 10 × that is the boundary.
+    const marked = c.minDiv10.index;
+    const markedLr = c.lrs[marked]!;
+    assert.ok(Math.abs(markedLr / 10 - c.minDiv10.lr) <= 1e-12 * markedLr, `${c.name}: min/10 is a tenth of it`);
+    assert.equal(pastMinimum(c.lrs, c.smoothed, c.valley.lr, marked), null, `${c.name}: valley left of it`);
+    assert.equal(pastMinimum(c.lrs, c.smoothed, markedLr * 1.01, marked), markedLr, `${c.name}: just right of it`);
   }
+});
+
+test('a curve still falling at the end of the sweep: the marked minimum decides, not the last point', () => {
+  const lrs = lrRangeSchedule(1e-7, 100, 60);
+  const smoothed = smoothLosses(
+    lrs.map((lr) => 2 - 0.1 * Math.log10(lr)),
+    0.9,
+  );
+  const last = lrs.length - 1;
+  assert.equal(lrAtMinimum(lrs, smoothed), lrs[last], 'the lowest point is the last one');
+  assert.equal(pastMinimum(lrs, smoothed, 50), null, 'no warning from the whole curve');
+  // fastai's window ends 5 points early: its minimum is at last - 5, and 50 is right of it.
+  assert.equal(pastMinimum(lrs, smoothed, 50, last - 5), lrs[last - 5]);
 });
 
 test('a smoothed curve that falls, bottoms out at 1e-2 and blows up (NaN at the end)', () => {

@@ -23,10 +23,18 @@ export function lrAtMinimum(lrs: readonly number[], losses: readonly (number | n
 
 /**
  * The LR at the curve's minimum when `pick` lies right of it (a larger LR), else null. `losses` is the curve the
- * suggestions come from (the smoothed training loss, or the validation loss when the test recorded it).
+ * suggestions come from (the smoothed training loss, or the validation loss when the test recorded it). `minIndex`
+ * is the range test's own minimum (the one the plot marks: fastai's rules skip the noisy first tenth and the last
+ * points, where a curve that never blew up can still be falling); without it, the lowest finite point.
  */
-export function pastMinimum(lrs: readonly number[], losses: readonly (number | null)[], pick: number): number | null {
-  const minLr = lrAtMinimum(lrs, losses);
+export function pastMinimum(
+  lrs: readonly number[],
+  losses: readonly (number | null)[],
+  pick: number,
+  minIndex: number | null = null,
+): number | null {
+  const marked = minIndex !== null ? lrs[minIndex] : undefined;
+  const minLr = marked !== undefined && Number.isFinite(marked) ? marked : lrAtMinimum(lrs, losses);
   if (minLr === null || !Number.isFinite(pick)) return null;
   return pick > minLr ? minLr : null;
 }
