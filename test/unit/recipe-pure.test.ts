@@ -41,9 +41,11 @@ test('recipe defaults: group multipliers, head epochs, step 8 cycles, micro-batc
   assert.equal(accumulationSteps(32, 8), 4);
 });
 
-test("the unfrozen net's LR: a decade below the head, at most 1e-3 with AdamW, a decade below divergence", () => {
-  assert.deepEqual(unfrozenLr(5e-3, 'adamw', null), { lr: 5e-4, pick: 'a decade below the head LR' });
-  assert.deepEqual(unfrozenLr(2.9e-2, 'adamw', null), { lr: 1e-3, pick: "fastai's fine-tuning LR for Adam (1e-3)" });
+test("the unfrozen net's LR: 1e-3 with AdamW, a decade below the head with SGD, never above the head or a decade below divergence", () => {
+  const fastai = "fastai's fine-tuning LR for Adam (1e-3)";
+  assert.deepEqual(unfrozenLr(5e-3, 'adamw', null), { lr: 1e-3, pick: fastai });
+  assert.deepEqual(unfrozenLr(2.9e-2, 'adamw', null), { lr: 1e-3, pick: fastai });
+  assert.deepEqual(unfrozenLr(5e-4, 'adamw', null), { lr: 5e-4, pick: 'the head LR' });
   assert.deepEqual(unfrozenLr(2e-2, 'sgd', null), { lr: 2e-3, pick: 'a decade below the head LR' });
   assert.deepEqual(unfrozenLr(2.9e-2, 'adamw', 5e-3), { lr: 5e-4, pick: 'a decade below where the loss diverged' });
   assert.deepEqual(unfrozenLr(1e-2, 'sgd', 1.65e-2).pick, 'a decade below the head LR');
