@@ -258,34 +258,39 @@ function datasetWarnings(classes: string[], train: LabeledItem[], valid: Labeled
 
 export const MISSING_REASON = 'deleted or moved after the folder was scanned; left out';
 
+/** `ds` without the items whose files are in `gone`, each reported in `skipped` with a warning: files deleted or moved. */
+export function leaveOutMissing(ds: LabeledDataset, gone: ReadonlySet<string>): LabeledDataset {
+  const missing = [...ds.train, ...ds.valid].filter((i) => gone.has(i.file));
+  if (missing.length === 0) return ds;
+  const kept = (i: LabeledItem) => !gone.has(i.file);
+  return {
+    ...ds,
+    train: ds.train.filter(kept),
+    valid: ds.valid.filter(kept),
+    skipped: [
+      ...ds.skipped,
+      ...missing.map((g) => ({ file: relative(ds.dir, g.file) || g.file, reason: MISSING_REASON })),
+    ],
+    warnings: [
+      ...ds.warnings,
+      `${missing.length} image(s) were deleted or moved after ${ds.dir} was scanned and are left out; scan it again to update the counts.`,
+    ],
+  };
+}
+
 /**
  * An earlier scan without the images deleted or moved since it was made (reported in `skipped`), for a job that
  * reuses the scan instead of decoding every image again.
  */
 export async function withoutMissingFiles(ds: LabeledDataset): Promise<LabeledDataset> {
-  const present = (items: LabeledItem[]) =>
-    mapPool(items, 16, (i) =>
-      access(i.file).then(
-        () => true,
-        () => false,
-      ),
-    );
-  const [trainOk, validOk] = await Promise.all([present(ds.train), present(ds.valid)]);
-  const gone = [...ds.train.filter((_, i) => !trainOk[i]), ...ds.valid.filter((_, i) => !validOk[i])];
-  if (gone.length === 0) return ds;
-  return {
-    ...ds,
-    train: ds.train.filter((_, i) => trainOk[i]),
-    valid: ds.valid.filter((_, i) => validOk[i]),
-    skipped: [
-      ...ds.skipped,
-      ...gone.map((g) => ({ file: relative(ds.dir, g.file) || g.file, reason: MISSING_REASON })),
-    ],
-    warnings: [
-      ...ds.warnings,
-      `${gone.length} image(s) were deleted or moved after ${ds.dir} was scanned and are left out; scan it again to update the counts.`,
-    ],
-  };
+  const items = [...ds.train, ...ds.valid];
+  const present = await mapPool(items, 16, (i) =>
+    access(i.file).then(
+      () => true,
+      () => false,
+    ),
+  );
+  return leaveOutMissing(ds, new Set(items.filter((_, k) => !present[k]).map((i) => i.file)));
 }
 
 /** A few thumbnails per class for the summary page. */

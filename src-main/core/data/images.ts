@@ -158,14 +158,17 @@ export async function thumbnailDataUrl(file: string, size = 96): Promise<string>
 export function describeImageError(err: unknown): string {
   if (err instanceof ImageFileError) return err.reason;
   const code = (err as NodeJS.ErrnoException | null)?.code;
-  if (code === 'ENOENT')
-    return 'file not found (deleted or moved since it was listed?); check it or scan the folder again';
+  if (code === 'ENOENT') return NOT_FOUND_REASON;
   if (code === 'EACCES' || code === 'EPERM') return 'cannot read the file (permission denied); make it readable';
   if (code === 'EISDIR') return 'a folder, not an image file; ignored';
   const msg = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.trim();
   if (/^SVG /.test(msg)) return msg;
   if (/pixel limit/i.test(msg)) return `image too large (over ${MAX_INPUT_PIXELS / 1e6} megapixels); downscale it`;
   if (/unsupported image format/i.test(msg)) {
+/** A file listed by the scan that is no longer there. */
+export const NOT_FOUND_REASON =
+  'file not found (deleted or moved since it was listed?); check it or scan the folder again';
+
     return 'not a readable image (unknown or corrupt format: is it an image with the wrong extension?)';
   }
   // libvips says "Unknown error" for a JPEG cut short; that says nothing to a person.

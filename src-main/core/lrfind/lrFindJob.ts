@@ -116,7 +116,7 @@ export async function lrFindJob(config: LrFindConfig, ctx: LrFindContext): Promi
     warnings.push(message);
     emit({ type: 'warning', message });
   };
-  const ds = await loadJobDataset(config, emit);
+  let ds = await loadJobDataset(config, emit);
   const dataset = datasetRecord(ds);
   const numClasses = ds.classes.length;
   const shuffleSeed = subSeed(config.seed, 'shuffle');
@@ -139,6 +139,8 @@ export async function lrFindJob(config: LrFindConfig, ctx: LrFindContext): Promi
         shouldCancel,
         emit,
       });
+      // Images deleted since the scan were left out: said as a warning, the labels follow the rows.
+      if (rows.ds !== ds) warn((ds = rows.ds).warnings.at(-1)!);
       train = new RowsDataSource(
         rows.train,
         ds.train.map((i) => i.label),

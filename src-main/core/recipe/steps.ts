@@ -7,6 +7,7 @@ import { BACKBONE_ID } from '../model/backbone';
 import { saveModelToDir } from '../model/modelFiles';
 import type { Callback, FitState } from '../train/learner';
 import { precomputeSplits } from '../train/precompute';
+import { datasetRecord } from '../train/headJob';
 import type { OptimizerState } from '../train/optimizers';
 import { planSchedule, type PlannedSchedule } from '../schedules/training';
 import { freeze, unfreeze } from './freeze';
@@ -48,6 +49,8 @@ export async function step1Precompute(sess: RecipeSession, ctx: RecipeContext): 
   });
   sess.trainRows = rows.train;
   sess.validRows = rows.valid;
+  // Images deleted since the scan were left out: later steps use the rest, and the history records it.
+  if (rows.ds !== sess.ds) ctx.emit({ type: 'dataset', dataset: datasetRecord((sess.ds = rows.ds)) });
   return {
     ok: true,
     result: {

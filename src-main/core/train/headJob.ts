@@ -119,7 +119,7 @@ export async function loadJobDataset(
 
 export async function trainHeadJob(config: HeadTrainConfig, ctx: JobContext): Promise<JobResult> {
   const { emit } = ctx;
-  const ds = await loadJobDataset(config, emit, ctx.dataset);
+  let ds = await loadJobDataset(config, emit, ctx.dataset);
 
   const backboneId = config.backbone ?? BACKBONE_ID;
   const clf = await buildClassifier({
@@ -141,7 +141,7 @@ export async function trainHeadJob(config: HeadTrainConfig, ctx: JobContext): Pr
     }),
   });
   try {
-    const { train: trainRows, valid: validRows } = await precomputeSplits(clf.features, ds, {
+    const pre = await precomputeSplits(clf.features, ds, {
       cacheDir: ctx.featureCache,
       backboneId,
       size: config.size,
@@ -149,6 +149,9 @@ export async function trainHeadJob(config: HeadTrainConfig, ctx: JobContext): Pr
       shouldCancel: ctx.shouldCancel,
       emit,
     });
+    const { train: trainRows, valid: validRows } = pre;
+    // Images deleted since the scan were left out: the history records it.
+    if (pre.ds !== ds) emit({ type: 'dataset', dataset: datasetRecord((ds = pre.ds)) });
     const numClasses = ds.classes.length;
     const train = new RowsDataSource(
       trainRows,

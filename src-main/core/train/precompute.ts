@@ -9,6 +9,8 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { imagesToTensor } from './dataSources';
+import { leaveOutMissing, type LabeledDataset } from '../data/dataset';
+import { NOT_FOUND_REASON } from '../data/images';
 import { ahead } from './prefetch';
 
 const PREFETCH_DEPTH = 2;
@@ -28,8 +30,24 @@ export class CancelledError extends Error {
   }
 }
 
-async function contentKey(file: string, backboneId: string, size: number): Promise<string> {
-  const bytes = await readFile(file);
+/** Files deleted or moved between the scan and the precompute (the first one named, with the fix). */
+export class MissingFilesError extends Error {
+  constructor(readonly files: string[]) {
+    const more = files.length > 1 ? ` (and ${files.length - 1} more)` : '';
+    super(`${files[0]}: ${NOT_FOUND_REASON}${more}`);
+    this.name = 'MissingFilesError';
+  }
+}
+
+/** The cache key of a file's bytes; null when the file is gone (deleted or moved since the scan). */
+async function contentKey(file: string, backboneId: string, size: number): Promise<string | null> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
   return createHash('sha256').update(backboneId).update(`@${size}:`).update(bytes).digest('hex');
 }
 
@@ -47,7 +65,7 @@ async function readCached(path: string, dim: number): Promise<Float32Array | nul
   }
 }
 
-/** Features for each file, in order. */
+/** Features for each file, in order. Throws MissingFilesError, before any work, when files have gone. */
 export async function precomputeFeatures(
   features: tf.LayersModel,
   files: string[],
@@ -55,7 +73,10 @@ export async function precomputeFeatures(
 ): Promise<Float32Array[]> {
   const dim = (features.outputs[0]!.shape as number[])[1]!;
   const dir = join(opts.cacheDir, `${opts.backboneId.replace(/[^\w.@-]/g, '_')}-${opts.size}`);
-  const keys = await Promise.all(files.map((f) => contentKey(f, opts.backboneId, opts.size)));
+  const maybeKeys = await Promise.all(files.map((f) => contentKey(f, opts.backboneId, opts.size)));
+  const gone = files.filter((_, i) => maybeKeys[i] === null);
+  if (gone.length > 0) throw new MissingFilesError(gone);
+  const keys = maybeKeys as string[];
   const out: Array<Float32Array | null> = await Promise.all(keys.map((k) => readCached(cachePath(dir, k), dim)));
   const missing = out.flatMap((v, i) => (v ? [] : [i]));
   const cached = files.length - missing.length;
@@ -88,9 +109,11 @@ export async function precomputeFeatures(
         out[fileIndex] = row;
         const path = cachePath(dir, keys[fileIndex]!);
         await mkdir(join(path, '..'), { recursive: true });
-        // Write then rename: a crash never leaves a half-written cache entry.
-        await writeFile(`${path}.tmp`, Buffer.from(row.buffer));
-        await rename(`${path}.tmp`, path);
+        // Write then rename: a crash never leaves a half-written cache entry. The temporary name is this write's own:
+        // identical images (one key) in a batch, or two processes on one cache, would otherwise rename each other's.
+        const tmp = `${path}.${process.pid}-${fileIndex}.tmp`;
+        await writeFile(tmp, Buffer.from(row.buffer));
+        await rename(tmp, path);
       }),
     );
     done += ids.length;
@@ -111,29 +134,40 @@ export interface PrecomputeProgress {
 
 /**
  * Activations of a dataset's training and validation images, in that order, reporting progress as `emit` events:
- * the one way every job precomputes.
+ * the one way every job precomputes. Images deleted since the scan are left out and reported like those found gone
+ * before training (`ds` is then a new dataset without them, for the caller to use and record).
  */
 export async function precomputeSplits(
   features: tf.LayersModel,
-  ds: { train: Array<{ file: string }>; valid: Array<{ file: string }> },
+  dataset: LabeledDataset,
   opts: Omit<PrecomputeOptions, 'onProgress'> & { emit: (e: PrecomputeProgress) => void },
-): Promise<{ train: Float32Array[]; valid: Float32Array[] }> {
+): Promise<{ train: Float32Array[]; valid: Float32Array[]; ds: LabeledDataset }> {
   const { emit, ...rest } = opts;
-  const feats = await precomputeFeatures(
-    features,
-    [...ds.train, ...ds.valid].map((i) => i.file),
-    {
-      ...rest,
-      onProgress: (done, total) =>
-        emit({
-          type: 'progress',
-          phase: 'precompute',
-          label: 'Precomputing activations',
-          done,
-          total,
-          etaSeconds: null,
-        }),
-    },
-  );
-  return { train: feats.slice(0, ds.train.length), valid: feats.slice(ds.train.length) };
+  let ds = dataset;
+  for (;;) {
+    try {
+      const feats = await precomputeFeatures(
+        features,
+        [...ds.train, ...ds.valid].map((i) => i.file),
+        {
+          ...rest,
+          onProgress: (done, total) =>
+            emit({
+              type: 'progress',
+              phase: 'precompute',
+              label: 'Precomputing activations',
+              done,
+              total,
+              etaSeconds: null,
+            }),
+        },
+      );
+      return { train: feats.slice(0, ds.train.length), valid: feats.slice(ds.train.length), ds };
+    } catch (err) {
+      if (!(err instanceof MissingFilesError)) throw err;
+      // Found before any activation was computed: leave them out and start again.
+      ds = leaveOutMissing(ds, new Set(err.files));
+      if (ds.train.length === 0) throw new Error(`No readable training images left in ${ds.dir}.`, { cause: err });
+    }
+  }
 }
