@@ -68,7 +68,7 @@ test('run history: one run opened shows its curves; Run again loads it into the 
   for (const id of ['valid-loss', 'valid-accuracy', 'train-loss', 'lr']) {
     const chart = detail.getByTestId(`detail-chart-${id}`);
     assert.equal(await chart.getAttribute('data-series'), '1', id);
-    const expected = id.startsWith('valid') ? shown.metrics.length : shown.iterationCount;
+    const expected: number = id.startsWith('valid') ? shown.metrics.length : shown.iterationCount;
     assert.equal(await chart.getAttribute('data-points'), String(expected), `${id}: every epoch or iteration`);
     const box = await chart.locator('canvas').first().boundingBox();
     assert.ok(box && box.width > 200 && box.height > 100, `${id} has its size`);
