@@ -11,6 +11,14 @@ export function ltr(text: string | number): string {
   return i18n.locale === 'en' ? String(text) : `\u2066${text}\u2069`;
 }
 
+/**
+ * A sentence placed inside a left-to-right island (a plot's empty-state text): wrapped in FIRST STRONG ISOLATE …
+ * POP DIRECTIONAL ISOLATE in Arabic, so that it keeps its own direction (its full stop at its end).
+ */
+export function ownDirection(text: string): string {
+  return i18n.locale === 'en' ? text : `\u2068${text}\u2069`;
+}
+
 export function formatPct(value: number | null | undefined, digits = 1): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return '—';
   return `${(value * 100).toFixed(digits)}%`;

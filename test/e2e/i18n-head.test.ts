@@ -20,6 +20,8 @@ const ARABIC = /[\u0600-\u06FF]/;
 async function shoot(page: Page, file: string, scrollTo?: string): Promise<void> {
   if (scrollTo) {
     await page.getByTestId(scrollTo).evaluate((el) => (el.closest('.card') ?? el).scrollIntoView({ block: 'start' }));
+  } else {
+    await page.evaluate(() => document.querySelector('main')?.scrollTo(0, 0));
   }
   // Only the content pane scrolls; undo any scroll of the window itself that scrollIntoView may have done.
   await page.evaluate(() => window.scrollTo(0, 0));
@@ -101,6 +103,11 @@ test('Arabic: right-to-left wizard, steps 1-3 in Arabic, plots and LRs left-to-r
   assert.match(await page.getByTestId('learn-more-step-3').locator('summary').innerText(), ARABIC);
   assert.equal(await direction(page, '[data-testid="schedule-preview"]'), 'ltr', 'the schedule plot is LTR');
   await shoot(page, 'ar-step-3.png');
+  const learn3 = page.getByTestId('learn-more-step-3');
+  await learn3.locator('summary').click();
+  assert.equal(await learn3.locator('p').count(), 3);
+  assert.match(await learn3.locator('p').first().innerText(), ARABIC);
+  await shoot(page, 'ar-step-3-charts.png', 'loss-chart');
 
   // Back to English: left to right, the English wording the other tests rely on, the warning in English.
   await page.getByTestId('language-select').selectOption('en');
