@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
-import { decodeRgb, toUnitFloat } from './images';
+import { decodeSquare } from './images';
 import { mapPool } from '../util/pool';
 import { mulberry32, subSeed } from '../util/random';
 
@@ -193,9 +193,7 @@ export async function augmentPreview(
 ): Promise<string[]> {
   if (files.length === 0 || count <= 0) return [];
   const unique = [...new Set(files.slice(0, count))];
-  const decoded = new Map(
-    (await mapPool(unique, 4, async (f) => toUnitFloat(await decodeRgb(f, size)))).map((px, i) => [unique[i]!, px]),
-  );
+  const decoded = new Map((await mapPool(unique, 4, (f) => decodeSquare(f, size))).map((px, i) => [unique[i]!, px]));
   const pixels = size * size * 3;
   const flat = new Float32Array(count * pixels);
   for (let i = 0; i < count; i++) flat.set(decoded.get(files[i % files.length]!)!, i * pixels);

@@ -1,11 +1,13 @@
 /**
- * Image decoding for training and prediction. One function, used by both, so the preprocessing
- * the backbone expects is applied identically everywhere:
- *   decode → orient by EXIF → sRGB, 3 channels (alpha flattened on white) → resize (shorter side to `size`,
- *   centre crop to size×size, bilinear) → float32 in [0, 1] (x / 255), NHWC.
+ * Image decoding for training and prediction. One function, `decodeSquare`, used by training, evaluation and
+ * `predict` (and, as source text, the export's web demo), so the preprocessing the backbone expects is applied
+ * identically everywhere:
+ *   decode → orient by EXIF → sRGB, alpha flattened on white → resize (shorter side to `size`, centre crop to
+ *   size×size, bilinear: squareInput.ts) → float32 in [0, 1] (x / 255), NHWC.
  */
 import { open } from 'node:fs/promises';
 import sharp from 'sharp';
+import { squareInput } from './squareInput';
 
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff'] as const;
 
@@ -141,6 +143,16 @@ export async function decodeRgba(file: string | Buffer): Promise<RgbaImage> {
   };
 }
 
+/**
+ * The model's input for one image, [size, size, 3] in [0, 1]: sharp decodes it at full size and squareInput.ts
+ * resizes and crops it, for training (precompute, batches, augmentation) and for `predict` alike, and the web demo
+ * runs the same squareInput. Throws like decodeRgb.
+ */
+export async function decodeSquare(file: string | Buffer, size: number): Promise<Float32Array> {
+  const img = await decodeRgba(file);
+  return squareInput(img.data, img.width, img.height, size);
+}
+
 /** Scale bytes to [0,1] floats: the input the backbone was trained with. */
 export function toUnitFloat(rgb: Uint8Array): Float32Array {
   const out = new Float32Array(rgb.length);
@@ -154,6 +166,10 @@ export async function thumbnailDataUrl(file: string, size = 96): Promise<string>
   return `data:image/jpeg;base64,${buf.toString('base64')}`;
 }
 
+/** A file listed by the scan that is no longer there. */
+export const NOT_FOUND_REASON =
+  'file not found (deleted or moved since it was listed?); check it or scan the folder again';
+
 /** Turn sharp/libvips errors into a short reason a person understands. */
 export function describeImageError(err: unknown): string {
   if (err instanceof ImageFileError) return err.reason;
@@ -165,10 +181,6 @@ export function describeImageError(err: unknown): string {
   if (/^SVG /.test(msg)) return msg;
   if (/pixel limit/i.test(msg)) return `image too large (over ${MAX_INPUT_PIXELS / 1e6} megapixels); downscale it`;
   if (/unsupported image format/i.test(msg)) {
-/** A file listed by the scan that is no longer there. */
-export const NOT_FOUND_REASON =
-  'file not found (deleted or moved since it was listed?); check it or scan the folder again';
-
     return 'not a readable image (unknown or corrupt format: is it an image with the wrong extension?)';
   }
   // libvips says "Unknown error" for a JPEG cut short; that says nothing to a person.

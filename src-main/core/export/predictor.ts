@@ -1,14 +1,13 @@
 /**
- * Classify images with an exported model folder, applying the preprocessing it declares. sharp decodes each file at
- * full size and squareInput.ts resizes and crops it: the same function, as source text, runs in the export's web
- * demo, so `finetune predict` and index.html give the same probabilities.
+ * Classify images with an exported model folder, applying the preprocessing it declares: decodeSquare, as in
+ * training (sharp decodes each file at full size and squareInput.ts resizes and crops it; the same squareInput, as
+ * source text, runs in the export's web demo, so `finetune predict` and index.html give the same probabilities).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadModelFromDir } from '../model/modelFiles';
-import { decodeRgba, describeImageError } from '../data/images';
-import { squareInput } from '../data/squareInput';
+import { decodeSquare, describeImageError } from '../data/images';
 import { z } from 'zod';
 import { readJsonFile } from '../util/json';
 
@@ -26,10 +25,7 @@ const ExportedPreprocessing = z.object({ inputSize: z.number().int().positive() 
 export async function predictInput(files: string[], size: number): Promise<tf.Tensor4D> {
   const pixels = size * size * 3;
   const flat = new Float32Array(files.length * pixels);
-  for (const [i, file] of files.entries()) {
-    const img = await decodeRgba(file);
-    flat.set(squareInput(img.data, img.width, img.height, size), i * pixels);
-  }
+  for (const [i, file] of files.entries()) flat.set(await decodeSquare(file, size), i * pixels);
   return tf.tensor4d(flat, [files.length, size, size, 3]);
 }
 

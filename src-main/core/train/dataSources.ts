@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Batch, DataSource } from './learner';
 import type { LabeledItem } from '../data/dataset';
-import { decodeRgb, toUnitFloat } from '../data/images';
+import { decodeSquare } from '../data/images';
 import { mulberry32, shuffled, subSeed } from '../util/random';
 import { balancedOrder } from './imbalance';
 
@@ -106,13 +106,13 @@ export class ImageDataSource implements DataSource {
 }
 
 /**
- * Decode files into one [n,size,size,3] float tensor in [0,1]: the backbone's expected input. All of a batch's
- * decodes are handed to sharp at once (libuv's thread pool bounds how many run): with a few at a time, each
- * next one would wait for the JS thread, which a prefetched batch's training step holds.
+ * Decode files into one [n,size,size,3] float tensor in [0,1]: the backbone's expected input, as `predict` computes
+ * it (decodeSquare). All of a batch's decodes are handed to sharp at once (libuv's thread pool bounds how many run):
+ * with a few at a time, each next one would wait for the JS thread, which a prefetched batch's training step holds.
  */
 export async function imagesToTensor(files: string[], size: number): Promise<tf.Tensor4D> {
   const pixels = size * size * 3;
   const flat = new Float32Array(files.length * pixels);
-  await Promise.all(files.map(async (file, i) => flat.set(toUnitFloat(await decodeRgb(file, size)), i * pixels)));
+  await Promise.all(files.map(async (file, i) => flat.set(await decodeSquare(file, size), i * pixels)));
   return tf.tensor4d(flat, [files.length, size, size, 3]);
 }

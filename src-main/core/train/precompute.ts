@@ -15,6 +15,13 @@ import { ahead } from './prefetch';
 
 const PREFETCH_DEPTH = 2;
 
+/**
+ * Part of every cache key: changed whenever the images' preprocessing changes, so that activations computed from the
+ * old pixels are not reused. 'square-1': training's input is decodeSquare (squareInput.ts, as predict), no longer
+ * sharp's resize.
+ */
+export const PREPROCESSING_VERSION = 'square-1';
+
 export interface PrecomputeOptions {
   cacheDir: string;
   backboneId: string;
@@ -48,7 +55,8 @@ async function contentKey(file: string, backboneId: string, size: number): Promi
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
   }
-  return createHash('sha256').update(backboneId).update(`@${size}:`).update(bytes).digest('hex');
+  const hash = createHash('sha256').update(`${PREPROCESSING_VERSION}|`).update(backboneId).update(`@${size}:`);
+  return hash.update(bytes).digest('hex');
 }
 
 function cachePath(dir: string, key: string) {
