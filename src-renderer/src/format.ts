@@ -12,8 +12,9 @@ export function ltr(text: string | number): string {
 }
 
 /**
- * A sentence placed inside a left-to-right island (a plot's empty-state text): wrapped in FIRST STRONG ISOLATE …
- * POP DIRECTIONAL ISOLATE in Arabic, so that it keeps its own direction (its full stop at its end).
+ * Text whose direction is its own: an Arabic sentence inside a left-to-right island (a plot's empty-state text), or
+ * the backend's English messages (errors naming files) inside an Arabic page. Wrapped in FIRST STRONG ISOLATE … POP
+ * DIRECTIONAL ISOLATE in Arabic, the plain-text twin of <bdi>, so its punctuation stays at its own end.
  */
 export function ownDirection(text: string): string {
   return i18n.locale === 'en' ? text : `\u2068${text}\u2069`;

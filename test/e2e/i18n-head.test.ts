@@ -93,6 +93,7 @@ test('Arabic: right-to-left wizard, steps 1-3 in Arabic, plots and LRs left-to-r
   assert.ok(picked > minLr, `picked ${picked} is right of the minimum at ${minLr}`);
   assert.match(await warning.innerText(), ARABIC);
   await shoot(page, 'ar-step-2.png', 'lrfind-chart');
+  await shoot(page, 'ar-step-2-pick.png', 'lr-right-of-min-warning');
 
   // Step 3 warns too (before training), in Arabic.
   await page.getByTestId('step-3').click();
