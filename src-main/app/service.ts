@@ -184,6 +184,12 @@ export class StudioService {
       if (this.jobs.isRunning(runId)) throw new Error(`Run ${runId} is already running.`);
       const run = this.requireRun(runId);
       if (run.kind !== 'fastai8') throw new Error(`Run ${runId} is not an eight-step recipe run.`);
+      // Not ours, yet 'running' after the dead processes' runs are marked: a live CLI is training it.
+      this.store.markInterrupted();
+      if (this.requireRun(runId).status === 'running')
+        throw new Error(
+          `Run ${runId} is running in another process (finetune?): wait for it to end, or cancel it there.`,
+        );
       return this.jobs.startRecipe('continue', null, runId, untilStep ?? 8, overrides ?? {});
     },
     'recipe.state': async ({ runId }) => {

@@ -161,7 +161,6 @@ function timingLine(label: string, t: { estimate: number | null; actual: number 
 export async function resumeCommand(argv: string[], io: Io): Promise<void> {
   const { values, positionals } = parseOptions(argv, COMMON_OPTIONS);
   const runId = runIdArg(positionals[0], 'resume needs a run id: finetune resume RUN_ID');
-  await startBackend(values);
   const { paths, store } = openStore(values.home);
   try {
     const run = store.getRun(runId);
@@ -171,6 +170,8 @@ export async function resumeCommand(argv: string[], io: Io): Promise<void> {
     // openStore marked the runs of dead processes interrupted: 'running' is a live process's (the app, a CLI).
     if (run.status === 'running')
       throw new UsageError(`Run ${runId} is running in another process: wait for it to end, or cancel it first.`);
+    // After the checks: a refusal should not wait for TensorFlow.js to start.
+    await startBackend(values);
     store.setStatus(runId, 'running');
     await runAndReport(store, runId, paths.featureCache, values.json, io, (ctx) =>
       resumeRecipe(paths.runDir(runId), ctx),
