@@ -32,7 +32,7 @@ export const DEFAULT_RECIPE_CONFIG: Omit<RecipeConfig, 'dir'> = {
   headEpochs: null,
   augmentEpochs: 3,
   lrRatio: 3,
-  cycles: 3,
+  cycles: 4,
   cycleMult: 2,
   patience: 1,
   ensembleK: 3,
