@@ -2,7 +2,7 @@
  * fast.ai's eight-step recipe vs "head only, constant LR, same total epochs" and vs "head only, 8 epochs, its own
  * defaults" on Fashion-MNIST (10 classes × 60 training images; validation 20 per class from the test set), with the
  * wall time of every step.
- * Usage: node --import tsx scripts/bench-recipe.ts [--size 64] [--batch-size 32] [--cycles 3] [--lr-find-iters 100]
+ * Usage: node --import tsx scripts/bench-recipe.ts [--size 64] [--batch-size 32] [--cycles N (the recipe's default)] [--lr-find-iters 100]
  *        [--per-class 60] [--valid-per-class 20] [--side PX] [--machine-defaults] [--mixup ALPHA | --cutmix ALPHA]
  * --machine-defaults: size and batch size (unless given) and step 7's LR-finder length as the app picks them.
  */
@@ -28,7 +28,7 @@ const { values } = parseArgs({
   options: {
     size: { type: 'string' },
     'batch-size': { type: 'string' },
-    cycles: { type: 'string', default: '3' },
+    cycles: { type: 'string' },
     'lr-find-iters': { type: 'string' },
     seed: { type: 'string', default: '42' },
     'per-class': { type: 'string', default: '60' },
@@ -63,7 +63,7 @@ const config: RecipeConfig = {
   dir: data,
   size: Number(values.size ?? (machine ? fit.size : 64)),
   batchSize: Number(values['batch-size'] ?? (machine ? fit.batchSize : 32)),
-  cycles: Number(values.cycles),
+  cycles: values.cycles ? Number(values.cycles) : DEFAULT_RECIPE_CONFIG.cycles,
   seed: Number(values.seed),
   lrFind: { ...DEFAULT_RECIPE_CONFIG.lrFind, iters: Number(values['lr-find-iters'] ?? 100) },
   // Without --machine-defaults step 7 runs all its iterations, as before the cap existed.
