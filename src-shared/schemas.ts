@@ -17,6 +17,14 @@ export type SkippedFile = z.infer<typeof SkippedFile>;
 export const Thumbnail = z.object({ className: z.string(), file: z.string(), dataUrl: z.string() });
 export type Thumbnail = z.infer<typeof Thumbnail>;
 
+/** sha256 over the sorted `relative/path<TAB>bytes` lines of a dataset's images (core/data/fingerprint.ts). */
+export const DatasetFingerprint = z.object({
+  sha256: z.string(),
+  files: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+});
+export type DatasetFingerprint = z.infer<typeof DatasetFingerprint>;
+
 export const DatasetSummary = z.object({
   dir: z.string(),
   /** `split`: DIR/train + DIR/valid given; `folders`: DIR/<class>, validation split made with the seed. */
@@ -27,6 +35,8 @@ export const DatasetSummary = z.object({
   skipped: z.array(SkippedFile),
   thumbnails: z.array(Thumbnail),
   warnings: z.array(z.string()),
+  /** The images the run used, fingerprinted when it read them (absent for runs recorded before it was kept). */
+  fingerprint: DatasetFingerprint.optional(),
 });
 export type DatasetSummary = z.infer<typeof DatasetSummary>;
 

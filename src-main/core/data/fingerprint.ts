@@ -4,17 +4,41 @@
  * content hash: no image is read). Files the run skipped as unreadable are left out.
  */
 import { createHash } from 'node:crypto';
-import { stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import { relative, sep } from 'node:path';
-import { scanDataset } from './dataset';
+import type { DatasetFingerprint } from '../../../src-shared/contract';
+import { scanDataset, type LabeledDataset } from './dataset';
 
-export interface DatasetFingerprint {
-  sha256: string;
-  files: number;
-  bytes: number;
+export type { DatasetFingerprint };
+
+/**
+ * The fingerprint of the images a loaded dataset uses (training and validation; the skipped ones are not in it):
+ * taken when a run reads its folder and kept with the run, so that its export describes the data it trained on.
+ */
+export function fingerprintOfDataset(ds: LabeledDataset): DatasetFingerprint {
+  return fingerprintFiles(
+    ds.dir,
+    [...ds.train, ...ds.valid].map((i) => relative(ds.dir, i.file)),
+  );
 }
 
-/** Fingerprint the images of `dir` as a scan sees them (no decoding), minus `skipped` (paths relative to dir). */
+/** sha256 over the sorted `path<TAB>bytes` lines of `files` (relative to dir). */
+function fingerprintFiles(dir: string, files: readonly string[]): DatasetFingerprint {
+  const rel = files.map((f) => f.split(sep).join('/')).sort();
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for (const f of rel) {
+    const size = statSync(`${dir}/${f}`).size;
+    bytes += size;
+    hash.update(`${f}\t${size}\n`);
+  }
+  return { sha256: hash.digest('hex'), files: rel.length, bytes };
+}
+
+/**
+ * Fingerprint the images of `dir` as a scan sees them now (no decoding), minus `skipped` (paths relative to dir):
+ * the export's check of the folder against the fingerprint taken at training, and the fingerprint of older runs.
+ */
 export async function datasetFingerprint(
   dir: string,
   options: { seed?: number; validPct?: number; skipped?: readonly string[] } = {},
@@ -23,14 +47,6 @@ export async function datasetFingerprint(
   const skipped = new Set((options.skipped ?? []).map((f) => f.split(sep).join('/')));
   const rel = [...ds.train, ...ds.valid]
     .map((i) => relative(dir, i.file).split(sep).join('/'))
-    .filter((f) => !skipped.has(f))
-    .sort();
-  const hash = createHash('sha256');
-  let bytes = 0;
-  for (const f of rel) {
-    const size = (await stat(`${dir}/${f}`)).size;
-    bytes += size;
-    hash.update(`${f}\t${size}\n`);
-  }
-  return { sha256: hash.digest('hex'), files: rel.length, bytes };
+    .filter((f) => !skipped.has(f));
+  return fingerprintFiles(dir, rel);
 }

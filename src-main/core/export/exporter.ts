@@ -121,17 +121,26 @@ function backboneInfo(id: string): CardInput['backbone'] {
   }
 }
 
-async function fingerprintOf(meta: RunMeta, dataset: CardDataset | null): Promise<CardInput['fingerprint']> {
+/**
+ * The fingerprint taken when the run read its folder (kept in the history), and the folder's as it is now: the card
+ * names the first and says whether the folder has changed since. Runs recorded before it was kept get today's.
+ */
+async function fingerprintsOf(
+  meta: RunMeta,
+  dataset: CardDataset | null,
+): Promise<Pick<CardInput, 'fingerprint' | 'folderNow'>> {
+  let now: DatasetFingerprint | { error: string };
   try {
-    const fp: DatasetFingerprint = await datasetFingerprint(dataset?.dir ?? meta.config.dir, {
+    now = await datasetFingerprint(dataset?.dir ?? meta.config.dir, {
       seed: meta.config.seed,
       validPct: meta.config.validPct,
       skipped: dataset?.skipped.map((s) => s.file),
     });
-    return fp;
   } catch (err) {
-    return { error: (err as Error).message };
+    now = { error: (err as Error).message };
   }
+  if (dataset?.fingerprint) return { fingerprint: { ...dataset.fingerprint, at: 'training' }, folderNow: now };
+  return { fingerprint: 'error' in now ? now : { ...now, at: 'export' }, folderNow: null };
 }
 
 const CARD_FILES = ['README.md', 'MODEL_CARD.md', 'metadata.json'];
@@ -153,7 +162,7 @@ async function writeExport(
   const ensemble = readRunEnsemble(runDir);
   const history = options.history ?? null;
   const dataset = recordedDataset(history);
-  const fingerprint = await fingerprintOf(meta, dataset);
+  const { fingerprint, folderNow } = await fingerprintsOf(meta, dataset);
   const version = appVersion();
   const exportedAt = new Date().toISOString();
   const dir = resolve(outDir);
@@ -168,7 +177,7 @@ async function writeExport(
     const readme = { runId, kind, classes: meta.classes, size: meta.size, appVersion: version };
     await w.text('README.md', renderUsageReadme(readme));
     const card: CardInput = {
-      ...{ runId, kind, meta, recipe, ensemble, history, dataset, fingerprint, exportedAt, files: all },
+      ...{ runId, kind, meta, recipe, ensemble, history, dataset, fingerprint, folderNow, exportedAt, files: all },
       backbone: backboneInfo(meta.backboneId),
       appVersion: version,
     };

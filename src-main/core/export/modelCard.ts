@@ -18,8 +18,13 @@ export interface CardInput {
   ensemble: RunEnsemble | null;
   history: ExportHistory | null;
   dataset: CardDataset | null;
-  /** The fingerprint of the folder as it is at export time, or why there is none. */
-  fingerprint: DatasetFingerprint | { error: string };
+  /**
+   * The fingerprint of the images the run used: taken when it trained (kept in the history), or for runs recorded
+   * before that, of the folder at export time; or why there is none.
+   */
+  fingerprint: (DatasetFingerprint & { at: 'training' | 'export' }) | { error: string };
+  /** With a training-time fingerprint: the folder's at export time, to say whether it has changed since. */
+  folderNow: DatasetFingerprint | { error: string } | null;
   backbone: { id: string; name: string; note: string; license: string | null };
   appVersion: string;
   exportedAt: string;
@@ -56,18 +61,31 @@ function intendedUse(c: CardInput): string {
   ].join('\n');
 }
 
+/** The fingerprint, when it was taken, and whether the folder has changed since the run trained. */
+function fingerprintText(
+  fp: DatasetFingerprint & { at: 'training' | 'export' },
+  now: CardInput['folderNow'],
+  recorded: number | null,
+): string {
+  const text = (f: DatasetFingerprint) => `sha256 ${code(f.sha256)} over ${f.files} files (${f.bytes} bytes)`;
+  const changed = ' — **the folder has changed since training**';
+  if (fp.at === 'export')
+    return (
+      `${text(fp)}, computed at export time (this run predates fingerprints taken at training)` +
+      (recorded !== null && recorded !== fp.files ? `${changed} (the run used ${recorded} images)` : '')
+    );
+  const base = `${text(fp)}, taken when the run read its images`;
+  if (now === null || 'error' in now)
+    return `${base}; the folder could not be checked now${now ? `: ${now.error}` : ''}`;
+  return now.sha256 === fp.sha256 ? `${base}; the folder still matches` : `${base}${changed} (now ${text(now)})`;
+}
+
 function datasetSection(c: CardInput): string {
   const d = c.dataset;
   const out = ['## Dataset', ''];
   const fp = c.fingerprint;
   const recorded = d ? d.classes.reduce((n, k) => n + k.train + k.valid, 0) : null;
-  const fpText =
-    'error' in fp
-      ? `not computed: ${fp.error}`
-      : `sha256 ${code(fp.sha256)} over ${fp.files} files (${fp.bytes} bytes), computed at export time` +
-        (recorded !== null && recorded !== fp.files
-          ? ` — **the folder has changed since training** (the run used ${recorded} images)`
-          : '');
+  const fpText = 'error' in fp ? `not computed: ${fp.error}` : fingerprintText(fp, c.folderNow, recorded);
   const rows: Array<[string, string | number]> = [
     ['folder', code(d?.dir ?? c.meta.config.dir)],
     [

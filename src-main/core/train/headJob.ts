@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import type { EpochMetrics, HeadTrainConfig } from '../../../src-shared/contract';
 import { classCounts, scanDataset, withoutMissingFiles, type LabeledDataset } from '../data/dataset';
+import { fingerprintOfDataset, type DatasetFingerprint } from '../data/fingerprint';
 import { BACKBONE_ID, buildClassifier, disposeClassifier } from '../model/backbone';
 import { classifierBackbone } from '../model/loadBackbone';
 import { saveModelToDir } from '../model/modelFiles';
@@ -37,6 +38,8 @@ export interface DatasetRecord {
   classes: Array<{ name: string; train: number; valid: number }>;
   skipped: Array<{ file: string; reason: string }>;
   warnings: string[];
+  /** The images used, fingerprinted as the run read them: what its export's model card names. */
+  fingerprint?: DatasetFingerprint;
 }
 
 export function datasetRecord(ds: LabeledDataset): DatasetRecord {
@@ -48,7 +51,17 @@ export function datasetRecord(ds: LabeledDataset): DatasetRecord {
     classes: classCounts(ds),
     skipped: ds.skipped,
     warnings: ds.warnings,
+    ...recordedFingerprint(ds),
   };
+}
+
+/** A file gone in the instant since the scan leaves the fingerprint out (the export then takes one from the folder). */
+function recordedFingerprint(ds: LabeledDataset): { fingerprint?: DatasetFingerprint } {
+  try {
+    return { fingerprint: fingerprintOfDataset(ds) };
+  } catch {
+    return {};
+  }
 }
 
 /** The dataset record of a run whose folder has not been read yet. */
