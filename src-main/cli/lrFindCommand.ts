@@ -161,6 +161,7 @@ export async function lrFindCommand(argv: string[], io: Io): Promise<void> {
   let lrFindId: number | null = null;
   if (job.status === 'completed' && result) {
     const store = new RunStore(paths.history);
+    if (store.notice) io.err(`warning: ${store.notice}`);
     try {
       lrFindId = store.addLrFind(runId, stage, {
         ...result,
