@@ -56,7 +56,8 @@ test(`kill -9, SIGTERM, SIGINT and a full disk mid-run; resume finishes it (FAUL
     assert.ok(r.sent && r.signal === 'SIGKILL', `killed after epoch line ${n}: ${r.stderr}`);
     runId = Number(/^run (\d+):/m.exec(r.stderr)?.[1]);
     assert.ok(runId > 0, r.stderr);
-    assert.equal(epochLines(r.stderr).length, n);
+    // At least n: on a loaded machine another epoch may end before the signal lands (all printed ones are checked).
+    assert.ok(epochLines(r.stderr).length >= n, r.stderr);
     assertConsistent(runId, r, `kill after epoch line ${n}`);
   });
 
