@@ -1,31 +1,15 @@
 /**
  * The run charts' data (Compare, and one run's detail): one colour per run, and each run's curves put on one shared x
  * axis for LineChart (the union of the runs' x values; a run is null where it has no point, and its line spans the
- * gap); a run's name and kind in words.
+ * gap). Pure (unit-tested under Node); the words are in runLabels.ts.
  */
-import type { RunComparison, RunStatus } from '../../../src-shared/contract';
-import { t } from '../i18n/i18n.svelte';
+import type { RunComparison } from '../../../src-shared/contract';
 
 /** Distinct on white and for the common colour-vision deficiencies (Okabe–Ito, darkened where too light). */
 export const RUN_COLORS = ['#0072b2', '#d55e00', '#009e73', '#cc79a7', '#8a6d00', '#56b4e9', '#444444', '#b8860b'];
 
 export function runColor(index: number): string {
   return RUN_COLORS[index % RUN_COLORS.length]!;
-}
-
-/** "Run #3": a run's name in legends and tables. */
-export function runLabel(id: number): string {
-  return t('runs:runLabel', { id });
-}
-
-/** "head" or "eight steps". */
-export function kindLabel(kind: string): string {
-  return kind === 'fastai8' ? t('runs:kind.fastai8') : kind === 'head' ? t('runs:kind.head') : kind;
-}
-
-/** A run's status in words. */
-export function statusLabel(status: RunStatus): string {
-  return t(`runs:status.${status}`);
 }
 
 export interface OverlaidCurves {
