@@ -4,6 +4,7 @@
  * wall time of every step.
  * Usage: node --import tsx scripts/bench-recipe.ts [--size 64] [--batch-size 32] [--cycles N (the recipe's default)] [--lr-find-iters 100]
  *        [--per-class 60] [--valid-per-class 20] [--side PX] [--machine-defaults] [--mixup ALPHA | --cutmix ALPHA]
+ *        [--swa K] [--lr-find-on train|valid] [--progressive PX,PX]
  * --machine-defaults: size and batch size (unless given) and step 7's LR-finder length as the app picks them.
  */
 import { mkdirSync, mkdtempSync } from 'node:fs';
@@ -22,7 +23,7 @@ import { writeFashionMnist } from './fashion-mnist';
 import { openHeadProblem } from './lib/headLrGrid';
 import { machineFit } from '../src-main/core/machineDefaults';
 import { DEFAULT_HEAD_CONFIG } from '../src-main/core/defaults';
-import { mixOption } from '../src-main/cli/recipeCommand';
+import { mixOption, progressiveOption } from '../src-main/cli/recipeCommand';
 
 const { values } = parseArgs({
   options: {
@@ -46,6 +47,9 @@ const { values } = parseArgs({
     patience: { type: 'string' },
     mixup: { type: 'string' },
     cutmix: { type: 'string' },
+    swa: { type: 'string' },
+    'lr-find-on': { type: 'string' },
+    progressive: { type: 'string' },
   },
 });
 const mix = mixOption(values);
@@ -78,6 +82,9 @@ const config: RecipeConfig = {
   ...(values.patience ? { patience: Number(values.patience) } : {}),
   ...(values['train-bn'] !== undefined ? { trainBatchNorm: values['train-bn'] } : {}),
   ...(mix ? { mix } : {}),
+  ...(values.swa ? { swa: Number(values.swa) } : {}),
+  ...(values['lr-find-on'] ? { lrFindOn: values['lr-find-on'] === 'valid' ? 'valid' : 'train' } : {}),
+  ...progressiveOption(values.progressive),
 };
 const stepSeconds: Record<number, number> = {};
 let stepStart = Date.now();

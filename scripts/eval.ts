@@ -2,6 +2,8 @@
  * `npm run eval`, on real data (Debian's Fashion-MNIST, validation 20 per class from its test set):
  * 1. the eight steps against the head alone, three seeds, mean ± spread and wall time, on 10 classes × 40 and × 100
  *    training images at 96 px (EVAL_SEEDS, EVAL_SETS, EVAL_SIZE override; EVAL_SETS= skips it);
+ *    EVAL_VARIANTS=mixup,cutmix,swa,lrfind2,progressive (off by default: each adds a recipe run per seed and set)
+ *    runs the eight steps again with that option on, one table each;
  * 2. the acceptance run: 10 × 30 trained with `finetune train --steps head`, exported, then `finetune predict` on the
  *    validation images is compared with the app's own evaluation of the same run.
  */
@@ -26,10 +28,26 @@ function finetune(args: string[]) {
 
 const seeds = (process.env.EVAL_SEEDS ?? '42,1,2').split(',').filter(Boolean).map(Number);
 const sets = (process.env.EVAL_SETS ?? '40,100').split(',').filter(Boolean).map(Number);
+/** The recipe's optional tools as bench-recipe options; progressive: half the size for step 8's first cycle. */
+const VARIANTS: Record<string, string[]> = {
+  mixup: ['--mixup', '0.4'],
+  cutmix: ['--cutmix', '1'],
+  swa: ['--swa', '2'],
+  lrfind2: ['--lr-find-on', 'valid'],
+  progressive: ['--progressive', String(Math.max(32, Math.round(Number(size) / 16) * 8))],
+};
+const variants = (process.env.EVAL_VARIANTS ?? '').split(',').filter(Boolean);
+for (const v of variants) if (!VARIANTS[v]) throw new Error(`EVAL_VARIANTS: unknown "${v}" (${Object.keys(VARIANTS)})`);
 for (const perClass of sets) {
-  const runs = seeds.map((seed) => compareOnFashion({ perClass, seed, size: Number(size) }));
-  console.log(`\nFashion-MNIST 10 × ${perClass} train, 20 valid per class, ${size} px, seeds ${seeds.join(', ')}`);
-  console.log(comparisonTable(runs));
+  for (const variant of ['', ...variants]) {
+    const extra = VARIANTS[variant] ?? [];
+    const runs = seeds.map((seed) => compareOnFashion({ perClass, seed, size: Number(size), extra }));
+    const label = variant ? ` — the recipe with ${extra.join(' ')}` : '';
+    console.log(
+      `\nFashion-MNIST 10 × ${perClass} train, 20 valid per class, ${size} px, seeds ${seeds.join(', ')}${label}`,
+    );
+    console.log(comparisonTable(runs));
+  }
 }
 
 await writeFashionMnist(data, 30, 20);

@@ -20,8 +20,10 @@ interface BenchRecipeJson {
   headOnly8Epochs: { bestValidAccuracy: number };
 }
 
-export function compareOnFashion(opts: { perClass: number; seed: number; size: number }): Comparison {
+/** `extra`: bench-recipe options for the recipe (an eval variant: --mixup 0.4, --swa 3, …). */
+export function compareOnFashion(opts: { perClass: number; seed: number; size: number; extra?: string[] }): Comparison {
   const args = ['--per-class', String(opts.perClass), '--valid-per-class', '20', '--size', String(opts.size)];
+  args.push(...(opts.extra ?? []));
   const script = join(import.meta.dirname, '..', 'bench-recipe.ts');
   const r = spawnSync(
     process.execPath,

@@ -29,7 +29,7 @@ Usage:
                                                   --lr-find-on valid: steps 2 and 7 suggest LRs from the
                                                   validation loss (slower: a validation pass per step);
                                                   --progressive 64,96: step 8's first cycles at these
-                                                  smaller sizes, its last at --size (fast.ai lesson 2)
+                                                  smaller sizes, one cycle each, the rest at --size
   finetune resume RUN_ID [--json]                 continue an interrupted --recipe run from its checkpoint
   finetune export RUN_ID [--out DIR] [--ensemble] [--force] [--json]
                                                   model + labels, preprocessing, README.md, MODEL_CARD.md,
