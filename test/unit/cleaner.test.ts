@@ -146,3 +146,12 @@ test('refused: outside the dataset, links, unknown or bad class names, excluded 
   assert.throws(() => relabel(join(work, 'missing'), a, 'squares'), /Not a dataset folder/);
   assert.equal(readJournal(dir).length, 1, 'only the one move that happened is recorded');
 });
+
+test('a path relative to the dataset folder (as interpretations name images) is taken from there', async () => {
+  const { dir } = await dataset('relative');
+  const e = exclude(dir, 'circles/img001.png');
+  assert.equal(e.to, '_excluded/circles/img001.png');
+  assert.throws(() => exclude(dir, '../basic/circles/img003.png'), /not inside the dataset folder|No such image/);
+  undoLast(dir);
+  assert.ok(existsSync(join(dir, 'circles', 'img001.png')));
+});

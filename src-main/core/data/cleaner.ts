@@ -54,9 +54,12 @@ function writeJournal(root: string, entries: CleanEntry[]): void {
   renameSync(`${path}.tmp`, path);
 }
 
-/** An image of the dataset: a regular file (not a link) inside the root, split into its path segments. */
+/**
+ * An image of the dataset: a regular file (not a link) inside the root, split into its path segments. `file` is
+ * absolute, or relative to the dataset folder (as interpretations name the validation images).
+ */
 function imageIn(root: string, file: string): string[] {
-  const abs = resolve(file);
+  const abs = resolve(root, file);
   let st;
   try {
     st = lstatSync(abs);
