@@ -92,11 +92,13 @@ export function groupName(index: number, groups: number): string {
 }
 
 /**
- * Text that must read left to right inside a sentence (an LR, a formula, a file name) in Arabic: wrapped in
- * Unicode's left-to-right isolate (LRI … PDI). English text is left as it is.
+ * Text that must read left to right inside a sentence (an LR, a formula, a loss) in Arabic: wrapped in Unicode's
+ * left-to-right isolate (LRI … PDI), with a non-breaking hyphen in exponents so that "7.85e-3" never wraps at
+ * its minus. English text is left as it is.
  */
 export function ltr(text: string | number): string {
-  return i18n.locale === 'ar' ? `\u2066${text}\u2069` : String(text);
+  if (i18n.locale !== 'ar') return String(text);
+  return `\u2066${String(text).replace(/(\d)e-(\d)/g, '$1e\u2011$2')}\u2069`;
 }
 
 /** The learning rates a step's page shows. */
