@@ -2,7 +2,7 @@
  * Electron main process: one window, the StudioService behind typed IPC, the Electron security checklist on
  * (context isolation, sandbox, no node integration, CSP, no remote content, no navigation, no new windows).
  */
-import { app, BrowserWindow, dialog, ipcMain, session, shell } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Notification, session, shell } from 'electron';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import { StudioService } from './app/service';
 import { APP_NAME, resolveHome } from './core/paths';
 import { resolveBackendChoice } from './core/settings';
 import { acquireHomeLock, HomeLockedError } from './core/homeLock';
+import { taskbarUpdate } from './taskbar';
 import {
   CSP,
   navigationAllowed,
@@ -61,8 +62,17 @@ async function createWindow(service: StudioService) {
     if (!navigationAllowed(url)) e.preventDefault();
   });
   const unsubscribe = service.onEvent((event, payload) => {
-    if (!win.isDestroyed()) win.webContents.send(IPC_EVENT_CHANNEL, { event, payload });
+    if (win.isDestroyed()) return;
+    win.webContents.send(IPC_EVENT_CHANNEL, { event, payload });
+    // Outside the window: taskbar / dock progress, and a notification when a job ends while the window is behind.
+    const update = taskbarUpdate(event, payload);
+    if (update?.progress !== undefined) win.setProgressBar(update.progress);
+    if (update?.notify && !win.isFocused()) {
+      if (Notification.isSupported()) new Notification(update.notify).show();
+      win.flashFrame(true);
+    }
   });
+  win.on('focus', () => win.flashFrame(false));
   win.on('closed', unsubscribe);
   if (process.env.ELECTRON_RENDERER_URL) await win.loadURL(process.env.ELECTRON_RENDERER_URL);
   else await win.loadFile(join(here, '..', 'renderer', 'index.html'));
