@@ -2,9 +2,8 @@
  * fast.ai's eight steps, one row each, and the page that implements the step. The stepper lists them and the wizard
  * shows the current one's page; steps 4–8 only run inside the eight-step recipe. The rows keep their English
  * name/title/summary; pages and the stepper show them translated through stepName/stepTitle/stepSummary
- * (common:steps.N), called at render time so that a language switch redraws them.
+ * (common:steps.N, stepText.ts), called at render time so that a language switch redraws them.
  */
-import { t } from '../i18n/i18n.svelte';
 import DatasetPage from '../components/DatasetPage.svelte';
 import LrFindPage from '../components/LrFindPage.svelte';
 import TrainHeadPage from '../components/TrainHeadPage.svelte';
@@ -102,23 +101,4 @@ export function stepOfPage(page: PageId): StepDef | undefined {
   return STEPS.find((s) => s.id === page);
 }
 
-type StepNumber = '1' | '2' | '3' | '4' | '5' | '6' | '7' | '8';
-
-function stepKey(def: Pick<StepDef, 'step'>): StepNumber {
-  return String(def.step) as StepNumber;
-}
-
-/** The stepper's name of a step, in the current language. */
-export function stepName(def: Pick<StepDef, 'step'>): string {
-  return t(`common:steps.${stepKey(def)}.name`);
-}
-
-/** A step page's heading, in the current language. */
-export function stepTitle(def: Pick<StepDef, 'step'>): string {
-  return t(`common:steps.${stepKey(def)}.title`);
-}
-
-/** One line on what a step does, in the current language. */
-export function stepSummary(def: Pick<StepDef, 'step'>): string {
-  return t(`common:steps.${stepKey(def)}.summary`);
-}
+export { stepName, stepSummary, stepTitle } from './stepText';
