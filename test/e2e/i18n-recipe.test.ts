@@ -104,5 +104,13 @@ test('steps 4–8 and the export page in Arabic: right-to-left pages, Arabic hea
   assert.equal(await page.locator('html').getAttribute('dir'), 'rtl');
   await shot(page, 'ar-export.png');
 
+  // Switching back redraws the same page in English, left to right, without a reload.
+  await page.getByTestId('language-select').selectOption('en');
+  assert.equal(await page.locator('html').getAttribute('dir'), 'ltr');
+  assert.equal(await page.locator('main h2, .page h2').first().innerText(), 'Export & evaluate');
+  await page.getByTestId('step-8').click();
+  assert.match(await heading(page, 'recipe-page-8'), /^Step 8 · Train all layers with SGDR/);
+  assert.match(await page.getByTestId('recipe-status').innerText(), /paused before step 5/);
+
   assert.deepEqual(pageErrors, [], 'no errors in the page');
 });
