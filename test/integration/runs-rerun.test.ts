@@ -1,7 +1,7 @@
 /**
- * Running a run again: `finetune runs rerun` on a real head run (same dataset, settings and seed, so the same
- * metrics), and the service requests the wizard's "Run again" uses (`runs.rerunConfig`, then `train.start` with
- * `rerunOf`), each recorded as a re-run of the first run.
+ * Running a run again: `finetune runs rerun` on a real head run and a tiny recipe run (same dataset, settings and
+ * seed, so the same metrics), and the service requests the wizard's "Run again" uses (`runs.rerunConfig`, then
+ * `train.start` with `rerunOf`), each recorded as a re-run of the first run.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -22,7 +22,7 @@ interface TrainSummary {
   validAccuracy: number[];
 }
 
-test('a head run run again from the CLI and from the service repeats its config, seed and metrics', async (t) => {
+test('runs run again (CLI: head and recipe; service: as the wizard) repeat their config, seed and metrics', async (t) => {
   const { home, data, env } = cliWorkspace('ft-rerun-');
   await makeShapeDataset(data, { perClass: 10, seed: 5 });
   // SGDR and dropout: the seed must drive the split, the initialisation, the shuffling and the dropout masks.
@@ -75,6 +75,27 @@ test('a head run run again from the CLI and from the service repeats its config,
     assert.match(human.stdout, new RegExp(`run again from run ${a.runId}`));
   });
 
+  await t.test('runs rerun of a recipe run: the same recipe config, step results and seed', () => {
+    const tiny = ['--size', '32', '--batch-size', '6', '--cycles', '1', '--lr-find-iters', '10'];
+    const r = finetune(['train', data, '--recipe', 'fastai8', ...tiny, '--lr-find-all-iters', '10', '--json'], env);
+    assert.equal(r.status, 0, r.stderr);
+    type RecipeSummary = { runId: number; rerunOf?: number; steps: Array<{ validLoss: number | null }> };
+    const first = lastJson<RecipeSummary>(r);
+    const again = finetune(['runs', 'rerun', String(first.runId), '--json'], env);
+    assert.equal(again.status, 0, again.stderr);
+    const second = lastJson<RecipeSummary>(again);
+    assert.equal(second.steps.length, 8);
+    assert.deepEqual(
+      second.steps.map((x) => x.validLoss),
+      first.steps.map((x) => x.validLoss),
+    );
+    const cmp = lastJson<Result<'runs.compare'>>(
+      finetune(['runs', 'compare', String(first.runId), String(second.runId), '--json'], env),
+    );
+    assert.deepEqual(cmp.configDiff, []);
+    assert.equal(show(second.runId).rerunOf, first.runId);
+  });
+
   await t.test('runs rerun usage mistakes exit 2 and start nothing', () => {
     for (const [args, message] of [
       [['runs', 'rerun'], /needs one run id/],
@@ -84,7 +105,7 @@ test('a head run run again from the CLI and from the service repeats its config,
       assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, message);
     }
-    assert.equal(lastJson<unknown[]>(finetune(['runs', '--json'], env)).length, 2);
+    assert.equal(lastJson<unknown[]>(finetune(['runs', '--json'], env)).length, 4);
   });
 
   await t.test('service: runs.rerunConfig, then train.start with rerunOf, as the wizard does', async () => {
