@@ -2,7 +2,7 @@
  * Electron preload (sandboxed, context-isolated): exposes the typed StudioApi and nothing else.
  * Every request and event is validated here, at the boundary, with the shared contract.
  */
-import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
 import { BRIDGE_GLOBAL, IPC_EVENT_CHANNEL, parseParams, parseResult } from '../src-shared/contract';
 import type { Method, Params, Result, StudioApi } from '../src-shared/contract';
 import { EventSubscribers } from '../src-shared/events';
@@ -19,6 +19,8 @@ const api: StudioApi = {
     return parseResult(method, reply.result);
   },
   on: (event, handler) => events.on(event, handler),
+  // A folder dragged onto the window: Electron's File has no `path` any more; webUtils gives it (empty if none).
+  pathForFile: (file) => webUtils.getPathForFile(file),
 };
 
 contextBridge.exposeInMainWorld(BRIDGE_GLOBAL, api);

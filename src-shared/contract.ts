@@ -231,6 +231,8 @@ export type EventPayload<E extends EventName> = z.infer<(typeof events)[E]>;
 export interface StudioApi {
   invoke<M extends Method>(method: M, params: Params<M>): Promise<Result<M>>;
   on<E extends EventName>(event: E, handler: (payload: EventPayload<E>) => void): () => void;
+  /** The path of a file or folder dropped on the window: Electron only (a browser page never learns paths). */
+  pathForFile?(file: File): string;
 }
 
 // ---------- wire framing (WebSocket bridge; Electron uses ipcRenderer.invoke with the same method names) ----------

@@ -96,6 +96,7 @@ function electronTransport(bridge: StudioApi, hub: StateHub): { api: StudioApi; 
       }
     },
     on: (event, handler) => bridge.on(event, handler),
+    ...(bridge.pathForFile ? { pathForFile: (file: File) => bridge.pathForFile!(file) } : {}),
   };
   return { api, reconnect: () => undefined };
 }
