@@ -3,7 +3,7 @@
  * 32 px and the last at 48 px (the model's input and the images it sees), no tensor is left behind by the switch,
  * only the 48 px cycle snapshots, and the exported model takes 48 px images and predicts. Then the repeat check of
  * issue 11: two runs with the same seed and every optional tool on (progressive sizes, mixup, SWA, range tests on
- * the validation loss) give the same metrics.
+ * the validation loss) give the same metrics; and a run cancelled after its 32 px epoch resumes at 48 px.
  */
 import { tinyRecipeConfig } from '../helpers/recipe';
 import { test } from 'node:test';
@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { makeShapeDataset } from '../helpers/images';
 import { initBackend } from '../../src-main/core/tf/backend';
-import { recipeJob, type RecipeContext } from '../../src-main/core/recipe/recipeJob';
+import { recipeJob, resumeRecipe, type RecipeContext } from '../../src-main/core/recipe/recipeJob';
 import { cycleSizes, progressiveProblem, sizeSegments } from '../../src-main/core/recipe/progressive';
 import { exportRun } from '../../src-main/core/export/exporter';
 import { Predictor } from '../../src-main/core/export/predictor';
@@ -153,4 +153,31 @@ test('a run with the same seed repeats to the same metrics with progressive size
   assert.deepEqual(metricsOf(b.result), metricsOf(a.result));
   assert.deepEqual(b.result.steps[7]!.swa, a.result.steps[7]!.swa);
   assert.deepEqual(b.result.ensemble, a.result.ensemble);
+});
+
+test('a run cancelled after its 32 px epoch resumes at 48 px from the checkpoint', async () => {
+  const runDir = join(work, 'resume');
+  mkdirSync(runDir, { recursive: true });
+  let cancel = false;
+  const ctx: RecipeContext = {
+    runDir,
+    featureCache: join(work, 'cache'),
+    shouldCancel: () => cancel,
+    emit: () => {},
+    callbacks: (step) => (step === 'step8-all' ? [{ afterEpoch: () => void (cancel = true) }] : []),
+  };
+  const first = await recipeJob(config, ctx);
+  assert.equal(first.status, 'cancelled');
+  assert.equal(first.nextStep, 8);
+  cancel = false;
+  const sizes: number[] = [];
+  const resumed = await resumeRecipe(runDir, {
+    ...ctx,
+    callbacks: (step) =>
+      step === 'step8-all' ? [{ afterEpoch: (_s, l) => void sizes.push(l.model.inputs[0]!.shape[1]!) }] : [],
+  });
+  assert.equal(resumed.status, 'completed', resumed.error ?? '');
+  assert.deepEqual(sizes, [48], 'only the 48 px cycle is left to run');
+  assert.deepEqual(resumed.steps[7]!.cycleSizes, [32, 48]);
+  assert.deepEqual(readdirSync(join(runDir, 'snapshots')), ['cycle-2']);
 });
