@@ -13,7 +13,7 @@ import type { RunStore } from '../core/history/runStore';
 import { recordEvent, recordFailure, recordResult } from '../core/history/recorder';
 import { scanDataset } from '../core/data/dataset';
 import type { BackendChoice } from '../core/tf/backend';
-import { pendingDatasetRecord } from '../core/train/headJob';
+import { createPendingRun } from '../core/train/headJob';
 import { recipeRunConfig } from '../core/recipe/recipeJob';
 import { recordRecipeEvent } from '../core/recipe/recorder';
 import type { RecipeEvent } from '../core/recipe/types';
@@ -67,16 +67,7 @@ export class StudioJobs {
   async startTraining(config: HeadTrainConfig, rerunOf: number | null = null) {
     const { store, paths, emit } = this.deps;
     const backend = await this.deps.backendInfo();
-    const runId = store.createRun({
-      dir: config.dir,
-      kind: 'head',
-      backend: backend.name,
-      backendNote: backend.note,
-      config,
-      dataset: pendingDatasetRecord(config),
-      classes: [],
-      rerunOf,
-    });
+    const runId = createPendingRun(store, { kind: 'head', backend, config }, { rerunOf });
     const job = startWorkerJob(
       {
         kind: 'trainHead',
@@ -119,16 +110,11 @@ export class StudioJobs {
       // at once; the worker's scan decodes (and validates) every image and records the dataset it really uses.
       const ds = await scanDataset(cfg.dir, { seed: cfg.seed, validPct: cfg.validPct, decode: false });
       const runConfig = recipeRunConfig(cfg, ds.train.length, null);
-      runId = store.createRun({
-        dir: cfg.dir,
-        kind: 'fastai8',
-        backend: backend.name,
-        backendNote: backend.note,
-        config: runConfig,
-        dataset: pendingDatasetRecord(runConfig),
-        classes: ds.classes,
-        rerunOf,
-      });
+      runId = createPendingRun(
+        store,
+        { kind: 'fastai8', backend, config: runConfig },
+        { rerunOf, classes: ds.classes },
+      );
       store.setTiming(runId, timingFromEstimate(this.estimates.get(JSON.stringify(cfg)) ?? null));
     } else {
       store.setStatus(runId, 'running');

@@ -7,7 +7,7 @@ import { homePaths, resolveHome } from '../core/paths';
 import { RunStore } from '../core/history/runStore';
 import { initBackend, type BackendInfo } from '../core/tf/backend';
 import { resolveBackendChoice } from '../core/settings';
-import { pendingDatasetRecord } from '../core/train/headJob';
+import { createPendingRun } from '../core/train/headJob';
 
 interface HomeOptions {
   home?: string;
@@ -37,16 +37,7 @@ export function createRun(
   config: HeadTrainConfig,
   rerunOf: number | null = null,
 ): number {
-  return store.createRun({
-    dir: config.dir,
-    kind,
-    backend: backend.name,
-    backendNote: backend.note,
-    config,
-    dataset: pendingDatasetRecord(config),
-    classes: [],
-    rerunOf,
-  });
+  return createPendingRun(store, { kind, backend, config }, { rerunOf });
 }
 
 /**

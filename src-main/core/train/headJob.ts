@@ -11,6 +11,7 @@ import { BACKBONE_ID, buildClassifier, disposeClassifier } from '../model/backbo
 import { classifierBackbone } from '../model/loadBackbone';
 import { saveModelToDir } from '../model/modelFiles';
 import { writeRunMeta } from '../runFiles';
+import type { RunStore } from '../history/runStore';
 import { Learner } from './learner';
 import { Optimizer, DEFAULT_OPTIMIZER } from './optimizers';
 import { RowsDataSource } from './dataSources';
@@ -75,6 +76,27 @@ export function pendingDatasetRecord(config: HeadTrainConfig): DatasetRecord {
     skipped: [],
     warnings: [],
   };
+}
+
+/**
+ * Records a new run before its dataset is read: the app and the CLI start runs the same way. The classes come with
+ * the run's first events unless the caller already knows them.
+ */
+export function createPendingRun(
+  store: RunStore,
+  run: { kind: string; backend: { name: string; note: string }; config: HeadTrainConfig },
+  opts: { rerunOf?: number | null; classes?: string[] } = {},
+): number {
+  return store.createRun({
+    dir: run.config.dir,
+    kind: run.kind,
+    backend: run.backend.name,
+    backendNote: run.backend.note,
+    config: run.config,
+    dataset: pendingDatasetRecord(run.config),
+    classes: opts.classes ?? [],
+    rerunOf: opts.rerunOf ?? null,
+  });
 }
 
 export interface JobContext {
