@@ -9,9 +9,6 @@ import { z } from 'zod';
 
 import {
   AppInfo,
-  CleanEntry,
-  CleanState,
-  ConfigDiffRow,
   DatasetSummary,
   EpochMetrics,
   HeadTrainConfig,
@@ -22,14 +19,20 @@ import {
   RecipeConfig,
   RecipeEstimate,
   RecipeStepResult,
+} from './schemas';
+import {
+  CleanEntry,
+  CleanState,
+  ConfigDiffRow,
   RerunConfig,
   RunComparison,
   RunDetail,
   RunStatus,
   RunSummary,
-} from './schemas';
+} from './runSchemas';
 
 export * from './schemas';
+export * from './runSchemas';
 
 // ---------- requests ----------
 

@@ -12,7 +12,7 @@ import { copyFileSync, constants, existsSync, lstatSync, mkdirSync, linkSync, re
 import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
-import { CleanEntry } from '../../../src-shared/schemas';
+import { CleanEntry } from '../../../src-shared/runSchemas';
 import { readJsonFile } from '../util/json';
 import { EXCLUDED_FOLDER, TRAIN_NAMES, VALID_NAMES } from './dataset';
 

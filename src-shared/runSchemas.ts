@@ -1,0 +1,97 @@
+/**
+ * The run history's shapes (runs, their details and comparisons, re-runs, the data cleaner's moves): zod schemas
+ * with their inferred types, built on the domain shapes of schemas.ts. `contract.ts` re-exports them.
+ */
+import { z } from 'zod';
+import {
+  DatasetSummary,
+  EpochMetrics,
+  HeadTrainConfig,
+  IterationMetrics,
+  RecipeConfig,
+  RecipeStepResult,
+  RunTiming,
+} from './schemas';
+
+/** One move of the data cleaner (core/data/cleaner.ts), paths relative to the dataset folder with '/'. */
+export const CleanEntry = z.object({
+  id: z.number().int(),
+  kind: z.enum(['relabel', 'exclude']),
+  from: z.string(),
+  to: z.string(),
+  fromClass: z.string(),
+  /** The class it moved to; null when excluded. */
+  toClass: z.string().nullable(),
+  at: z.string(),
+});
+export type CleanEntry = z.infer<typeof CleanEntry>;
+
+/** The cleaner's undo list for a run's dataset folder, oldest move first. */
+export const CleanState = z.object({ dir: z.string(), entries: z.array(CleanEntry) });
+export type CleanState = z.infer<typeof CleanState>;
+
+/** 'paused': a recipe run stopped after a step, waiting for `recipe.continue`. */
+export const RunStatus = z.enum(['running', 'paused', 'completed', 'cancelled', 'failed', 'interrupted']);
+export type RunStatus = z.infer<typeof RunStatus>;
+
+export const RunSummary = z.object({
+  id: z.number().int(),
+  /** 'head' (step 3 alone) or 'fastai8' (the eight-step recipe). */
+  kind: z.string(),
+  createdAt: z.string(),
+  dir: z.string(),
+  status: RunStatus,
+  backend: z.string(),
+  /** The backend in words, threads included (null for runs recorded before schema 3). */
+  backendNote: z.string().nullable(),
+  classes: z.array(z.string()),
+  bestValidAccuracy: z.number().nullable(),
+  epochs: z.number().int(),
+  /** The run whose settings this one was started with ("Run again", `finetune runs rerun`); null otherwise. */
+  rerunOf: z.number().int().nullable(),
+});
+export type RunSummary = z.infer<typeof RunSummary>;
+
+/** What a new run needs to repeat a recorded one: its kind and the config it was started with. */
+export const RerunConfig = z.discriminatedUnion('kind', [
+  z.object({ runId: z.number().int(), kind: z.literal('head'), config: HeadTrainConfig }),
+  z.object({ runId: z.number().int(), kind: z.literal('fastai8'), config: RecipeConfig }),
+]);
+export type RerunConfig = z.infer<typeof RerunConfig>;
+
+export const RunDetail = RunSummary.extend({
+  config: HeadTrainConfig,
+  dataset: DatasetSummary.omit({ thumbnails: true }),
+  metrics: z.array(EpochMetrics),
+  error: z.string().nullable(),
+  timing: RunTiming.nullable(),
+});
+export type RunDetail = z.infer<typeof RunDetail>;
+
+/** A training iteration in `runs.compare`; `index`: its position among all of the run's iterations (the x axis). */
+export const IterationPoint = IterationMetrics.extend({ index: z.number().int().nonnegative() });
+export type IterationPoint = z.infer<typeof IterationPoint>;
+
+/** One run as the Compare view overlays it. */
+export const RunComparison = RunSummary.pick({
+  id: true,
+  kind: true,
+  createdAt: true,
+  dir: true,
+  status: true,
+  backend: true,
+}).extend({
+  config: z.record(z.string(), z.unknown()),
+  metrics: z.array(EpochMetrics),
+  /** At most ~2000 points: above that, consecutive iterations are averaged (loss) and sampled (LR, step, epoch). */
+  iterations: z.array(IterationPoint),
+  /** How many iterations the run recorded before downsampling. */
+  iterationCount: z.number().int().nonnegative(),
+  /** The recipe's finished steps (empty for head runs). */
+  steps: z.array(RecipeStepResult),
+});
+export type RunComparison = z.infer<typeof RunComparison>;
+
+/** A config key whose values differ between the compared runs: dotted path, one value per run (null: absent). */
+export const ConfigDiffRow = z.object({ key: z.string(), values: z.array(z.string().nullable()) });
+export type ConfigDiffRow = z.infer<typeof ConfigDiffRow>;
