@@ -192,10 +192,10 @@ test('no tensor leaks: numTensors is the same after every epoch, and after an ep
   );
 });
 
-/** Only what the session's data sources read: the dataset and the config. */
+/** Only what the session's data sources read: the dataset, the config and the classifier's input size. */
 function session(mix: RecipeConfig['mix']): RecipeSession {
   const config: RecipeConfig = { ...DEFAULT_RECIPE_CONFIG, dir, size: SIZE, batchSize: 8, mix };
-  return { ds, state: { config } } as unknown as RecipeSession;
+  return { ds, state: { config }, clf: { size: SIZE } } as unknown as RecipeSession;
 }
 
 test('the recipe mixes its training images when asked, and never its validation images', async () => {
