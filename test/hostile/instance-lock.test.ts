@@ -97,10 +97,14 @@ test('an unreadable lock file is taken over; a lock from a pid reused by a young
 
 test('a second finetune serve on the same home exits 1 saying another instance runs; after kill -9 one starts', async () => {
   const home = tmp();
-  const serve = ['bin/finetune.mjs', 'serve', '--home', home, '--port', '0'];
+  // A stand-in page: this suite runs before the build (npm test builds the renderer for the e2e tests only).
+  const page = tmp();
+  writeFileSync(join(page, 'index.html'), '<!doctype html><title>stand-in</title>');
+  const args = ['serve', '--home', home, '--port', '0', '--renderer-dir', page];
+  const serve = ['bin/finetune.mjs', ...args];
   const first = await startChild(serve, /http:\/\/127\.0\.0\.1:\d+/);
   try {
-    const second = await finetuneAsync(['serve', '--home', home, '--port', '0']);
+    const second = await finetuneAsync(args);
     assert.equal(second.status, 1, second.stderr);
     assert.match(
       second.stderr,
