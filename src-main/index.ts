@@ -35,6 +35,9 @@ app.setPath('userData', home);
 // One app per home (Electron's lock lives in userData): a second start focuses the first window and quits.
 const primary = app.requestSingleInstanceLock();
 if (!primary) app.quit();
+// SIGTERM / SIGINT (a logout, Ctrl-C in the starting terminal): quit as closing the window would, so the history is
+// closed and the instance lock removed; without a listener the signal would end the process on the spot.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => app.quit());
 app.on('second-instance', () => {
   const win = BrowserWindow.getAllWindows()[0];
   if (!win) return;

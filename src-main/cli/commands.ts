@@ -106,16 +106,34 @@ export async function serveCommand(argv: string[], io: Io) {
   const { startHeadless } = await import('../server/headless');
   // One app instance per home (the app or another serve): a second one stops here with a clear message.
   const lock = acquireHomeLock(resolveHome(values.home), 'finetune serve');
-  const server = await startHeadless({
-    home: resolveHome(values.home),
-    backend: resolveBackendChoice(values.backend, resolveHome(values.home)),
-    port: num(values.port, 'port', INTEGER, 0),
-    rendererDir: values['renderer-dir'],
+  // Listening before the URL is printed: whoever reads it may signal at once, and a signal with no listener yet
+  // would end the process by default, leaving the server unclosed and the lock behind.
+  let signalled = false;
+  const stopRequested = new Promise<void>((resolveStop) => {
+    const onSignal = () => {
+      signalled = true;
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolveStop();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
   });
-  io.out(`Finetune Studio (headless) is running. Open this URL in a browser:\n${server.url}`);
-  await new Promise<void>((resolveStop) => {
-    const stop = () => void server.close().then(() => (lock.release(), resolveStop()));
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  let server: Awaited<ReturnType<typeof startHeadless>>;
+  try {
+    server = await startHeadless({
+      home: resolveHome(values.home),
+      backend: resolveBackendChoice(values.backend, resolveHome(values.home)),
+      port: num(values.port, 'port', INTEGER, 0),
+      rendererDir: values['renderer-dir'],
+    });
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+  if (!signalled) io.out(`Finetune Studio (headless) is running. Open this URL in a browser:\n${server.url}`);
+  await stopRequested;
+  // A second signal while closing finds no listener and ends the process at once.
+  await server.close();
+  lock.release();
 }
