@@ -19,14 +19,26 @@ function electronBinary() {
   }
 }
 
+/** Runs Electron's own download; null when it worked, else its error in one line (not its stack trace). */
+function downloadElectron() {
+  console.log('Downloading the Electron binary...');
+  const r = spawnSync('node', ['node_modules/electron/install.js'], { cwd: root, encoding: 'utf8' });
+  if (r.status === 0) return null;
+  const first = `${r.stderr ?? ''}\n${r.stdout ?? ''}`.split('\n').find((line) => line.trim() !== '');
+  return first?.trim().replace(/^\w*Error: /, '') ?? `exit ${r.status}`;
+}
+
 let reason = null;
 let bin = electronBinary();
+let downloadError = null;
 if (!bin && !process.env.ELECTRON_SKIP_BINARY_DOWNLOAD) {
-  console.log('Downloading the Electron binary...');
-  run('node', ['node_modules/electron/install.js']);
+  downloadError = downloadElectron();
   bin = electronBinary();
 }
-if (!bin) reason = 'the Electron binary is not installed and could not be downloaded';
+if (!bin)
+  reason = downloadError
+    ? `the Electron binary could not be downloaded: ${downloadError}`
+    : 'the Electron binary is not installed';
 else if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY)
   reason = 'there is no display';
 else if (run('node', ['scripts/electron-native.mjs']) !== 0) reason = 'better-sqlite3 could not be built for Electron';
