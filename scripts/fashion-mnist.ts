@@ -29,16 +29,24 @@ function readIdx(file: string): Buffer {
   return file.endsWith('.gz') ? gunzipSync(raw) : raw;
 }
 
-async function writeSplit(images: string, labels: string, out: string, perClass: number, side?: number) {
+async function writeSplit(
+  images: string,
+  labels: string,
+  out: string,
+  perClass: number,
+  side?: number,
+  classes: readonly string[] = FASHION_CLASSES,
+) {
   const img = readIdx(images);
   const lab = readIdx(labels);
   const n = img.readUInt32BE(4);
   const rows = img.readUInt32BE(8);
   const cols = img.readUInt32BE(12);
   const counts = new Array(10).fill(0) as number[];
-  for (let i = 0; i < n && counts.some((c) => c < perClass); i++) {
+  const wanted = new Set(classes.map((c) => FASHION_CLASSES.indexOf(c)));
+  for (let i = 0; i < n && [...wanted].some((c) => counts[c]! < perClass); i++) {
     const label = lab[8 + i]!;
-    if (counts[label]! >= perClass) continue;
+    if (!wanted.has(label) || counts[label]! >= perClass) continue;
     const dir = join(out, FASHION_CLASSES[label]!);
     mkdirSync(dir, { recursive: true });
     const pixels = img.subarray(16 + i * rows * cols, 16 + (i + 1) * rows * cols);
@@ -49,12 +57,20 @@ async function writeSplit(images: string, labels: string, out: string, perClass:
 }
 
 /** `side`: upscale the 28 px images to this size (bilinear), as photos of a few dozen pixels would come. */
-export async function writeFashionMnist(out: string, perClass: number, validPerClass: number, side?: number) {
+export async function writeFashionMnist(
+  out: string,
+  perClass: number,
+  validPerClass: number,
+  side?: number,
+  classes: readonly string[] = FASHION_CLASSES,
+) {
   if (!existsSync(join(FASHION_DIR, 'train-images-idx3-ubyte.gz'))) {
     throw new Error(`Fashion-MNIST not found in ${FASHION_DIR}: apt-get install dataset-fashion-mnist`);
   }
-  await writeSplit('train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', join(out, 'train'), perClass, side);
-  await writeSplit('t10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz', join(out, 'valid'), validPerClass, side);
+  const train = ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz'] as const;
+  const test = ['t10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz'] as const;
+  await writeSplit(...train, join(out, 'train'), perClass, side, classes);
+  await writeSplit(...test, join(out, 'valid'), validPerClass, side, classes);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -42,6 +42,8 @@ const RerunOf = z.number().int().optional();
 export const requests = {
   'app.info': { params: Empty, result: AppInfo },
   'dataset.pickFolder': { params: Empty, result: z.object({ dir: z.string().nullable() }) },
+  /** The shipped sample dataset (four Fashion-MNIST classes), copied into the home: a first run needs no folder. */
+  'dataset.sample': { params: Empty, result: z.object({ dir: z.string() }) },
   'dataset.scan': {
     params: z.object({
       dir: z.string().min(1),

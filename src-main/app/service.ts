@@ -35,6 +35,7 @@ import { startWorkerJob } from '../worker/host';
 import { machineFit, type MachineFit } from '../core/machineDefaults';
 import { StudioJobs } from './jobs';
 import { cleanerHandlers } from './cleanerHandlers';
+import { sampleDataset } from '../core/data/sample';
 
 export interface ServiceOptions {
   home: string;
@@ -132,6 +133,7 @@ export class StudioService {
       };
     },
     'dataset.pickFolder': async () => ({ dir: this.options.pickFolder ? await this.options.pickFolder() : null }),
+    'dataset.sample': async () => ({ dir: sampleDataset(this.paths.home) }),
     'dataset.scan': async (p) => {
       const ds = await scanDataset(p.dir, { seed: p.seed ?? DEFAULT_HEAD_CONFIG.seed, validPct: p.validPct });
       return { ...datasetRecord(ds), thumbnails: await datasetThumbnails(ds) };

@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { requests } from '../../src-shared/contract';
 import { DEFAULT_HEAD_CONFIG } from '../core/defaults';
 import { scanDataset, classCounts } from '../core/data/dataset';
+import { sampleDataset } from '../core/data/sample';
 import { resolveHome } from '../core/paths';
 import { resolveBackendChoice } from '../core/settings';
 import { exportEnsemble, exportRun, ExportTargetError } from '../core/export/exporter';
@@ -36,6 +37,13 @@ export async function scanCommand(argv: string[], io: Io) {
     io.out(`  ${c.name.padEnd(24)} train ${String(c.train).padStart(5)}  valid ${String(c.valid).padStart(5)}`);
   for (const s of ds.skipped) io.out(`  skipped ${s.file}: ${s.reason}`);
   for (const w of ds.warnings) io.out(`  warning: ${w}`);
+}
+
+/** `finetune sample`: the sample dataset's folder in the home (copied there the first time), to train on. */
+export async function sampleCommand(argv: string[], io: Io) {
+  const { values } = parseOptions(argv, COMMON_OPTIONS);
+  const dir = sampleDataset(resolveHome(values.home));
+  io.out(values.json ? JSON.stringify({ dir }) : dir);
 }
 
 export async function backbonesCommand(argv: string[], io: Io) {

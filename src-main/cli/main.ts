@@ -5,12 +5,14 @@
  */
 import { DatasetError } from '../core/data/dataset';
 import { firstLine, UsageError, type Io } from './args';
-import { backbonesCommand, exportCommand, predictCommand, scanCommand, serveCommand } from './commands';
+import { backbonesCommand, exportCommand, predictCommand, sampleCommand, scanCommand, serveCommand } from './commands';
 import { runsCommand } from './runsCommand';
 
 const HELP = `finetune — fine-tune an image classifier on a folder of labeled images (fast.ai's method)
 
 Usage:
+  finetune sample [--json]                        the sample dataset (4 Fashion-MNIST classes) copied into
+                                                  the home; try: finetune train "$(finetune sample)" --recipe fastai8
   finetune scan DIR [--seed S] [--valid-pct P] [--json]
   finetune train DIR --steps head [--epochs N] [--lr X] [--size PX] [--batch-size B] [--seed S]
                  [--dropout D] [--valid-pct P] [--schedule constant|sgdr|onecycle|cyclic]
@@ -66,6 +68,7 @@ const train: Command = async (argv, io) =>
 
 const COMMANDS: Record<string, Command> = {
   scan: scanCommand,
+  sample: sampleCommand,
   train,
   export: exportCommand,
   predict: predictCommand,
