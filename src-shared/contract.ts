@@ -42,6 +42,22 @@ const RerunOf = z.number().int().optional();
 export const requests = {
   'app.info': { params: Empty, result: AppInfo },
   'dataset.pickFolder': { params: Empty, result: z.object({ dir: z.string().nullable() }) },
+  /**
+   * The browser UI's folder browser (it has no system dialog): the sub-folders of `dir` (default: the user's home
+   * directory), with the images directly inside each; only under the home directory or a recent dataset folder,
+   * never file contents. `recent`: the dataset folders of recent runs, newest first.
+   */
+  'dataset.browse': {
+    params: z.object({ dir: z.string().min(1).optional() }),
+    result: z.object({
+      dir: z.string(),
+      parent: z.string().nullable(),
+      folders: z.array(z.object({ name: z.string(), path: z.string(), images: z.number().int() })),
+      truncated: z.boolean(),
+      images: z.number().int(),
+      recent: z.array(z.string()),
+    }),
+  },
   /** The shipped sample dataset (four Fashion-MNIST classes), copied into the home: a first run needs no folder. */
   'dataset.sample': { params: Empty, result: z.object({ dir: z.string() }) },
   'dataset.scan': {

@@ -36,6 +36,7 @@ import { machineFit, type MachineFit } from '../core/machineDefaults';
 import { StudioJobs } from './jobs';
 import { cleanerHandlers } from './cleanerHandlers';
 import { sampleDataset } from '../core/data/sample';
+import { listFolders } from '../core/data/folderBrowser';
 
 export interface ServiceOptions {
   home: string;
@@ -134,6 +135,10 @@ export class StudioService {
     },
     'dataset.pickFolder': async () => ({ dir: this.options.pickFolder ? await this.options.pickFolder() : null }),
     'dataset.sample': async () => ({ dir: sampleDataset(this.paths.home) }),
+    'dataset.browse': async (p) => {
+      const recent = [...new Set(this.store.listRuns().map((r) => r.dir))].slice(0, 10);
+      return { ...listFolders(p.dir, recent), recent };
+    },
     'dataset.scan': async (p) => {
       const ds = await scanDataset(p.dir, { seed: p.seed ?? DEFAULT_HEAD_CONFIG.seed, validPct: p.validPct });
       return { ...datasetRecord(ds), thumbnails: await datasetThumbnails(ds) };
