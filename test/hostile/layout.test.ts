@@ -156,6 +156,17 @@ test('single class: a DatasetError naming the folder and how to add classes', as
   );
 });
 
+test('one class folder chosen instead of its parent: the error suggests the parent', async () => {
+  const parent = tmp();
+  const dir = join(parent, 'cats');
+  await writePngs(dir, ['a.png', 'b.png', 'c.png']);
+  await rejectsWith(
+    dir,
+    new RegExp(`^${escape(dir)} holds 3 image\\(s\\) directly, not in class folders\\. Did you mean its parent, `),
+    new RegExp(`${escape(parent)}\\? There, each sub-folder \\(such as cats\\) is one class\\.$`),
+  );
+});
+
 test('a class with one image: a warning; that image trains and the split stays valid', async () => {
   const dir = await baseDataset(5);
   await writePngs(join(dir, 'birds'), ['only.png']);

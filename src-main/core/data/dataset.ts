@@ -4,7 +4,7 @@
  * corrupt files are found, skipped and reported before training rather than crashing it.
  */
 import { access, readdir, stat } from 'node:fs/promises';
-import { basename, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { describeImageError, decodeRgb, isImageFile, notAnImageReason, thumbnailDataUrl } from './images';
 import { mapPool } from '../util/pool';
 import { mulberry32, shuffled, subSeed } from '../util/random';
@@ -101,6 +101,8 @@ async function findSubdir(dir: string, names: string[]): Promise<string | null> 
   return null;
 }
 
+const NOT_IN_CLASS_FOLDER = 'not in a class folder; ignored';
+
 interface Candidate {
   file: string;
   className: string;
@@ -134,7 +136,7 @@ export async function scanDataset(dir: string, options: ScanOptions = {}): Promi
   const collect = async (root: string, split: Candidate['split']) => {
     for (const e of await entries(root, skipped)) {
       if (!e.isDir) {
-        if (isImageFile(e.path)) skipped.push({ file: e.path, reason: 'not in a class folder; ignored' });
+        if (isImageFile(e.path)) skipped.push({ file: e.path, reason: NOT_IN_CLASS_FOLDER });
         continue;
       }
       const className = basename(e.path);
@@ -175,6 +177,14 @@ export async function scanDataset(dir: string, options: ScanOptions = {}): Promi
   const readable = (options.decode ?? true) ? await mapPool(candidates, 4, check) : candidates.map(() => true);
   const good = candidates.filter((_, i) => readable[i]);
   const classes = [...new Set(good.map((c) => c.className))].sort((a, b) => a.localeCompare(b));
+  const looseImages = skipped.filter((s) => s.reason === NOT_IN_CLASS_FOLDER).length;
+  if (classes.length === 0 && looseImages > 0) {
+    // The commonest first mistake: pointing at one class folder instead of the folder that holds them all.
+    throw new DatasetError(
+      `${dir} holds ${looseImages} image(s) directly, not in class folders. Did you mean its parent, ` +
+        `${dirname(dir)}? There, each sub-folder (such as ${basename(dir)}) is one class.`,
+    );
+  }
   if (classes.length < 2) {
     throw new DatasetError(
       `Found ${classes.length} class folder(s) with readable images in ${dir}; at least 2 are needed. ` +
