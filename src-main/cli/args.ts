@@ -3,6 +3,7 @@
  * 2), strict option parsing, and option values checked against the contract's schemas (src-shared/contract.ts), so
  * the limits of a flag are the limits the app itself accepts and are written down once.
  */
+import { englishText, messageOf } from '../../src-shared/messages';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { z } from 'zod';
 import { TrainingSchedule } from '../../src-shared/contract';
@@ -39,8 +40,11 @@ export function parseOptions<O extends Options>(argv: string[], options: O, allo
   }
 }
 
+/** An error's one line for the terminal: a coded message in the CLI's wording (its flags, not the app's controls). */
 export function firstLine(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+  const coded = messageOf(err);
+  const text = coded ? englishText(coded, 'cli') : err instanceof Error ? err.message : String(err);
+  return text.split('\n')[0]!;
 }
 
 /** A contract schema for a number, possibly optional or nullable (e.g. `RecipeConfig.shape.lrFindAllIters`). */

@@ -149,7 +149,7 @@ test('single class: a DatasetError naming the folder and how to add classes', as
   await writePngs(join(dir, 'cats'), ['a.png', 'b.png', 'c.png']);
   await rejectsWith(
     dir,
-    /^Found 1 class folder\(s\) with readable images in /,
+    /^Found 1 class folder with readable images in /,
     new RegExp(escape(dir)),
     /at least 2 are needed/,
     /one folder per class/,
@@ -162,7 +162,7 @@ test('one class folder chosen instead of its parent: the error suggests the pare
   await writePngs(dir, ['a.png', 'b.png', 'c.png']);
   await rejectsWith(
     dir,
-    new RegExp(`^${escape(dir)} holds 3 image\\(s\\) directly, not in class folders\\. Did you mean its parent, `),
+    new RegExp(`^${escape(dir)} holds 3 images directly, not in class folders\\. Did you mean its parent, `),
     new RegExp(`${escape(parent)}\\? There, each sub-folder \\(such as cats\\) is one class\\.$`),
   );
 });

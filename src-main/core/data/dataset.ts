@@ -5,6 +5,7 @@
  */
 import { access, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
+import { CodedError } from '../../../src-shared/messages';
 import { describeImageError, decodeRgb, isImageFile, notAnImageReason, thumbnailDataUrl } from './images';
 import { mapPool } from '../util/pool';
 import { mulberry32, shuffled, subSeed } from '../util/random';
@@ -44,7 +45,10 @@ export interface ScanOptions {
   decode?: boolean;
 }
 
-export class DatasetError extends Error {}
+/** A folder that cannot be a dataset: its message (as data: src-shared/messages) names the folder and the fix. */
+export class DatasetError extends CodedError {
+  override name = 'DatasetError';
+}
 
 export const TRAIN_NAMES = ['train', 'training'];
 export const VALID_NAMES = ['valid', 'val', 'validation'];
@@ -115,17 +119,16 @@ export async function scanDataset(dir: string, options: ScanOptions = {}): Promi
   const validPct = options.validPct ?? 0.2;
   const root = await stat(dir).catch(() => null);
   if (!root?.isDirectory()) {
-    throw new DatasetError(
-      `${root ? 'Not a folder (it is a file)' : 'Folder not found'}: ${dir}. Choose a folder that holds one sub-folder of images per class.`,
-    );
+    throw new DatasetError(root ? 'scan.notAFolder' : 'scan.folderNotFound', { path: dir });
   }
   const trainDir = await findSubdir(dir, TRAIN_NAMES);
   const validDir = await findSubdir(dir, VALID_NAMES);
   if (validDir && !trainDir) {
-    throw new DatasetError(
-      `${validDir} has no training folder beside it. Put the training images in ${join(dir, 'train', '<class>')}/, ` +
-        `or put the class folders directly in ${dir}.`,
-    );
+    throw new DatasetError('scan.validWithoutTrain', {
+      validDir,
+      trainClassDir: join(dir, 'train', '<class>'),
+      path: dir,
+    });
   }
   const layout: LabeledDataset['layout'] = trainDir && validDir ? 'split' : 'folders';
   const candidates: Candidate[] = [];
@@ -180,16 +183,21 @@ export async function scanDataset(dir: string, options: ScanOptions = {}): Promi
   const looseImages = skipped.filter((s) => s.reason === NOT_IN_CLASS_FOLDER).length;
   if (classes.length === 0 && looseImages > 0) {
     // The commonest first mistake: pointing at one class folder instead of the folder that holds them all.
-    throw new DatasetError(
-      `${dir} holds ${looseImages} image(s) directly, not in class folders. Did you mean its parent, ` +
-        `${dirname(dir)}? There, each sub-folder (such as ${basename(dir)}) is one class.`,
-    );
+    throw new DatasetError('scan.imagesNotInClassFolders', {
+      path: dir,
+      count: looseImages,
+      parent: dirname(dir),
+      name: basename(dir),
+    });
   }
   if (classes.length < 2) {
-    throw new DatasetError(
-      `Found ${classes.length} class folder(s) with readable images in ${dir}; at least 2 are needed. ` +
-        `Put images in ${join(dir, '<class>')}/ (one folder per class), or use ${join(dir, 'train', '<class>')}/ and ${join(dir, 'valid', '<class>')}/.`,
-    );
+    throw new DatasetError('scan.tooFewClasses', {
+      count: classes.length,
+      path: dir,
+      classDir: join(dir, '<class>'),
+      trainClassDir: join(dir, 'train', '<class>'),
+      validClassDir: join(dir, 'valid', '<class>'),
+    });
   }
   const labelOf = new Map(classes.map((c, i) => [c, i]));
   const train: LabeledItem[] = [];

@@ -24,6 +24,9 @@ import arTeachHead from './ar/teachHead.json';
 import enTeachHead from './en/teachHead.json';
 import arTeachRecipe from './ar/teachRecipe.json';
 import enTeachRecipe from './en/teachRecipe.json';
+// Messages the core raises and emits as codes (src-shared/messages): English is the CLI's catalog too.
+import arMessages from './ar/messages.json';
+import { ENGLISH_MESSAGES as enMessages } from '../../../src-shared/messages';
 
 // Who owns which: common (shell, shared words), dataset (step 1), lrfind (steps 2 and 7's curves), train (step 3 and
 // schedules), recipe (steps 4-8), export, runs (history, compare), results (results page, cleaner), progress (bars,
@@ -40,6 +43,7 @@ export const en = {
   progress: enProgress,
   teachHead: enTeachHead,
   teachRecipe: enTeachRecipe,
+  messages: enMessages,
 } as const;
 
 export const ar: Record<keyof typeof en, Record<string, unknown>> = {
@@ -54,6 +58,7 @@ export const ar: Record<keyof typeof en, Record<string, unknown>> = {
   progress: arProgress,
   teachHead: arTeachHead,
   teachRecipe: arTeachRecipe,
+  messages: arMessages,
 };
 
 export const resources = { en, ar };
