@@ -1,11 +1,12 @@
 /**
  * A resumed run repeats the run that was never stopped, bit for bit (issue 22): one tiny recipe run (3 classes × 10
  * generated images, 32 px, mixup, SWA) runs through on the real CLI, and the same command is killed with SIGKILL
- * three times and resumed after each: inside step 3's checkpoint writes (a FINETUNE_FAULT hook: step 3's epochs on
- * precomputed activations take milliseconds, too short to aim a signal at), after a seeded-random epoch line of step
- * 4 (augmentation and mixing streams, dropout on the head) and of step 8 (SGDR cycles, snapshots, the best
- * checkpoint, patience). Every epoch's losses and accuracy, every iteration's loss and LR, every step's result, the
- * final summary and the saved weights must equal the uninterrupted run's exactly.
+ * four times and resumed after each: twice inside step 3's checkpoint writes (a FINETUNE_FAULT hook: step 3's epochs
+ * on precomputed activations take milliseconds, too short to aim a signal at), after a seeded-random epoch line of
+ * step 4 (augmentation and mixing streams, dropout on the head) and after the second epoch line of step 8 (mid SGDR
+ * cycle 2, with cycle 1's snapshot, the best checkpoint and patience in the checkpoint). Every epoch's losses and
+ * accuracy, every iteration's loss and LR, every step's result, the final summary and the saved weights must equal
+ * the uninterrupted run's exactly.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,9 +21,18 @@ const SEED = Number(process.env.RESUME_SEED ?? 17);
 const rand = mulberry32(SEED);
 const { home, data, env } = cliWorkspace('ft-resume-');
 await makeShapeDataset(data, { perClass: 10, size: 32, seed: 5 });
-const TRAIN = ['train', data, '--recipe', 'fastai8', '--size', '32', '--batch-size', '8', '--seed', '11'].concat(
-  ['--cycles', '2', '--lr-find-iters', '8', '--lr-find-all-iters', '8', '--mixup', '0.4', '--swa', '2'],
-);
+const TRAIN = ['train', data, '--recipe', 'fastai8', '--size', '32', '--batch-size', '8', '--seed', '11'].concat([
+  '--cycles',
+  '2',
+  '--lr-find-iters',
+  '8',
+  '--lr-find-all-iters',
+  '8',
+  '--mixup',
+  '0.4',
+  '--swa',
+  '2',
+]);
 
 const runIdOf = (r: Stopped) => Number(/^run (\d+):/m.exec(r.stderr)?.[1] ?? /"runId":(\d+)/.exec(r.stdout)?.[1]);
 const runDir = (id: number) => join(home, 'runs', String(id));
@@ -51,35 +61,43 @@ function summary(r: Stopped) {
 
 const weights = (id: number, folder: string) => readFileSync(join(runDir(id), folder, 'weights.bin'));
 
-test(`kill -9 in steps 3, 4 and 8, each resumed: the run repeats the uninterrupted one exactly (RESUME_SEED=${SEED})`, async () => {
+test(`kill -9 in steps 3 (twice), 4 and 8, each resumed: the run repeats the uninterrupted one exactly (RESUME_SEED=${SEED})`, async (t) => {
   const whole = await runCli([...TRAIN, '--json'], env);
   assert.equal(whole.code, 0, whole.stderr);
   const ref = runIdOf(whole);
 
-  // Checkpoint writes: the run's start, steps 1 and 2, then step 3's epochs 0 and 1. Write 5 resumes after epoch 0;
-  // write 6 (step 3's end) resumes with every epoch of step 3 done, which must still report its metrics.
-  const write = 5 + Math.floor(rand() * 2);
-  const inStep3 = await runCli(TRAIN, { ...env, FINETUNE_FAULT: `checkpoint-write:${write}` });
+  // Checkpoint writes: the run's start, steps 1 and 2, then step 3's epochs 0 and 1, then step 3's end. Killed in
+  // write 5, the run resumes after epoch 0; the resume killed in its own write 2 (step 3's end) leaves every epoch of
+  // step 3 done, and the next resume must still report step 3's metrics.
+  const inStep3 = await runCli(TRAIN, { ...env, FINETUNE_FAULT: 'checkpoint-write:5' });
   assert.equal(inStep3.signal, 'SIGKILL', inStep3.stderr);
   const id = runIdOf(inStep3);
   assert.ok(id > 0 && id !== ref, inStep3.stderr);
-  assert.deepEqual(
-    [completeCheckpoint(runDir(id)).state.step, completeCheckpoint(runDir(id)).state.epochsDone],
-    [3, write - 4],
-    `killed inside step 3 (checkpoint write ${write})`,
-  );
+  const position = () => {
+    const { step, epochsDone } = completeCheckpoint(runDir(id)).state;
+    return { step, epochsDone };
+  };
+  assert.deepEqual(position(), { step: 3, epochsDone: 1 }, 'killed inside step 3');
+  const endOf3 = await runCli(['resume', String(id)], { ...env, FINETUNE_FAULT: 'checkpoint-write:2' });
+  assert.equal(endOf3.signal, 'SIGKILL', endOf3.stderr);
+  assert.deepEqual(position(), { step: 3, epochsDone: 2 }, "killed at step 3's end");
 
   const resumeKilledIn = async (step: string, lines: number) => {
     const r = await runCli(['resume', String(id)], env, { afterEpochs: lines, signal: 'SIGKILL', step });
     assert.ok(r.sent && r.signal === 'SIGKILL', `killed after ${step}'s epoch line ${lines}: ${r.stderr}`);
-    return completeCheckpoint(runDir(id)).state;
+    const { state } = completeCheckpoint(runDir(id));
+    t.diagnostic(`killed after ${step}'s epoch line ${lines}: resumes in step ${state.step} at ${state.epochsDone}`);
+    return state;
   };
-  // Step 4 has 3 epochs, step 8 three (cycles of 1 and 2 epochs): a kill after line 1 or 2 lands inside the step.
+  // The signal usually lands before the printed epoch's checkpoint is written (it follows the history row), so a
+  // kill after line L resumes at epoch L − 1 or L. Step 4 (3 epochs): after line 1 or 2, picked by the seed. Step 8
+  // (cycles of 1 and 2 epochs): after line 2, so it resumes after cycle 1's snapshot and best, before the step ends.
   const after4 = await resumeKilledIn('step4-augment', 1 + Math.floor(rand() * 2));
   assert.equal(after4.step, 4, 'the kill landed in step 4');
-  const after8 = await resumeKilledIn('step8-all', 1 + Math.floor(rand() * 2));
+  const after8 = await resumeKilledIn('step8-all', 2);
   assert.equal(after8.step, 8, 'the kill landed in step 8');
-  assert.ok(after8.snapshots.length >= 1 && after8.best !== null, 'step 8 resumes with a snapshot and a best');
+  assert.ok(after8.epochsDone >= 1, 'after the first cycle');
+  assert.deepEqual([after8.snapshots, after8.best?.cycle], [['snapshots/cycle-1'], 1], "cycle 1's snapshot and best");
 
   const rest = await runCli(['resume', String(id), '--json'], env);
   assert.equal(rest.code, 0, rest.stderr);
