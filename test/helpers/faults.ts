@@ -36,13 +36,13 @@ export interface Stopped {
 }
 
 /**
- * Runs `finetune ARGS`; after its `afterEpochs`-th epoch line on stderr sends `signal` (none: runs to the end, or until
- * a FINETUNE_FAULT hook ends it).
+ * Runs `finetune ARGS`; after its `afterEpochs`-th epoch line on stderr (of `step` only, when given) sends `signal`
+ * (none: runs to the end, or until a FINETUNE_FAULT hook ends it).
  */
 export function runCli(
   args: string[],
   env: Record<string, string>,
-  stop?: { afterEpochs: number; signal: NodeJS.Signals },
+  stop?: { afterEpochs: number; signal: NodeJS.Signals; step?: string },
 ): Promise<Stopped> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['bin/finetune.mjs', ...args], {
@@ -57,7 +57,8 @@ export function runCli(
       stderr += d.toString();
       // Only whole lines count: the epoch line is printed after its row is in the history.
       const complete = stderr.slice(0, stderr.lastIndexOf('\n') + 1);
-      if (stop && !sent && epochLines(complete).length >= stop.afterEpochs) {
+      const counted = epochLines(complete).filter((l) => stop?.step === undefined || l.step === stop.step);
+      if (stop && !sent && counted.length >= stop.afterEpochs) {
         sent = true;
         child.kill(stop.signal);
       }

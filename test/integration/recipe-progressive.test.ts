@@ -3,7 +3,8 @@
  * 32 px and the last at 48 px (the model's input and the images it sees), no tensor is left behind by the switch,
  * only the 48 px cycle snapshots, and the exported model takes 48 px images and predicts. Then the repeat check of
  * issue 11: two runs with the same seed and every optional tool on (progressive sizes, mixup, SWA, range tests on
- * the validation loss) give the same metrics; and a run cancelled after its 32 px epoch resumes at 48 px.
+ * the validation loss) give the same metrics; and a run cancelled after its 32 px epoch resumes at 48 px and ends with
+ * the uninterrupted run's metrics.
  */
 import { tinyRecipeConfig } from '../helpers/recipe';
 import { test } from 'node:test';
@@ -79,6 +80,9 @@ async function run(name: string, cfg: RecipeConfig, epochs: Step8Epoch[] = [], e
   return { result, runDir };
 }
 
+/** The uninterrupted run of `config` (the progressive test's), which the resumed one must repeat. */
+let uninterrupted: RecipeResult | null = null;
+
 const metricsOf = (r: RecipeResult) => r.steps.map((s) => [s.step, s.lr, s.validLoss, s.validAccuracy]);
 
 test('the cycle sizes: one cycle per smaller size, then the run size', () => {
@@ -102,6 +106,7 @@ test('step 8 trains at 32 px then 48 px; no tensor leaks across the switch; the 
   const epochs: Step8Epoch[] = [];
   const events: RecipeEvent[] = [];
   const { result, runDir } = await run('progressive', config, epochs, events);
+  uninterrupted = result;
   assert.deepEqual(
     epochs.map((e) => [e.modelSize, e.batchSize]),
     [
@@ -180,4 +185,6 @@ test('a run cancelled after its 32 px epoch resumes at 48 px from the checkpoint
   assert.deepEqual(sizes, [48], 'only the 48 px cycle is left to run');
   assert.deepEqual(resumed.steps[7]!.cycleSizes, [32, 48]);
   assert.deepEqual(readdirSync(join(runDir, 'snapshots')), ['cycle-2']);
+  assert.ok(uninterrupted, 'the progressive test ran the same config through');
+  assert.deepEqual(metricsOf(resumed), metricsOf(uninterrupted), 'the resumed run repeats the uninterrupted one');
 });

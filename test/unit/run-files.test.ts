@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { readRunEnsemble, readRunMeta, writeRunMeta } from '../../src-main/core/runFiles';
 import { readCheckpointState, CHECKPOINT_DIR } from '../../src-main/core/recipe/checkpoint';
 import { DEFAULT_HEAD_CONFIG } from '../../src-main/core/defaults';
+import { tinyRecipeConfig } from '../helpers/recipe';
 
 const runDir = () => mkdtempSync(join(tmpdir(), 'ft-runfiles-'));
 
@@ -55,4 +56,29 @@ test('checkpoint state: a damaged state.json says so and what to do instead of r
       /does not have the expected content/.test(err.message) &&
       /checkpoint is damaged/.test(err.message),
   );
+});
+
+test('checkpoint state: a version 1 state.json (before resumes repeated runs) reads as version 2, without lastEpoch', () => {
+  const dir = runDir();
+  mkdirSync(join(dir, CHECKPOINT_DIR));
+  const v1 = {
+    version: 1,
+    runId: 4,
+    config: tinyRecipeConfig(dir),
+    classes: ['a', 'b'],
+    results: [],
+    step: 4,
+    epochsDone: 1,
+    iteration: 3,
+    lrHead: 0.01,
+    lrAll: null,
+    best: null,
+    cyclesSinceBest: 0,
+    snapshots: [],
+    stoppedEarly: false,
+  };
+  writeFileSync(join(dir, CHECKPOINT_DIR, 'state.json'), JSON.stringify(v1));
+  assert.deepEqual(readCheckpointState(dir), { ...v1, version: 2, lastEpoch: null });
+  writeFileSync(join(dir, CHECKPOINT_DIR, 'state.json'), JSON.stringify({ ...v1, version: 2 }));
+  assert.throws(() => readCheckpointState(dir), /checkpoint is damaged/, 'version 2 must say where the last epoch was');
 });

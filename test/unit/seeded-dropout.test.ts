@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { seedDropout } from '../../src-main/core/train/seededDropout';
+import { seedDropout, setDropoutPosition } from '../../src-main/core/train/seededDropout';
 
 function dropoutModel(): tf.LayersModel {
   const input = tf.input({ shape: [64] });
@@ -52,4 +52,23 @@ test('seeded dropout leaves inference and the saved config alone', () => {
   assert.equal((layer.getConfig() as { seed?: number }).seed, undefined);
   tf.dispose([x, y]);
   m.dispose();
+});
+
+test('seeded dropout at a set position: the masks depend on the position, not on the calls made before it', () => {
+  const a = dropoutModel();
+  const b = dropoutModel();
+  seedDropout(a, 7);
+  seedDropout(b, 7);
+  // `a` has trained before (another fit, earlier epochs); `b` is a fresh process resuming at the same batch.
+  masks(a, 5);
+  setDropoutPosition(a, 'step4-augment/2/1');
+  setDropoutPosition(b, 'step4-augment/2/1');
+  const resumed = masks(b, 2);
+  assert.deepEqual(masks(a, 2), resumed, 'same position, same masks, whatever ran before');
+  assert.notDeepEqual(resumed[0], resumed[1], 'each call at a position (a micro-batch) draws a new mask');
+  setDropoutPosition(b, 'step4-augment/2/2');
+  assert.notDeepEqual(masks(b, 1)[0], resumed[0], 'the next batch, another mask');
+  setDropoutPosition(b, 'step3-head/2/1');
+  assert.notDeepEqual(masks(b, 1)[0], resumed[0], 'another step at the same epoch and batch, another mask');
+  [a, b].forEach((m) => m.dispose());
 });

@@ -19,9 +19,10 @@ import { faultAt, injectedDiskFull, killSelf } from '../util/fault';
 
 export const CHECKPOINT_DIR = 'checkpoint';
 
-/** Where the recipe is: the next step to run and how far into it. */
-export const RecipeState = z.object({
-  version: z.literal(1),
+/** The validation metrics of an epoch (null where they were not finite: JSON has no NaN). */
+const EpochValidation = z.object({ validLoss: z.number().nullable(), validAccuracy: z.number().nullable() });
+
+const stateFields = {
   runId: z.number().int().nullable(),
   config: RecipeConfig,
   classes: z.array(z.string()),
@@ -38,7 +39,29 @@ export const RecipeState = z.object({
   cyclesSinceBest: z.number().int().min(0),
   snapshots: z.array(z.string()),
   stoppedEarly: z.boolean(),
+};
+
+/**
+ * Where the recipe is: the next step to run and how far into it. Version 2 adds `lastEpoch`; the seeded streams
+ * (shuffle, augmentation, mixing, dropout) need no position of their own: each is derived from the run seed and the
+ * step, epoch and batch (seededDropout.ts, dataSources.ts), so resuming at an epoch repeats the run's draws.
+ */
+const RecipeStateV2 = z.object({
+  version: z.literal(2),
+  ...stateFields,
+  /** Validation of the last epoch of `step` done: the step's result when a resume finds all its epochs done. */
+  lastEpoch: EpochValidation.nullable(),
 });
+
+/**
+ * Version 1 (before resumes repeated runs): read as version 2 without `lastEpoch`. Such a run resumes and finishes,
+ * but its dropout masks came from a per-process count, so it does not repeat what an uninterrupted run would do.
+ */
+const RecipeStateV1 = z
+  .object({ version: z.literal(1), ...stateFields })
+  .transform((v1): z.infer<typeof RecipeStateV2> => ({ ...v1, version: 2, lastEpoch: null }));
+
+export const RecipeState = z.union([RecipeStateV2, RecipeStateV1]);
 export type RecipeState = z.infer<typeof RecipeState>;
 
 const SlotIndex = z.object({

@@ -51,12 +51,16 @@ export async function fitStep(
   const name = stepName(spec.step);
   const opt = newOptimizer(sess, state.epochsDone > 0 ? restored : null);
   const epochs = Math.min(Math.ceil(spec.plan.epochs), spec.untilEpoch ?? Infinity);
-  // After validation and the step's own epoch callback (snapshots, best, patience), so the checkpoint holds them.
+  if (state.epochsDone === 0) state.lastEpoch = null;
+  // Last of all, after the epoch is reported (in the history): a kill between the two then redoes the epoch, which
+  // repeats it exactly and rewrites its row, where a checkpoint first would leave the epoch out of the history.
+  // After the step's own epoch callback (snapshots, best, patience), so the checkpoint holds them.
   const checkpoint: Callback = {
-    order: CallbackOrder.default + 2,
+    order: CallbackOrder.reporting + 1,
     async afterEpoch(s) {
       state.epochsDone = s.epoch + 1;
       state.iteration = s.iteration;
+      state.lastEpoch = { validLoss: finite(s.metrics.validLoss), validAccuracy: finite(s.metrics.validAccuracy) };
       await saveCheckpoint(ctx.runDir, sess.clf.model, opt, state);
     },
   };
@@ -81,6 +85,7 @@ export async function fitStep(
     ],
     lossFor(sess),
   );
+  learner.streamName = name;
   if (spec.microBatch) learner.microBatch = spec.microBatch;
   if (spec.model === sess.clf.model) learner.trainingMode = sess.state.config.trainBatchNorm ?? false;
   const ipe = spec.train.numBatches;
@@ -90,6 +95,8 @@ export async function fitStep(
     groupLrMults: spec.groupLrMults ?? spec.groups.map(() => 1),
   });
 }
+
+const finite = (v: number | undefined) => (v !== undefined && Number.isFinite(v) ? v : null);
 
 export function fitOutcome(
   sess: RecipeSession,
@@ -106,6 +113,8 @@ export function fitOutcome(
       error: `Step ${step}: the loss became ${fit.lastLoss} at iteration ${fit.iteration}: the learning rate ${lr} is too high.`,
     };
   }
+  // A resume that finds every epoch of the step done runs none: the checkpoint kept the last one's validation.
+  const ranNone = fit.metrics.validLoss === undefined;
   return {
     ok: true,
     result: {
@@ -113,8 +122,8 @@ export function fitOutcome(
       name: stepName(step),
       epochs: sess.state.epochsDone,
       lr,
-      validLoss: fit.metrics.validLoss ?? null,
-      validAccuracy: fit.metrics.validAccuracy ?? null,
+      validLoss: ranNone ? (sess.state.lastEpoch?.validLoss ?? null) : (fit.metrics.validLoss ?? null),
+      validAccuracy: ranNone ? (sess.state.lastEpoch?.validAccuracy ?? null) : (fit.metrics.validAccuracy ?? null),
       ...extra,
     },
   };

@@ -45,6 +45,8 @@ async function rangeTest(
         })
       : config.lrFind.iters;
   const started = Date.now();
+  // Its own dropout masks, not those of the step that trains next on the same batches.
+  learner.streamName = name(step);
   // lr_find2: a validation pass after every step (on the activations in step 2, on the images in step 7).
   const onValid = config.lrFindOn === 'valid';
   const result = await lrRangeTest(learner, data, {

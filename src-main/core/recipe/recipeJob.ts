@@ -50,7 +50,7 @@ export async function recipeJob(
 ): Promise<RecipeResult> {
   const ds = await loadDataset(config, ctx);
   const state: RecipeState = {
-    version: 1,
+    version: 2,
     runId,
     config,
     classes: ds.classes,
@@ -64,6 +64,7 @@ export async function recipeJob(
     cyclesSinceBest: 0,
     snapshots: [],
     stoppedEarly: false,
+    lastEpoch: null,
   };
   const sess = await openSession(ds, state, ctx);
   try {

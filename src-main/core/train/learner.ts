@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Optimizer } from './optimizers';
+import { setDropoutPosition } from './seededDropout';
 
 export interface Batch {
   x: tf.Tensor;
@@ -102,6 +103,7 @@ export class Learner {
     const other = new Learner(this.model, this.optimizer, this.groups, callbacks, this.loss);
     other.microBatch = this.microBatch;
     other.trainingMode = this.trainingMode;
+    other.streamName = this.streamName;
     return other;
   }
 
@@ -123,6 +125,12 @@ export class Learner {
    */
   trainingMode = true;
 
+  /**
+   * Names this fit's seeded randomness (dropout masks; a recipe step's name): each batch's masks are drawn from
+   * (seed, streamName, epoch, batch), not from what ran before in this process, so a resumed fit repeats them.
+   */
+  streamName = '';
+
   trainableVariables(): tf.LayerVariable[] {
     return this.groups.flatMap((g) => g.variables.filter((v) => v.trainable));
   }
@@ -133,6 +141,7 @@ export class Learner {
     const groupOf = new Map<string, number>();
     this.groups.forEach((g, i) => g.variables.forEach((v) => groupOf.set((v.read() as tf.Variable).name, i)));
     const raw = vars.map((v) => v.read() as tf.Variable);
+    setDropoutPosition(this.model, `${this.streamName}/${s.epoch}/${s.batchInEpoch}`);
     const { value, grads } = this.gradients(batch, raw);
     const lossValue = value.dataSync()[0]!;
     if (Number.isFinite(lossValue)) {
