@@ -67,13 +67,22 @@ export function checkFrame(data: RawData, isBinary: boolean): Checked {
 export function serveBridge(wss: WebSocketServer, service: StudioService, limits: BridgeLimits): () => void {
   const longRequests = new LongRequestQueue(limits.longConcurrency, limits.longWaiting);
 
+  // Never throws: it runs in promise callbacks and in the service's event emitter, where a throw would become an
+  // unhandled rejection (which ends the process) or break the job that emitted.
   const send = (ws: WebSocket, frame: ResponseFrame | EventFrame) => {
     if (ws.readyState !== ws.OPEN) return;
     if (ws.bufferedAmount > limits.maxBuffered) {
       ws.terminate();
       return;
     }
-    ws.send(JSON.stringify(frame), (err) => {
+    let text: string;
+    try {
+      text = JSON.stringify(frame);
+    } catch (err) {
+      if (!('id' in frame)) return;
+      text = JSON.stringify({ id: frame.id, ok: false, error: `The answer could not be sent: ${String(err)}` });
+    }
+    ws.send(text, (err) => {
       // A write to a socket that is going away: its own 'close' does the cleanup.
       if (err) ws.terminate();
     });
