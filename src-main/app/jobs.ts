@@ -32,6 +32,9 @@ export interface JobsDeps {
   emit: Emit;
 }
 
+/** Training runs, recipe runs and LR range tests running at once (each a worker with its own model in memory). */
+export const MAX_RUNNING_JOBS = 4;
+
 export class StudioJobs {
   private readonly running = new Map<number, RunningJob<{ status: string; error: string | null }>>();
   private readonly lrFinds = new Map<number, RunningJob<unknown>>();
@@ -55,6 +58,14 @@ export class StudioJobs {
     return this.lrFinds.has(jobId);
   }
 
+  /** Refuses a new job while MAX_RUNNING_JOBS run: a client cannot start workers without bound. */
+  private checkCapacity(): void {
+    const running = this.running.size + this.lrFinds.size;
+    if (running >= MAX_RUNNING_JOBS) {
+      throw new Error(`Busy: ${running} jobs are running (the most at once); cancel one or wait for it to end.`);
+    }
+  }
+
   /** In a worker: measuring runs real training steps for a few seconds, the main thread keeps answering. */
   async estimate(config: RecipeConfig): Promise<RecipeEstimate> {
     const job = startWorkerJob({ kind: 'estimate', config, home: this.deps.paths.home }, this.deps.backend);
@@ -67,6 +78,7 @@ export class StudioJobs {
   async startTraining(config: HeadTrainConfig, rerunOf: number | null = null) {
     const { store, paths, emit } = this.deps;
     const backend = await this.deps.backendInfo();
+    this.checkCapacity();
     const runId = createPendingRun(store, { kind: 'head', backend, config }, { rerunOf });
     const job = startWorkerJob(
       {
@@ -109,6 +121,7 @@ export class StudioJobs {
       // Only the classes and counts are needed here: listing, not decoding, keeps the main process free and answers
       // at once; the worker's scan decodes (and validates) every image and records the dataset it really uses.
       const ds = await scanDataset(cfg.dir, { seed: cfg.seed, validPct: cfg.validPct, decode: false });
+      this.checkCapacity();
       const runConfig = recipeRunConfig(cfg, ds.train.length, null);
       runId = createPendingRun(
         store,
@@ -117,6 +130,7 @@ export class StudioJobs {
       );
       store.setTiming(runId, timingFromEstimate(this.estimates.get(JSON.stringify(cfg)) ?? null));
     } else {
+      this.checkCapacity();
       store.setStatus(runId, 'running');
     }
     const id = runId;
@@ -203,6 +217,7 @@ export class StudioJobs {
   async startLrFind(p: LrFindParams) {
     const { store, paths, emit } = this.deps;
     const backend = await this.deps.backendInfo();
+    this.checkCapacity();
     const jobId = this.nextLrFindJob++;
     const { runId, ...rest } = p;
     const config: LrFindConfig = { ...rest };

@@ -31,11 +31,39 @@ export function stringOptions<const N extends string>(...names: N[]): { [K in N]
   return Object.fromEntries(names.map((n) => [n, { type: 'string' }])) as { [K in N]: { type: 'string' } };
 }
 
+/** A number as written in decimal: `3`, `-1`, `0.5`, `.5`, `1e-3`. Not `0x10`, `0b1`, `Infinity` or `` (all of which
+ * `Number()` takes). */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/**
+ * `--lr -1` as `--lr=-1`: after a flag that takes a value, a negative number is that value (parseArgs would call it
+ * "ambiguous"), so the flag's own check can say what it accepts.
+ */
+function joinNegativeValues(argv: string[], options: Options): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    if (arg === '--') return out.concat(argv.slice(i));
+    const name = arg.startsWith('--') && !arg.includes('=') ? arg.slice(2) : null;
+    if (name && options[name]?.type === 'string' && next?.startsWith('-') && DECIMAL.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
 /** Strict `parseArgs`; an unknown or malformed flag (or a stray argument, without positionals) is a UsageError. */
 export function parseOptions<O extends Options>(argv: string[], options: O, allowPositionals = true) {
   try {
-    return parseArgs({ args: argv, options, allowPositionals, strict: true });
+    return parseArgs({ args: joinNegativeValues(argv, options), options, allowPositionals, strict: true });
   } catch (err) {
+    const ambiguous = /^Option '([^']+)' argument is ambiguous/.exec(err instanceof Error ? err.message : '');
+    if (ambiguous) {
+      const flag = ambiguous[1]!;
+      throw new UsageError(`${flag} needs a value; to give one that starts with "-", write ${flag}=VALUE`);
+    }
     throw new UsageError(firstLine(err));
   }
 }
@@ -80,7 +108,7 @@ export function num(raw: string | undefined, name: string, schema: NumberSchema,
 export function num(raw: string | undefined, name: string, schema: NumberSchema): number | undefined;
 export function num(raw: string | undefined, name: string, schema: NumberSchema, fallback?: number) {
   if (raw === undefined) return fallback;
-  const x = raw.trim() === '' ? NaN : Number(raw);
+  const x = DECIMAL.test(raw.trim()) ? Number(raw) : NaN;
   if (!schema.safeParse(x).success) throw new UsageError(`--${name} must be ${describeNumber(schema)}, got "${raw}"`);
   return x;
 }
@@ -109,12 +137,15 @@ export function checkConfig<S extends z.ZodType>(schema: S, config: unknown): z.
   throw new UsageError(`--${flag}: ${issue.message}`);
 }
 
-/** A run id given as the command's first argument. */
+/** A run id given as the command's first argument (digits only: not `0x10`). */
 export function runIdArg(raw: string | undefined, usage: string): number {
-  const runId = Number(raw);
-  if (!Number.isInteger(runId)) throw new UsageError(usage);
+  const runId = raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(runId)) throw new UsageError(usage);
   return runId;
 }
+
+/** `--port`: 0 (any free port) to 65535. */
+export const PORT = z.number().int().min(0).max(65535);
 
 type ScheduleSchema = (typeof TrainingSchedule.options)[number];
 type SgdrSchema = Extract<ScheduleSchema, { shape: { kind: z.ZodLiteral<'sgdr'> } }>;

@@ -12,7 +12,7 @@ import { exportEnsemble, exportRun, ExportTargetError } from '../core/export/exp
 import { exportHistoryOf } from '../core/export/exportHistory';
 import { listBackbones } from '../core/model/backbones';
 import { Predictor } from '../core/export/predictor';
-import { COMMON_OPTIONS, INTEGER, num, parseOptions, runIdArg, stringOptions, UsageError, type Io } from './args';
+import { COMMON_OPTIONS, num, parseOptions, PORT, runIdArg, stringOptions, UsageError, type Io } from './args';
 import { openStore, startBackend } from './session';
 import { acquireHomeLock } from '../core/homeLock';
 
@@ -111,6 +111,7 @@ export async function predictCommand(argv: string[], io: Io) {
 
 export async function serveCommand(argv: string[], io: Io) {
   const { values } = parseOptions(argv, { ...COMMON_OPTIONS, ...stringOptions('port', 'renderer-dir') });
+  const port = num(values.port, 'port', PORT, 0);
   const { startHeadless } = await import('../server/headless');
   // One app instance per home (the app or another serve): a second one stops here with a clear message.
   const lock = acquireHomeLock(resolveHome(values.home), 'finetune serve');
@@ -132,7 +133,7 @@ export async function serveCommand(argv: string[], io: Io) {
     server = await startHeadless({
       home: resolveHome(values.home),
       backend: resolveBackendChoice(values.backend, resolveHome(values.home)),
-      port: num(values.port, 'port', INTEGER, 0),
+      port,
       rendererDir: values['renderer-dir'],
     });
   } catch (err) {

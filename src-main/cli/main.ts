@@ -84,8 +84,24 @@ const COMMANDS: Record<string, Command> = {
 /** Commands with their own usage text print it themselves. */
 const OWN_HELP = new Set(['lr-find', 'schedule']);
 
+/**
+ * `finetune runs | head`: once the reader has gone, a write to stdout fails with EPIPE, which nothing would handle
+ * (a stack trace, exit 1). There is no one left to tell: end quietly, as Unix tools do.
+ */
+let brokenPipeHandled = false;
+function exitQuietlyOnBrokenPipe(): void {
+  if (brokenPipeHandled) return;
+  brokenPipeHandled = true;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    process.stderr.write(`finetune: cannot write the output: ${err.message}\n`);
+    process.exit(1);
+  });
+}
+
 /** Runs `finetune ARGV`; returns the exit code: 0 ok, 1 failed, 2 bad arguments or an unusable folder. */
 export async function main(argv: string[], io: Io = { out: console.log, err: console.error }): Promise<number> {
+  exitQuietlyOnBrokenPipe();
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     io.out(HELP);

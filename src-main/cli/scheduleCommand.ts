@@ -145,8 +145,9 @@ function specFrom(kind: ScheduleKind, v: Values, itersPerEpoch: number): Schedul
       const raw = v.milestones;
       if (typeof raw !== 'string') throw new UsageError('--milestones is required for --kind multistep (e.g. 10,20)');
       const milestones = raw.split(',').map((s) => {
-        const x = Number(s.trim());
-        if (s.trim() === '' || !Number.isInteger(x) || x < 0) {
+        // Digits only: Number() would also take 0x10.
+        const x = /^\d+$/.test(s.trim()) ? Number(s.trim()) : NaN;
+        if (!Number.isSafeInteger(x)) {
           throw new UsageError(`--milestones must be comma-separated iteration indices, got "${raw}"`);
         }
         return x;

@@ -3,7 +3,8 @@
  * transport carries it is decided here and nowhere else:
  *
  * - Electron: the sandboxed preload exposes the API on `window[BRIDGE_GLOBAL]`; it validates at the boundary.
- * - Headless (browser): a WebSocket to `/ws?token=…` on the page's own host, framed per the contract
+ * - Headless (browser): a WebSocket to `/ws?token=…` on the page's own host (the token is sent explicitly, never
+ *   in a cookie: see `accessToken`), framed per the contract
  *   (RequestFrame out, ResponseFrame / EventFrame in); params are validated before sending, results and
  *   events on receipt.
  *
@@ -322,11 +323,29 @@ function createConnection(): Connection {
     return { api: unavailableTransport(hub, detail), reconnect: () => undefined };
   }
 
-  const token = new URLSearchParams(location.search).get('token') ?? '';
+  const token = accessToken();
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
   const base = `${scheme}//${location.host}/ws`;
   const transport = new WebSocketTransport(`${base}?token=${encodeURIComponent(token)}`, base, token !== '', hub);
   return { api: transport, reconnect: () => transport.reconnect() };
+}
+
+const TOKEN_KEY = 'finetune-token';
+
+/**
+ * The server's access token: from the page address (`?token=…`, as printed by the server), kept in this tab's
+ * sessionStorage so the page still connects when reopened without it. sessionStorage belongs to this origin (port
+ * included), unlike a cookie, which the browser would also send to every other port on the same host.
+ */
+function accessToken(): string {
+  const fromUrl = new URLSearchParams(location.search).get('token');
+  try {
+    if (fromUrl) sessionStorage.setItem(TOKEN_KEY, fromUrl);
+    return fromUrl ?? sessionStorage.getItem(TOKEN_KEY) ?? '';
+  } catch {
+    // Storage can be disabled; the address still carries the token.
+    return fromUrl ?? '';
+  }
 }
 
 function ensureConnection(): Connection {

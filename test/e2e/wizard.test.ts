@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { openWizard } from '../helpers/browser';
+import { connect } from '../helpers/bridgeClient';
 import { finetune, lastJson, ROOT } from '../helpers/cli';
 
 const ARTIFACTS = join(ROOT, 'test', 'artifacts');
@@ -16,8 +17,8 @@ mkdirSync(ARTIFACTS, { recursive: true });
 test('wizard: folder → summary → train head with live chart → export → evaluate = CLI predict', async (t) => {
   const { page, pageErrors, server, data, home } = await openWizard(t, { perClass: 12, seed: 11, withBadFiles: true });
 
-  // Without the token the server refuses to serve anything.
-  assert.equal((await fetch(`http://127.0.0.1:${server.port}/`)).status, 403);
+  // Without the token the server refuses the WebSocket, the API's one door (the page's files are public code).
+  await assert.rejects(connect(`ws://127.0.0.1:${server.port}/ws`), /403/);
 
   // Step 1: the dataset.
   assert.equal(await page.getByTestId('class-row').count(), 3);

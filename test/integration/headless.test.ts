@@ -1,4 +1,4 @@
-/** The headless server's boundary: loopback only, the token on every request, frames validated, training off-thread. */
+/** The headless server's boundary: loopback only, the token on every WebSocket, frames validated, training off-thread. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -31,13 +31,12 @@ test('token, host and origin checks; validated frames; training runs off the ser
   t.after(() => server.close());
   const { port, token } = server;
 
-  assert.equal((await get(port, '/')).status, 403, 'no token');
-  assert.equal((await get(port, '/?token=wrong')).status, 403, 'wrong token');
+  // The page is the app's public code: it needs no token, and no cookie carries one (test/e2e/token-scope.test.ts).
   const ok = await get(port, `/?token=${token}`);
   assert.equal(ok.status, 200);
-  assert.match(String(ok.headers['set-cookie']), /ft_token=.*HttpOnly.*SameSite=Strict/);
+  assert.equal(ok.headers['set-cookie'], undefined, 'no cookie');
   assert.match(String(ok.headers['content-security-policy']), /default-src 'self'/);
-  assert.equal((await get(port, '/', { cookie: `ft_token=${token}` })).status, 200, 'cookie works');
+  assert.equal((await get(port, '/')).status, 200, 'static files need no token');
   assert.equal(
     (await get(port, `/?token=${token}`, { host: `evil.example:${port}` })).status,
     403,
@@ -46,6 +45,14 @@ test('token, host and origin checks; validated frames; training runs off the ser
   assert.equal((await get(port, `/../../etc/passwd?token=${token}`)).status, 404, 'no path traversal');
 
   await assert.rejects(connect(`ws://127.0.0.1:${port}/ws`), /403/, 'WebSocket without token');
+  await assert.rejects(connect(`ws://127.0.0.1:${port}/ws?token=wrong`), /403/, 'wrong token');
+  await assert.rejects(
+    connect(`ws://127.0.0.1:${port}/ws`, { cookie: `ft_token=${token}` }),
+    /403/,
+    'a cookie is no credential',
+  );
+  const byHeader = await connect(`ws://127.0.0.1:${port}/ws`, { 'x-finetune-token': token });
+  byHeader.close();
   await assert.rejects(
     connect(`ws://127.0.0.1:${port}/ws?token=${token}`, { origin: 'http://evil.example' }),
     /403/,
