@@ -6,7 +6,7 @@ import { app, BrowserWindow, dialog, ipcMain, Notification, session, shell } fro
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { IPC_EVENT_CHANNEL, requests } from '../src-shared/contract';
+import { errorReply, IPC_EVENT_CHANNEL, requests } from '../src-shared/contract';
 import { StudioService } from './app/service';
 import { APP_NAME, resolveHome } from './core/paths';
 import { resolveBackendChoice } from './core/settings';
@@ -124,7 +124,7 @@ app.whenReady().then(async () => {
       try {
         return { ok: true, result: await service.handle(method, params) };
       } catch (err) {
-        return { ok: false, error: err instanceof Error ? err.message : String(err) };
+        return errorReply(err);
       }
     });
   }

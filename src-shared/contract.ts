@@ -6,6 +6,7 @@
  * Electron imports: the renderer imports it too.
  */
 import { z } from 'zod';
+import { MessageSchema, messageOf } from './messages';
 
 import {
   AppInfo,
@@ -256,14 +257,41 @@ export interface StudioApi {
   pathForFile?(file: File): string;
 }
 
+/**
+ * What the Electron preload exposes on `window[BRIDGE_GLOBAL]`: like StudioApi, but a request answers its Reply
+ * instead of throwing, since only an Error's message would cross the context bridge (its coded message would not).
+ * The renderer's Electron transport turns an error Reply into a thrown error, as the WebSocket transport does.
+ */
+export interface PreloadBridge {
+  invoke<M extends Method>(method: M, params: Params<M>): Promise<Reply>;
+  on<E extends EventName>(event: E, handler: (payload: EventPayload<E>) => void): () => void;
+  pathForFile?(file: File): string;
+}
+
 // ---------- wire framing (WebSocket bridge; Electron uses ipcRenderer.invoke with the same method names) ----------
 
 export const RequestFrame = z.object({ id: z.number().int(), method: z.string(), params: z.unknown() });
 export type RequestFrame = z.infer<typeof RequestFrame>;
 
+/**
+ * What a request answers, whichever transport carries it: a result, or an error as English text plus, when the core
+ * raised it as a code (src-shared/messages), that code and its parameters for the renderer to say in its language.
+ */
+export const Reply = z.union([
+  z.object({ ok: z.literal(true), result: z.unknown() }),
+  z.object({ ok: z.literal(false), error: z.string(), message: MessageSchema.optional() }),
+]);
+export type Reply = z.infer<typeof Reply>;
+
+/** The reply to a thrown error: its text, and its code when it has one. */
+export function errorReply(err: unknown): Extract<Reply, { ok: false }> {
+  const coded = messageOf(err);
+  return { ok: false, error: err instanceof Error ? err.message : String(err), ...(coded ? { message: coded } : {}) };
+}
+
 export const ResponseFrame = z.union([
   z.object({ id: z.number().int(), ok: z.literal(true), result: z.unknown() }),
-  z.object({ id: z.number().int(), ok: z.literal(false), error: z.string() }),
+  z.object({ id: z.number().int(), ok: z.literal(false), error: z.string(), message: MessageSchema.optional() }),
 ]);
 export type ResponseFrame = z.infer<typeof ResponseFrame>;
 

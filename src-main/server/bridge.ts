@@ -5,7 +5,13 @@
  * bounded queue, and a client that stops reading (its unsent replies past `maxBuffered` bytes) is disconnected.
  */
 import type { RawData, WebSocket, WebSocketServer } from 'ws';
-import { isMethod, type EventFrame, type RequestFrame, type ResponseFrame } from '../../src-shared/contract';
+import {
+  errorReply,
+  isMethod,
+  type EventFrame,
+  type RequestFrame,
+  type ResponseFrame,
+} from '../../src-shared/contract';
 import type { StudioService } from '../app/service';
 import { LONG_METHODS, LongRequestQueue } from './longRequests';
 
@@ -120,8 +126,7 @@ export function serveBridge(wss: WebSocketServer, service: StudioService, limits
       answer(frame)
         .then(
           (result) => send(ws, { id: frame.id, ok: true, result }),
-          (err: unknown) =>
-            send(ws, { id: frame.id, ok: false, error: err instanceof Error ? err.message : String(err) }),
+          (err: unknown) => send(ws, { id: frame.id, ...errorReply(err) }),
         )
         .finally(() => inFlight--);
     });

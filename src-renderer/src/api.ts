@@ -20,10 +20,14 @@ import {
   type EventPayload,
   type Method,
   type Params,
+  type PreloadBridge,
+  type Reply,
   type RequestFrame,
   type Result,
   type StudioApi,
 } from '../../src-shared/contract';
+import i18next from 'i18next';
+import { t } from './i18n/i18n.svelte';
 
 export type ConnectionStatus = 'connecting' | 'open' | 'lost';
 
@@ -52,7 +56,17 @@ function errorMessage(error: unknown): string {
   return String(error);
 }
 
-function isStudioApi(value: unknown): value is StudioApi {
+/**
+ * The error a failed request throws: a message the core raised as a code is said in the user's language (the
+ * `messages` catalogs); other errors keep the server's text.
+ */
+function replyError(reply: { error: string; message?: { code: string; params: Record<string, string | number> } }) {
+  if (!reply.message) return new Error(reply.error);
+  const key = `messages:${reply.message.code}`;
+  return new Error(i18next.exists(key) ? t(key as never, reply.message.params) : reply.error);
+}
+
+function isPreloadBridge(value: unknown): value is PreloadBridge {
   if (typeof value !== 'object' || value === null) return false;
   const candidate = value as { invoke?: unknown; on?: unknown };
   return typeof candidate.invoke === 'function' && typeof candidate.on === 'function';
@@ -84,17 +98,20 @@ class StateHub {
 }
 
 /** Wraps the Electron preload bridge: it is already validated and cannot drop. */
-function electronTransport(bridge: StudioApi, hub: StateHub): { api: StudioApi; reconnect: () => void } {
+function electronTransport(bridge: PreloadBridge, hub: StateHub): { api: StudioApi; reconnect: () => void } {
   hub.set({ status: 'open', detail: null, retryInSeconds: null, canReconnect: false });
   const api: StudioApi = {
     async invoke<M extends Method>(method: M, params: Params<M>): Promise<Result<M>> {
+      let reply: Reply;
       try {
-        return await bridge.invoke(method, params);
+        reply = await bridge.invoke(method, params);
       } catch (error) {
         // Electron prefixes errors crossing ipcRenderer.invoke with "Error invoking remote method …".
         const message = errorMessage(error).replace(/^Error invoking remote method '[^']*':\s*(Error:\s*)?/, '');
         throw new Error(message, { cause: error });
       }
+      if (!reply.ok) throw replyError(reply);
+      return reply.result as Result<M>;
     },
     on: (event, handler) => bridge.on(event, handler),
     ...(bridge.pathForFile ? { pathForFile: (file: File) => bridge.pathForFile!(file) } : {}),
@@ -287,7 +304,7 @@ class WebSocketTransport implements StudioApi {
     if (!pending) return;
     this.pending.delete(reply.id);
     if (reply.ok) pending.resolve(reply.result);
-    else pending.reject(new Error(reply.error));
+    else pending.reject(replyError(reply));
   }
 
   private onEvent(frame: object): void {
@@ -314,7 +331,7 @@ let connection: Connection | null = null;
 
 function createConnection(): Connection {
   const bridge: unknown = (window as unknown as Record<string, unknown>)[BRIDGE_GLOBAL];
-  if (isStudioApi(bridge)) return electronTransport(bridge, hub);
+  if (isPreloadBridge(bridge)) return electronTransport(bridge, hub);
 
   if (location.protocol !== 'http:' && location.protocol !== 'https:') {
     const detail =

@@ -7,6 +7,7 @@
  * Where the app and the CLI must word a message differently (the app's controls, the CLI's flags), the CLI's text is
  * a sibling key with the suffix `_cli`; the plain key is the app's.
  */
+import { z } from 'zod';
 import en from './en.json';
 
 type Leaves<T, Prefix extends string = ''> = {
@@ -27,6 +28,12 @@ export interface Message {
 }
 
 export const ENGLISH_MESSAGES = en;
+
+/** A message on the wire (error replies): checked as data; an unknown code renders as the code itself. */
+export const MessageSchema = z.object({
+  code: z.string().max(200),
+  params: z.record(z.string(), z.union([z.string(), z.number()])),
+});
 
 function lookup(catalog: unknown, key: string): string | undefined {
   let node: unknown = catalog;

@@ -6,6 +6,8 @@ export interface Frame {
   ok?: boolean;
   result?: unknown;
   error?: string;
+  /** A coded error's message (src-shared/messages). */
+  message?: { code: string; params: Record<string, string | number> };
   event?: string;
   payload?: Record<string, unknown>;
 }

@@ -66,6 +66,11 @@ test('token, host and origin checks; validated frames; training runs off the ser
   assert.equal(bad.ok, false);
   assert.match(bad.error!, /Invalid parameters for dataset\.scan: dir/);
   assert.match((await c.call('no.such', {})).error!, /Unknown method/);
+  // A coded error carries its code and parameters, for the renderer to say in the user's language.
+  const missing = await c.call('dataset.scan', { dir: join(work, 'missing') });
+  assert.equal(missing.ok, false);
+  assert.match(missing.error!, /^Folder not found: /);
+  assert.deepEqual(missing.message, { code: 'scan.folderNotFound', params: { path: join(work, 'missing') } });
 
   const data = join(work, 'shapes');
   await makeShapeDataset(data, { perClass: 8, seed: 2 });
