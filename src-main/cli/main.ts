@@ -7,6 +7,8 @@ import { DatasetError } from '../core/data/dataset';
 import { firstLine, UsageError, type Io } from './args';
 import { backbonesCommand, exportCommand, predictCommand, scanCommand, serveCommand } from './commands';
 import { runsCommand } from './runsCommand';
+import { resolveHome } from '../core/paths';
+import { diskFullMessage, isDiskFull } from '../core/util/storageErrors';
 
 const HELP = `finetune — fine-tune an image classifier on a folder of labeled images (fast.ai's method)
 
@@ -81,6 +83,13 @@ const COMMANDS: Record<string, Command> = {
 /** Commands with their own usage text print it themselves. */
 const OWN_HELP = new Set(['lr-find', 'schedule']);
 
+/** The --home a command line names (`--home DIR` or `--home=DIR`), if any. */
+function homeArg(args: string[]): string | undefined {
+  const i = args.indexOf('--home');
+  if (i >= 0) return args[i + 1];
+  return args.find((a) => a.startsWith('--home='))?.slice('--home='.length);
+}
+
 /** Runs `finetune ARGV`; returns the exit code: 0 ok, 1 failed, 2 bad arguments or an unusable folder. */
 export async function main(argv: string[], io: Io = { out: console.log, err: console.error }): Promise<number> {
   const [command, ...rest] = argv;
@@ -98,7 +107,9 @@ export async function main(argv: string[], io: Io = { out: console.log, err: con
     await run(rest, io);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
-    io.err(`finetune ${command}: ${firstLine(err)}`);
+    // SQLite's "database or disk is full" or Node's ENOSPC say neither where nor what to do.
+    const message = isDiskFull(err) ? diskFullMessage(resolveHome(homeArg(rest)), err) : firstLine(err);
+    io.err(`finetune ${command}: ${message}`);
     return err instanceof UsageError || err instanceof DatasetError ? 2 : 1;
   }
 }
