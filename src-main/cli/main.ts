@@ -35,7 +35,7 @@ Usage:
   finetune resume RUN_ID [--json]                 continue an interrupted --recipe run from its checkpoint
   finetune export RUN_ID [--out DIR] [--ensemble] [--force] [--json]
                                                   model + labels, preprocessing, README.md, MODEL_CARD.md,
-                                                  written atomically; --force replaces a non-empty DIR
+                                                  written atomically; --force replaces an earlier export
   finetune predict MODEL_DIR FILE... [--json]
   finetune runs [--json]                          the run history, newest first
   finetune runs show RUN_ID [--json]              one run: config, epochs, step results, iteration count
