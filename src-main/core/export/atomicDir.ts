@@ -162,7 +162,7 @@ export async function writeDirAtomically<T>(
   if (checkTarget(target, options) === 'full' && !options.force) {
     throw new ExportTargetError(
       `Export folder ${target} already exists and is not empty. Replace it with --force (in the app: tick ` +
-        `"Replace an existing folder"), or choose another folder with --out.`,
+        `"Replace an earlier export in that folder"), or choose another folder with --out.`,
     );
   }
   removeLeftovers(target);

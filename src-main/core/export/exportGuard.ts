@@ -1,7 +1,7 @@
 /**
- * Which folders an export may replace. `--force` (the app's "Replace an existing folder") replaces only a folder that
- * is recognisably an earlier export (its metadata.json says `finetune-studio-export`), and never the app's home, a run
- * folder (anything in HOME/runs), a dataset folder any run recorded, or a folder holding any of them.
+ * Which folders an export may replace. `--force` (the app's "Replace an earlier export in that folder") replaces only
+ * a folder that is recognisably an earlier export (its metadata.json says `finetune-studio-export`), and never the
+ * app's home, a run folder (anything in HOME/runs), a dataset folder any run recorded, or a folder holding any of them.
  *
  * Folders are compared by identity (device and inode of the real folder), not by spelling, so a symlink, `..`, a
  * trailing slash or another letter case on a case-insensitive disk cannot make one folder look like another.
