@@ -108,7 +108,7 @@ function datasetSection(c: CardInput): string {
     out.push(
       table(
         ['class', 'train', 'valid'],
-        d.classes.map((k) => [code(k.name), k.train, k.valid]),
+        d.classes.map((k) => [mdText(k.name), k.train, k.valid]),
       ),
     );
   } else out.push(`Classes: ${c.meta.classes.map(code).join(', ')} (counts not recorded in the run history).`);
