@@ -108,7 +108,7 @@ export async function main(argv: string[], io: Io = { out: console.log, err: con
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     // SQLite's "database or disk is full" or Node's ENOSPC say neither where nor what to do.
-    const message = isDiskFull(err) ? diskFullMessage(resolveHome(homeArg(rest)), err) : firstLine(err);
+    const message = isDiskFull(err, false) ? diskFullMessage(resolveHome(homeArg(rest)), err) : firstLine(err);
     io.err(`finetune ${command}: ${message}`);
     return err instanceof UsageError || err instanceof DatasetError ? 2 : 1;
   }

@@ -3,19 +3,23 @@
  * SQLITE_READONLY, …), found anywhere in an error's cause chain, and what to tell the user about them.
  */
 
-/** The `code` of `err` and of every error in its `cause` chain. */
-function codesOf(err: unknown): string[] {
+/** The `code` of `err` and of every error in its `cause` chain (only its own with `deep` false). */
+function codesOf(err: unknown, deep = true): string[] {
   const codes: string[] = [];
-  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+  const depth = deep ? 8 : 1;
+  for (let e = err, d = 0; e && typeof e === 'object' && d < depth; e = (e as { cause?: unknown }).cause, d++) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string') codes.push(code);
   }
   return codes;
 }
 
-/** The disk is full (or the user's quota is spent). */
-export function isDiskFull(err: unknown): boolean {
-  return codesOf(err).some((c) => c === 'ENOSPC' || c === 'EDQUOT' || c === 'SQLITE_FULL');
+/**
+ * The disk is full (or the user's quota is spent). `deep` false: only when `err` itself says so, not an error that
+ * wraps one with its own message (a checkpoint's "Could not save … the disk is full") and says enough already.
+ */
+export function isDiskFull(err: unknown, deep = true): boolean {
+  return codesOf(err, deep).some((c) => c === 'ENOSPC' || c === 'EDQUOT' || c === 'SQLITE_FULL');
 }
 
 /** The file or its folder cannot be written: read-only, no permission, full, or SQLite cannot open it for writing. */
