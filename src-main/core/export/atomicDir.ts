@@ -148,6 +148,7 @@ export async function writeDirAtomically<T>(
   write: (tmp: string) => Promise<T>,
 ): Promise<T> {
   const target = resolve(targetDir);
+  // The app's own folders first, so that the message says which one it is.
   checkRefusal(target, options);
   for (const p of options.protect ?? []) {
     const kept = resolve(p);
@@ -157,9 +158,9 @@ export async function writeDirAtomically<T>(
     }
   }
   // Refused before the parent folders are made: a refused export leaves no trace.
-  checkTarget(target, options);
+  const state = checkTarget(target, options);
   mkdirSync(dirname(target), { recursive: true });
-  if (checkTarget(target, options) === 'full' && !options.force) {
+  if (state === 'full' && !options.force) {
     throw new ExportTargetError(
       `Export folder ${target} already exists and is not empty. Replace it with --force (in the app: tick ` +
         `"Replace an earlier export in that folder"), or choose another folder with --out.`,
