@@ -155,10 +155,14 @@ export const requests = {
   'model.export': {
     params: z.object({
       runId: z.number().int(),
+      /** Absolute, or relative to the home's exports folder (never to the server's working directory). */
       outDir: z.string().min(1).optional(),
       /** Recipe runs: export the snapshot ensemble (one model folder per snapshot + ensemble.json). */
       ensemble: z.boolean().optional(),
-      /** Replace a non-empty existing folder; without it such a folder is refused (the export never merges). */
+      /**
+       * Replace an existing earlier export (its metadata.json); without it a non-empty folder is refused (the export
+       * never merges). Never replaces another folder, the home, a run folder, a recorded dataset or a parent of one.
+       */
       force: z.boolean().optional(),
     }),
     result: z.object({ dir: z.string(), files: z.array(z.string()) }),

@@ -23,6 +23,8 @@ export const CleanEntry = z.object({
   /** The class it moved to; null when excluded. */
   toClass: z.string().nullable(),
   at: z.string(),
+  /** Written before the move and not yet confirmed: a crash came in between; undo settles it from the disk. */
+  pending: z.boolean().optional(),
 });
 export type CleanEntry = z.infer<typeof CleanEntry>;
 

@@ -2,7 +2,6 @@
  * The app's request handlers and pushed events, independent of transport: the Electron main process and the
  * headless server both wrap this. Owns the run history; training and evaluation run in worker threads.
  */
-import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import {
   parseEvent,
@@ -19,6 +18,7 @@ import {
 import { DEFAULT_HEAD_CONFIG, DEFAULT_LR_FIND } from '../core/defaults';
 import { exportEnsemble, exportRun } from '../core/export/exporter';
 import { exportHistoryOf } from '../core/export/exportHistory';
+import { exportDirUnder, exportGuardFor } from '../core/export/exportGuard';
 import { readRunEnsemble } from '../core/runFiles';
 import { homePaths } from '../core/paths';
 import { RunStore, type RunRow } from '../core/history/runStore';
@@ -168,8 +168,11 @@ export class StudioService {
     'runs.delete': async ({ runId }) =>
       deleteRunWithFolder(this.store, runId, this.paths.runDir(runId), this.jobs.isRunning(runId)),
     'model.export': async ({ runId, outDir, ensemble, force }) => {
-      const options = { force, history: exportHistoryOf(this.requireRun(runId), this.store.epochs(runId)) };
-      const out = outDir ?? join(this.paths.exports, ensemble ? `run-${runId}-ensemble` : `run-${runId}`);
+      const history = exportHistoryOf(this.requireRun(runId), this.store.epochs(runId));
+      const guard = exportGuardFor(this.paths.home, this.paths.runs, this.store.listRuns());
+      const options = { force, history, guard };
+      // A relative outDir goes under the exports folder: this process's working directory means nothing to the user.
+      const out = exportDirUnder(this.paths.exports, outDir ?? (ensemble ? `run-${runId}-ensemble` : `run-${runId}`));
       return ensemble
         ? exportEnsemble(runId, this.paths.runDir(runId), out, options)
         : exportRun(runId, this.paths.runDir(runId), out, options);

@@ -11,7 +11,8 @@ const USAGE =
   'finetune clean relabel DIR FILE CLASS | clean exclude DIR FILE | clean undo DIR | clean list DIR [--json]';
 
 const line = (e: CleanEntry) =>
-  `#${e.id} ${e.kind === 'relabel' ? `relabel ${e.fromClass} -> ${e.toClass}` : 'exclude'}: ${e.from} -> ${e.to}`;
+  `#${e.id} ${e.kind === 'relabel' ? `relabel ${e.fromClass} -> ${e.toClass}` : 'exclude'}: ${e.from} -> ${e.to}` +
+  (e.pending ? ' (interrupted: undo settles it)' : '');
 
 export async function cleanCommand(argv: string[], io: Io): Promise<void> {
   const { values, positionals } = parseOptions(argv, COMMON_OPTIONS);

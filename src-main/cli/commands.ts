@@ -9,6 +9,7 @@ import { sampleDataset } from '../core/data/sample';
 import { resolveHome } from '../core/paths';
 import { resolveBackendChoice } from '../core/settings';
 import { exportEnsemble, exportRun, ExportTargetError } from '../core/export/exporter';
+import { exportGuardFor } from '../core/export/exportGuard';
 import { exportHistoryOf } from '../core/export/exportHistory';
 import { listBackbones } from '../core/model/backbones';
 import { Predictor } from '../core/export/predictor';
@@ -79,7 +80,8 @@ export async function exportCommand(argv: string[], io: Io) {
     const run = store.getRun(runId);
     if (!run) throw new UsageError(`No run ${runId} in ${paths.history}: see "finetune runs".`);
     const outDir = resolve(values.out ?? `${paths.exports}/run-${runId}${values.ensemble ? '-ensemble' : ''}`);
-    const options = { force: values.force, history: exportHistoryOf(run, store.epochs(runId)) };
+    const guard = exportGuardFor(paths.home, paths.runs, store.listRuns());
+    const options = { force: values.force, history: exportHistoryOf(run, store.epochs(runId)), guard };
     const r = await (values.ensemble ? exportEnsemble : exportRun)(runId, paths.runDir(runId), outDir, options).catch(
       (err: unknown) => {
         // An existing folder in the way is a bad --out: exit 2 like other usage mistakes.

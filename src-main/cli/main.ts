@@ -7,6 +7,8 @@ import { DatasetError } from '../core/data/dataset';
 import { firstLine, UsageError, type Io } from './args';
 import { backbonesCommand, exportCommand, predictCommand, sampleCommand, scanCommand, serveCommand } from './commands';
 import { runsCommand } from './runsCommand';
+import { resolveHome } from '../core/paths';
+import { diskFullMessage, isDiskFull } from '../core/util/storageErrors';
 
 const HELP = `finetune — fine-tune an image classifier on a folder of labeled images (fast.ai's method)
 
@@ -35,7 +37,7 @@ Usage:
   finetune resume RUN_ID [--json]                 continue an interrupted --recipe run from its checkpoint
   finetune export RUN_ID [--out DIR] [--ensemble] [--force] [--json]
                                                   model + labels, preprocessing, README.md, MODEL_CARD.md,
-                                                  written atomically; --force replaces a non-empty DIR
+                                                  written atomically; --force replaces an earlier export
   finetune predict MODEL_DIR FILE... [--json]
   finetune runs [--json]                          the run history, newest first
   finetune runs show RUN_ID [--json]              one run: config, epochs, step results, iteration count
@@ -99,6 +101,13 @@ function exitQuietlyOnBrokenPipe(): void {
   });
 }
 
+/** The --home a command line names (`--home DIR` or `--home=DIR`), if any. */
+function homeArg(args: string[]): string | undefined {
+  const i = args.indexOf('--home');
+  if (i >= 0) return args[i + 1];
+  return args.find((a) => a.startsWith('--home='))?.slice('--home='.length);
+}
+
 /** Runs `finetune ARGV`; returns the exit code: 0 ok, 1 failed, 2 bad arguments or an unusable folder. */
 export async function main(argv: string[], io: Io = { out: console.log, err: console.error }): Promise<number> {
   exitQuietlyOnBrokenPipe();
@@ -117,7 +126,9 @@ export async function main(argv: string[], io: Io = { out: console.log, err: con
     await run(rest, io);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
-    io.err(`finetune ${command}: ${firstLine(err)}`);
+    // SQLite's "database or disk is full" or Node's ENOSPC say neither where nor what to do.
+    const message = isDiskFull(err, false) ? diskFullMessage(resolveHome(homeArg(rest)), err) : firstLine(err);
+    io.err(`finetune ${command}: ${message}`);
     return err instanceof UsageError || err instanceof DatasetError ? 2 : 1;
   }
 }

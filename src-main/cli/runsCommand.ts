@@ -13,7 +13,7 @@ import {
 } from '../core/history/compare';
 import type { homePaths } from '../core/paths';
 import { COMMON_OPTIONS, parseOptions, runIdArg, UsageError, type Io } from './args';
-import { openStore, startBackend } from './session';
+import { openStore, openStoreForReading, startBackend } from './session';
 import { NotRerunnableError, rerunConfig } from '../core/history/rerun';
 import type { RerunConfig } from '../../src-shared/contract';
 
@@ -35,7 +35,8 @@ export async function runsCommand(argv: string[], io: Io) {
     if (runIds.length !== 1) throw new UsageError(`runs rerun needs one run id: finetune runs rerun RUN_ID`);
     return rerun(runIds[0]!, values, io);
   }
-  const { paths, store } = openStore(values.home);
+  // Listing works where the history cannot be written (a read-only home, a full disk); deleting does not.
+  const { paths, store } = sub === 'rm' ? openStore(values.home) : openStoreForReading(values.home);
   try {
     const options: CompareOptions = { runDir: (id) => paths.runDir(id) };
     if (sub === undefined) return list(store, values.json, io);

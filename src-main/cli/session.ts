@@ -4,7 +4,9 @@
  */
 import type { HeadTrainConfig } from '../../src-shared/contract';
 import { homePaths, resolveHome } from '../core/paths';
+import { existsSync, statSync } from 'node:fs';
 import { RunStore } from '../core/history/runStore';
+import { isUnwritable } from '../core/util/storageErrors';
 import { initBackend, type BackendInfo } from '../core/tf/backend';
 import { resolveBackendChoice } from '../core/settings';
 import { createPendingRun } from '../core/train/headJob';
@@ -25,8 +27,34 @@ export function openStore(home: string | undefined) {
   const store = new RunStore(paths.history);
   // A damaged history was moved aside and a new one started: say so before anything else.
   if (store.notice) process.stderr.write(`warning: ${store.notice}\n`);
-  store.markInterrupted();
+  try {
+    store.markInterrupted();
+  } catch (err) {
+    store.close();
+    throw err;
+  }
   return { paths, store };
+}
+
+/**
+ * The run history for reading (listing, showing, comparing): opened like `openStore`, or where it cannot be written
+ * (a read-only home, a full disk) a read-only copy of it, with a note on stderr saying so.
+ */
+export function openStoreForReading(home: string | undefined) {
+  const paths = homePaths(resolveHome(home));
+  try {
+    return openStore(home);
+  } catch (err) {
+    if (!isUnwritable(err) || !existsSync(paths.history)) throw err;
+    const store = new RunStore(paths.history, { readOnlySnapshot: true });
+    const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    const wal = existsSync(`${paths.history}-wal`) && statSync(`${paths.history}-wal`).size > 0;
+    process.stderr.write(
+      `note: the run history ${paths.history} cannot be written (${why}): listed from a read-only copy, nothing ` +
+        `marked or changed${wal ? '; what only history.sqlite-wal holds is not shown' : ''}.\n`,
+    );
+    return { paths, store };
+  }
 }
 
 /** Records a new run before its dataset is read (the classes come with its first events). */

@@ -2,11 +2,12 @@
  * The files a finished run leaves in its folder, checked when read: `run.json` (what export, predict and the LR
  * finder need) and, for eight-step runs, `ensemble.json` (the SGDR snapshots to average).
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { HeadTrainConfig, RecipeConfig, RecipeStepResult } from '../../src-shared/contract';
 import { readJsonFile } from './util/json';
+import { writeFileAtomic } from './util/atomicFile';
 
 export const RunMeta = z.object({
   classes: z.array(z.string()).min(1),
@@ -40,7 +41,7 @@ export type RunEnsemble = z.infer<typeof RunEnsemble>;
 const REDO = 'Train the run again (or delete its folder) to replace it.';
 
 export function writeRunMeta(runDir: string, meta: RunMeta & Record<string, unknown>): void {
-  writeFileSync(join(runDir, 'run.json'), JSON.stringify(meta, null, 2));
+  writeFileAtomic(join(runDir, 'run.json'), JSON.stringify(meta, null, 2));
 }
 
 export function readRunMeta(runDir: string): RunMeta {

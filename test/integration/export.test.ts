@@ -1,7 +1,7 @@
 /**
  * `finetune export` and the app's `model.export` on a real (tiny) eight-step run: every file of a self-describing
  * folder (model card, README), loadable by `Predictor.load` and by the README's own Node snippet; a non-empty folder
- * refused without force and replaced with it; its web demo, opened from file:// in Chromium, gives predict's label and
+ * refused without force, an earlier export replaced with it (any other folder never); its web demo, opened from file:// in Chromium, gives predict's label and
  * probabilities; and SIGKILL at several points of an export (the test hook FINETUNE_EXPORT_TEST_PAUSE_MS pauses
  * between the stages) leaves the folder absent or complete, never half written.
  */
@@ -154,17 +154,27 @@ test("the web demo, opened from file:// in Chromium, gives predict's label and p
   await demoMatchesPredict([single, ensemble], validFiles[0]!, join(work, 'demo-images'));
 });
 
-test('a non-empty folder is refused without force and replaced with it (CLI and app)', async () => {
+test('a non-empty folder is refused without force; with it only an earlier export is replaced (CLI and app)', async () => {
+  const mine = join(work, 'mine');
+  mkdirSync(mine);
+  writeFileSync(join(mine, 'mine.txt'), 'keep me');
+  for (const flags of [[], ['--force']]) {
+    const r = exportCli(mine, ...flags);
+    assert.equal(r.status, 2);
+    assert.ok(r.stderr.includes(`${mine} already exists, is not empty and is not an earlier export`), r.stderr);
+  }
+  assert.deepEqual(readdirSync(mine), ['mine.txt'], 'untouched');
+  assert.equal(readFileSync(join(mine, 'mine.txt'), 'utf8'), 'keep me');
+
   const out = join(work, 'taken');
-  mkdirSync(out);
-  writeFileSync(join(out, 'mine.txt'), 'keep me');
+  await exportEnsemble(Number(runId), runDir, out);
+  writeFileSync(join(out, 'extra.txt'), 'added since');
   const r = exportCli(out);
   assert.equal(r.status, 2);
   assert.ok(r.stderr.includes(`Export folder ${out} already exists and is not empty`), r.stderr);
   assert.match(r.stderr, /--force/);
-  assert.equal(readFileSync(join(out, 'mine.txt'), 'utf8'), 'keep me', 'untouched');
   assert.equal(exportCli(out, '--force').status, 0);
-  assert.ok(!existsSync(join(out, 'mine.txt')), 'replaced, not merged');
+  assert.ok(!existsSync(join(out, 'extra.txt')), 'replaced, not merged');
   await assertComplete(out, SINGLE);
   assert.deepEqual(leftovers(out), []);
 

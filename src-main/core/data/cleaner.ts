@@ -4,42 +4,27 @@
  *
  * The user's files stay safe: nothing is ever overwritten (a name clash gets a " (2)" suffix; the no-overwrite is
  * atomic: a hard link, or a copy with COPYFILE_EXCL where links are not possible), nothing is deleted, files move
- * only inside the dataset folder (links are refused, the real paths are checked), and a relabel goes only into a
- * class folder that exists. Every move is recorded in a journal in the dataset folder (a hidden file the scan
- * ignores), written atomically, so the undo list survives a restart and is shared by the app and the CLI.
+ * only inside the dataset folder (a link anywhere on the source or destination path refuses the move, see
+ * cleanerPaths.ts), and a relabel goes only into a class folder that exists. Every move is recorded in a journal in
+ * the dataset folder (a hidden file the scan ignores), written atomically, so the undo list survives a restart and is
+ * shared by the app and the CLI. The entry is written before the move (pending, naming the exact destination) and
+ * confirmed after, so a crash in between leaves an entry that undo settles from what is on disk.
  */
-import { copyFileSync, constants, existsSync, lstatSync, mkdirSync, linkSync, realpathSync } from 'node:fs';
-import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { copyFileSync, constants, existsSync, linkSync, readFileSync, renameSync } from 'node:fs';
+import { unlinkSync, writeFileSync } from 'node:fs';
+import { basename, extname, join, relative } from 'node:path';
 import { z } from 'zod';
 import { CleanEntry } from '../../../src-shared/runSchemas';
 import { readJsonFile } from '../util/json';
+import { faultAt, killSelf } from '../util/fault';
 import { EXCLUDED_FOLDER, TRAIN_NAMES, VALID_NAMES } from './dataset';
+import { CleanerError, imageIn, lstatOrNull, plainPath, rootOf, segmentsOf, toPosix } from './cleanerPaths';
 
-export { EXCLUDED_FOLDER };
+export { EXCLUDED_FOLDER, CleanerError };
 export const JOURNAL_FILE = '.finetune-cleaner.json';
 
 const Journal = z.object({ version: z.literal(1), entries: z.array(CleanEntry) });
 type Journal = z.infer<typeof Journal>;
-
-export class CleanerError extends Error {}
-
-/** The dataset folder's real path (the one every move is checked against). */
-function rootOf(dir: string): string {
-  try {
-    const root = realpathSync(dir);
-    if (lstatSync(root).isDirectory()) return root;
-  } catch {
-    // Reported below.
-  }
-  throw new CleanerError(`Not a dataset folder: ${dir}`);
-}
-
-const toPosix = (rel: string) => rel.split(sep).join('/');
-const fromPosix = (root: string, rel: string) => join(root, ...rel.split('/'));
-
-/** `rel` (from the root) names something strictly inside it. */
-const inside = (rel: string) => rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
 
 export function readJournal(dir: string): CleanEntry[] {
   const path = join(rootOf(dir), JOURNAL_FILE);
@@ -52,27 +37,6 @@ function writeJournal(root: string, entries: CleanEntry[]): void {
   const journal: Journal = { version: 1, entries };
   writeFileSync(`${path}.tmp`, JSON.stringify(journal, null, 2));
   renameSync(`${path}.tmp`, path);
-}
-
-/**
- * An image of the dataset: a regular file (not a link) inside the root, split into its path segments. `file` is
- * absolute, or relative to the dataset folder (as interpretations name the validation images).
- */
-function imageIn(root: string, file: string): string[] {
-  const abs = resolve(root, file);
-  let st;
-  try {
-    st = lstatSync(abs);
-  } catch {
-    throw new CleanerError(`No such image: ${file}`);
-  }
-  if (!st.isFile()) throw new CleanerError(`Not a regular file (links and folders are not moved): ${file}`);
-  // The real folder it is in must be inside the real root (a linked folder cannot lead out of it).
-  const rel = relative(root, join(realpathSync(dirname(abs)), basename(abs)));
-  if (!inside(rel)) throw new CleanerError(`${file} is not inside the dataset folder ${root}.`);
-  const parts = rel.split(sep);
-  if (parts[0] === EXCLUDED_FOLDER) throw new CleanerError(`${file} is already excluded.`);
-  return parts;
 }
 
 /** Which segment of an image's path is its class folder: `<class>/…` or `train|valid/<class>/…`. */
@@ -90,35 +54,59 @@ function candidate(path: string, n: number): string {
   return `${path.slice(0, path.length - ext.length)} (${n})${ext}`;
 }
 
-/** Move a file without ever replacing one: the first free name of `dest`; returns it. */
-function moveNoClobber(src: string, dest: string): string {
-  mkdirSync(dirname(dest), { recursive: true });
-  for (let n = 1; n < 10000; n++) {
-    const target = candidate(dest, n);
-    try {
-      linkSync(src, target);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST') continue;
-      // No hard links here (another device, FAT, some network shares): an exclusive copy.
-      try {
-        copyFileSync(src, target, constants.COPYFILE_EXCL);
-      } catch (copyErr) {
-        if ((copyErr as NodeJS.ErrnoException).code === 'EEXIST') continue;
-        throw copyErr;
-      }
-    }
-    unlinkSync(src);
-    return target;
+/** A second name for `src` at `target`, never replacing a file there; false when `target` is taken. */
+function linkExclusive(src: string, target: string): boolean {
+  try {
+    linkSync(src, target);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
   }
-  throw new CleanerError(`No free name for ${dest}`);
+  // No hard links here (another device, FAT, some network shares): an exclusive copy.
+  try {
+    copyFileSync(src, target, constants.COPYFILE_EXCL);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
 }
 
-function record(root: string, entry: Omit<CleanEntry, 'id' | 'at'>): CleanEntry {
+type Move = Pick<CleanEntry, 'kind' | 'fromClass' | 'toClass'>;
+
+/**
+ * Moves the image at `from` (segments from the root) to the first free name of `dest`, folders made as needed and
+ * none of them a link, journaled: the entry is written first (pending, naming the exact destination), then the file
+ * is linked there, unlinked from its old name, and the entry confirmed. Test hooks (FINETUNE_FAULT, util/fault.ts):
+ * `cleaner-after-intent`, `cleaner-after-link`, `cleaner-after-move` end the process at those points.
+ */
+function journaledMove(root: string, from: string[], dest: string[], move: Move): CleanEntry {
+  const src = plainPath(root, from, { file: true, create: false });
+  const destDir = plainPath(root, dest.slice(0, -1), { file: false, create: true });
   const entries = readJournal(root);
-  const full: CleanEntry = { id: Math.max(0, ...entries.map((e) => e.id)) + 1, at: new Date().toISOString(), ...entry };
-  writeJournal(root, [...entries, full]);
-  return full;
+  const base = { id: Math.max(0, ...entries.map((e) => e.id)) + 1, at: new Date().toISOString(), ...move };
+  try {
+    for (let n = 1; n < 10000; n++) {
+      const target = candidate(join(destDir, dest[dest.length - 1]!), n);
+      if (lstatOrNull(target)) continue;
+      const entry: CleanEntry = { ...base, from: from.join('/'), to: toPosix(relative(root, target)) };
+      writeJournal(root, [...entries, { ...entry, pending: true }]);
+      if (faultAt('cleaner-after-intent')) killSelf();
+      // Taken since the check: the next name, with the intent rewritten.
+      if (!linkExclusive(src, target)) continue;
+      if (faultAt('cleaner-after-link')) killSelf();
+      unlinkSync(src);
+      if (faultAt('cleaner-after-move')) killSelf();
+      writeJournal(root, [...entries, entry]);
+      return entry;
+    }
+  } catch (err) {
+    // Nothing moved (the link or copy failed): the intent goes.
+    if (existsSync(src)) writeJournal(root, entries);
+    throw err;
+  }
+  writeJournal(root, entries);
+  throw new CleanerError(`No free name for ${dest.join('/')}`);
 }
 
 /** A valid class folder name: one plain segment, not hidden, not the excluded folder. */
@@ -135,18 +123,11 @@ export function relabel(dir: string, file: string, toClass: string): CleanEntry 
   const i = classIndex(parts);
   const fromClass = parts[i]!;
   if (fromClass === toClass) throw new CleanerError(`${basename(file)} is already in "${toClass}".`);
-  const classDir = join(root, ...parts.slice(0, i), toClass);
-  const st = existsSync(classDir) ? lstatSync(classDir) : null;
-  if (!st?.isDirectory()) throw new CleanerError(`No class folder "${toClass}" in ${join(root, ...parts.slice(0, i))}`);
-  const src = join(root, ...parts);
-  const moved = moveNoClobber(src, join(classDir, ...parts.slice(i + 1)));
-  return record(root, {
-    kind: 'relabel',
-    from: toPosix(parts.join(sep)),
-    to: toPosix(relative(root, moved)),
-    fromClass,
-    toClass,
-  });
+  const classParts = [...parts.slice(0, i), toClass];
+  if (!lstatOrNull(join(root, ...classParts)))
+    throw new CleanerError(`No class folder "${toClass}" in ${join(root, ...parts.slice(0, i))}`);
+  plainPath(root, classParts, { file: false, create: false });
+  return journaledMove(root, parts, [...classParts, ...parts.slice(i + 1)], { kind: 'relabel', fromClass, toClass });
 }
 
 /** Move `file` to `_excluded/<its path in the dataset>`, out of the class folders (the scan skips it). */
@@ -154,32 +135,73 @@ export function exclude(dir: string, file: string): CleanEntry {
   const root = rootOf(dir);
   const parts = imageIn(root, file);
   const fromClass = parts[classIndex(parts)]!;
-  const moved = moveNoClobber(join(root, ...parts), join(root, EXCLUDED_FOLDER, ...parts));
-  return record(root, {
-    kind: 'exclude',
-    from: toPosix(parts.join(sep)),
-    to: toPosix(relative(root, moved)),
-    fromClass,
-    toClass: null,
-  });
+  return journaledMove(root, parts, [EXCLUDED_FOLDER, ...parts], { kind: 'exclude', fromClass, toClass: null });
 }
 
-/** Undo the newest move still in the journal: the file goes back (under a free name if its old one was taken). */
+/** Whether `a` and `b` are one file (two names of it) or, for a copy, hold the same bytes. */
+function sameFile(a: string, b: string): boolean {
+  const sa = lstatOrNull(a);
+  const sb = lstatOrNull(b);
+  if (!sa?.isFile() || !sb?.isFile()) return false;
+  if (sa.dev === sb.dev && sa.ino === sb.ino) return true;
+  return sa.size === sb.size && readFileSync(a).equals(readFileSync(b));
+}
+
+/**
+ * Undo the newest move still in the journal: the file goes back (under a free name if its old one was taken). A move
+ * a crash interrupted is settled from the disk: not made yet (only the old name exists), half made (both names: the
+ * new one goes), or made (moved back like any other).
+ */
 export function undoLast(dir: string): { undone: CleanEntry; restored: string } | null {
   const root = rootOf(dir);
   const entries = readJournal(root);
   const last = entries[entries.length - 1];
   if (!last) return null;
-  const src = fromPosix(root, last.to);
-  const back = fromPosix(root, last.from);
-  if (!inside(relative(root, src)) || !inside(relative(root, back))) {
+  const to = segmentsOf(root, last.to);
+  const from = segmentsOf(root, last.from);
+  if (!to || !from) {
     throw new CleanerError(`The undo list in ${join(root, JOURNAL_FILE)} names a path outside the dataset.`);
   }
-  const st = existsSync(src) ? lstatSync(src) : null;
-  if (!st?.isFile() || !inside(relative(root, join(realpathSync(dirname(src)), basename(src))))) {
-    throw new CleanerError(`Cannot undo: ${last.to} is no longer in the dataset folder (moved or deleted since).`);
+  const toPath = join(root, ...to);
+  const fromPath = join(root, ...from);
+  const done = () => {
+    writeJournal(root, entries.slice(0, -1));
+    return { undone: last, restored: last.from };
+  };
+  const fromThere = lstatOrNull(fromPath)?.isFile() ?? false;
+  const toThere = lstatOrNull(toPath) !== null;
+  if (last.pending && fromThere && !toThere) return done();
+  // A move (or an undo) cut short between its link and its unlink: the file has both names; drop the new one.
+  if (fromThere && toThere && (last.pending || sameFile(toPath, fromPath))) {
+    plainPath(root, to, { file: true, create: false });
+    if (!sameFile(toPath, fromPath))
+      throw new CleanerError(
+        `Cannot undo #${last.id}: the interrupted move left ${last.from} (the image) and ${last.to}, which differs ` +
+          `from it (an incomplete copy). Delete ${last.to}, then undo again.`,
+      );
+    unlinkSync(toPath);
+    return done();
   }
-  const restored = moveNoClobber(src, back);
+  if (!toThere) {
+    const why = last.pending ? ' The move was interrupted and neither name holds the file now.' : '';
+    throw new CleanerError(
+      `Cannot undo: ${last.to} is no longer in the dataset folder (moved or deleted since).${why}`,
+    );
+  }
+  const restored = moveBack(root, to, from);
   writeJournal(root, entries.slice(0, -1));
-  return { undone: last, restored: toPosix(relative(root, restored)) };
+  return { undone: last, restored };
+}
+
+/** Moves `to` back to the first free name of `from` (no link on either path); returns where it went. */
+function moveBack(root: string, to: string[], from: string[]): string {
+  const src = plainPath(root, to, { file: true, create: false });
+  const backDir = plainPath(root, from.slice(0, -1), { file: false, create: true });
+  for (let n = 1; n < 10000; n++) {
+    const target = candidate(join(backDir, from[from.length - 1]!), n);
+    if (lstatOrNull(target) || !linkExclusive(src, target)) continue;
+    unlinkSync(src);
+    return toPosix(relative(root, target));
+  }
+  throw new CleanerError(`No free name for ${from.join('/')}`);
 }

@@ -110,6 +110,32 @@ export interface AtomicDirOptions {
   force?: boolean;
   /** Folders the target must not be or contain (e.g. the run being exported): replacing them would delete them. */
   protect?: string[];
+  /** Why the target must not be written at all (checked first and again just before the rename), or null. */
+  refuse?: (target: string) => string | null;
+  /** Which existing, non-empty folders `force` may replace (unset: any); others are refused even with force. */
+  replaceable?: (existing: string) => boolean;
+  /** How the refusal of a non-replaceable folder ends: what the user can do instead. */
+  notReplaceableHint?: string;
+}
+
+function checkRefusal(target: string, options: AtomicDirOptions): void {
+  const refusal = options.refuse?.(target);
+  if (refusal)
+    throw new ExportTargetError(`Cannot export into ${target}: ${refusal}. Choose another folder with --out.`);
+}
+
+/** Refuses what `options` say must not be written or replaced at `target` (in its current state). */
+function checkTarget(target: string, options: AtomicDirOptions): 'absent' | 'empty' | 'full' {
+  checkRefusal(target, options);
+  const state = targetState(target);
+  // Said with or without force: --force would not replace it either.
+  if (state === 'full' && options.replaceable && !options.replaceable(target)) {
+    throw new ExportTargetError(
+      `${target} already exists, is not empty and is not an earlier export: it is never replaced, even with ` +
+        `--force. ${options.notReplaceableHint ?? ''}`.trim(),
+    );
+  }
+  return state;
 }
 
 /**
@@ -122,6 +148,8 @@ export async function writeDirAtomically<T>(
   write: (tmp: string) => Promise<T>,
 ): Promise<T> {
   const target = resolve(targetDir);
+  // The app's own folders first, so that the message says which one it is.
+  checkRefusal(target, options);
   for (const p of options.protect ?? []) {
     const kept = resolve(p);
     const rel = relative(target, kept);
@@ -129,11 +157,13 @@ export async function writeDirAtomically<T>(
       throw new ExportTargetError(`Cannot export into ${target}: it holds ${kept}. Choose another folder with --out.`);
     }
   }
+  // Refused before the parent folders are made: a refused export leaves no trace.
+  const state = checkTarget(target, options);
   mkdirSync(dirname(target), { recursive: true });
-  if (targetState(target) === 'full' && !options.force) {
+  if (state === 'full' && !options.force) {
     throw new ExportTargetError(
       `Export folder ${target} already exists and is not empty. Replace it with --force (in the app: tick ` +
-        `"Replace an existing folder"), or choose another folder with --out.`,
+        `"Replace an earlier export in that folder"), or choose another folder with --out.`,
     );
   }
   removeLeftovers(target);
@@ -150,7 +180,7 @@ export async function writeDirAtomically<T>(
   }
   await testPause('written');
   try {
-    await moveIntoPlace(tmp, target, options.force ?? false);
+    await moveIntoPlace(tmp, target, options);
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
     throw err;
@@ -159,15 +189,15 @@ export async function writeDirAtomically<T>(
   return result;
 }
 
-async function moveIntoPlace(tmp: string, target: string, force: boolean): Promise<void> {
-  // Checked again: another process may have written the folder meanwhile.
-  const state = targetState(target);
+async function moveIntoPlace(tmp: string, target: string, options: AtomicDirOptions): Promise<void> {
+  // Checked again: another process may have written the folder (or swapped it for a link) meanwhile.
+  const state = checkTarget(target, options);
   if (state === 'absent') return renameSync(tmp, target);
   if (state === 'empty') {
     rmdirSync(target);
     return renameSync(tmp, target);
   }
-  if (!force) {
+  if (!options.force) {
     throw new ExportTargetError(
       `Export folder ${target} was written by someone else during this export. Replace it with --force, or choose another folder with --out.`,
     );

@@ -6,7 +6,8 @@
  * offline web demo (index.html + web/, webDemo.ts) that gives `finetune predict`'s numbers from disk or any server.
  *
  * Written atomically (atomicDir.ts): into a temporary sibling renamed into place when complete, so a failed or
- * killed export leaves no folder or a complete one. A non-empty target is refused unless `force`.
+ * killed export leaves no folder or a complete one. A non-empty target is refused unless `force`, and even then unless
+ * it is an earlier export and none of the app's own folders (exportGuard.ts).
  */
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { WEIGHTS_FILE } from '../model/modelFiles';
 import { readRunEnsemble, readRunMeta, readRunRecipe, type RunMeta } from '../runFiles';
 import { appVersion } from '../appVersion';
 import { testPause, writeDirAtomically } from './atomicDir';
+import { EXPORT_FORMAT, guardRefusal, isPreviousExport, type ExportGuard } from './exportGuard';
 import { recordedDataset, type CardDataset, type ExportHistory } from './exportHistory';
 import { renderModelCard, type CardInput } from './modelCard';
 import { renderUsageReadme } from './usageReadme';
@@ -66,7 +68,11 @@ export interface ExportOptions {
   force?: boolean;
   /** The run's history record (when and where it trained, metrics, dataset counts) for the model card. */
   history?: ExportHistory | null;
+  /** The app's folders an export must never replace (exportGuard.ts); the CLI and the app always pass it. */
+  guard?: ExportGuard;
 }
+
+const NOT_AN_EXPORT_HINT = 'Choose another folder with --out, or empty or move that folder yourself.';
 
 export interface ExportResult {
   dir: string;
@@ -166,7 +172,12 @@ async function writeExport(
   const version = appVersion();
   const exportedAt = new Date().toISOString();
   const dir = resolve(outDir);
-  const files = await writeDirAtomically(dir, { force: options.force, protect: [runDir] }, async (tmp) => {
+  const { guard } = options;
+  const atomic = {
+    ...{ force: options.force, protect: [runDir], replaceable: isPreviousExport },
+    ...{ notReplaceableHint: NOT_AN_EXPORT_HINT, refuse: guard ? (t: string) => guardRefusal(t, guard) : undefined },
+  };
+  const files = await writeDirAtomically(dir, atomic, async (tmp) => {
     const w = new ExportWriter(tmp);
     const models = await body(w);
     await w.json('labels.json', meta.classes);
@@ -183,7 +194,7 @@ async function writeExport(
     };
     await w.text('MODEL_CARD.md', renderModelCard(card));
     const metadata = {
-      ...{ format: 'finetune-studio-export', formatVersion: 1, kind, runId, exportedAt, appVersion: version },
+      ...{ format: EXPORT_FORMAT, formatVersion: 1, kind, runId, exportedAt, appVersion: version },
       ...{ backboneId: meta.backboneId, classes: meta.classes, config: meta.config, files: w.manifest() },
     };
     await w.json('metadata.json', metadata);

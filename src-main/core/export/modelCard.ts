@@ -9,6 +9,7 @@ import type { DatasetFingerprint } from '../data/fingerprint';
 import type { RunEnsemble, RunMeta, RunRecipe } from '../runFiles';
 import type { CardDataset, ExportHistory } from './exportHistory';
 import { stepSchedule, describeSchedule } from './scheduleText';
+import { mdCode, mdText } from './markdown';
 
 export interface CardInput {
   runId: number;
@@ -33,7 +34,7 @@ export interface CardInput {
 
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${(x * 100).toFixed(1)} %`);
 const num = (x: number | null | undefined) => (x === null || x === undefined ? '–' : Number(x.toPrecision(4)));
-const code = (s: string) => `\`${s.replace(/`/g, "'")}\``;
+const code = mdCode;
 
 function table(head: string[], rows: Array<Array<string | number>>): string {
   const line = (cells: Array<string | number>) =>
@@ -76,7 +77,7 @@ function fingerprintText(
     );
   const base = `${text(fp)}, taken when the run read its images`;
   if (now === null || 'error' in now)
-    return `${base}; the folder could not be checked now${now ? `: ${now.error}` : ''}`;
+    return `${base}; the folder could not be checked now${now ? `: ${mdText(now.error)}` : ''}`;
   return now.sha256 === fp.sha256 ? `${base}; the folder still matches` : `${base}${changed} (now ${text(now)})`;
 }
 
@@ -85,7 +86,7 @@ function datasetSection(c: CardInput): string {
   const out = ['## Dataset', ''];
   const fp = c.fingerprint;
   const recorded = d ? d.classes.reduce((n, k) => n + k.train + k.valid, 0) : null;
-  const fpText = 'error' in fp ? `not computed: ${fp.error}` : fingerprintText(fp, c.folderNow, recorded);
+  const fpText = 'error' in fp ? `not computed: ${mdText(fp.error)}` : fingerprintText(fp, c.folderNow, recorded);
   const rows: Array<[string, string | number]> = [
     ['folder', code(d?.dir ?? c.meta.config.dir)],
     [
@@ -107,11 +108,11 @@ function datasetSection(c: CardInput): string {
     out.push(
       table(
         ['class', 'train', 'valid'],
-        d.classes.map((k) => [k.name, k.train, k.valid]),
+        d.classes.map((k) => [mdText(k.name), k.train, k.valid]),
       ),
     );
   } else out.push(`Classes: ${c.meta.classes.map(code).join(', ')} (counts not recorded in the run history).`);
-  for (const w of d?.warnings ?? []) out.push('', `Warning: ${w}`);
+  for (const w of d?.warnings ?? []) out.push('', `Warning: ${mdText(w)}`);
   return out.join('\n');
 }
 
@@ -187,7 +188,7 @@ function metricsSection(c: CardInput): string {
 export function renderModelCard(c: CardInput): string {
   const b = c.backbone;
   return [
-    `# Model card: ${c.meta.classes.join(' / ')} (run ${c.runId})`,
+    `# Model card: ${c.meta.classes.map(mdText).join(' / ')} (run ${c.runId})`,
     '',
     `An image classifier fine-tuned with Finetune Studio ${c.appVersion}, exported ${c.exportedAt}. ` +
       `${c.meta.classes.length} classes, ${c.meta.size} px input, TensorFlow.js layers model.`,

@@ -7,6 +7,7 @@
  * as src-main/core/model/modelFiles.ts does.
  */
 import { PREPROCESSING_NOTE } from '../data/images';
+import { mdText } from './markdown';
 
 export interface ReadmeInput {
   runId: number;
@@ -76,7 +77,7 @@ export function renderUsageReadme(r: ReadmeInput): string {
       ]
     : ['- `model.json` + `weights.bin`: the whole classifier (image in, class probabilities out)'];
   return [
-    `# ${r.classes.join(' / ')}: an image classifier (run ${r.runId})`,
+    `# ${r.classes.map(mdText).join(' / ')}: an image classifier (run ${r.runId})`,
     '',
     `A TensorFlow.js layers model exported by Finetune Studio ${r.appVersion}${ens ? ' as a snapshot ensemble' : ''}: ` +
       `${r.classes.length} classes, ${r.size} × ${r.size} RGB input. What it learnt from, how it was trained and its ` +

@@ -3,8 +3,8 @@
  * that a long recipe run stays a small message) and step results, and the config keys whose values differ.
  * Also deleting a run with its folder (`runs.delete`, `finetune runs rm`).
  */
-import { existsSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, lstatSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type {
   ConfigDiffRow,
   IterationPoint,
@@ -124,6 +124,33 @@ function runJsonSteps(runDir: string): RecipeStepResult[] {
 /** A run that cannot be deleted now (it is training). */
 export class RunBusyError extends Error {}
 
+/** A run whose folder is not a plain folder of the runs folder (a link, a file): nothing is deleted. */
+export class RunFolderError extends Error {}
+
+/**
+ * Whether `runDir` exists, after checking it is what deleting a run may remove: a real folder (no link) whose real
+ * path is in the real runs folder. A link is refused, not followed nor removed: it was made by someone, not us.
+ */
+function checkRunFolder(runId: number, runDir: string): boolean {
+  let st;
+  try {
+    st = lstatSync(runDir);
+  } catch {
+    return false;
+  }
+  const keep = 'nothing was deleted';
+  if (st.isSymbolicLink())
+    throw new RunFolderError(
+      `Run ${runId}'s folder ${runDir} is a link (to ${readlinkSync(runDir)}), not the run's own folder: ${keep}. ` +
+        `Remove the link yourself if the run should go.`,
+    );
+  if (!st.isDirectory()) throw new RunFolderError(`Run ${runId}'s folder ${runDir} is not a folder: ${keep}.`);
+  const real = realpathSync(runDir);
+  if (real !== join(realpathSync(dirname(runDir)), basename(runDir)))
+    throw new RunFolderError(`Run ${runId}'s folder ${runDir} resolves to ${real}, outside the runs folder: ${keep}.`);
+  return true;
+}
+
 /**
  * Deletes a run: its folder first (a failure there leaves the history row, so deleting again finishes the job),
  * then its rows in every table. `isActive` says whether this process is training it; a run marked running by
@@ -140,8 +167,9 @@ export function deleteRunWithFolder(
   const run = requireRun(store, runId);
   if (isActive || run.status === 'running')
     throw new RunBusyError(`Run ${runId} is running: cancel it (or let it finish) before deleting it.`);
-  const folderRemoved = existsSync(runDir);
-  rmSync(runDir, { recursive: true, force: true });
+  const folderRemoved = checkRunFolder(runId, runDir);
+  // rmSync removes links inside the folder without following them.
+  if (folderRemoved) rmSync(runDir, { recursive: true });
   store.deleteRun(runId);
   return { runId, folderRemoved };
 }

@@ -6,7 +6,7 @@
  * version of the app is left untouched and refused.
  */
 import Database from 'better-sqlite3';
-import { existsSync, linkSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { SCHEMA_VERSION } from './migrations';
 
@@ -15,8 +15,9 @@ export class HistoryError extends Error {
   constructor(
     readonly path: string,
     message: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = 'HistoryError';
   }
 }
@@ -96,7 +97,7 @@ function damage(path: string, options: Options): { why: string } | { db: Databas
     if (!DAMAGE_CODES.has(code)) {
       db?.close();
       if (err instanceof HistoryError) throw err;
-      throw new HistoryError(path, `Cannot open the run history ${path}: ${(err as Error).message}`);
+      throw new HistoryError(path, `Cannot open the run history ${path}: ${(err as Error).message}`, { cause: err });
     }
     db?.close();
     return {
@@ -123,4 +124,35 @@ export function openHistoryDb(path: string, options: Options = {}): OpenedHistor
   found.db.pragma('journal_mode = WAL');
   found.db.pragma('foreign_keys = ON');
   return { db: found.db, notice };
+}
+
+/**
+ * A read-only copy in memory of the history at `path`, for listing where the file cannot be opened for writing (a
+ * read-only home, a full disk): SQLite needs to write the -shm file to read a WAL database in place. Its header is
+ * set to rollback mode (SQLite opens no WAL database from memory); what only history.sqlite-wal holds is not seen,
+ * which the caller says when that file is not empty.
+ */
+export function openHistorySnapshot(path: string, options: Options = {}): Database.Database {
+  let bytes: Buffer;
+  try {
+    bytes = Buffer.from(readFileSync(path));
+  } catch (err) {
+    throw new HistoryError(path, `Cannot read the run history ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  // Bytes 18 and 19: the file format's write and read versions, 2 for WAL, 1 for a rollback journal.
+  if (bytes.length >= 100 && bytes[18] === 2 && bytes[19] === 2) bytes.fill(1, 18, 20);
+  const db = new Database(bytes, {
+    readonly: true,
+    ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}),
+  });
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version !== SCHEMA_VERSION) {
+    db.close();
+    throw new HistoryError(
+      path,
+      `The run history ${path} has schema ${version}, this version reads ${SCHEMA_VERSION} read-only: open it once ` +
+        `where it can be written (the app upgrades it), or update the app.`,
+    );
+  }
+  return db;
 }

@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 
 import type { EpochMetrics, IterationMetrics, RecipeStepResult, RunStatus } from '../../../src-shared/contract';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations';
-import { openHistoryDb } from './openHistory';
+import { openHistoryDb, openHistorySnapshot } from './openHistory';
 
 export type { RunStatus };
 /** One epoch's metrics as the history stores them: the contract's `EpochMetrics`. */
@@ -76,6 +76,8 @@ interface RawRun {
 export interface OpenOptions {
   /** Path to a better_sqlite3.node built for this runtime (Electron's ABI differs from Node's). */
   nativeBinding?: string;
+  /** Read a copy in memory, never the file (openHistorySnapshot): for listing a history that cannot be written. */
+  readOnlySnapshot?: boolean;
 }
 
 export class RunStore {
@@ -90,6 +92,11 @@ export class RunStore {
     readonly path: string,
     options: OpenOptions = {},
   ) {
+    if (options.readOnlySnapshot) {
+      this.db = openHistorySnapshot(path, options);
+      this.notice = null;
+      return;
+    }
     const opened = openHistoryDb(path, options);
     this.db = opened.db;
     this.notice = opened.notice;

@@ -1,9 +1,10 @@
 /** Saving and loading tfjs layers models as plain files (model.json + weights.bin), without tfjs-node. */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { MODEL_JSON, ModelJson, concatWeights } from './modelJson';
 import { parseJson } from '../util/json';
+import { writeFileAtomic } from '../util/atomicFile';
 
 export const WEIGHTS_FILE = 'weights.bin';
 
@@ -14,7 +15,8 @@ export async function saveModelToDir(model: tf.LayersModel, dir: string): Promis
       const data = artifacts.weightData
         ? tf.io.CompositeArrayBuffer.join(artifacts.weightData as ArrayBuffer | ArrayBuffer[])
         : new ArrayBuffer(0);
-      writeFileSync(join(dir, WEIGHTS_FILE), Buffer.from(data));
+      // Each file whole or not at all: a full disk never leaves a truncated weights.bin under the name.
+      writeFileAtomic(join(dir, WEIGHTS_FILE), Buffer.from(data));
       const json = {
         format: 'layers-model',
         generatedBy: `TensorFlow.js tfjs-layers v${tf.version.tfjs}`,
@@ -22,7 +24,7 @@ export async function saveModelToDir(model: tf.LayersModel, dir: string): Promis
         modelTopology: artifacts.modelTopology,
         weightsManifest: [{ paths: [WEIGHTS_FILE], weights: artifacts.weightSpecs ?? [] }],
       };
-      writeFileSync(join(dir, MODEL_JSON), JSON.stringify(json));
+      writeFileAtomic(join(dir, MODEL_JSON), JSON.stringify(json));
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
     }),
   );

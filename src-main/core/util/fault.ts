@@ -3,7 +3,9 @@
  * `POINT` or `POINT:N`: the fault fires the Nth time (default 1st) this process reaches POINT. Points:
  * - `checkpoint-write`: SIGKILL with the checkpoint's temporary folder half written (state.json cut short);
  * - `checkpoint-swap`: SIGKILL between the checkpoint's two renames (only `checkpoint.old` holds the last one);
- * - `checkpoint-write-error`: the checkpoint write fails as on a full disk (ENOSPC).
+ * - `checkpoint-write-error`: the checkpoint write fails as on a full disk (ENOSPC);
+ * - `cleaner-after-intent`, `cleaner-after-link`, `cleaner-after-move`: SIGKILL inside a cleaner move (cleaner.ts):
+ *   its journal entry written but the file not linked, linked but not unlinked, moved but the entry not confirmed.
  * A test hook has to hit a window a few milliseconds wide deterministically; a signal from outside cannot.
  */
 const hits = new Map<string, number>();
