@@ -16,7 +16,7 @@ import {
   type RunDetail,
   type RunSummary,
 } from '../../src-shared/contract';
-import { DEFAULT_HEAD_CONFIG, DEFAULT_LR_FIND } from '../core/defaults';
+import { DEFAULT_HEAD_CONFIG, DEFAULT_LR_FIND } from '../../src-shared/defaults';
 import { exportEnsemble, exportRun } from '../core/export/exporter';
 import { exportHistoryOf } from '../core/export/exportHistory';
 import { readRunEnsemble } from '../core/runFiles';

@@ -5,7 +5,7 @@
  */
 import { join, resolve } from 'node:path';
 import { LrFindConfig as LrFindSchema } from '../../src-shared/contract';
-import { DEFAULT_HEAD_CONFIG } from '../core/defaults';
+import { DEFAULT_HEAD_CONFIG } from '../../src-shared/defaults';
 import { scanDataset } from '../core/data/dataset';
 import { homePaths, resolveHome } from '../core/paths';
 import { RunStore } from '../core/history/runStore';

@@ -4,12 +4,12 @@
  */
 import { resolve } from 'node:path';
 import { HeadTrainConfig } from '../../src-shared/contract';
-import { DEFAULT_HEAD_CONFIG } from '../core/defaults';
+import { DEFAULT_HEAD_CONFIG } from '../../src-shared/defaults';
 import { scanDataset } from '../core/data/dataset';
 import { recordEvent, recordFailure, recordResult } from '../core/history/recorder';
 import { trainHeadJob, type TrainEvent } from '../core/train/headJob';
 import { getBackbone } from '../core/model/backbones';
-import { SCHEDULE_DEFAULTS, type TrainingSchedule } from '../core/schedules/training';
+import { SCHEDULE_DEFAULTS, type TrainingSchedule } from '../../src-shared/schedules/training';
 import { machineFit } from '../core/machineDefaults';
 import type { BackendInfo } from '../core/tf/backend';
 import {

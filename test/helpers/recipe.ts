@@ -1,6 +1,7 @@
 /** What every step of the eight-step recipe must report: shared by the core, CLI and app-service tests. */
 import assert from 'node:assert/strict';
-import { DEFAULT_RECIPE_CONFIG, type RecipeConfig } from '../../src-main/core/recipe/types';
+import { type RecipeConfig } from '../../src-main/core/recipe/types';
+import { DEFAULT_RECIPE_CONFIG } from '../../src-shared/recipe/config';
 
 /** fast.ai's eight steps (v0.7, lessons 1–2) by the names the results carry: step N is `stepN-<what it does>`. */
 export const RECIPE_STEP_NAMES = [

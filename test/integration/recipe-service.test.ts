@@ -17,7 +17,7 @@ import type {
   RecipeStepResult,
   RunDetail,
 } from '../../src-shared/contract';
-import { DEFAULT_RECIPE_CONFIG } from '../../src-main/core/recipe/types';
+import { DEFAULT_RECIPE_CONFIG } from '../../src-shared/recipe/config';
 import { makeShapeDataset } from '../helpers/images';
 import { finetune, lastJson } from '../helpers/cli';
 import { assertRecipeSteps, RECIPE_STEP_NAMES, type RecipeStepExpectations } from '../helpers/recipe';

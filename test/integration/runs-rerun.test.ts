@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { StudioService } from '../../src-main/app/service';
 import type { EventName, HeadTrainConfig, RecipeConfig, Result, RunDetail } from '../../src-shared/contract';
-import { DEFAULT_RECIPE_CONFIG } from '../../src-main/core/recipe/types';
+import { DEFAULT_RECIPE_CONFIG } from '../../src-shared/recipe/config';
 import { makeShapeDataset } from '../helpers/images';
 import { cliWorkspace, finetune, lastJson } from '../helpers/cli';
 

@@ -2,7 +2,7 @@
 import type { Callback, DataSource, FitState, Learner } from './learner';
 import { DEFAULT_CALLBACK_ORDER, evaluate } from './learner';
 import type { EpochMetrics } from '../../../src-shared/contract';
-import type { Schedule } from '../schedules/types';
+import type { Schedule } from '../../../src-shared/schedules/types';
 
 /**
  * The `order` of the built-in callbacks (lower runs first at every hook; equal orders keep their array position).

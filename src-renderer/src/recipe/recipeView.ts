@@ -3,7 +3,7 @@
  * rates each step shows, SGDR's cycle ends, the status line. Plain functions over the reactive state, so that a
  * component's `$derived` follows them.
  */
-import { formatSeconds } from '../../../src-main/core/recipe/duration';
+import { formatSeconds } from '../../../src-shared/recipe/duration';
 import { i18n, t } from '../i18n/i18n.svelte';
 import { app } from '../state/app.svelte';
 import { recipe } from '../state/recipe.svelte';

@@ -7,7 +7,7 @@ import type {
   RecipeStepResult,
   RunStatus,
 } from '../../../src-shared/contract';
-import { DEFAULT_RECIPE_CONFIG } from '../../../src-main/core/recipe/types';
+import { DEFAULT_RECIPE_CONFIG } from '../../../src-shared/recipe/config';
 import { errorMessage, getStudioApi, onConnectionChange } from '../api';
 import { t } from '../i18n/i18n.svelte';
 import { app } from './app.svelte';

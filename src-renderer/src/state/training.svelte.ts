@@ -1,5 +1,5 @@
 import type { EpochMetrics, EventPayload, HeadTrainConfig, RunStatus } from '../../../src-shared/contract';
-import type { PlannedSchedule } from '../../../src-main/core/schedules/training';
+import type { PlannedSchedule } from '../../../src-shared/schedules/training';
 import { errorMessage, getStudioApi, onConnectionChange } from '../api';
 import { t } from '../i18n/i18n.svelte';
 import { requestCancel } from './jobs';
