@@ -1,8 +1,9 @@
 /**
- * What the recipe pages (steps 4–8) compute from the recipe run and the shared settings: the checks, the learning
+ * What the step pages (2–8) compute from the recipe run and the shared settings: the checks, the learning
  * rates each step shows, SGDR's cycle ends, the status line. Plain functions over the reactive state, so that a
  * component's `$derived` follows them.
  */
+import { DEFAULT_RECIPE_CONFIG } from '../../../src-shared/recipe/config';
 import { formatSeconds } from '../../../src-shared/recipe/duration';
 import { i18n, t } from '../i18n/i18n.svelte';
 import { app } from '../state/app.svelte';
@@ -10,6 +11,7 @@ import { recipe } from '../state/recipe.svelte';
 import { checkNumber, intIn } from '../validate';
 
 export type SettingKey =
+  | 'headEpochs'
   | 'augmentEpochs'
   | 'cycles'
   | 'cycleMult'
@@ -27,6 +29,7 @@ export type SettingErrors = Record<SettingKey, string | null>;
 export function settingErrors(): SettingErrors {
   const s = recipe.settings;
   return {
+    headEpochs: s.headEpochs === null ? null : intIn(s.headEpochs, 1, 100),
     augmentEpochs: intIn(s.augmentEpochs, 1, 100),
     cycles: intIn(s.cycles, 1, 10),
     cycleMult: intIn(s.cycleMult, 1, 4),
@@ -61,7 +64,12 @@ export function stepSettingField(key: StepSettingKey): { id: string; label: stri
     case 'lrRatio':
       return { id: 'r-ratio', label: t('recipe:fields.lrRatio'), hint: 'fast.ai: 3–10', testid: 'recipe-ratio-input' };
     case 'cycles':
-      return { id: 'r-cycles', label: t('recipe:fields.cycles'), hint: 'fast.ai: 3', testid: 'recipe-cycles-input' };
+      return {
+        id: 'r-cycles',
+        label: t('recipe:fields.cycles'),
+        hint: t('recipe:fields.cyclesHint', { n: DEFAULT_RECIPE_CONFIG.cycles }),
+        testid: 'recipe-cycles-input',
+      };
     case 'cycleMult':
       return { id: 'r-cycle-mult', label: 'cycle_mult', hint: 'fast.ai: 2', testid: 'recipe-cycle-mult-input' };
     case 'patience':
