@@ -170,6 +170,7 @@ export async function lrFindCommand(argv: string[], io: Io): Promise<void> {
     const status = result ? 'completed' : outcome.status === 'failed' ? 'failed' : 'cancelled';
     if (values.json) {
       const classes = store.getRun(outcome.runId)?.classes ?? [];
+      const stepResult = store.stepResults(outcome.runId).find((r) => r.step === step);
       io.out(
         JSON.stringify({
           status,
@@ -177,8 +178,9 @@ export async function lrFindCommand(argv: string[], io: Io): Promise<void> {
           backend: backend.name,
           runId: outcome.runId,
           ...(result ?? {}),
+          ...(stepResult?.groupLrMults ? { groupLrMults: stepResult.groupLrMults } : {}),
           classes,
-          warnings,
+          notices: warnings,
           error: outcome.error,
         }),
       );

@@ -67,7 +67,8 @@ export function assertRecipeSteps(steps: readonly RecipeStepLike[], x: RecipeSte
     x.epochs,
     'epochs per step',
   );
-  const lrHead = steps[1]?.lr;
+  // The head LR steps 3–6 train at: step 2's pick, or the LR the user picked on its plot instead.
+  const lrHead = steps[2]?.lr ?? steps[1]?.lr;
   const keepsStep4 = (s: RecipeStepLike) =>
     assert.deepEqual(metrics(s), metrics(steps[3]!), `step ${s.step} keeps step 4's metrics (it trains nothing)`);
   for (const s of steps) {

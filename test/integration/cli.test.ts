@@ -66,7 +66,7 @@ test('scan → train → export → predict → runs', async (t) => {
     );
     assert.equal(r.status, 0, r.stderr);
     summary = lastJson<TrainSummary>(r);
-    assert.equal(summary.status, 'completed');
+    assert.equal(summary.status, 'paused', 'the recipe stopped after step 3');
     assert.equal(summary.backend, await bestBackend(), 'no --backend: auto picks the best that loads');
     assert.deepEqual(summary.classes, ['circles', 'squares', 'stripes']);
     for (const k of ['trainLoss', 'validLoss', 'validAccuracy'] as const) assert.equal(summary[k].length, 6, k);
@@ -110,7 +110,7 @@ test('scan → train → export → predict → runs', async (t) => {
     const runs =
       lastJson<Array<{ id: number; status: string; backend: string; epochs: number; bestValidAccuracy: number }>>(r);
     const run = runs.find((x) => x.id === summary.runId)!;
-    assert.equal(run.status, 'completed');
+    assert.equal(run.status, 'paused');
     assert.equal(run.backend, summary.backend);
     assert.equal(run.epochs, 6);
     assert.equal(run.bestValidAccuracy, Math.max(...summary.validAccuracy));

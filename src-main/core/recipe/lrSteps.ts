@@ -94,7 +94,8 @@ export async function step2LrFindHead(sess: RecipeSession, ctx: RecipeContext): 
   ctx.emit({ type: 'lrFind', step: 2, name: name(2), result: r, recommended, warnings: none });
   const fixed = state.config.lrHead;
   state.lrHead = fixed ?? lr;
-  state.lrHeadPick = fixed === null ? pick : 'config';
+  // 'picked': a continuation's override (applyOverrides), else the config's from the start.
+  state.lrHeadPick = fixed === null ? pick : (state.lrHeadPick ?? 'config');
   return rangeTestOutcome(2, state.lrHead, state.lrHeadPick, { validLoss: null, validAccuracy: null });
 }
 
@@ -114,7 +115,7 @@ export async function step7LrFindAll(sess: RecipeSession, ctx: RecipeContext): P
   ctx.emit({ type: 'lrFind', step: 7, name: name(7), result: r, ...guard });
   const fixed = state.config.lrAll;
   state.lrAll = fixed ?? guard.recommended.lr;
-  state.lrAllPick = fixed !== null ? 'config' : guard.recommended.pick;
+  state.lrAllPick = fixed !== null ? (state.lrAllPick ?? 'config') : guard.recommended.pick;
   const warning = fixed === null ? guard.recommended.warning : null;
   state.lrAllWarning = warning ?? undefined;
   if (warning) ctx.emit({ type: 'warning', message: `Step 7: ${warning}` });
