@@ -80,20 +80,31 @@ export class RunLive {
     }
   }
 
-  /** Everything the server holds for the run (iterations are downsampled there: the x axis stays the batch index). */
+  /**
+   * Everything the server holds for the run. Its iterations are downsampled there: each is put at its own index in
+   * the step, and each epoch after the last iteration of that epoch, as the live events would have.
+   */
   loadState(state: RunState): void {
     this.steps = new Map();
     this.points = new Map();
+    const epochEnd = new Map<string, number>();
     for (const it of state.iterations) {
       const step = stepOfName(it.step);
       if (step === null) continue;
       const live = this.step(step);
-      live.loss.push(it.loss);
-      live.lr.push(it.lr);
+      live.loss[it.iteration] = it.loss;
+      live.lr[it.iteration] = it.lr;
+      const key = `${step}:${it.epoch}`;
+      epochEnd.set(key, Math.max(epochEnd.get(key) ?? 0, it.iteration + 1));
     }
     for (const m of state.epochs) {
       const step = stepOfName(m.step);
-      if (step !== null) this.addEpoch(step, m);
+      if (step === null) continue;
+      const live = this.step(step);
+      if (live.epochs.some((e) => e.epoch === m.epoch)) continue;
+      const last = live.epochs[live.epochs.length - 1];
+      const x = Math.max(epochEnd.get(`${step}:${m.epoch}`) ?? 1, (last?.x ?? 0) + 1);
+      live.epochs.push({ ...m, x });
     }
     for (const p of state.lrFindPoints) this.addPoint(p);
   }
