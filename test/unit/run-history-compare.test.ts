@@ -149,7 +149,14 @@ test('iterations are written in batches: none hit the file until a batch fills o
     return n;
   };
   for (let i = 0; i < 10; i++)
-    recordRunEvent(store, id, { type: 'batch', step: 'head', epoch: 0, iteration: i, loss: i === 9 ? NaN : 2, lr: 1e-3 });
+    recordRunEvent(store, id, {
+      type: 'batch',
+      step: 'head',
+      epoch: 0,
+      iteration: i,
+      loss: i === 9 ? NaN : 2,
+      lr: 1e-3,
+    });
   assert.equal(onDisk(), 0, 'buffered, not one write per batch');
   recordRunEvent(store, id, {
     type: 'epoch',

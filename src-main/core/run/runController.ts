@@ -172,9 +172,7 @@ export class RunController {
     if (run.kind !== 'fastai8')
       throw new RunRefusedError(`Run ${runId} is a ${run.kind} run of an older version: run it again instead.`);
     if (run.status === 'running')
-      throw new RunRefusedError(
-        `Run ${runId} is running in another process: wait for it to end, or cancel it there.`,
-      );
+      throw new RunRefusedError(`Run ${runId} is running in another process: wait for it to end, or cancel it there.`);
     if (run.status === 'completed') throw new RunRefusedError(`Run ${runId} is already completed (all eight steps).`);
     if (!CONTINUABLE.has(run.status)) throw new RunRefusedError(`Run ${runId} is ${run.status}: it cannot continue.`);
     return run;
