@@ -5,6 +5,7 @@
  */
 import { DEFAULT_RECIPE_CONFIG } from '../../../src-shared/recipe/config';
 import { formatSeconds } from '../../../src-shared/recipe/duration';
+import { unfrozenLr } from '../../../src-shared/recipe/plan';
 import { i18n, t } from '../i18n/i18n.svelte';
 import { app } from '../state/app.svelte';
 import { recipe } from '../state/recipe.svelte';
@@ -113,7 +114,7 @@ export function ltr(text: string | number): string {
 export interface StepLrs {
   /** The head's LR (steps 3–4), once known. */
   headLr: number | null;
-  /** The whole network's LR: fixed (picked on step 7's curve), else what step 7 took, else its valley. */
+  /** The whole network's LR as step 8 will use it (picked on step 7's curve, else the recipe's recommendation). */
   allLr: number | null;
   /** The LR the previews draw: the step's own, else 0.01. */
   previewLr: number;
@@ -127,7 +128,14 @@ export interface StepLrs {
 export function stepLrs(step: number): StepLrs {
   const s = recipe.settings;
   const headLr = recipe.headLr;
-  const allLr = s.lrAll ?? recipe.result(7)?.lr ?? recipe.lrFinds[7]?.suggestions.valley ?? null;
+  // What step 8 will use: the LR picked on step 7's curve, else step 7's recommendation, else (before step 7 has run)
+  // the recipe's own rule on the head's LR (src-shared/recipe/plan.ts), the same the engine applies.
+  const allLr =
+    s.lrAll ??
+    recipe.result(8)?.lr ??
+    recipe.lrFinds[7]?.recommended.lr ??
+    recipe.result(7)?.lr ??
+    (headLr !== null ? unfrozenLr(headLr, s.optimizer, null).lr : null);
   // From step 6 on the whole network trains with `allLr`; before, the head alone with `headLr`.
   const own = step >= 6 ? (allLr ?? headLr) : headLr;
   const ratio = s.lrRatio;
