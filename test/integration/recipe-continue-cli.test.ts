@@ -5,6 +5,8 @@
  * cycles (what the wizard previews). Tiny: 32 px shapes, 24 training images, batch 6, 10-point range tests.
  */
 import { test } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { makeShapeDataset } from '../helpers/images';
 import { cliWorkspace, finetune, lastJson } from '../helpers/cli';
@@ -37,7 +39,10 @@ test('train --recipe --until-step 3, then recipe continue --lr-all --cycles: one
   await t.test('the head-only run is a result of its own: it exports', () => {
     const r = finetune(['export', String(head.runId), '--json'], env);
     assert.equal(r.status, 0, r.stderr);
-    assert.ok(lastJson<{ files: string[] }>(r).files.includes('model.json'));
+    const out = lastJson<{ dir: string; files: string[] }>(r);
+    assert.ok(out.files.includes('model.json'));
+    const card = readFileSync(join(out.dir, 'MODEL_CARD.md'), 'utf8');
+    assert.match(card, /stopped after step 3: head only/);
   });
 
   const lrAll = 3e-4;
