@@ -4,7 +4,7 @@
  * corrupt files are found, skipped and reported before training rather than crashing it.
  */
 import { access, readdir, stat } from 'node:fs/promises';
-import { basename, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { describeImageError, decodeRgb, isImageFile, notAnImageReason, thumbnailDataUrl } from './images';
 import { mapPool } from '../util/pool';
 import { mulberry32, shuffled, subSeed } from '../util/random';
@@ -176,6 +176,13 @@ export async function scanDataset(dir: string, options: ScanOptions = {}): Promi
   const good = candidates.filter((_, i) => readable[i]);
   const classes = [...new Set(good.map((c) => c.className))].sort((a, b) => a.localeCompare(b));
   if (classes.length < 2) {
+    // Images right in the folder and no class folders: the user picked one class's folder, not the dataset's.
+    const loose = skipped.filter((f) => f.reason === 'not in a class folder; ignored').length;
+    if (classes.length === 0 && loose > 0)
+      throw new DatasetError(
+        `${dir} holds ${loose} image(s) itself and no class folders: it looks like one class's folder. ` +
+          `Pick its parent, ${dirname(dir)}, if that holds one folder per class.`,
+      );
     throw new DatasetError(
       `Found ${classes.length} class folder(s) with readable images in ${dir}; at least 2 are needed. ` +
         `Put images in ${join(dir, '<class>')}/ (one folder per class), or use ${join(dir, 'train', '<class>')}/ and ${join(dir, 'valid', '<class>')}/.`,
