@@ -9,10 +9,12 @@ import { unfrozenLr } from '../../../src-shared/recipe/plan';
 import { i18n, t } from '../i18n/i18n.svelte';
 import { app } from '../state/app.svelte';
 import { recipe } from '../state/recipe.svelte';
+import { previewPlan } from '../schedule';
 import { checkNumber, intIn } from '../validate';
 
 export type SettingKey =
   | 'headEpochs'
+  | 'headSchedule'
   | 'augmentEpochs'
   | 'cycles'
   | 'cycleMult'
@@ -31,6 +33,8 @@ export function settingErrors(): SettingErrors {
   const s = recipe.settings;
   return {
     headEpochs: s.headEpochs === null ? null : intIn(s.headEpochs, 1, 100),
+    // Step 3's schedule, checked as the trainer plans it (its own LR and length do not matter here).
+    headSchedule: s.headSchedule ? previewPlan(1e-3, s.headSchedule, 1, 10).error : null,
     augmentEpochs: intIn(s.augmentEpochs, 1, 100),
     cycles: intIn(s.cycles, 1, 10),
     cycleMult: intIn(s.cycleMult, 1, 4),
