@@ -39,6 +39,8 @@ export async function runLeg(opts: RunLegOptions): Promise<LegOutcome> {
     return runs.finished(runId);
   });
   progress.clear();
+  // A leg that threw (stored as failed): its message is the command's error line (main.ts prints it, exit 1).
+  if (outcome.result === null && outcome.status === 'failed') throw new Error(outcome.error ?? 'the run failed');
   if (outcome.status !== 'completed' && outcome.status !== 'paused') process.exitCode = 1;
   return outcome;
 }
@@ -104,7 +106,10 @@ export function printSummary(summary: RunSummaryJson, io: Io): void {
   }
   io.out(runStatusLine(summary.runId, summary));
   if (continuable(summary.status) && summary.nextStep <= 8)
-    io.out(`continue it with: finetune recipe continue ${summary.runId} (from step ${summary.nextStep})`);
+    io.out(
+      `continue it with: finetune resume ${summary.runId} (or finetune recipe continue ${summary.runId} ` +
+        `--until-step N with new settings; from step ${summary.nextStep})`,
+    );
 }
 
 function continuable(status: RunStatus): boolean {

@@ -207,7 +207,7 @@ export class RunController {
       },
       (err: unknown) => {
         clock.finish();
-        if (err instanceof CheckpointWriteError) err.message += ` Then continue the run (finetune resume ${runId}).`;
+        if (err instanceof CheckpointWriteError) err.message += ` Then: finetune resume ${runId}`;
         const error = recordFailure(store, runId, err);
         return { runId, status: 'failed' as const, error, result: null };
       },
