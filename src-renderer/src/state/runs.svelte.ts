@@ -1,6 +1,6 @@
 import type { Result, RunSummary } from '../../../src-shared/contract';
 import { errorMessage, getStudioApi } from '../api';
-import { app } from './app.svelte';
+import { app, STEP_PAGES } from './app.svelte';
 import { recipe } from './recipe.svelte';
 import { rerunFrom } from './rerunFrom.svelte';
 
@@ -64,8 +64,9 @@ class RunsState {
   }
 
   /**
-   * "Run again": the run's folder (scanned), settings and seed into the wizard, then step 1, where a new run of the
-   * same steps starts (the old one stays in the history). Throws the service's reason.
+   * "Run again": the run's folder (scanned), settings and seed into the wizard, then the page of the last step it ran
+   * to, whose "Run steps 1–N" starts a new run of the same steps (the old one stays in the history). A folder that
+   * no longer scans is shown where it can be fixed: step 1. Throws the service's reason.
    */
   async loadRerun(runId: number): Promise<void> {
     const loaded = await getStudioApi().invoke('runs.rerunConfig', { runId });
@@ -78,7 +79,7 @@ class RunsState {
     app.folder = dir;
     await app.scan();
     rerunFrom.source = { runId, dir: app.dataset?.dir ?? dir };
-    app.page = 'dataset';
+    app.page = app.dataset ? (STEP_PAGES[loaded.untilStep - 1] ?? 'dataset') : 'dataset';
   }
 
   /** Deletes the run's history and folder; throws the service's reason (e.g. the run is training). */
