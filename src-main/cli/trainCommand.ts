@@ -4,7 +4,7 @@
  * with --json; the run pauses after step 3 and `finetune recipe continue RUN_ID` takes it on to step 8.
  */
 import { resolve } from 'node:path';
-import { HeadTrainConfig } from '../../src-shared/contract';
+import { HeadTrainConfig, RecipeConfig } from '../../src-shared/contract';
 import { DEFAULT_HEAD_CONFIG } from '../../src-shared/defaults';
 import { getBackbone } from '../core/model/backbones';
 import { recipeFromHeadConfig } from '../core/history/rerun';
@@ -48,7 +48,8 @@ export async function trainCommand(argv: string[], io: Io): Promise<void> {
   const fit = machineFit(backend);
   const config = checkConfig(HeadTrainConfig, {
     dir: resolve(dir),
-    epochs: num(values.epochs, 'epochs', s.epochs, d.epochs),
+    // Step 3's epochs: the recipe's limit (at most 100).
+    epochs: num(values.epochs, 'epochs', RecipeConfig.shape.headEpochs.unwrap(), d.epochs),
     lr: num(values.lr, 'lr', s.lr, d.lr),
     size: num(values.size, 'size', s.size, fit.size),
     batchSize: num(values['batch-size'], 'batch-size', s.batchSize, d.batchSize),
@@ -67,7 +68,9 @@ export async function trainCommand(argv: string[], io: Io): Promise<void> {
     }
   }
   const epochs: EpochMetrics[] = [];
-  const summary = await trainRecipe(recipeFromHeadConfig(config), backend, values, io, {
+  // The recipe's own limits apply (step 3 trains at most 100 epochs).
+  const recipe = checkConfig(RecipeConfig, recipeFromHeadConfig(config));
+  const summary = await trainRecipe(recipe, backend, values, io, {
     untilStep: 3,
     measure: false,
     report: 'none',

@@ -120,7 +120,7 @@ test('scan → train → export → predict → runs', async (t) => {
 test('bad arguments and folders: one line naming the problem; exit 2 for usage errors, 1 for failures', () => {
   const cases: Array<[string[], number, RegExp]> = [
     [['train', join(work, 'missing'), '--steps', 'head'], 2, /Folder not found: .*missing/],
-    [['train', data, '--epochs', 'many'], 2, /--epochs must be an integer >= 1 and <= 1000, got "many"/],
+    [['train', data, '--epochs', 'many'], 2, /--epochs must be an integer >= 1 and <= 100, got "many"/],
     [['train', data, '--lr=-1'], 2, /--lr must be a number > 0 and <= 10, got "-1"/],
     [['train', data, '--schedule', 'sgdr', '--cycles', '21'], 2, /--cycles must be an integer >= 1 and <= 20/],
     [['train', data, '--steps', 'everything'], 2, /--steps everything is not available/],
