@@ -16,7 +16,7 @@ import type { LrRangeTestResult } from '../lrfind/lrRangeTest';
 import type { RunRow, RunStore } from '../history/runStore';
 import { downsampleIterations } from '../history/compare';
 import { recipeOfRun } from '../history/rerun';
-import { CHECKPOINT_DIR, readCheckpointState, type RecipeState } from '../recipe/checkpoint';
+import { readCheckpointState, type RecipeState } from '../recipe/checkpoint';
 import { readRunEnsemble } from '../runFiles';
 
 /** What the controller knows of a leg while it runs (nothing of it survives the process). */
@@ -31,9 +31,11 @@ export interface LiveLeg {
 /** Statuses a run continues from (its checkpoint is kept). */
 export const CONTINUABLE = new Set(['paused', 'cancelled', 'interrupted', 'failed']);
 
-/** The checkpoint's state, or null when the run has none (yet) or it cannot be read. */
+/**
+ * The checkpoint's state (the previous one, under `.old`, after a crash between its renames), or null when the run has
+ * none (yet) or it cannot be read.
+ */
 export function checkpointOf(runDir: string): RecipeState | null {
-  if (!existsSync(join(runDir, CHECKPOINT_DIR))) return null;
   try {
     return readCheckpointState(runDir);
   } catch {
