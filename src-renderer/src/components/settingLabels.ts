@@ -38,8 +38,29 @@ const isNamed = (key: string): key is NamedKey => (NAMED as readonly string[]).i
 /** The i18n key of a config key: dots become underscores ('recipe.lrAll' → 'recipe_lrAll'). */
 const i18nKey = (key: NamedKey) => key.replace(/\./g, '_') as 'lr';
 
+/** A schedule's parameters by their PyTorch/fastai names (the wizard's schedule editor shows the same). */
+const SCHEDULE_PARAMS: Record<string, string> = {
+  cycleLen: 'cycle_len',
+  cycleMult: 'cycle_mult',
+  etaMin: 'eta_min',
+  pctStart: 'pct_start',
+  divFactor: 'div_factor',
+  finalDivFactor: 'final_div_factor',
+};
+
 export function settingLabel(key: string): string {
-  return isNamed(key) ? t(`runs:settings.${i18nKey(key)}`) : key;
+  if (isNamed(key)) return t(`runs:settings.${i18nKey(key)}`);
+  // A schedule's parameter: the schedule's name, then the parameter ("Step 3 LR schedule · cycle_mult").
+  for (const [prefix, kind] of [
+    ['recipe.headSchedule.', 'recipe.headSchedule.kind'],
+    ['schedule.', 'schedule.kind'],
+  ] as const) {
+    if (!key.startsWith(prefix)) continue;
+    const param = key.slice(prefix.length);
+    const name = param === 'cycles' ? t('recipe:fields.cycles') : (SCHEDULE_PARAMS[param] ?? param);
+    return `${settingLabel(kind)} · ${name}`;
+  }
+  return key;
 }
 
 /** What a missing value means for the settings that have a default the run decides. */
