@@ -135,10 +135,13 @@ class RunJob {
     };
   }
 
-  /** Why a run cannot start now, or null: the backbone chosen in step 1 cannot be fine-tuned (steps 5–8). */
-  get backboneBlock(): string | null {
+  /**
+   * Why the run cannot go up to `untilStep` now, or null: steps 5–8 fine-tune the backbone, and the one chosen in
+   * step 1 cannot be (steps 1–4 run with it frozen). A run's backbone is its own: only a new run is checked.
+   */
+  backboneBlockFor(untilStep: number): string | null {
     const chosen = app.backbone;
-    if (!this.startsNew || chosen === null || chosen.canFineTune) return null;
+    if (untilStep <= 4 || !this.startsNew || chosen === null || chosen.canFineTune) return null;
     return t('recipe:errors.backboneFrozen', { name: chosen.name });
   }
 
@@ -172,7 +175,7 @@ class RunJob {
   /** Runs the run up to `untilStep`: `run.start` for a new run, else `run.continue` of the same run. */
   async run(untilStep: number): Promise<void> {
     if (this.active) return;
-    const blocked = this.backboneBlock;
+    const blocked = this.backboneBlockFor(untilStep);
     if (blocked !== null) {
       this.error = blocked;
       return;
