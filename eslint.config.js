@@ -38,4 +38,11 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { patterns: ['electron', 'node:*', '**/src-main/**', '**/src-renderer/**'] }],
     },
   },
+  {
+    // The renderer runs in the browser and talks to the core only through the contract: src-shared is its floor.
+    files: ['src-renderer/**/*.ts', 'src-renderer/**/*.svelte'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: ['electron', 'node:*', '**/src-main/**'] }],
+    },
+  },
 );

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startHeadless } from '../src-main/server/headless';
-import { DEFAULT_RECIPE_CONFIG } from '../src-main/core/recipe/types';
+import { DEFAULT_RECIPE_CONFIG } from '../src-shared/recipe/config';
 import type { RecipeConfig } from '../src-shared/contract';
 import { parseBackendChoice, type BackendChoice } from '../src-main/core/tf/backend';
 import { makeShapeDataset } from '../test/helpers/images';

@@ -18,11 +18,12 @@ import { DEFAULT_OPTIMIZER, Optimizer } from '../src-main/core/train/optimizers'
 import { scheduleCallback, validationCallback } from '../src-main/core/train/callbacks';
 import { subSeed } from '../src-main/core/util/random';
 import { recipeJob } from '../src-main/core/recipe/recipeJob';
-import { DEFAULT_RECIPE_CONFIG, type RecipeConfig } from '../src-main/core/recipe/types';
+import { type RecipeConfig } from '../src-main/core/recipe/types';
+import { DEFAULT_RECIPE_CONFIG } from '../src-shared/recipe/config';
 import { writeFashionMnist } from './fashion-mnist';
 import { openHeadProblem } from './lib/headLrGrid';
 import { machineFit } from '../src-main/core/machineDefaults';
-import { DEFAULT_HEAD_CONFIG } from '../src-main/core/defaults';
+import { DEFAULT_HEAD_CONFIG } from '../src-shared/defaults';
 import { mixOption, progressiveOption } from '../src-main/cli/recipeCommand';
 
 const { values } = parseArgs({

@@ -16,37 +16,26 @@ const fraction = (done: number, total: number): number => (total > 0 ? Math.min(
 
 function doneTitle(what: string, status: string): string {
   if (status === 'completed') return `${what} finished`;
+  if (status === 'paused') return `${what} paused`;
   if (status === 'failed') return `${what} failed`;
   return `${what} stopped (${status})`;
 }
 
 /** `payload` has passed the contract's check for `event` (the service validates every event it emits). */
 export function taskbarUpdate(event: EventName, payload: unknown): TaskbarUpdate | null {
-  switch (event) {
-    case 'train.progress':
-    case 'lrfind.progress': {
-      const p = payload as EventPayload<'train.progress'>;
-      return { progress: fraction(p.done, p.total) };
-    }
-    case 'train.done': {
-      const p = payload as EventPayload<'train.done'>;
+  if (event !== 'run.event') return null;
+  const e = payload as EventPayload<'run.event'>;
+  switch (e.type) {
+    case 'progress':
+      return { progress: fraction(e.done, e.total) };
+    case 'done':
       return {
         progress: -1,
-        notify: { title: doneTitle('Training', p.status), body: p.error ?? `Run #${p.runId}` },
+        notify: { title: doneTitle('Training', e.status), body: e.error ?? `Run #${e.runId}` },
       };
-    }
-    case 'lrfind.done': {
-      const p = payload as EventPayload<'lrfind.done'>;
-      return {
-        progress: -1,
-        notify: { title: doneTitle('LR range test', p.status), body: p.error ?? 'Pick a learning rate on the curve.' },
-      };
-    }
-    case 'recipe.step': {
-      const p = payload as EventPayload<'recipe.step'>;
-      if (p.status !== 'done') return null;
-      return { notify: { title: `Step ${p.step} finished`, body: `Recipe run #${p.runId}: ${p.name}` } };
-    }
+    case 'step':
+      if (e.status !== 'done') return null;
+      return { notify: { title: `Step ${e.step} finished`, body: `Run #${e.runId}: ${e.name}` } };
     default:
       return null;
   }

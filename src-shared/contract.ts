@@ -8,32 +8,13 @@
 import { z } from 'zod';
 import { MessageSchema, messageOf } from './messages';
 
-import {
-  AppInfo,
-  DatasetSummary,
-  EpochMetrics,
-  HeadTrainConfig,
-  Interpretation,
-  LrFindConfig,
-  LrFindResult,
-  Prediction,
-  RecipeConfig,
-  RecipeEstimate,
-  RecipeStepResult,
-} from './schemas';
-import {
-  CleanEntry,
-  CleanState,
-  ConfigDiffRow,
-  RerunConfig,
-  RunComparison,
-  RunDetail,
-  RunStatus,
-  RunSummary,
-} from './runSchemas';
+import { AppInfo, DatasetSummary, Interpretation, Prediction, RecipeConfig, RecipeEstimate } from './schemas';
+import { CleanEntry, CleanState, ConfigDiffRow, RerunConfig, RunComparison, RunDetail, RunSummary } from './runSchemas';
+import { RecipeOverrides, RunEvent, RunState, StepNumber } from './runLifecycle';
 
 export * from './schemas';
 export * from './runSchemas';
+export * from './runLifecycle';
 
 // ---------- requests ----------
 
@@ -69,47 +50,35 @@ export const requests = {
     }),
     result: DatasetSummary,
   },
-  /** `rerunOf`: the run whose settings the wizard loaded ("Run again"); recorded with the new run, not in its config. */
-  'train.start': {
-    params: HeadTrainConfig.extend({ rerunOf: RerunOf }),
+  /**
+   * One run of fast.ai's eight steps (docs/run-lifecycle.md). `run.start` records the run and runs steps 1..`untilStep`
+   * (default 8): a head-only run is `untilStep: 3`. `rerunOf`: the run whose settings the wizard loaded ("Run again");
+   * recorded with the new run, not in its config.
+   */
+  'run.start': {
+    params: z.object({ config: RecipeConfig, untilStep: StepNumber.optional(), rerunOf: RerunOf }),
     result: z.object({ runId: z.number().int() }),
   },
-  'train.cancel': { params: z.object({ runId: z.number().int() }), result: z.object({ cancelled: z.boolean() }) },
-  'lrfind.start': { params: LrFindConfig, result: z.object({ jobId: z.number().int() }) },
-  'lrfind.cancel': { params: z.object({ jobId: z.number().int() }), result: z.object({ cancelled: z.boolean() }) },
-  /** Run the recipe from step 1 up to `untilStep` (default 8); `recipe.continue` goes on from the checkpoint. */
-  'recipe.start': {
-    params: z.object({
-      config: RecipeConfig,
-      untilStep: z.number().int().min(1).max(8).optional(),
-      rerunOf: RerunOf,
-    }),
-    result: z.object({ runId: z.number().int() }),
-  },
-  'recipe.continue': {
+  /**
+   * Continue the SAME run from its checkpoint, up to `untilStep` (default 8), with `overrides` for the steps not yet
+   * run (stored in the run's config). Refused while it runs, and once all eight steps are done.
+   */
+  'run.continue': {
     params: z.object({
       runId: z.number().int(),
-      untilStep: z.number().int().min(1).max(8).optional(),
-      /** Settings of the steps not yet run (e.g. the LR picked in step 7's plot). */
-      overrides: RecipeConfig.omit({ dir: true }).partial().optional(),
+      untilStep: StepNumber.optional(),
+      overrides: RecipeOverrides.optional(),
     }),
     result: z.object({ runId: z.number().int() }),
   },
-  /** Measure a few batches on this machine and estimate each step's seconds; `recipe.start` stores it with the run. */
+  /** Ask a running run to stop at its next batch; it keeps its checkpoint (status 'cancelled', continuable). */
+  'run.cancel': { params: z.object({ runId: z.number().int() }), result: z.object({ cancelled: z.boolean() }) },
+  /** Everything a page needs to redraw the run (config, status, step, progress, curves, epochs, iterations). */
+  'run.state': { params: z.object({ runId: z.number().int() }), result: RunState },
+  /** The run a reopened page should show: the running one, else the newest paused or cancelled one; null if none. */
+  'run.active': { params: Empty, result: z.object({ run: RunState.nullable() }) },
+  /** Measure a few batches on this machine and estimate each step's seconds; `run.start` stores it with the run. */
   'recipe.estimate': { params: RecipeConfig, result: RecipeEstimate },
-  'recipe.state': {
-    params: z.object({ runId: z.number().int() }),
-    result: z.object({
-      runId: z.number().int(),
-      config: RecipeConfig,
-      nextStep: z.number().int().min(1).max(9),
-      steps: z.array(RecipeStepResult),
-      /** Step 8's snapshot ensemble (averaged predictions of the last K snapshots), once the run is complete. */
-      ensemble: z.object({ k: z.number().int(), validAccuracy: z.number() }).nullable(),
-      /** The checkpoint step 8 restored (lowest validation loss). */
-      best: z.object({ step: z.number().int(), cycle: z.number().int(), validLoss: z.number() }).nullable(),
-    }),
-  },
   'dataset.augmentPreview': {
     params: z.object({
       dir: z.string().min(1),
@@ -187,67 +156,8 @@ export type Handlers = { [M in Method]: (params: ParsedParams<M>) => Promise<Res
 // ---------- pushed events ----------
 
 export const events = {
-  'train.progress': z.object({
-    runId: z.number().int(),
-    phase: z.enum(['loading', 'precompute', 'train', 'validate']),
-    label: z.string(),
-    done: z.number(),
-    total: z.number(),
-    etaSeconds: z.number().nullable(),
-  }),
-  /** One per mini-batch. `epoch` is 0-based; `iteration` counts from 0 across the whole step. */
-  'train.batch': z.object({
-    runId: z.number().int(),
-    epoch: z.number().int(),
-    iteration: z.number().int(),
-    loss: z.number(),
-    /** The LR actually applied to this batch (the head's, when groups differ). */
-    lr: z.number(),
-  }),
-  /** `epoch` is 0-based. */
-  'train.epoch': EpochMetrics.extend({ runId: z.number().int() }),
-  'train.done': z.object({
-    runId: z.number().int(),
-    status: RunStatus,
-    error: z.string().nullable(),
-  }),
-  /** The recipe's steps: started and done (with the step's result). */
-  'recipe.step': z.object({
-    runId: z.number().int(),
-    step: z.number().int().min(1).max(8),
-    name: z.string(),
-    status: z.enum(['started', 'done']),
-    result: RecipeStepResult.nullable(),
-  }),
-  /** An LR range test inside the recipe (steps 2 and 7). */
-  'recipe.lrfind': z.object({
-    runId: z.number().int(),
-    step: z.number().int(),
-    result: z.lazy(() => LrFindResult.omit({ lrFindId: true })),
-  }),
-  'lrfind.progress': z.object({
-    jobId: z.number().int(),
-    phase: z.enum(['loading', 'precompute', 'lr-find']),
-    label: z.string(),
-    done: z.number(),
-    total: z.number(),
-    etaSeconds: z.number().nullable().optional(),
-  }),
-  /** Something the user should know, e.g. the batch was lowered to fit wasm's memory. */
-  'lrfind.warning': z.object({ jobId: z.number().int(), message: z.string() }),
-  'lrfind.step': z.object({
-    jobId: z.number().int(),
-    iteration: z.number().int(),
-    lr: z.number(),
-    loss: z.number().nullable(),
-    smoothedLoss: z.number().nullable(),
-  }),
-  'lrfind.done': z.object({
-    jobId: z.number().int(),
-    status: z.enum(['completed', 'cancelled', 'failed']),
-    result: LrFindResult.nullable(),
-    error: z.string().nullable(),
-  }),
+  /** Every event of every run (progress, batch, epoch, step, lrfindPoint, lrfind, warning, done), with its runId. */
+  'run.event': RunEvent,
 } as const;
 
 export type EventName = keyof typeof events;

@@ -32,13 +32,16 @@ export type CleanEntry = z.infer<typeof CleanEntry>;
 export const CleanState = z.object({ dir: z.string(), entries: z.array(CleanEntry) });
 export type CleanState = z.infer<typeof CleanState>;
 
-/** 'paused': a recipe run stopped after a step, waiting for `recipe.continue`. */
+/**
+ * 'paused': stopped at the `untilStep` it was asked for, waiting for `run.continue`; 'cancelled' and 'interrupted'
+ * (its process ended mid-step) continue from their checkpoint too; 'completed': all eight steps done.
+ */
 export const RunStatus = z.enum(['running', 'paused', 'completed', 'cancelled', 'failed', 'interrupted']);
 export type RunStatus = z.infer<typeof RunStatus>;
 
 export const RunSummary = z.object({
   id: z.number().int(),
-  /** 'head' (step 3 alone) or 'fastai8' (the eight-step recipe). */
+  /** 'fastai8' (the eight-step recipe, stopped anywhere from step 3 on for a head-only model); 'head': older runs. */
   kind: z.string(),
   createdAt: z.string(),
   dir: z.string(),
@@ -54,15 +57,24 @@ export const RunSummary = z.object({
 });
 export type RunSummary = z.infer<typeof RunSummary>;
 
-/** What a new run needs to repeat a recorded one: its kind and the config it was started with. */
-export const RerunConfig = z.discriminatedUnion('kind', [
-  z.object({ runId: z.number().int(), kind: z.literal('head'), config: HeadTrainConfig }),
-  z.object({ runId: z.number().int(), kind: z.literal('fastai8'), config: RecipeConfig }),
-]);
+/**
+ * What a new run needs to repeat a recorded one: the recipe config it ran with (a 'head' run of older versions as the
+ * recipe stopped after step 3) and the step it stopped after.
+ */
+export const RerunConfig = z.object({
+  runId: z.number().int(),
+  kind: z.string(),
+  config: RecipeConfig,
+  untilStep: z.number().int().min(1).max(8),
+});
 export type RerunConfig = z.infer<typeof RerunConfig>;
 
 export const RunDetail = RunSummary.extend({
   config: HeadTrainConfig,
+  /** The recipe config as stored (overrides of every continuation applied); null for older head runs. */
+  recipe: RecipeConfig.nullable(),
+  /** Each finished step's result (its LR and how it was picked, epochs, validation metrics). */
+  steps: z.array(RecipeStepResult),
   dataset: DatasetSummary.omit({ thumbnails: true }),
   metrics: z.array(EpochMetrics),
   error: z.string().nullable(),

@@ -174,6 +174,8 @@ export const RecipeConfig = z.object({
   lrRule: z.enum(['minDiv10', 'valley', 'steep']).optional(),
   /** Step 3 epochs; null: 2 for tiny data, else 1. */
   headEpochs: z.number().int().min(1).max(100).nullable(),
+  /** Step 3's LR schedule (`finetune train --steps head --schedule`); absent: constant, as fast.ai. */
+  headSchedule: TrainingSchedule.optional(),
   augmentEpochs: z.number().int().min(1).max(100),
   lrRatio: z.number().min(1).max(100),
   cycles: z.number().int().min(1).max(10),
@@ -186,6 +188,8 @@ export const RecipeConfig = z.object({
     start: z.number().positive(),
     end: z.number().positive(),
     iters: z.number().int().min(5).max(1000),
+    /** How the LR grows over the sweep; absent: 'exp'. */
+    mode: z.enum(['exp', 'linear']).optional(),
   }),
   /** Step 7's LR range test iterations; absent or null: at most half of step 8's iterations (machineDefaults.ts). */
   lrFindAllIters: z.number().int().min(5).max(1000).nullable().optional(),
@@ -262,7 +266,10 @@ export const RecipeStepResult = z.object({
   validLoss: z.number().nullable(),
   validAccuracy: z.number().nullable(),
   groupLrMults: z.array(z.number()).optional(),
+  /** How the step's LR was chosen: a rule ('valley', …), 'picked' (the user's, a continuation's override), 'config'. */
   lrPick: z.string().optional(),
+  /** Set when the LR may stall training (step 7's guard: core/recipe/lrGuard.ts). */
+  lrWarning: z.string().optional(),
   bestCycle: z.number().optional(),
   stoppedEarly: z.boolean().optional(),
   note: z.string().optional(),

@@ -15,7 +15,7 @@ import { DEFAULT_OPTIMIZER, Optimizer, type OptimizerKind } from '../../src-main
 import { scheduleCallback } from '../../src-main/core/train/callbacks';
 import { lrRangeTest } from '../../src-main/core/lrfind/lrRangeTest';
 import { subSeed } from '../../src-main/core/util/random';
-import { DEFAULT_RECIPE_CONFIG } from '../../src-main/core/recipe/types';
+import { DEFAULT_RECIPE_CONFIG } from '../../src-shared/recipe/config';
 import { headEpochsFor } from '../../src-main/core/recipe/steps';
 
 /** 0.0003 … 0.3, about ×3 apart. */

@@ -10,27 +10,26 @@ import {
   type EventName,
   type EventPayload,
   type HeadTrainConfig,
+  type RecipeConfig,
   isMethod,
   type Handlers,
   type RunDetail,
   type RunSummary,
 } from '../../src-shared/contract';
-import { DEFAULT_HEAD_CONFIG, DEFAULT_LR_FIND } from '../core/defaults';
+import { DEFAULT_HEAD_CONFIG, DEFAULT_LR_FIND } from '../../src-shared/defaults';
 import { exportEnsemble, exportRun } from '../core/export/exporter';
 import { exportHistoryOf } from '../core/export/exportHistory';
 import { exportDirUnder, exportGuardFor } from '../core/export/exportGuard';
-import { readRunEnsemble } from '../core/runFiles';
 import { homePaths } from '../core/paths';
 import { RunStore, type RunRow } from '../core/history/runStore';
 import { compareRuns, deleteRunWithFolder } from '../core/history/compare';
-import { rerunConfig } from '../core/history/rerun';
+import { recipeOfRun, rerunConfig } from '../core/history/rerun';
 import { datasetThumbnails, scanDataset } from '../core/data/dataset';
 import { backboneSummary } from '../core/model/backbone';
 import { listBackbones } from '../core/model/backbones';
 import { initBackend, type BackendChoice } from '../core/tf/backend';
-import { datasetRecord, type DatasetRecord } from '../core/train/headJob';
+import { datasetRecord, type DatasetRecord } from '../core/data/runDataset';
 import { augmentPreview, describePreset } from '../core/data/augment';
-import { readCheckpointState } from '../core/recipe/checkpoint';
 import { startWorkerJob } from '../worker/host';
 import { machineFit, type MachineFit } from '../core/machineDefaults';
 import { StudioJobs } from './jobs';
@@ -154,13 +153,13 @@ export class StudioService {
         description: describePreset(p.preset),
       };
     },
-    'train.start': async ({ rerunOf, ...config }) => this.jobs.startTraining(config, this.rerunSource(rerunOf)),
-    'train.cancel': async ({ runId }) => ({ cancelled: this.jobs.cancelRun(runId) }),
-    'lrfind.start': async (p) => {
-      if (p.runId !== undefined) this.requireRun(p.runId);
-      return this.jobs.startLrFind(p);
-    },
-    'lrfind.cancel': async ({ jobId }) => ({ cancelled: this.jobs.cancelLrFind(jobId) }),
+    'run.start': async ({ config, untilStep, rerunOf }) =>
+      this.jobs.start(config, untilStep, this.rerunSource(rerunOf)),
+    'run.continue': async ({ runId, untilStep, overrides }) => this.jobs.continue(runId, untilStep, overrides),
+    'run.cancel': async ({ runId }) => ({ cancelled: this.jobs.runs.cancel(runId) }),
+    'run.state': async ({ runId }) => this.jobs.runs.state(runId),
+    'run.active': async () => ({ run: this.jobs.runs.active() }),
+    'recipe.estimate': async (config) => this.jobs.estimate(config),
     'runs.list': async () => this.store.listRuns().map((r) => this.summary(r)),
     'runs.get': async ({ runId }) => this.detail(runId),
     'runs.compare': async ({ runIds }) => compareRuns(this.store, runIds, { runDir: (id) => this.paths.runDir(id) }),
@@ -186,35 +185,6 @@ export class StudioService {
       const { config } = this.requireRun(runId);
       const runDir = this.paths.runDir(runId);
       return startWorkerJob({ kind: 'evaluate', runId, runDir, config }, this.options.backend).result;
-    },
-    'recipe.estimate': async (config) => this.jobs.estimate(config),
-    'recipe.start': async ({ config, untilStep, rerunOf }) =>
-      this.jobs.startRecipe('start', config, null, untilStep ?? 8, {}, this.rerunSource(rerunOf)),
-    'recipe.continue': async ({ runId, untilStep, overrides }) => {
-      if (this.jobs.isRunning(runId)) throw new Error(`Run ${runId} is already running.`);
-      const run = this.requireRun(runId);
-      if (run.kind !== 'fastai8') throw new Error(`Run ${runId} is not an eight-step recipe run.`);
-      // Not ours, yet 'running' after the dead processes' runs are marked: a live CLI is training it.
-      this.store.markInterrupted();
-      if (this.requireRun(runId).status === 'running')
-        throw new Error(
-          `Run ${runId} is running in another process (finetune?): wait for it to end, or cancel it there.`,
-        );
-      return this.jobs.startRecipe('continue', null, runId, untilStep ?? 8, overrides ?? {});
-    },
-    'recipe.state': async ({ runId }) => {
-      this.requireRun(runId);
-      const runDir = this.paths.runDir(runId);
-      const state = readCheckpointState(runDir);
-      const ensemble = readRunEnsemble(runDir);
-      return {
-        runId,
-        config: state.config,
-        nextStep: state.step,
-        steps: state.results,
-        ensemble: ensemble && { k: ensemble.k, validAccuracy: ensemble.validAccuracy },
-        best: state.best,
-      };
     },
   };
 
@@ -254,10 +224,21 @@ export class StudioService {
       ...this.summary(run),
       config: run.config,
       dataset: run.dataset,
+      recipe: this.recipeOf(run),
+      steps: this.store.stepResults(runId),
       metrics: this.store.epochs(runId),
       error: run.error,
       timing: run.timing,
     };
+  }
+
+  /** The recipe config a run trains with; null for a stored config this version cannot read. */
+  private recipeOf(run: RunRow): RecipeConfig | null {
+    try {
+      return recipeOfRun(run);
+    } catch {
+      return null;
+    }
   }
 
   /** Resolves when every running job has ended (after cancelling them). */

@@ -3,7 +3,7 @@
  */
 import { resolve } from 'node:path';
 import { requests } from '../../src-shared/contract';
-import { DEFAULT_HEAD_CONFIG } from '../core/defaults';
+import { DEFAULT_HEAD_CONFIG } from '../../src-shared/defaults';
 import { scanDataset, classCounts } from '../core/data/dataset';
 import { sampleDataset } from '../core/data/sample';
 import { resolveHome } from '../core/paths';

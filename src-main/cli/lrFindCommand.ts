@@ -1,20 +1,20 @@
 /**
- * `finetune lr-find`: the LR range test (fastai's `lr_find`) on a folder of images, for the head on precomputed
- * activations (fast.ai step 2) or for the whole unfrozen network with discriminative LRs (step 7). Prints the
- * suggestions with the rule behind each and a sparkline of the smoothed loss; stores the curve in the run history.
+ * `finetune lr-find`: the LR range test (fastai's `lr_find`) as a step of a run: step 2 (the head on precomputed
+ * activations) of a new run stopped there, or step 7 (the whole unfrozen network with the recipe's group LRs) of a
+ * run continued up to it (`--run ID`) or of a new one. Prints the suggestions with the rule behind each and a
+ * sparkline of the smoothed loss; the run (and its curve) is in the history and `recipe continue` goes on from it.
  */
-import { join, resolve } from 'node:path';
-import { LrFindConfig as LrFindSchema } from '../../src-shared/contract';
-import { DEFAULT_HEAD_CONFIG } from '../core/defaults';
+import { resolve } from 'node:path';
+import { LrFindConfig as LrFindSchema, type LrFindCurve, type RecipeConfig } from '../../src-shared/contract';
+import { DEFAULT_HEAD_CONFIG } from '../../src-shared/defaults';
+import { DEFAULT_RECIPE_CONFIG } from '../../src-shared/recipe/config';
 import { scanDataset } from '../core/data/dataset';
-import { homePaths, resolveHome } from '../core/paths';
-import { RunStore } from '../core/history/runStore';
-import { readRunMeta } from '../core/runFiles';
-import { lrFindJob, maxFullBatchOnWasm, type LrFindConfig, type LrFindStage } from '../core/lrfind/lrFindJob';
-import type { LrRangeTestResult } from '../core/lrfind/lrRangeTest';
+import { RunRefusedError } from '../core/run/runController';
 import { COMMON_OPTIONS, num, oneOf, parseOptions, stringOptions, UsageError, type Io } from './args';
-import { cancellable, startBackend } from './session';
-import { ProgressLine } from './progress';
+import { openStore, startBackend } from './session';
+import { runLeg } from './runReport';
+
+type LrFindStage = 'head' | 'full';
 
 export const LR_FIND_USAGE = `Usage: finetune lr-find DIR [--stage head|full] [--start 1e-7] [--end 10] [--iters 100] [--mode exp|linear]
                         [--size PX] [--batch-size B] [--seed S] [--dropout D] [--valid-pct P] [--valid-loss]
@@ -24,8 +24,10 @@ The LR range test: one mini-batch per step while the LR grows from --start to --
 exceeds 4x its best. Suggests LRs by fastai's rules (valley, steep, minimum/10). The model is left untouched.
   --stage head   (default) the new head on precomputed activations (fast.ai step 2)
   --stage full   the whole unfrozen network on images, LR multipliers 1/9, 1/3, 1 for early backbone, late backbone
-                 and head (step 7); --run RUN_ID starts from that head run's trained model
-  --valid-loss   also record the validation loss after every step (slower)`;
+                 and head (step 7); --run RUN_ID continues that run up to step 7, else a new run trains
+                 steps 3-4 first
+  --valid-loss   also record the validation loss after every step, and suggest from it (slower)
+The range test is a step of a run (paused after it): finetune recipe continue RUN_ID goes on from there.`;
 
 const OPTIONS = {
   ...COMMON_OPTIONS,
@@ -54,7 +56,7 @@ export function sparkline(values: readonly number[], width = 60): string {
   return line;
 }
 
-function markerLine(result: LrRangeTestResult, width = 60): string {
+function markerLine(result: LrFindCurve, width = 60): string {
   const n = result.lr.length;
   const cols = Math.min(width, n);
   const chars = new Array<string>(cols).fill(' ');
@@ -73,13 +75,9 @@ function markerLine(result: LrRangeTestResult, width = 60): string {
   return chars.join('').trimEnd();
 }
 
-function humanReport(io: Io, stage: LrFindStage, result: LrRangeTestResult, id: number | null, backend: string) {
+function humanReport(io: Io, stage: LrFindStage, result: LrFindCurve, runId: number, backend: string) {
   const n = result.lr.length;
-  const how = result.cancelled
-    ? `cancelled after ${n} iteration(s)`
-    : result.stoppedEarly
-      ? `stopped at iteration ${n} of ${result.iters}: the loss diverged`
-      : `${n} iterations`;
+  const how = result.stoppedEarly ? `stopped at iteration ${n}: the loss diverged` : `${n} iterations`;
   io.out(`LR range test (${stage}, ${backend}): ${how}`);
   const s = result.suggestions;
   io.out(`  valley    ${fmtLr(s.valley)}  ${result.rules.valley}`);
@@ -88,11 +86,14 @@ function humanReport(io: Io, stage: LrFindStage, result: LrRangeTestResult, id: 
   if (n > 1) {
     io.out('');
     io.out(`  smoothed loss from LR ${result.lr[0]!.toExponential(0)} to ${result.lr[n - 1]!.toExponential(0)}:`);
-    io.out(`  ${sparkline(result.smoothedLoss)}`);
+    io.out(`  ${sparkline(result.smoothedLoss.map((v) => v ?? NaN))}`);
     const marks = markerLine(result);
     if (marks) io.out(`  ${marks}   (v valley, s steep, m minDiv10)`);
   }
-  if (id !== null) io.out(`saved as LR finder result ${id} in the run history`);
+  for (const [rule, warning] of Object.entries(result.warnings)) if (warning) io.out(`  ${rule}: ${warning}`);
+  io.out(`  recommended ${fmtLr(result.recommended.lr)} ${result.recommended.pick}`);
+  if (result.recommended.warning) io.out(`  warning: ${result.recommended.warning}`);
+  io.out(`run ${runId} paused after step ${result.step}: finetune recipe continue ${runId} goes on from it`);
 }
 
 /** Runs `finetune lr-find ARGV`; a bad flag or folder throws (main.ts reports it and exits 2). */
@@ -116,82 +117,80 @@ export async function lrFindCommand(argv: string[], io: Io): Promise<void> {
     throw new UsageError('--run is for --stage full (the head run to start from)');
 
   const d = DEFAULT_HEAD_CONFIG;
-  const paths = homePaths(resolveHome(values.home));
-  const meta = runId === null ? null : readRunMeta(paths.runDir(runId));
-  const size = num(values.size, 'size', s.size, meta?.size ?? d.size);
-  const backend = await startBackend(values);
-  const defaultBatch =
-    stage === 'full' && backend.name === 'wasm' ? Math.min(d.batchSize, maxFullBatchOnWasm(size)) : d.batchSize;
-  const config: LrFindConfig = {
-    dir: resolve(dir),
-    size,
-    batchSize: num(values['batch-size'], 'batch-size', s.batchSize, defaultBatch),
-    seed: num(values.seed, 'seed', s.seed, meta?.config.seed ?? d.seed),
-    validPct: num(values['valid-pct'], 'valid-pct', s.validPct, meta?.config.validPct ?? d.validPct),
-    dropout: num(values.dropout, 'dropout', s.dropout, d.dropout),
-    stage,
-    start,
-    end,
-    iters,
-    mode,
-  };
-  if (values['valid-loss']) config.recordValidLoss = true;
-  if (meta && runId !== null) {
-    config.modelDir = join(paths.runDir(runId), 'model');
-    config.modelClasses = meta.classes;
-  }
-  // Scan first so that a bad folder fails (exit 2) before anything is loaded.
-  await scanDataset(config.dir, { seed: config.seed, validPct: config.validPct });
-  if (!values.json) io.err(`backend ${backend.name} (${backend.note})`);
-
-  const progress = new ProgressLine();
-  const job = await cancellable((shouldCancel) =>
-    lrFindJob(config, {
-      featureCache: paths.featureCache,
-      shouldCancel,
-      emit: (e) => {
-        if (values.json) return;
-        if (e.type === 'warning') progress.log(`warning: ${e.message}`);
-        if (e.type === 'progress') progress.update(e);
+  const step = stage === 'head' ? 2 : 7;
+  const lrFind: RecipeConfig['lrFind'] = { start, end, iters, mode };
+  const { paths, store } = openStore(values.home);
+  try {
+    const run = runId === null ? null : store.getRun(runId);
+    if (runId !== null && !run) throw new UsageError(`No run ${runId} in ${paths.history}: see "finetune runs".`);
+    const config: RecipeConfig = {
+      ...DEFAULT_RECIPE_CONFIG,
+      dir: resolve(dir),
+      size: num(values.size, 'size', s.size, d.size),
+      batchSize: num(values['batch-size'], 'batch-size', s.batchSize, d.batchSize),
+      seed: num(values.seed, 'seed', s.seed, d.seed),
+      validPct: num(values['valid-pct'], 'valid-pct', s.validPct, d.validPct),
+      dropout: num(values.dropout, 'dropout', s.dropout, d.dropout),
+      lrFind,
+      ...(stage === 'full' ? { lrFindAllIters: iters } : {}),
+      ...(values['valid-loss'] ? { lrFindOn: 'valid' as const } : {}),
+    };
+    // Scan first so that a bad folder fails (exit 2) before anything is loaded.
+    const ds = runId === null ? await scanDataset(config.dir, { seed: config.seed, validPct: config.validPct }) : null;
+    const backend = await startBackend(values);
+    if (!values.json) io.err(`backend ${backend.name} (${backend.note})`);
+    let curve: LrFindCurve | null = null;
+    const warnings: string[] = [];
+    const outcome = await runLeg({
+      store,
+      paths,
+      json: values.json,
+      io,
+      onEvent: (e) => {
+        if (e.type === 'lrfind' && e.result.step === step) curve = e.result;
+        if (e.type === 'warning') warnings.push(e.message);
       },
-    }),
-  );
-  progress.clear();
-  const result = job.result;
-  let lrFindId: number | null = null;
-  if (job.status === 'completed' && result) {
-    const store = new RunStore(paths.history);
-    if (store.notice) io.err(`warning: ${store.notice}`);
-    try {
-      lrFindId = store.addLrFind(runId, stage, {
-        ...result,
-        config,
-        backend: backend.name,
-        classes: job.classes,
-        groups: job.groups,
-        warnings: job.warnings,
-      });
-    } finally {
-      store.close();
+      launch: (runs) => {
+        if (runId === null)
+          return runs.start({
+            config,
+            untilStep: step,
+            backend,
+            dataset: { classes: ds!.classes, trainItems: ds!.train.length },
+          });
+        try {
+          const overrides = { lrFind, ...(stage === 'full' ? { lrFindAllIters: iters } : {}) };
+          return runs.continue({ runId, untilStep: step, overrides });
+        } catch (err) {
+          throw err instanceof RunRefusedError ? new UsageError(err.message) : err;
+        }
+      },
+    });
+    const result = curve as LrFindCurve | null;
+    const status = result ? 'completed' : outcome.status === 'failed' ? 'failed' : 'cancelled';
+    if (values.json) {
+      const classes = store.getRun(outcome.runId)?.classes ?? [];
+      const stepResult = store.stepResults(outcome.runId).find((r) => r.step === step);
+      io.out(
+        JSON.stringify({
+          status,
+          stage,
+          backend: backend.name,
+          runId: outcome.runId,
+          ...(result ?? {}),
+          ...(stepResult?.groupLrMults ? { groupLrMults: stepResult.groupLrMults } : {}),
+          classes,
+          notices: warnings,
+          error: outcome.error,
+        }),
+      );
+    } else if (result) {
+      humanReport(io, stage, result, outcome.runId, backend.name);
+    } else {
+      io.out(`LR range test ${status}${outcome.error ? `: ${outcome.error}` : ''}`);
     }
+    process.exitCode = status === 'completed' ? 0 : 1;
+  } finally {
+    store.close();
   }
-  if (values.json) {
-    io.out(
-      JSON.stringify({
-        status: job.status,
-        stage,
-        backend: backend.name,
-        ...(result ?? {}),
-        classes: job.classes,
-        groups: job.groups,
-        warnings: job.warnings,
-        lrFindId,
-      }),
-    );
-  } else if (result) {
-    humanReport(io, stage, result, lrFindId, backend.name);
-  } else {
-    io.out('LR range test cancelled');
-  }
-  if (job.status !== 'completed') process.exitCode = 1;
 }

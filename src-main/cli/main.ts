@@ -20,7 +20,9 @@ Usage:
                  [--dropout D] [--valid-pct P] [--schedule constant|sgdr|onecycle|cyclic]
                  [--cycle-len E] [--cycle-mult M] [--cycles N] [--backbone ID]
                  [--balance none|weights|sampler] [--json]
-  finetune train DIR --recipe fastai8 [--size PX] [--seed S] [--batch-size B] [--cycles N]
+  finetune train DIR --recipe fastai8 [--until-step N] [--size PX] [--seed S] [--batch-size B] [--cycles N]
+                 [--lr-head X] [--lr-all X] [--epochs N] [--augment-epochs N] [--cycle-mult M]
+                 [--patience N] [--lr-ratio R] [--warmup-epochs E]
                  [--preset side-on|top-down|none] [--optimizer sgd|adamw] [--lr-find-iters N]
                  [--lr-find-all-iters N] [--mixup ALPHA | --cutmix ALPHA] [--swa K]
                  [--lr-find-on train|valid] [--progressive PX,PX] [--json]
@@ -34,7 +36,12 @@ Usage:
                                                   validation loss (slower: a validation pass per step);
                                                   --progressive 64,96: step 8's first cycles at these
                                                   smaller sizes, one cycle each, the rest at --size
-  finetune resume RUN_ID [--json]                 continue an interrupted --recipe run from its checkpoint
+                                                  --until-step N: stop after step N (paused; 3: a head-only
+                                                  model, exportable); --epochs: step 3's epochs
+  finetune recipe continue RUN_ID [--until-step N] [--lr-head X] [--lr-all X] [--epochs N] [--cycles N] [...]
+                 [--json]                         the same run on from its checkpoint; the settings apply to
+                                                  the steps not yet run and are stored in its config
+  finetune resume RUN_ID [--json]                 continue a paused, cancelled or interrupted run to step 8
   finetune export RUN_ID [--out DIR] [--ensemble] [--force] [--json]
                                                   model + labels, preprocessing, README.md, MODEL_CARD.md,
                                                   written atomically; --force replaces an earlier export
@@ -78,7 +85,8 @@ const COMMANDS: Record<string, Command> = {
   backbones: backbonesCommand,
   serve: serveCommand,
   'lr-find': async (argv, io) => (await import('./lrFindCommand')).lrFindCommand(argv, io),
-  resume: async (argv, io) => (await import('./recipeCommand')).resumeCommand(argv, io),
+  resume: async (argv, io) => (await import('./continueCommand')).resumeCommand(argv, io),
+  recipe: async (argv, io) => (await import('./continueCommand')).recipeSubcommand(argv, io),
   schedule: async (argv, io) => (await import('./scheduleCommand')).scheduleCommand(argv, io),
   clean: async (argv, io) => (await import('./cleanCommand')).cleanCommand(argv, io),
 };

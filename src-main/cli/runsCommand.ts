@@ -3,7 +3,7 @@
  * side by side (the same payload as the app's `runs.compare`), `runs rm ID --yes` deletes a run and its folder,
  * `runs rerun ID` trains a new run with the same config (dataset, settings, seed) and records which run it repeats.
  */
-import type { RunStore } from '../core/history/runStore';
+import type { RunRow, RunStore } from '../core/history/runStore';
 import {
   compareRun,
   compareRuns,
@@ -14,8 +14,9 @@ import {
 import type { homePaths } from '../core/paths';
 import { COMMON_OPTIONS, parseOptions, runIdArg, UsageError, type Io } from './args';
 import { openStore, openStoreForReading, startBackend } from './session';
-import { NotRerunnableError, rerunConfig } from '../core/history/rerun';
-import type { RerunConfig } from '../../src-shared/contract';
+import { NotRerunnableError, recipeOfRun, rerunConfig } from '../core/history/rerun';
+import type { RecipeConfig, RerunConfig } from '../../src-shared/contract';
+import { timingLine } from './runReport';
 
 const USAGE = 'finetune runs [show RUN_ID | compare RUN_ID RUN_ID... | rm RUN_ID --yes | rerun RUN_ID] [--json]';
 
@@ -91,6 +92,7 @@ function show(store: RunStore, runId: number, options: CompareOptions, json: boo
   const run = store.getRun(runId)!;
   const detail = {
     ...c,
+    recipe: recipeOrNull(run),
     classes: run.classes,
     error: run.error,
     timing: run.timing,
@@ -108,9 +110,14 @@ function show(store: RunStore, runId: number, options: CompareOptions, json: boo
     );
   for (const s of c.steps)
     io.out(
-      `  step ${s.step} ${s.name.padEnd(24)} lr ${s.lr === null ? '-' : s.lr.toExponential(2)}  ${pct(s.validAccuracy)}`,
+      `  step ${s.step} ${s.name.padEnd(24)} lr ${s.lr === null ? '-' : s.lr.toExponential(2)}${s.lrPick ? ` (${s.lrPick})` : ''}  ${pct(s.validAccuracy)}`,
     );
   io.out(`  ${c.iterationCount} iterations recorded`);
+  if (run.timing) {
+    for (const t of run.timing.steps.filter((x) => x.actual !== null || x.estimate !== null))
+      io.out(`  ${timingLine(`step ${t.step} time`, t)}`);
+    io.out(`  ${timingLine('total time', run.timing.total)}`);
+  }
 }
 
 function compare(store: RunStore, runIds: number[], options: CompareOptions, json: boolean, io: Io) {
@@ -154,8 +161,21 @@ async function rerun(runId: number, values: { home?: string; backend?: string; j
     store.close();
   }
   const backend = await startBackend(values);
-  if (plan.kind === 'head') return (await import('./trainCommand')).trainHead(plan.config, backend, values, io, runId);
-  return (await import('./recipeCommand')).trainRecipe(plan.config, backend, values, io, runId);
+  // The same recipe to the step the run stopped after (an older head run: step 3).
+  const { trainRecipe } = await import('./recipeCommand');
+  await trainRecipe(plan.config, backend, values, io, {
+    untilStep: plan.untilStep,
+    rerunOf: runId,
+    measure: plan.untilStep > 4,
+  });
+}
+
+function recipeOrNull(run: RunRow): RecipeConfig | null {
+  try {
+    return recipeOfRun(run);
+  } catch {
+    return null;
+  }
 }
 
 function pct(x: number | null): string {

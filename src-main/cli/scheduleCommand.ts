@@ -12,7 +12,7 @@ import {
   type Schedule,
   type ScheduleKind,
   type ScheduleSpec,
-} from '../core/schedules';
+} from '../../src-shared/schedules';
 import { NUMBER, num, oneOf, parseOptions, stringOptions, UsageError, type Io } from './args';
 
 const HELP = `Usage: finetune schedule --kind KIND --iters-per-epoch N --epochs E [options] [--json]

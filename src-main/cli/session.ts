@@ -1,15 +1,12 @@
 /**
- * The core plumbing the commands share: the backend and the run history picked by --backend and --home, a new run's
- * record, and Ctrl-C as a request to cancel the job that is running.
+ * The core plumbing the commands share: the backend and the run history picked by --backend and --home, and Ctrl-C as a request to cancel the job that is running.
  */
-import type { HeadTrainConfig } from '../../src-shared/contract';
 import { homePaths, resolveHome } from '../core/paths';
 import { existsSync, statSync } from 'node:fs';
 import { RunStore } from '../core/history/runStore';
 import { isUnwritable } from '../core/util/storageErrors';
 import { initBackend, type BackendInfo } from '../core/tf/backend';
 import { resolveBackendChoice } from '../core/settings';
-import { createPendingRun } from '../core/train/headJob';
 
 interface HomeOptions {
   home?: string;
@@ -55,17 +52,6 @@ export function openStoreForReading(home: string | undefined) {
     );
     return { paths, store };
   }
-}
-
-/** Records a new run before its dataset is read (the classes come with its first events). */
-export function createRun(
-  store: RunStore,
-  kind: string,
-  backend: BackendInfo,
-  config: HeadTrainConfig,
-  rerunOf: number | null = null,
-): number {
-  return createPendingRun(store, { kind, backend, config }, { rerunOf });
 }
 
 /**

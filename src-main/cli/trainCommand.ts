@@ -1,17 +1,15 @@
 /**
- * `finetune train DIR --steps head`: the new head on precomputed activations, one line per epoch (or one JSON summary
- * with --json), recorded in the run history like a run started in the app.
+ * `finetune train DIR --steps head`: the recipe stopped after step 3 (a head on precomputed activations, the LR range
+ * test of step 2 run too; `--lr` fixes the head's LR instead of its pick). One line per epoch, or one JSON summary
+ * with --json; the run pauses after step 3 and `finetune recipe continue RUN_ID` takes it on to step 8.
  */
 import { resolve } from 'node:path';
-import { HeadTrainConfig } from '../../src-shared/contract';
-import { DEFAULT_HEAD_CONFIG } from '../core/defaults';
-import { scanDataset } from '../core/data/dataset';
-import { recordEvent, recordFailure, recordResult } from '../core/history/recorder';
-import { trainHeadJob, type TrainEvent } from '../core/train/headJob';
+import { HeadTrainConfig, RecipeConfig } from '../../src-shared/contract';
+import { DEFAULT_HEAD_CONFIG } from '../../src-shared/defaults';
 import { getBackbone } from '../core/model/backbones';
-import { SCHEDULE_DEFAULTS, type TrainingSchedule } from '../core/schedules/training';
+import { recipeFromHeadConfig } from '../core/history/rerun';
+import { SCHEDULE_DEFAULTS, type TrainingSchedule } from '../../src-shared/schedules/training';
 import { machineFit } from '../core/machineDefaults';
-import type { BackendInfo } from '../core/tf/backend';
 import {
   checkConfig,
   COMMON_OPTIONS,
@@ -24,8 +22,10 @@ import {
   UsageError,
   type Io,
 } from './args';
-import { cancellable, createRun, openStore, runStatusLine, startBackend } from './session';
-import { epochLine, ProgressLine } from './progress';
+import { runStatusLine, startBackend } from './session';
+import { trainRecipe } from './recipeCommand';
+import type { EpochMetrics } from '../../src-shared/contract';
+import type { RunEvent } from '../../src-shared/contract';
 
 const OPTIONS = {
   ...COMMON_OPTIONS,
@@ -48,7 +48,8 @@ export async function trainCommand(argv: string[], io: Io): Promise<void> {
   const fit = machineFit(backend);
   const config = checkConfig(HeadTrainConfig, {
     dir: resolve(dir),
-    epochs: num(values.epochs, 'epochs', s.epochs, d.epochs),
+    // Step 3's epochs: the recipe's limit (at most 100).
+    epochs: num(values.epochs, 'epochs', RecipeConfig.shape.headEpochs.unwrap(), d.epochs),
     lr: num(values.lr, 'lr', s.lr, d.lr),
     size: num(values.size, 'size', s.size, fit.size),
     batchSize: num(values['batch-size'], 'batch-size', s.batchSize, d.batchSize),
@@ -59,20 +60,6 @@ export async function trainCommand(argv: string[], io: Io): Promise<void> {
     ...(values.backbone ? { backbone: values.backbone } : {}),
     ...(values.balance ? { balance: oneOf(values.balance, 'balance', s.balance.unwrap().options) } : {}),
   });
-  await trainHead(config, backend, values, io);
-}
-
-/**
- * Trains and records a head run of `config` (`finetune train --steps head`, and `finetune runs rerun` of a head run,
- * which passes the run it repeats as `rerunOf`).
- */
-export async function trainHead(
-  config: HeadTrainConfig,
-  backend: BackendInfo,
-  values: { home?: string; json: boolean },
-  io: Io,
-  rerunOf: number | null = null,
-): Promise<void> {
   if (config.backbone) {
     try {
       getBackbone(config.backbone);
@@ -80,67 +67,37 @@ export async function trainHead(
       throw new UsageError((err as Error).message);
     }
   }
-  const { paths, store } = openStore(values.home);
-  try {
-    // Scan first so that a bad folder fails before a run is recorded.
-    const scanned = await scanDataset(config.dir, { seed: config.seed, validPct: config.validPct });
-    const runId = createRun(store, 'head', backend, config, rerunOf);
-    if (!values.json)
-      io.err(
-        `run ${runId}${rerunOf === null ? '' : ` (again: run ${rerunOf})`}: backend ${backend.name} (${backend.note})`,
-      );
-    const epochs: Array<Extract<TrainEvent, { type: 'epoch' }>> = [];
-    let classes: string[] = [];
-    const progress = new ProgressLine();
-    try {
-      const result = await cancellable((shouldCancel) =>
-        trainHeadJob(config, {
-          runDir: paths.runDir(runId),
-          featureCache: paths.featureCache,
-          home: paths.home,
-          dataset: scanned,
-          shouldCancel,
-          emit: (e) => {
-            recordEvent(store, runId, e);
-            if (e.type === 'dataset') classes = e.dataset.classes.map((c) => c.name);
-            if (e.type === 'epoch') {
-              epochs.push(e);
-              if (!values.json) progress.log(epochLine(e));
-            }
-            if (e.type === 'progress' && !values.json) progress.update(e);
-          },
-        }),
-      );
-      progress.clear();
-      recordResult(store, runId, result);
-      const summary = {
-        runId,
-        ...(rerunOf === null ? {} : { rerunOf, seed: config.seed }),
-        status: result.status,
-        error: result.error,
-        backend: backend.name,
-        classes,
-        trainLoss: epochs.map((e) => e.trainLoss),
-        validLoss: epochs.map((e) => e.validLoss),
-        validAccuracy: epochs.map((e) => e.validAccuracy),
-        epochs: epochs.map(({ epoch, trainLoss, validLoss, validAccuracy, lr, seconds }) => ({
-          epoch,
-          trainLoss,
-          validLoss,
-          validAccuracy,
-          lr,
-          seconds,
-        })),
-      };
-      io.out(values.json ? JSON.stringify(summary) : runStatusLine(runId, result));
-      if (result.status !== 'completed') process.exitCode = 1;
-    } catch (err) {
-      recordFailure(store, runId, err);
-      throw err;
-    }
-  } finally {
-    store.close();
-  }
+  const epochs: EpochMetrics[] = [];
+  // The recipe's own limits apply (step 3 trains at most 100 epochs).
+  const recipe = checkConfig(RecipeConfig, recipeFromHeadConfig(config));
+  const summary = await trainRecipe(recipe, backend, values, io, {
+    untilStep: 3,
+    measure: false,
+    report: 'none',
+    onEvent: (e: RunEvent) => {
+      if (e.type === 'epoch' && e.step === 'step3-head') epochs.push(e);
+    },
+  });
+  const out = {
+    runId: summary.runId,
+    status: summary.status,
+    error: summary.error,
+    backend: backend.name,
+    classes: summary.classes,
+    lr: summary.steps.find((st) => st.step === 3)?.lr ?? config.lr,
+    trainLoss: epochs.map((e) => e.trainLoss),
+    validLoss: epochs.map((e) => e.validLoss),
+    validAccuracy: epochs.map((e) => e.validAccuracy),
+    epochs: epochs.map(({ epoch, trainLoss, validLoss, validAccuracy, lr, seconds }) => ({
+      epoch,
+      trainLoss,
+      validLoss,
+      validAccuracy,
+      lr,
+      seconds,
+    })),
+  };
+  io.out(values.json ? JSON.stringify(out) : runStatusLine(summary.runId, summary));
 }
 
 /** --schedule constant|sgdr|onecycle|cyclic (SGDR: --cycle-len, --cycle-mult, --cycles; its cycles set the epochs). */

@@ -1,31 +1,18 @@
 /** Messages between the main process and its training worker. */
 import type { HeadTrainConfig } from '../../src-shared/contract';
 import type { BackendChoice } from '../core/tf/backend';
-import type { JobResult, TrainEvent } from '../core/train/headJob';
 import type { EvaluationResult } from '../core/train/evaluateJob';
-import type { LrFindConfig, LrFindEvent, LrFindJobResult } from '../core/lrfind/lrFindJob';
 import type { InterpretResult } from '../core/train/interpretJob';
 import type { RecipeConfig, RecipeEvent, RecipeResult } from '../core/recipe/types';
+import type { RecipeLeg } from '../core/recipe/recipeJob';
 import type { RecipeEstimate } from '../core/recipe/estimate';
 
 export type WorkerJob =
-  | { kind: 'trainHead'; config: HeadTrainConfig; runDir: string; featureCache: string; home: string }
   | { kind: 'evaluate'; runId: number; runDir: string; config: HeadTrainConfig }
-  | { kind: 'lrFind'; config: LrFindConfig; featureCache: string }
   | { kind: 'interpret'; runDir: string; config: HeadTrainConfig; tta: boolean }
   | { kind: 'estimate'; config: RecipeConfig; home: string }
-  | {
-      kind: 'recipe';
-      /** 'start': from step 1 with `config`; 'continue': from the run's checkpoint. */
-      mode: 'start' | 'continue';
-      config: RecipeConfig | null;
-      runId: number;
-      runDir: string;
-      featureCache: string;
-      home: string;
-      untilStep: number;
-      overrides: Partial<RecipeConfig>;
-    };
+  /** One leg of a run (core/recipe/recipeJob.ts `runRecipeLeg`). */
+  | { kind: 'recipe'; runId: number; runDir: string; featureCache: string; home: string; leg: RecipeLeg };
 
 export interface WorkerInit {
   job: WorkerJob;
@@ -36,17 +23,13 @@ export interface WorkerInit {
 
 /** What each kind of job answers with and emits: the host's result type follows from the job, not from its caller. */
 export interface WorkerResults {
-  trainHead: JobResult;
   evaluate: EvaluationResult;
-  lrFind: LrFindJobResult;
   interpret: InterpretResult;
   estimate: RecipeEstimate;
   recipe: RecipeResult;
 }
 export interface WorkerEvents {
-  trainHead: TrainEvent;
   evaluate: never;
-  lrFind: LrFindEvent;
   interpret: never;
   estimate: never;
   recipe: RecipeEvent;

@@ -1,11 +1,9 @@
 /** The training worker: runs one job off the main thread, so the UI and the server keep answering. */
 import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend } from '../core/tf/backend';
-import { trainHeadJob } from '../core/train/headJob';
 import { evaluateRunJob } from '../core/train/evaluateJob';
-import { lrFindJob } from '../core/lrfind/lrFindJob';
 import { interpretRunJob } from '../core/train/interpretJob';
-import { recipeJob, resumeRecipe } from '../core/recipe/recipeJob';
+import { runRecipeLeg } from '../core/recipe/recipeJob';
 import { estimateRecipeRun } from '../core/recipe/measure';
 import type { WorkerInit, WorkerMessage } from './protocol';
 import type { RecipeEvent } from '../core/recipe/types';
@@ -27,32 +25,11 @@ async function run() {
       shouldCancel,
       emit: (event: RecipeEvent) => post({ type: 'event', event }),
     };
-    const opts = { untilStep: job.untilStep, overrides: job.overrides };
-    const result =
-      job.mode === 'start' && job.config
-        ? await recipeJob(job.config, ctx, job.runId, opts)
-        : await resumeRecipe(job.runDir, ctx, opts);
-    post({ type: 'done', result });
+    post({ type: 'done', result: await runRecipeLeg(job.leg, ctx) });
   } else if (job.kind === 'estimate') {
     post({ type: 'done', result: await estimateRecipeRun(job.config, { home: job.home }) });
   } else if (job.kind === 'interpret') {
     post({ type: 'done', result: await interpretRunJob(job.runDir, job.config, { tta: job.tta }) });
-  } else if (job.kind === 'lrFind') {
-    const result = await lrFindJob(job.config, {
-      featureCache: job.featureCache,
-      shouldCancel,
-      emit: (event) => post({ type: 'event', event }),
-    });
-    post({ type: 'done', result });
-  } else if (job.kind === 'trainHead') {
-    const result = await trainHeadJob(job.config, {
-      runDir: job.runDir,
-      featureCache: job.featureCache,
-      home: job.home,
-      shouldCancel,
-      emit: (event) => post({ type: 'event', event }),
-    });
-    post({ type: 'done', result });
   } else {
     post({ type: 'done', result: await evaluateRunJob(job.runId, job.runDir, job.config) });
   }

@@ -3,8 +3,8 @@
  * preview is exactly what will run, plus the checks and names the editor shows.
  */
 import { TrainingSchedule } from '../../src-shared/contract';
-import { planSchedule, SCHEDULE_DEFAULTS, type PlannedSchedule } from '../../src-main/core/schedules/training';
-import { ScheduleParamError } from '../../src-main/core/schedules/types';
+import { planSchedule, SCHEDULE_DEFAULTS, type PlannedSchedule } from '../../src-shared/schedules/training';
+import { ScheduleParamError } from '../../src-shared/schedules/types';
 import type { ChartMarker } from './components/chart';
 import { t } from './i18n/i18n.svelte';
 

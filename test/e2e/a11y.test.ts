@@ -2,7 +2,8 @@
  * Accessibility in the real renderer (built by electron-vite) and Debian Chromium, against the real headless server:
  * every page of the wizard in English and in Arabic passes axe-core (no serious or critical violations), Arabic is
  * right to left with the plots and numbers kept left to right, the dark theme and a 1024×768 window are legible;
- * a keyboard-only walk through steps 1–3 (scan, LR finder with the pick made on the plot by arrow keys, training);
+ * a keyboard-only walk through steps 1–3 of a run (scan, the range test with the pick made on the plot by arrow
+ * keys, the head);
  * and switching the language while a run trains keeps the run, its progress and its chart.
  */
 import { test } from 'node:test';
@@ -37,6 +38,10 @@ async function setLanguage(page: Page, lang: 'en' | 'ar'): Promise<void> {
 const PAGES = [1, 2, 3, 4, 5, 6, 7, 8].map((n) => ({ name: `step-${n}`, button: `step-${n}` }));
 PAGES.push({ name: 'export', button: 'nav-export' }, { name: 'runs', button: 'nav-runs' });
 
+async function waitStatus(page: Page, text: RegExp, timeout: number): Promise<void> {
+  await page.getByTestId('recipe-status').filter({ hasText: text }).waitFor({ timeout });
+}
+
 async function openPage(page: Page, button: string): Promise<boolean> {
   const el = page.getByTestId(button);
   if (await el.isDisabled()) return false;
@@ -62,21 +67,17 @@ async function ltrIslands(page: Page): Promise<{ charts: string[]; numbers: stri
 test('axe: every page in English and Arabic, RTL with LTR plots and numbers, dark theme, 1024×768', async (t) => {
   const { page, pageErrors } = await openWizard(t, { perClass: 8, seed: 21 });
 
-  // A quick LR finder and a one-epoch head run, so that steps 2, 3 and 7 show their curves and are enabled.
+  // Steps 1–3 of a run (a quick range test, a one-epoch head), so that steps 2 and 3 show their curves.
   await page.getByTestId('step-2').click();
-  await page.getByTestId('lrfind-size-input').fill('32');
-  await page.getByTestId('lrfind-batch-size-input').fill('8');
-  await page.getByTestId('lrfind-end-input').fill('100');
-  await page.getByTestId('lrfind-iters-input').fill('20');
-  await page.getByTestId('lrfind-run-button').click();
-  await page.locator('[data-testid="lrfind-status"][data-state="completed"]').waitFor({ timeout: 90_000 });
+  await page.getByTestId('recipe-size-input').fill('32');
+  await page.getByTestId('recipe-batch-input').fill('8');
+  await page.getByTestId('recipe-lrfind-iters-input').fill('20');
+  await page.getByTestId('recipe-run-step').click();
+  await waitStatus(page, /paused before step 3/, 90_000);
   await page.getByTestId('step-3').click();
-  await page.getByTestId('size-input').fill('32');
-  await page.getByTestId('batch-size-input').fill('8');
-  await page.getByTestId('epochs-input').fill('1');
-  await page.getByTestId('train-button').click();
-  await page.getByTestId('epoch-row').first().waitFor({ timeout: 120_000 });
-  await page.getByTestId('goto-export').waitFor({ timeout: 60_000 });
+  await page.getByTestId('recipe-head-epochs-input').fill('1');
+  await page.getByTestId('recipe-run-step').click();
+  await waitStatus(page, /paused before step 4/, 120_000);
 
   const problems: string[] = [];
   const visited: string[] = [];
@@ -160,7 +161,7 @@ async function startApp(t: import('node:test').TestContext, data: string, home: 
   return { page, pageErrors, data };
 }
 
-test('keyboard only: scan, LR finder with the pick made on the plot by arrow keys, train the head', async (t) => {
+test('keyboard only: scan, step 2 with the pick made on the plot by arrow keys, step 3 trains the head', async (t) => {
   const work = mkdtempSync(join(tmpdir(), 'ft-a11y-kbd-'));
   const data = join(work, 'shapes');
   await makeShapeDataset(data, { perClass: 8, seed: 23 });
@@ -189,23 +190,28 @@ test('keyboard only: scan, LR finder with the pick made on the plot by arrow key
   await tabTo(page, 'step-2', { backwards: true });
   assert.ok((await focusOutline(page)).width >= 2, 'the focused step button shows its outline');
   await page.keyboard.press('Enter');
-  await page.getByTestId('lrfind-run-button').waitFor();
+  await page.getByTestId('recipe-page-2').waitFor();
   for (const [testid, value] of [
-    ['lrfind-end-input', '100'],
-    ['lrfind-iters-input', '30'],
-    ['lrfind-size-input', '32'],
-    ['lrfind-batch-size-input', '8'],
+    ['recipe-size-input', '32'],
+    ['recipe-batch-input', '8'],
+    ['recipe-lrfind-iters-input', '30'],
   ] as const) {
     await tabTo(page, testid);
     await typeInto(page, value);
   }
-  await tabTo(page, 'lrfind-run-button');
+  await tabTo(page, 'recipe-run-step');
   await page.keyboard.press('Enter');
-  await page.locator('[data-testid="lrfind-status"][data-state="completed"]').waitFor({ timeout: 90_000 });
+  // The progress bar while the step runs: a named progressbar whose polite live region speaks the percentage.
+  const bar = page.getByTestId('progress-bar');
+  await bar.waitFor();
+  assert.equal(await bar.getAttribute('role'), 'progressbar');
+  assert.match((await bar.getAttribute('aria-label')) ?? '', /\S/);
+  assert.equal(await page.getByTestId('progress-bar-announce').getAttribute('aria-live'), 'polite');
+  await waitStatus(page, /paused before step 3/, 90_000);
 
   // The plot is a slider over the curve's points: Home, then right by 1 and by 10 (Shift), Enter picks.
-  await tabTo(page, 'lrfind-chart-picker');
-  const picker = page.getByTestId('lrfind-chart-picker');
+  await tabTo(page, 'recipe-lrfind-chart-picker');
+  const picker = page.getByTestId('recipe-lrfind-chart-picker');
   assert.equal(await picker.getAttribute('role'), 'slider');
   assert.match((await picker.getAttribute('aria-label')) ?? '', /\S/);
   await page.keyboard.press('Home');
@@ -222,33 +228,25 @@ test('keyboard only: scan, LR finder with the pick made on the plot by arrow key
   assert.ok(cursorLr > first, `the cursor moved up the LR axis: ${first} → ${cursorLr}`);
   assert.match((await picker.getAttribute('aria-valuetext')) ?? '', /point 21 of/);
   await page.keyboard.press('Enter');
-  const picked = Number(await page.getByTestId('picked-lr').getAttribute('data-lr'));
+  const picked = Number(await page.getByTestId('recipe-picked-lr').getAttribute('data-lr'));
   assert.ok(Math.abs(picked - cursorLr) <= cursorLr * 0.005, `Enter picked ${picked} ≈ the cursor's ${cursorLr}`);
   await page
-    .getByTestId('lrfind-chart-announce')
+    .getByTestId('recipe-lrfind-chart-announce')
     .filter({ hasText: /Picked LR/ })
     .waitFor({ timeout: 2000 });
-  await page.getByTestId('lrfind-chart').screenshot({ path: join(ARTIFACTS, 'a11y-keyboard-pick.png') });
+  await page.getByTestId('recipe-lrfind-chart').screenshot({ path: join(ARTIFACTS, 'a11y-keyboard-pick.png') });
 
-  // Step 3: the picked LR is there; one epoch, started with Enter on the train button.
+  // Step 3: the picked LR is there; two epochs, started with Enter on the run button.
   await tabTo(page, 'step-3', { backwards: true });
   await page.keyboard.press('Enter');
-  await page.getByTestId('train-button').waitFor();
-  assert.equal(Number(await page.getByTestId('lr-input').inputValue()), picked);
-  await tabTo(page, 'epochs-input');
+  await page.getByTestId('recipe-page-3').waitFor();
+  assert.equal(Number(await page.getByTestId('recipe-head-lr').getAttribute('data-lr')), picked);
+  await tabTo(page, 'recipe-head-epochs-input');
   await typeInto(page, '2');
-  await tabTo(page, 'train-button');
+  await tabTo(page, 'recipe-run-step');
   await page.keyboard.press('Enter');
-  await page.getByTestId('progress-bar').waitFor();
-  await page.getByTestId('goto-export').waitFor({ timeout: 120_000 });
-  assert.equal(await page.getByTestId('epoch-row').count(), 2);
-  // The progress bar: a named progressbar, at its end, whose live region spoke the percentage.
-  const bar = page.getByTestId('progress-bar');
-  assert.equal(await bar.getAttribute('role'), 'progressbar');
-  assert.match((await bar.getAttribute('aria-label')) ?? '', /\S/);
-  assert.equal(await bar.getAttribute('aria-valuenow'), await bar.getAttribute('aria-valuemax'));
-  assert.equal(await page.getByTestId('progress-bar-announce').getAttribute('aria-live'), 'polite');
-  assert.match(await page.getByTestId('progress-bar-announce').innerText(), /100 percent/);
+  await waitStatus(page, /paused before step 4/, 120_000);
+  assert.equal(Number(await page.getByTestId('step3-chart').getAttribute('data-epochs')), 2);
 
   assert.equal(await page.evaluate(() => (window as unknown as { pointerEvents: number }).pointerEvents), 0);
   assert.deepEqual(pageErrors, [], 'no errors in the page');
@@ -258,49 +256,50 @@ test('switching to Arabic while the head trains keeps the run, its progress and 
   const { page, pageErrors } = await openWizard(t, { perClass: 12, seed: 29 });
   const EPOCHS = 20;
   await page.getByTestId('step-3').click();
-  await page.getByTestId('size-input').fill('48');
-  await page.getByTestId('batch-size-input').fill('4');
-  await page.getByTestId('epochs-input').fill(String(EPOCHS));
-  await page.getByTestId('train-button').click();
-  // Switch as soon as the run reports progress (loading or precomputing, before most epochs).
-  await page.locator('[data-testid="progress-bar"]:not([data-phase=""])').waitFor({ timeout: 60_000 });
+  await page.getByTestId('recipe-size-input').fill('48');
+  await page.getByTestId('recipe-batch-input').fill('4');
+  await page.getByTestId('recipe-lrfind-iters-input').fill('20');
+  await page.getByTestId('recipe-head-epochs-input').fill(String(EPOCHS));
+  await page.getByTestId('recipe-run-step').click();
+  // Switch once step 3 trains (its first epoch plotted).
+  const chart = page.getByTestId('step3-chart');
+  await page.locator('[data-testid="step3-chart"]:not([data-epochs="0"])').waitFor({ timeout: 120_000 });
   const bar = page.getByTestId('progress-bar');
   await setLanguage(page, 'ar');
   assert.equal(await page.evaluate(() => document.documentElement.dir), 'rtl');
   const atSwitch = {
-    rows: await page.getByTestId('epoch-row').count(),
+    epochs: Number(await chart.getAttribute('data-epochs')),
     done: Number(await bar.getAttribute('aria-valuenow')),
-    phase: (await bar.getAttribute('data-phase')) ?? '',
   };
-  assert.ok(atSwitch.rows < EPOCHS, `still running when switched: ${JSON.stringify(atSwitch)}`);
-  // The same run goes on in Arabic: the bar is still there and advances, epoch rows keep coming.
+  assert.ok(atSwitch.epochs < EPOCHS, `still running when switched: ${JSON.stringify(atSwitch)}`);
+  // The same run goes on in Arabic: the bar is still there and advances, epochs keep coming.
   await page.waitForFunction(
-    ({ rows, done, phase }) => {
+    ({ epochs, done }) => {
       const el = document.querySelector('[data-testid="progress-bar"]');
-      const moved = el?.getAttribute('data-phase') !== phase || Number(el?.getAttribute('aria-valuenow')) > done;
-      return moved && document.querySelectorAll('[data-testid="epoch-row"]').length > rows;
+      const plotted = Number(document.querySelector('[data-testid="step3-chart"]')?.getAttribute('data-epochs'));
+      return (el === null || Number(el.getAttribute('aria-valuenow')) > done) && plotted > epochs;
     },
     atSwitch,
     { timeout: 120_000 },
   );
-  assert.equal(await bar.count(), 1);
-  const canvas = await page.getByTestId('loss-chart').locator('canvas').first().boundingBox();
+  const canvas = await chart.locator('canvas').first().boundingBox();
   assert.ok(canvas && canvas.width > 200 && canvas.height > 100, 'the loss chart is drawn in Arabic');
-  assert.equal(await page.getByTestId('loss-chart').evaluate((el) => getComputedStyle(el).direction), 'ltr');
+  assert.equal(await chart.evaluate((el) => getComputedStyle(el).direction), 'ltr');
   await page.screenshot({ path: join(ARTIFACTS, 'a11y-ar-training.png') });
 
   // It finishes all its epochs in Arabic; back in English the status says so.
-  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="epoch-row"]').length === n, EPOCHS, {
-    timeout: 180_000,
-  });
-  await page.getByTestId('goto-export').waitFor({ timeout: 60_000 });
-  assert.equal(await bar.getAttribute('aria-valuenow'), await bar.getAttribute('aria-valuemax'));
+  await page.waitForFunction(
+    (n) => Number(document.querySelector('[data-testid="step3-chart"]')?.getAttribute('data-epochs')) === n,
+    EPOCHS,
+    { timeout: 180_000 },
+  );
   await setLanguage(page, 'en');
-  await page
-    .getByTestId('train-status')
-    .filter({ hasText: /completed/i })
-    .waitFor({ timeout: 5000 });
-  assert.equal(await page.getByTestId('epoch-row').count(), EPOCHS, 'the run and its rows survived both switches');
+  await waitStatus(page, /paused before step 4/, 60_000);
+  assert.equal(
+    Number(await chart.getAttribute('data-epochs')),
+    EPOCHS,
+    'the run and its epochs survived both switches',
+  );
   assert.deepEqual(pageErrors, [], 'no errors in the page');
 });
 

@@ -83,7 +83,8 @@ test('relabel and exclude top-loss images, undo one, run again on the cleaned da
 
   // Run again on the cleaned data: a re-scan, then a new run of the same settings.
   await page.getByTestId('cleaner-run-again').click();
-  await page.getByTestId('recipe-page-4').waitFor();
+  // The new run starts from step 1; the wizard shows its first page with settings, step 2.
+  await page.getByTestId('recipe-page-2').waitFor();
   await page
     .getByTestId('recipe-status')
     .filter({ hasText: /running/ })

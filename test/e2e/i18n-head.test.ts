@@ -62,53 +62,52 @@ test('Arabic: right-to-left wizard, steps 1-3 in Arabic, plots and LRs left-to-r
   assert.equal(await direction(page, '[data-testid="dataset-summary"] code'), 'ltr', 'the folder path stays LTR');
   await shoot(page, 'ar-step-1.png');
 
-  // Step 2: the LR finder in Arabic.
+  // Step 2: the run's LR finder, in Arabic.
   await page.getByTestId('step-2').click();
   assert.match(await heading(page), ARABIC);
-  await page.getByTestId('lrfind-size-input').fill('48');
-  await page.getByTestId('lrfind-batch-size-input').fill('8');
-  await page.getByTestId('lrfind-end-input').fill('100');
-  await page.getByTestId('lrfind-iters-input').fill('60');
-  await page.getByTestId('lrfind-run-button').click();
-  await page.locator('[data-testid="lrfind-status"][data-state="completed"]').waitFor({ timeout: 90_000 });
-  assert.match(await page.getByTestId('lrfind-status').innerText(), ARABIC);
+  await page.getByTestId('recipe-size-input').fill('48');
+  await page.getByTestId('recipe-batch-input').fill('8');
+  await page.getByTestId('recipe-lrfind-iters-input').fill('60');
+  await page.getByTestId('recipe-run-step').click();
+  await page.getByTestId('use-lr-button').first().waitFor({ timeout: 90_000 });
+  assert.match(await page.getByTestId('recipe-status').innerText(), ARABIC);
   assert.equal(await direction(page, '[data-testid="lrfind-plot-box"]'), 'ltr', 'the plot container is LTR');
-  assert.equal(await direction(page, '[data-testid="lrfind-chart"]'), 'ltr', 'the chart inside it too');
-  assert.equal(await direction(page, '[data-testid="lrfind-suggestion"] .s-value'), 'ltr', 'suggested LRs are LTR');
-  assert.match(await page.getByTestId('learn-more-step-2').locator('summary').innerText(), ARABIC);
+  assert.equal(await direction(page, '[data-testid="recipe-lrfind-chart"]'), 'ltr', 'the chart inside it too');
+  assert.equal(await direction(page, '[data-testid="use-lr-button"] .ltr'), 'ltr', 'suggested LRs are LTR');
+  assert.match(await page.getByTestId('learn-more-2').locator('summary').innerText(), ARABIC);
 
-  // minDiv10 is left of the minimum: no warning.
-  await page.locator('[data-testid="use-lr-button"][data-name="minDiv10"]').click();
-  assert.equal(await direction(page, '[data-testid="picked-lr"] .picked-value'), 'ltr', 'the picked LR is LTR');
+  // A suggestion left of the minimum: no warning.
+  await page.getByTestId('use-lr-button').first().click();
+  assert.equal(await direction(page, '[data-testid="recipe-picked-lr"] .ltr'), 'ltr', 'the picked LR is LTR');
   assert.equal(await page.getByTestId('lr-right-of-min-warning').count(), 0);
   // Far right on the curve: past the minimum, warned (in Arabic).
-  const over = page.getByTestId('lrfind-chart').locator('.u-over');
+  const over = page.getByTestId('recipe-lrfind-chart').locator('.u-over');
   const box = await over.boundingBox();
   assert.ok(box, 'the plot area is there');
   await page.mouse.click(box.x + box.width * 0.97, box.y + box.height * 0.5);
   const warning = page.getByTestId('lr-right-of-min-warning');
   await warning.waitFor({ timeout: 2000 });
-  const picked = Number(await page.getByTestId('picked-lr').getAttribute('data-lr'));
+  const picked = Number(await page.getByTestId('recipe-picked-lr').getAttribute('data-lr'));
   const minLr = Number(await warning.getAttribute('data-min-lr'));
   assert.ok(picked > minLr, `picked ${picked} is right of the minimum at ${minLr}`);
   assert.match(await warning.innerText(), ARABIC);
-  await shoot(page, 'ar-step-2.png', 'lrfind-chart');
+  await shoot(page, 'ar-step-2.png', 'recipe-lrfind-chart');
   await shoot(page, 'ar-step-2-pick.png', 'lr-right-of-min-warning');
 
   // Step 3 warns too (before training), in Arabic.
   await page.getByTestId('step-3').click();
   assert.match(await heading(page), ARABIC);
-  assert.equal(Number(await page.getByTestId('lr-input').inputValue()), picked);
+  assert.equal(Number(await page.getByTestId('recipe-head-lr').getAttribute('data-lr')), picked);
   await page.getByTestId('lr-right-of-min-warning').waitFor();
-  assert.match(await page.getByTestId('lr-from-finder').innerText(), ARABIC);
-  assert.match(await page.getByTestId('learn-more-step-3').locator('summary').innerText(), ARABIC);
+  assert.match(await page.getByTestId('recipe-head-lr').innerText(), ARABIC);
+  assert.match(await page.getByTestId('learn-more-3').locator('summary').innerText(), ARABIC);
   assert.equal(await direction(page, '[data-testid="schedule-preview"]'), 'ltr', 'the schedule plot is LTR');
   await shoot(page, 'ar-step-3.png');
-  const learn3 = page.getByTestId('learn-more-step-3');
+  const learn3 = page.getByTestId('learn-more-3');
   await learn3.locator('summary').click();
   assert.equal(await learn3.locator('p').count(), 3);
   assert.match(await learn3.locator('p').first().innerText(), ARABIC);
-  await shoot(page, 'ar-step-3-charts.png', 'loss-chart');
+  await shoot(page, 'ar-step-3-charts.png', 'step3-chart');
 
   // Back to English: left to right, the English wording the other tests rely on, the warning in English.
   await page.getByTestId('language-select').selectOption('en');
@@ -117,8 +116,8 @@ test('Arabic: right-to-left wizard, steps 1-3 in Arabic, plots and LRs left-to-r
   assert.match(await page.getByTestId('lr-right-of-min-warning').innerText(), /past the minimum of the loss/);
   await shoot(page, 'en-step-3.png');
   await page.getByTestId('step-2').click();
-  assert.match(await page.getByTestId('lrfind-status').innerText(), /LR finder completed/);
-  await shoot(page, 'en-step-2.png', 'lrfind-chart');
+  assert.match(await page.getByTestId('recipe-status').innerText(), /paused before step 3/);
+  await shoot(page, 'en-step-2.png', 'recipe-lrfind-chart');
 
   assert.deepEqual(pageErrors, [], 'no errors in the page');
 });

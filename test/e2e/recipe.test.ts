@@ -1,7 +1,6 @@
 /**
  * The eight-step recipe in the real renderer (built by electron-vite) and Debian Chromium, against the real headless
- * server: step 1's augmentation preview, step 2's LR pick, then steps 4–8 run one page at a time inside one recipe
- * run (schedule previews, group LRs, step 7's curve with click-to-pick, step 8's snapshots and best epoch), and the
+ * server: step 1's augmentation preview, then steps 2–8 run one page at a time inside one run (step 2's LR pick, schedule previews, group LRs, step 7's curve with click-to-pick, step 8's snapshots and best epoch), and the
  * results page (confusion matrix, cell images, top losses, TTA, single and ensemble exports).
  */
 import { test } from 'node:test';
@@ -52,42 +51,37 @@ test('the eight steps as one recipe run, page by page, then the results page', a
   assert.match(await page.getByTestId('precompute-note').innerText(), /takes effect in step 4/);
   await shot(page, 'recipe-step-1.png', 'augment-card');
 
-  // Step 2: a quick standalone sweep; its valley becomes the recipe's head LR.
+  // Step 2 starts the run (steps 1–2 on small images and batches); its valley becomes the head's LR.
   await page.getByTestId('step-2').click();
-  await page.getByTestId('lrfind-size-input').fill('32');
-  await page.getByTestId('lrfind-batch-size-input').fill('8');
-  await page.getByTestId('lrfind-end-input').fill('100');
-  await page.getByTestId('lrfind-iters-input').fill('30');
-  await page.getByTestId('lrfind-run-button').click();
+  await page.getByTestId('recipe-page-2').waitFor();
+  await page.getByTestId('recipe-size-input').fill('32');
+  await page.getByTestId('recipe-batch-input').fill('8');
+  await page.getByTestId('recipe-lrfind-iters-input').fill('20');
+  assert.match(await page.getByTestId('recipe-run-step').innerText(), /Run steps 1–2/);
+  // The run-time estimate, measured on this machine, before the user presses start.
   await page
-    .getByTestId('lrfind-status')
-    .filter({ hasText: /completed/i })
-    .waitFor({ timeout: 90_000 });
+    .getByTestId('recipe-estimate')
+    .filter({ hasText: /Steps 1–2 should take/ })
+    .waitFor({ timeout: 60_000 });
+  await shot(page, 'recipe-step-2-estimate.png', 'recipe-estimate');
+  await page.getByTestId('recipe-run-step').click();
+  await waitStatus(page, /paused before step 3/);
   await page.locator('[data-testid="use-lr-button"][data-name="valley"]').click();
-  await shot(page, 'recipe-step-2.png', 'lrfind-chart');
+  const lrHead = Number(await page.getByTestId('recipe-picked-lr').getAttribute('data-lr'));
+  assert.ok(lrHead > 0);
+  await shot(page, 'recipe-step-2.png', 'recipe-lrfind-chart');
 
-  // Step 3: the standalone page (the recipe runs step 3 itself); small images and batches.
+  // Step 3 shows the pick; step 4's page runs steps 3–4 of the same run and pauses.
   await page.getByTestId('step-3').click();
-  await page.getByTestId('size-input').fill('32');
-  await page.getByTestId('batch-size-input').fill('8');
+  assert.equal(Number(await page.getByTestId('recipe-head-lr').getAttribute('data-lr')), lrHead);
   await shot(page, 'recipe-step-3.png');
-
-  // Step 4: no recipe run yet, so "Run step 4" runs steps 1–4 and pauses.
   await page.getByTestId('step-4').click();
   await page.getByTestId('recipe-page-4').waitFor();
-  assert.equal(await page.getByTestId('recipe-size-input').inputValue(), '32');
-  await page.getByTestId('recipe-lrfind-iters-input').fill('20');
   await page.getByTestId('recipe-augment-epochs-input').fill('1');
   await page.waitForFunction(
     () => document.querySelector('[data-testid="schedule-preview"]')?.getAttribute('data-cycle-ends') !== null,
   );
-  assert.match(await page.getByTestId('recipe-run-step').innerText(), /Run steps 1–4/);
-  // The run-time estimate, measured on this machine, before the user presses start.
-  await page
-    .getByTestId('recipe-estimate')
-    .filter({ hasText: /Steps 1–4 should take/ })
-    .waitFor({ timeout: 60_000 });
-  await shot(page, 'recipe-step-4-estimate.png', 'recipe-estimate');
+  assert.match(await page.getByTestId('recipe-run-step').innerText(), /Run step 4/);
   await page.getByTestId('recipe-run-step').click();
   await waitStatus(page, /paused before step 5/);
   assert.deepEqual(await resultSteps(page), [1, 2, 3, 4]);
@@ -101,10 +95,10 @@ test('the eight steps as one recipe run, page by page, then the results page', a
   assert.deepEqual(await resultSteps(page), [1, 2, 3, 4, 5]);
   await shot(page, 'recipe-step-5.png');
 
-  // A reload rejoins the paused recipe run (runs.list + recipe.state).
+  // A reload rejoins the paused run (run.active) on the page of its next step.
   await page.reload();
   await page.getByText('wasm', { exact: false }).first().waitFor();
-  await page.getByTestId('step-6').click();
+  await page.getByTestId('recipe-page-6').waitFor({ timeout: 15_000 });
   await waitStatus(page, /paused before step 6/, 15_000);
   assert.deepEqual(await resultSteps(page), [1, 2, 3, 4, 5]);
 
@@ -119,7 +113,7 @@ test('the eight steps as one recipe run, page by page, then the results page', a
 
   // Step 7: the recipe's LR finder on the unfrozen network; pick an LR on the curve for step 8.
   await page.getByTestId('step-7').click();
-  assert.match(await page.getByTestId('recipe-run-step').innerText(), /Run step 7 in the recipe/);
+  assert.match(await page.getByTestId('recipe-run-step').innerText(), /Run step 7/);
   await page.getByTestId('recipe-run-step').click();
   await waitStatus(page, /paused before step 8/);
   assert.ok((await resultSteps(page)).includes(7));

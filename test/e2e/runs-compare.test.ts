@@ -79,10 +79,21 @@ test('run history: tick two runs, compare their curves and settings, delete one'
     assert.ok(box && box.width > 200 && box.height > 100, `${id} is drawn`);
   }
 
-  // The settings that differ: exactly the service's diff (the CLI prints the same), the LR and the schedule.
+  // The settings that differ: exactly the service's diff (the CLI prints the same), the LR and the schedule, each
+  // named in the wizard's words (the config key in its data-key).
   const rows = await view
     .getByTestId('config-diff-row')
-    .evaluateAll((els) => els.map((el) => Array.from(el.children).map((c) => (c.textContent ?? '').trim())));
+    .evaluateAll((els) =>
+      els.map((el) => [
+        (el as HTMLElement).dataset.key ?? '',
+        ...Array.from(el.querySelectorAll('td')).map((c) => (c.textContent ?? '').trim()),
+      ]),
+    );
+  const names = await view.getByTestId('config-diff-row').locator('th').allInnerTexts();
+  assert.ok(
+    names.every((n) => !/^(recipe\.|lr$|schedule\.)/.test(n)),
+    `settings named in words, not config keys: ${names.join(', ')}`,
+  );
   assert.deepEqual(
     rows,
     cli.configDiff.map((r) => [r.key, ...r.values.map((v) => v ?? '—')]),

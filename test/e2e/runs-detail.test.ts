@@ -1,7 +1,8 @@
 /**
  * One run in the run history, in the real renderer (Chromium) against the real headless server: its curves redrawn
- * from the database (the Compare view's charts, one series each), then "Run again": the wizard opens on step 3 with
- * the run's folder, settings and seed, and the run it starts is recorded as a re-run with the same metrics.
+ * from the database (the Compare view's charts, one series each), its steps with their LRs and times, then "Run
+ * again": the wizard opens on step 3's page with the run's folder, settings and seed, and the run it starts there is
+ * recorded as a re-run with the same metrics.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -75,23 +76,34 @@ test('run history: one run opened shows its curves; Run again loads it into the 
     assert.ok((await inkedPixels(chart)) > 500, `${id} is drawn`);
   }
   assert.equal(await detail.getByTestId('run-epoch-row').count(), 3);
+  // Each epoch with its step, each step with its LR and how it was chosen, and the kind in the list.
+  assert.deepEqual(
+    await detail.getByTestId('run-epoch-row').evaluateAll((els) => els.map((el) => (el as HTMLElement).dataset.step)),
+    ['step3-head', 'step3-head', 'step3-head'],
+  );
+  const step3 = detail.locator('[data-testid="run-step-row"][data-step="3"]');
+  assert.match(await step3.innerText(), /Train head/);
+  assert.match(await step3.getByTestId('run-step-lr-pick').innerText(), /set in the settings/);
+  assert.match(await row.getByTestId('run-kind').innerText(), /head|steps/);
   await detail.scrollIntoViewIfNeeded();
   await page.screenshot({ path: join(ARTIFACTS, 'run-detail.png'), fullPage: true });
 
-  // Run again: step 3 with the run's folder and settings, and a notice naming the run.
+  // Run again: step 3's page (the run went to step 3) with the run's folder and settings, and a notice naming it.
   await row.getByTestId('run-again').click();
   await page.getByTestId('rerun-notice').waitFor();
   assert.match(await page.getByTestId('rerun-notice').innerText(), new RegExp(`Run #${a.runId}'s dataset`));
-  assert.equal(await page.getByTestId('lr-input').inputValue(), '0.01');
-  assert.equal(await page.getByTestId('size-input').inputValue(), '32');
-  assert.equal(await page.getByTestId('batch-size-input').inputValue(), '4');
-  assert.equal(await page.getByTestId('dropout-input').inputValue(), '0.2');
-  assert.equal(await page.getByTestId('seed-input').inputValue(), '11');
-  assert.match(await page.getByTestId('train-dataset').innerText(), /shapes/);
-  await page.getByTestId('train-button').click();
+  await page.getByTestId('recipe-page-3').waitFor();
+  assert.equal(await page.getByTestId('recipe-head-lr').getAttribute('data-lr'), '0.01');
+  assert.equal(await page.getByTestId('recipe-size-input').inputValue(), '32');
+  assert.equal(await page.getByTestId('recipe-batch-input').inputValue(), '4');
+  assert.equal(await page.getByTestId('recipe-seed-input').inputValue(), '11');
+  assert.equal(await page.getByTestId('schedule-kind-select').inputValue(), 'sgdr');
+  assert.match(await page.getByTestId('recipe-start-note').innerText(), /shapes/);
+  assert.match(await page.getByTestId('recipe-run-step').innerText(), /Run steps 1–3/);
+  await page.getByTestId('recipe-run-step').click();
   await page
-    .getByTestId('train-status')
-    .filter({ hasText: /completed/i })
+    .getByTestId('recipe-status')
+    .filter({ hasText: /paused before step 4/ })
     .waitFor({ timeout: 180_000 });
   assert.equal(await page.getByTestId('rerun-notice').count(), 0, 'the link is used once');
 

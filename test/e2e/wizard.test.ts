@@ -1,6 +1,6 @@
 /**
  * The real renderer (built by electron-vite) in Debian Chromium, talking to the real headless server:
- * choose a folder of generated images, train the head, watch the chart, export, evaluate; then the CLI's
+ * choose a folder of generated images, run steps 1–3 (the head), watch the chart, export, evaluate; then the CLI's
  * `predict` on the exported model must give the same labels as the in-app evaluation.
  */
 import { test } from 'node:test';
@@ -34,30 +34,32 @@ test('wizard: folder → summary → train head with live chart → export → e
   await page.getByTestId('balance-select').selectOption('weights');
   await page.screenshot({ path: join(ARTIFACTS, 'wizard-dataset.png'), fullPage: true });
 
-  // Step 3: train the head.
+  // Steps 2–3 of one run from step 3's page: a head-only model is the run paused after step 3.
   await page.getByTestId('step-3').click();
-  await page.getByLabel('Epochs', { exact: true }).fill('5');
-  await page.getByLabel('Learning rate', { exact: true }).fill('0.01');
-  await page.getByLabel('Image size (px)', { exact: true }).fill('48');
-  await page.getByLabel('Batch size', { exact: true }).fill('8');
-  await page.getByLabel('Dropout', { exact: true }).fill('0');
-  await page.getByTestId('train-button').click();
+  await page.getByTestId('recipe-page-3').waitFor();
+  await page.getByTestId('recipe-head-epochs-input').fill('5');
+  await page.getByTestId('recipe-size-input').fill('48');
+  await page.getByTestId('recipe-batch-input').fill('8');
+  await page.getByTestId('recipe-lrfind-iters-input').fill('30');
+  assert.match(await page.getByTestId('recipe-run-step').innerText(), /Run steps 1–3/);
+  await page.getByTestId('recipe-run-step').click();
   await page.getByTestId('progress-bar').waitFor();
-  await page.getByTestId('epoch-row').first().waitFor({ timeout: 120_000 });
   await page
-    .getByTestId('train-status')
-    .filter({ hasText: /completed/i })
+    .getByTestId('recipe-status')
+    .filter({ hasText: /paused before step 4/ })
     .waitFor({ timeout: 180_000 });
-  assert.equal(await page.getByTestId('epoch-row').count(), 5);
+  assert.equal(Number(await page.getByTestId('step3-chart').getAttribute('data-epochs')), 5);
   // The chart drew: uPlot renders into a canvas inside the chart container.
-  const chartBox = await page.getByTestId('loss-chart').locator('canvas').first().boundingBox();
+  const chartBox = await page.getByTestId('step3-chart').locator('canvas').first().boundingBox();
   assert.ok(chartBox && chartBox.width > 200 && chartBox.height > 100, 'loss chart is drawn');
   await page.screenshot({ path: join(ARTIFACTS, 'wizard-after-training.png'), fullPage: true });
 
-  // Export and evaluate.
+  // Export and evaluate the run paused after step 3 (the head's model).
   const runs = lastJson<Array<{ id: number; status: string }>>(finetune(['runs', '--json', '--home', home]));
-  assert.equal(runs[0]!.status, 'completed');
-  await page.getByTestId('goto-export').click();
+  assert.equal(runs.length, 1);
+  assert.equal(runs[0]!.status, 'paused');
+  await page.getByTestId('nav-export').click();
+  assert.equal(await page.getByTestId('run-select').inputValue(), String(runs[0]!.id));
   await page.getByTestId('export-button').click();
   const exportDir = (await page.getByTestId('export-dir').innerText()).trim();
   assert.match(exportDir, /exports/);

@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import { decodeRgb, ImageFileError } from '../../src-main/core/data/images';
 import { MISSING_REASON, scanDataset } from '../../src-main/core/data/dataset';
 import { imagesToTensor } from '../../src-main/core/train/dataSources';
-import { loadJobDataset, type LoadingEvent } from '../../src-main/core/train/headJob';
+import { loadJobDataset, type LoadingEvent } from '../../src-main/core/data/runDataset';
 import { BLUE, RED, baseDataset, bombPng, imageCount, near, pixel, png, scanWithFile, solid, tmp } from './build';
 
 const SIZE = 16;

@@ -1,6 +1,6 @@
 /**
- * `finetune runs show / compare / rm` on a real history: two short head runs trained by the real CLI into one
- * --home, then compared (iterations recorded per batch, the config keys that differ) and one deleted.
+ * `finetune runs show / compare / rm` on a real history: two short head runs (the recipe until step 3) trained by the
+ * real CLI into one --home, then compared (iterations recorded per batch, the config keys that differ) and one deleted.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -44,7 +44,7 @@ test('runs show, compare and rm on two real runs', async (t) => {
     assert.equal(run.iterationCount, 2 * 3, '24 training images, batch 8, 2 epochs');
     assert.deepEqual(
       run.iterations.map((p) => [p.step, p.epoch, p.iteration, p.index]),
-      [0, 1, 2, 3, 4, 5].map((i) => ['head', Math.floor(i / 3), i, i]),
+      [0, 1, 2, 3, 4, 5].map((i) => ['step3-head', Math.floor(i / 3), i, i]),
     );
     assert.ok(
       run.iterations.every((p) => p.lr === 0.01 && p.loss !== null && p.loss > 0),
@@ -63,9 +63,12 @@ test('runs show, compare and rm on two real runs', async (t) => {
         [b, 1, 3],
       ],
     );
+    // A head run is the recipe until step 3: its epochs and LR are step 3's, in the recipe config too.
     assert.deepEqual(out.configDiff, [
       { key: 'epochs', values: ['2', '1'] },
       { key: 'lr', values: ['0.01', '0.003'] },
+      { key: 'recipe.headEpochs', values: ['2', '1'] },
+      { key: 'recipe.lrHead', values: ['0.01', '0.003'] },
     ]);
     const human = finetune(['runs', 'compare', String(a), String(b)], env);
     assert.match(human.stdout, /^lr\s+0\.01\s+0\.003/m);

@@ -66,7 +66,7 @@ test('scan → train → export → predict → runs', async (t) => {
     );
     assert.equal(r.status, 0, r.stderr);
     summary = lastJson<TrainSummary>(r);
-    assert.equal(summary.status, 'completed');
+    assert.equal(summary.status, 'paused', 'the recipe stopped after step 3');
     assert.equal(summary.backend, await bestBackend(), 'no --backend: auto picks the best that loads');
     assert.deepEqual(summary.classes, ['circles', 'squares', 'stripes']);
     for (const k of ['trainLoss', 'validLoss', 'validAccuracy'] as const) assert.equal(summary[k].length, 6, k);
@@ -110,7 +110,7 @@ test('scan → train → export → predict → runs', async (t) => {
     const runs =
       lastJson<Array<{ id: number; status: string; backend: string; epochs: number; bestValidAccuracy: number }>>(r);
     const run = runs.find((x) => x.id === summary.runId)!;
-    assert.equal(run.status, 'completed');
+    assert.equal(run.status, 'paused');
     assert.equal(run.backend, summary.backend);
     assert.equal(run.epochs, 6);
     assert.equal(run.bestValidAccuracy, Math.max(...summary.validAccuracy));
@@ -120,7 +120,7 @@ test('scan → train → export → predict → runs', async (t) => {
 test('bad arguments and folders: one line naming the problem; exit 2 for usage errors, 1 for failures', () => {
   const cases: Array<[string[], number, RegExp]> = [
     [['train', join(work, 'missing'), '--steps', 'head'], 2, /Folder not found: .*missing/],
-    [['train', data, '--epochs', 'many'], 2, /--epochs must be an integer >= 1 and <= 1000, got "many"/],
+    [['train', data, '--epochs', 'many'], 2, /--epochs must be an integer >= 1 and <= 100, got "many"/],
     [['train', data, '--lr=-1'], 2, /--lr must be a number > 0 and <= 10, got "-1"/],
     [['train', data, '--schedule', 'sgdr', '--cycles', '21'], 2, /--cycles must be an integer >= 1 and <= 20/],
     [['train', data, '--steps', 'everything'], 2, /--steps everything is not available/],

@@ -15,7 +15,7 @@ import { RunStore } from '../../src-main/core/history/runStore';
 const { home, data, env } = cliWorkspace('ft-two-');
 await makeShapeDataset(data, { perClass: 8, size: 32, seed: 3 });
 
-test('two CLI runs on one home at once: both complete, both recorded, the history intact', async () => {
+test('two CLI head runs on one home at once: both stop after step 3, both recorded, the history intact', async () => {
   const args = (seed: number) =>
     ['train', data, '--steps', 'head', '--epochs', '2', '--size', '32', '--batch-size', '8'].concat([
       '--seed',
@@ -28,7 +28,7 @@ test('two CLI runs on one home at once: both complete, both recorded, the histor
   const ids = [a, b].map((r) => lastJson<{ runId: number; status: string }>(r));
   assert.deepEqual(
     ids.map((r) => r.status),
-    ['completed', 'completed'],
+    ['paused', 'paused'],
   );
   assert.notEqual(ids[0]!.runId, ids[1]!.runId);
   const path = join(home, 'history.sqlite');
@@ -41,7 +41,7 @@ test('two CLI runs on one home at once: both complete, both recorded, the histor
   const store = new RunStore(path);
   try {
     for (const { runId } of ids) {
-      assert.equal(store.getRun(runId)?.status, 'completed');
+      assert.equal(store.getRun(runId)?.status, 'paused');
       assert.deepEqual(
         store.epochs(runId).map((e) => e.epoch),
         [0, 1],

@@ -1,7 +1,7 @@
 /**
  * Two processes on one run: a recipe run that a live process (a CLI) is training cannot be continued by the app's
  * service nor by `finetune resume`, which would write the same checkpoint at once; once that process is gone (kill
- * -9), it is marked interrupted and the service takes it over.
+ * -9), it is marked interrupted and no longer refused for its owner (this one has no checkpoint to continue from).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -28,8 +28,8 @@ test('a run a live process trains: the service and the CLI refuse to continue it
 
   const service = new StudioService({ home, backend: 'cpu', mode: 'headless' });
   try {
-    await assert.rejects(service.handle('recipe.continue', { runId }), {
-      message: `Run ${runId} is running in another process (finetune?): wait for it to end, or cancel it there.`,
+    await assert.rejects(service.handle('run.continue', { runId }), {
+      message: `Run ${runId} is running in another process: wait for it to end, or cancel it there.`,
     });
     const cli = await finetuneAsync(['resume', String(runId), '--home', home]);
     assert.equal(cli.status, 2, cli.stderr);
@@ -37,12 +37,15 @@ test('a run a live process trains: the service and the CLI refuse to continue it
 
     other.kill('SIGKILL');
     await new Promise((resolve) => other.on('exit', resolve));
-    // Now it is interrupted, and the app may take it over (its worker then finds no checkpoint here, and fails).
-    assert.deepEqual(await service.handle('recipe.continue', { runId }), { runId });
-    assert.equal(service.store.getRun(runId)?.status, 'running');
+    // Now it is interrupted: the service may take it over, and only the missing checkpoint stops it here.
+    await assert.rejects(service.handle('run.continue', { runId }), {
+      message: `Run ${runId} has no checkpoint to continue from: run it again.`,
+    });
+    assert.equal(service.store.getRun(runId)?.status, 'interrupted');
     assert.equal(
       new Database(history, { readonly: true }).prepare('SELECT owner_pid FROM runs').pluck().get(),
-      process.pid,
+      other.pid,
+      'nothing took the run over without a checkpoint',
     );
   } finally {
     other.kill('SIGKILL');

@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../../src-main/core/tf/backend';
-import { DEFAULT_LR_RULE, DEFAULT_RECIPE_CONFIG } from '../../src-main/core/recipe/types';
+import { DEFAULT_LR_RULE, DEFAULT_RECIPE_CONFIG } from '../../src-shared/recipe/config';
 import { writeFashionMnist } from '../../scripts/fashion-mnist';
 import { HEAD_LR_GRID, headLrGrid, openHeadProblem } from '../../scripts/lib/headLrGrid';
 

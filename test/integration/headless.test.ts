@@ -9,6 +9,8 @@ import { startHeadless } from '../../src-main/server/headless';
 import { makeShapeDataset } from '../helpers/images';
 import { bestBackend } from '../helpers/backend';
 import { bridgeClient as client, connect, type Frame } from '../helpers/bridgeClient';
+import { DEFAULT_RECIPE_CONFIG } from '../../src-shared/recipe/config';
+import type { RecipeConfig, RunState } from '../../src-shared/contract';
 
 const work = mkdtempSync(join(tmpdir(), 'ft-headless-'));
 const renderer = join(work, 'renderer');
@@ -77,34 +79,44 @@ test('token, host and origin checks; validated frames; training runs off the ser
   const info = await c.call('app.info', {});
   // The server was asked for 'auto': it reports the best backend that loads here (it runs in this process).
   assert.equal((info.result as { backend: string }).backend, await bestBackend());
-  const started = await c.call('train.start', {
+  // A head-only run (the recipe until step 3) with an SGDR head schedule and a fixed LR.
+  const config = {
+    ...DEFAULT_RECIPE_CONFIG,
     dir: data,
-    epochs: 3,
-    lr: 0.01,
     size: 32,
     batchSize: 4,
     seed: 1,
     validPct: 0.25,
     dropout: 0,
-    schedule: { kind: 'sgdr', cycleLen: 1, cycleMult: 2, cycles: 2 },
-  });
+    lrHead: 0.01,
+    lrFind: { start: 1e-5, end: 1, iters: 10 },
+    headSchedule: { kind: 'sgdr', cycleLen: 1, cycleMult: 2, cycles: 2 },
+  } satisfies RecipeConfig;
+  const started = await c.call('run.start', { config, untilStep: 3 });
   const runId = (started.result as { runId: number }).runId;
   // The server answers while the worker trains.
   const t0 = Date.now();
   const list = await c.call('runs.list', {});
   assert.ok(Date.now() - t0 < 1000, 'runs.list answered promptly during training');
   assert.equal((list.result as Array<{ id: number; status: string }>)[0]!.status, 'running');
-  const done = await c.waitEvent('train.done', (p) => p.runId === runId);
-  assert.equal(done.status, 'completed');
+  const done = await c.waitEvent('run.event', (p) => p.type === 'done' && p.runId === runId);
+  assert.equal(done.status, 'paused', 'stopped after step 3, as asked');
   // SGDR cycle_len 1, cycle_mult 2, 2 cycles = 3 epochs; the applied LR restarts at the second cycle.
-  const batches = c.frames.filter((f) => f.event === 'train.batch').map((f) => f.payload!);
-  const epochs = c.frames.filter((f) => f.event === 'train.epoch');
-  assert.equal(epochs.length, 3);
+  const ofType = (type: string) =>
+    c.frames.filter((f) => f.event === 'run.event' && f.payload!.type === type).map((f) => f.payload!);
+  const batches = ofType('batch');
+  assert.equal(ofType('epoch').length, 3);
   const ipe = batches.filter((b) => b.epoch === 0).length;
   const lrs = batches.map((b) => b.lr as number);
   assert.equal(lrs[0], 0.01);
   assert.equal(lrs[ipe], 0.01, 'warm restart after the first cycle');
   assert.ok(lrs[ipe - 1]! < 0.01, 'annealed within the cycle');
+  // A page loaded now finds the run paused after step 3, with its curve, epochs and iterations.
+  const state = (await c.call('run.state', { runId })).result as RunState;
+  assert.deepEqual([state.status, state.nextStep, state.canContinue, state.hasModel], ['paused', 4, true, true]);
+  assert.equal(state.epochs.length, 3);
+  assert.equal(state.iterationCount, batches.length);
+  assert.ok(state.lrFinds.some((l) => l.step === 2));
 });
 
 test('cancel takes effect within one batch and is recorded', async (t) => {
@@ -115,21 +127,31 @@ test('cancel takes effect within one batch and is recorded', async (t) => {
   const c = client(ws);
   const data = join(work, 'shapes2');
   await makeShapeDataset(data, { perClass: 10, seed: 4 });
-  const started = await c.call('train.start', {
+  const config = {
+    ...DEFAULT_RECIPE_CONFIG,
     dir: data,
-    epochs: 200,
-    lr: 0.001,
     size: 32,
     batchSize: 2,
     seed: 1,
     validPct: 0.2,
     dropout: 0,
-  });
+    headEpochs: 100,
+    lrHead: 0.001,
+    lrFind: { start: 1e-5, end: 1, iters: 10 },
+  } satisfies RecipeConfig;
+  const started = await c.call('run.start', { config, untilStep: 3 });
   const runId = (started.result as { runId: number }).runId;
-  const isBatch = (f: Frame) => f.event === 'train.batch' && f.payload!.runId === runId;
-  await c.waitEvent('train.batch', (p) => p.runId === runId && (p.iteration as number) >= 3);
-  const ended = c.waitEvent('train.done', (p) => p.runId === runId, 30_000);
-  const reply = await c.call('train.cancel', { runId });
+  const isBatch = (f: Frame) => f.event === 'run.event' && f.payload!.type === 'batch' && f.payload!.runId === runId;
+  await c.waitEvent('run.event', (p) => p.type === 'batch' && p.runId === runId && (p.iteration as number) >= 3);
+  // A second page sees it running, with its progress and Cancel.
+  const live = (await c.call('run.active', {})).result as { run: RunState | null };
+  assert.deepEqual(
+    [live.run?.runId, live.run?.status, live.run?.currentStep, live.run?.canCancel],
+    [runId, 'running', 3, true],
+  );
+  assert.equal(live.run?.progress?.step, 3);
+  const ended = c.waitEvent('run.event', (p) => p.type === 'done' && p.runId === runId, 30_000);
+  const reply = await c.call('run.cancel', { runId });
   assert.deepEqual(reply.result, { cancelled: true });
   const done = await ended;
   assert.equal(done.status, 'cancelled');
@@ -145,8 +167,8 @@ test('cancel takes effect within one batch and is recorded', async (t) => {
     after.length <= 3,
     `${after.length} batches after the cancel: iterations ${after.map((f) => f.payload!.iteration).join(', ')}`,
   );
-  // 24 training images in batches of 2: 12 per epoch, 200 epochs planned.
-  assert.ok(before.length + after.length < 200 * 12, 'stopped long before the end');
+  // 24 training images in batches of 2: 12 per epoch, 100 epochs planned.
+  assert.ok(before.length + after.length < 100 * 12, 'stopped long before the end');
   const detail = await c.call('runs.get', { runId });
   assert.equal((detail.result as { status: string }).status, 'cancelled');
 });

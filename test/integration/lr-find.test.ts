@@ -1,4 +1,7 @@
-/** `finetune lr-find` end to end on generated images: the head (step 2) and the whole network (step 7). */
+/**
+ * `finetune lr-find` end to end on generated images: the range test as a step of a run, the head (step 2 of a new run)
+ * and the whole network (step 7, of a new run or continuing a head run), stored with its run.
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -20,14 +23,15 @@ interface LrFindJson {
   rules: { valley: string; steep: string; minDiv10: string };
   minIndex: number | null;
   stoppedEarly: boolean;
-  cancelled: boolean;
+  step: number;
+  recommended: { lr: number; pick: string; warning: string | null };
   classes: string[];
-  groups: Array<{ name: string; mult: number; layers: number }>;
-  lrFindId: number;
+  groupLrMults?: number[];
+  runId: number;
 }
 
 interface StoredResult {
-  config: { stage: string; size: number; start: number; end: number; iters: number; modelDir?: string };
+  step: number;
   suggestions: LrFindJson['suggestions'];
   lr: number[];
 }
@@ -72,7 +76,7 @@ function checkCurve(out: LrFindJson, start: number, end: number, iters: number, 
       assert.match(out.rules[key], /usable point/, `the rule for ${key} says why`);
     }
   }
-  assert.equal(typeof out.lrFindId, 'number');
+  assert.equal(typeof out.runId, 'number');
 }
 
 test('lr-find: head on precomputed activations, whole network, run history', async (t) => {
@@ -99,17 +103,22 @@ test('lr-find: head on precomputed activations, whole network, run history', asy
     const smoothed = out.smoothedLoss.filter((v): v is number => v !== null && Number.isFinite(v));
     assert.ok(Math.min(...smoothed) < 0.8 * smoothed[0]!, `smoothed loss ${smoothed[0]} → ${Math.min(...smoothed)}`);
 
+    assert.equal(out.step, 2);
+    assert.equal(out.recommended.lr, minDiv10, "the head's LR by the recipe's rule");
+
     const rows = storedLrFinds();
-    const row = rows.find((x) => x.id === out.lrFindId);
-    assert.ok(row, `lr_finds has row ${out.lrFindId}`);
-    assert.equal(row.runId, null);
-    assert.equal(row.stage, 'head');
+    const row = rows.find((x) => x.runId === out.runId);
+    assert.ok(row, `lr_finds has a row of run ${out.runId}`);
+    assert.equal(row.stage, 'step2-lrfind-head');
     const stored = row.result as StoredResult;
     assert.deepEqual(stored.suggestions, out.suggestions);
     assert.deepEqual(stored.lr, out.lr);
-    assert.equal(stored.config.stage, 'head');
-    assert.equal(stored.config.size, 48);
-    assert.equal(stored.config.end, 1e4);
+    assert.equal(stored.step, 2);
+    const run = lastJson<{ status: string; recipe: { size: number; lrFind: { end: number } } }>(
+      finetune(['runs', 'show', String(out.runId), '--json'], env),
+    );
+    assert.equal(run.status, 'paused', 'a run stopped after its step 2: recipe continue goes on from it');
+    assert.deepEqual([run.recipe.size, run.recipe.lrFind.end], [48, 1e4]);
   });
 
   await t.test('human output: suggestions with their rules and a sparkline (activations come from the cache)', () => {
@@ -122,7 +131,7 @@ test('lr-find: head on precomputed activations, whole network, run history', asy
     assert.match(r.stdout, /valley\s+\d\.\de[-+]\d+\s+About halfway/);
     assert.match(r.stdout, /minDiv10\s+\d\.\de[-+]\d+\s+One tenth/);
     assert.match(r.stdout, /[▁▂▃▄▅▆▇█]{20,}/);
-    assert.match(r.stdout, /saved as LR finder result \d+/);
+    assert.match(r.stdout, /run \d+ paused after step 2: finetune recipe continue \d+/);
     assert.equal(storedLrFinds().length, 2);
   });
 
@@ -135,26 +144,21 @@ test('lr-find: head on precomputed activations, whole network, run history', asy
     assert.equal(finetune(['lr-find', data, '--run', '1'], env).status, 2, '--run needs --stage full');
   });
 
-  await t.test('--stage full at 32 px: the unfrozen network with LR multipliers 1/9, 1/3, 1', () => {
-    const out = lrFindJson(['--stage', 'full', '--size', '32', '--batch-size', '8', '--iters', '8']);
-    // 8 points are too few for fastai's rules (the first tenth and the last 5 are skipped): they say so.
-    checkCurve(out, 1e-7, 10, 8, false);
-    assert.equal(out.stage, 'full');
-    assert.deepEqual(
-      out.groups.map((g) => [g.name, g.mult]),
-      [
-        ['backbone-early', 1 / 9],
-        ['backbone-late', 1 / 3],
-        ['head', 1],
-      ],
-    );
-    assert.ok(out.groups.every((g) => g.layers > 0));
-    const row = storedLrFinds().find((x) => x.id === out.lrFindId);
-    assert.equal(row?.stage, 'full');
-    assert.equal((row?.result as StoredResult).config.size, 32);
-  });
+  await t.test(
+    '--stage full at 32 px: step 7 of a new run, the unfrozen network with LR multipliers 1/9, 1/3, 1',
+    () => {
+      const out = lrFindJson(['--stage', 'full', '--size', '32', '--batch-size', '8', '--iters', '8']);
+      // 8 points are too few for fastai's rules (the first tenth and the last 5 are skipped): they say so.
+      checkCurve(out, 1e-7, 10, 8, false);
+      assert.equal(out.stage, 'full');
+      assert.equal(out.step, 7);
+      assert.deepEqual(out.groupLrMults, [1 / 9, 1 / 3, 1]);
+      const row = storedLrFinds().find((x) => x.runId === out.runId && x.stage === 'step7-lrfind-all');
+      assert.equal((row?.result as StoredResult).step, 7);
+    },
+  );
 
-  await t.test('--stage full --run RUN_ID starts from the trained head and is stored with the run', () => {
+  await t.test('--stage full --run RUN_ID continues that head run to its step 7, stored with the run', () => {
     const train = finetune(
       ['train', data, '--steps', 'head', '--epochs', '2', '--size', '32', '--batch-size', '8', '--json'],
       env,
@@ -163,13 +167,18 @@ test('lr-find: head on precomputed activations, whole network, run history', asy
     const { runId } = lastJson<{ runId: number }>(train);
     const out = lrFindJson(['--stage', 'full', '--run', String(runId), '--iters', '6']);
     checkCurve(out, 1e-7, 10, 6, false);
+    assert.equal(out.runId, runId, 'the same run, not a new one');
     const store = new RunStore(join(home, 'history.sqlite'));
     try {
-      const linked = store.lrFinds(runId);
-      assert.equal(linked.length, 1);
-      const stored = linked[0]!.result as StoredResult;
-      assert.equal(stored.config.size, 32, 'the size comes from the run');
-      assert.match(stored.config.modelDir ?? '', /runs[/\\]\d+[/\\]model$/);
+      assert.deepEqual(
+        store.lrFinds(runId).map((l) => l.stage),
+        ['step2-lrfind-head', 'step7-lrfind-all'],
+      );
+      assert.equal(
+        store.epochs(runId).filter((e) => e.step === 'step3-head').length,
+        2,
+        'the head was not trained again',
+      );
     } finally {
       store.close();
     }

@@ -86,7 +86,7 @@ test('the recipe with mixup completes, leaks nothing, and trains steps 4 and 8 o
 
   // The same run without mixing, to step 4: steps 1–3 match exactly, step 4 does not (its batches are mixed).
   const plain = observe();
-  const upTo4 = await recipeJob({ ...config, mix: null }, context('plain', plain), null, { untilStep: 4 });
+  const upTo4 = await recipeJob({ ...config, mix: null }, context('plain', plain), { untilStep: 4 });
   assert.equal(upTo4.error ?? null, null);
   assert.equal(upTo4.steps.length, 4);
   assert.deepEqual(plain.losses.get(3), mixed.losses.get(3), 'step 3 is the same run (deterministic)');

@@ -15,7 +15,8 @@ import { readModelArtifacts } from '../../src-main/core/model/modelFiles';
 import { suggestLrs } from '../../src-main/core/lrfind/suggest';
 import type { LrRangeTestResult } from '../../src-main/core/lrfind/lrRangeTest';
 import { recipeJob } from '../../src-main/core/recipe/recipeJob';
-import { DEFAULT_RECIPE_CONFIG, type RecipeConfig, type RecipeEvent } from '../../src-main/core/recipe/types';
+import { type RecipeConfig, type RecipeEvent } from '../../src-main/core/recipe/types';
+import { DEFAULT_RECIPE_CONFIG } from '../../src-shared/recipe/config';
 
 await initBackend('auto');
 const work = mkdtempSync(join(tmpdir(), 'ft-recipe-swa-'));

@@ -21,7 +21,8 @@ import { initBackend } from '../../src-main/core/tf/backend';
 import type { Callback } from '../../src-main/core/train/learner';
 import { recipeJob, resumeRecipe, type RecipeContext } from '../../src-main/core/recipe/recipeJob';
 import { BEFORE_STEP8_DIR } from '../../src-main/core/recipe/steps';
-import { DEFAULT_RECIPE_CONFIG, type RecipeConfig, type RecipeEvent } from '../../src-main/core/recipe/types';
+import { type RecipeConfig, type RecipeEvent } from '../../src-main/core/recipe/types';
+import { DEFAULT_RECIPE_CONFIG } from '../../src-shared/recipe/config';
 import type { RecipeSession } from '../../src-main/core/recipe/session';
 import { RunStore, type RunTiming } from '../../src-main/core/history/runStore';
 

@@ -1,13 +1,14 @@
 /**
- * Running a run again: `finetune runs rerun` on a real head run and a tiny recipe run (same dataset, settings and
- * seed, so the same metrics), and the service requests the wizard's "Run again" uses (`runs.rerunConfig`, then
- * `train.start` with `rerunOf`), each recorded as a re-run of the first run.
+ * Running a run again: `finetune runs rerun` on a real head run (the recipe stopped after step 3) and a tiny recipe
+ * run (same dataset, settings and seed, so the same metrics), and the service requests the wizard's "Run again" uses
+ * (`runs.rerunConfig`, then `run.start` with `rerunOf` and the step the run stopped after), each recorded as a re-run
+ * of the first run.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { StudioService } from '../../src-main/app/service';
-import type { EventName, HeadTrainConfig, RecipeConfig, Result, RunDetail } from '../../src-shared/contract';
-import { DEFAULT_RECIPE_CONFIG } from '../../src-main/core/recipe/types';
+import type { EventName, RecipeConfig, Result, RunDetail, RunEvent } from '../../src-shared/contract';
+import { DEFAULT_RECIPE_CONFIG } from '../../src-shared/recipe/config';
 import { makeShapeDataset } from '../helpers/images';
 import { cliWorkspace, finetune, lastJson } from '../helpers/cli';
 
@@ -40,17 +41,23 @@ test('runs run again (CLI: head and recipe; service: as the wizard) repeat their
   await t.test('runs rerun: a new run with the same config and seed, and the same metrics', () => {
     const r = finetune(['runs', 'rerun', String(a.runId), '--json'], env);
     assert.equal(r.status, 0, r.stderr);
-    const b = lastJson<TrainSummary>(r);
+    const b = lastJson<TrainSummary & { nextStep: number }>(r);
     assert.notEqual(b.runId, a.runId);
     assert.equal(b.rerunOf, a.runId);
     assert.equal(b.seed, 7);
-    assert.equal(b.status, 'completed');
+    assert.equal(b.status, 'paused', 'stopped after step 3 as the run it repeats');
+    assert.equal(b.nextStep, 4);
     assert.equal(a.validLoss.length, 2);
-    // Bit for bit: the same seed repeats the run.
-    assert.deepEqual(b.trainLoss, a.trainLoss);
-    assert.deepEqual(b.validLoss, a.validLoss);
-    assert.deepEqual(b.validAccuracy, a.validAccuracy);
     const [runA, runB] = [show(a.runId), show(b.runId)];
+    // Bit for bit: the same seed repeats the run.
+    assert.deepEqual(
+      runB.metrics.map((m) => [m.trainLoss, m.validLoss, m.validAccuracy]),
+      runA.metrics.map((m) => [m.trainLoss, m.validLoss, m.validAccuracy]),
+    );
+    assert.deepEqual(
+      runA.metrics.map((m) => m.validLoss),
+      a.validLoss,
+    );
     assert.deepEqual(runB.config, runA.config);
     assert.equal(runB.dir, data);
     assert.deepEqual(
@@ -108,34 +115,38 @@ test('runs run again (CLI: head and recipe; service: as the wizard) repeat their
     assert.equal(lastJson<unknown[]>(finetune(['runs', '--json'], env)).length, 4);
   });
 
-  await t.test('service: runs.rerunConfig, then train.start with rerunOf, as the wizard does', async () => {
+  await t.test('service: runs.rerunConfig, then run.start with rerunOf, as the wizard does', async () => {
     const service = new StudioService({ home, backend: 'auto', mode: 'headless' });
     t.after(() => service.close());
-    const events: Array<{ event: EventName; payload: Record<string, unknown> }> = [];
-    service.onEvent((event, payload) => events.push({ event, payload: payload as Record<string, unknown> }));
+    const events: RunEvent[] = [];
+    service.onEvent((event: EventName, payload) => {
+      if (event === 'run.event') events.push(payload as RunEvent);
+    });
 
     const loaded = (await service.handle('runs.rerunConfig', { runId: a.runId })) as Result<'runs.rerunConfig'>;
-    assert.equal(loaded.kind, 'head');
-    assert.deepEqual(loaded.config, show(a.runId).config);
+    assert.equal(loaded.kind, 'fastai8');
+    assert.equal(loaded.untilStep, 3);
+    assert.deepEqual(loaded.config, (show(a.runId).config as { recipe: RecipeConfig }).recipe);
     await assert.rejects(service.handle('runs.rerunConfig', { runId: '1' }), /Invalid parameters for runs.rerunConfig/);
     await assert.rejects(service.handle('runs.rerunConfig', { runId: 404 }), /No run 404/);
-    const config = loaded.config as HeadTrainConfig;
-    await assert.rejects(service.handle('train.start', { ...config, rerunOf: 404 }), /No run 404/);
+    const { config, untilStep } = loaded;
+    await assert.rejects(service.handle('run.start', { config, untilStep, rerunOf: 404 }), /No run 404/);
 
-    const { runId } = (await service.handle('train.start', { ...config, rerunOf: a.runId })) as { runId: number };
-    const done = await new Promise<Record<string, unknown>>((resolve) => {
+    const started = (await service.handle('run.start', { config, untilStep, rerunOf: a.runId })) as { runId: number };
+    const { runId } = started;
+    const done = await new Promise<Extract<RunEvent, { type: 'done' }>>((resolve) => {
       const poll = setInterval(() => {
-        const e = events.find((x) => x.event === 'train.done' && x.payload.runId === runId);
-        if (e) {
+        const e = events.find((x) => x.type === 'done' && x.runId === runId);
+        if (e?.type === 'done') {
           clearInterval(poll);
-          resolve(e.payload);
+          resolve(e);
         }
       }, 50);
     });
-    assert.equal(done.status, 'completed', String(done.error));
+    assert.equal(done.status, 'paused', String(done.error));
     const detail = (await service.handle('runs.get', { runId })) as RunDetail;
     assert.equal(detail.rerunOf, a.runId);
-    assert.deepEqual(detail.config, config, 'rerunOf is recorded beside the config, not in it');
+    assert.deepEqual(detail.recipe, config, 'rerunOf is recorded beside the config, not in it');
     assert.deepEqual(
       detail.metrics.map((m) => m.validLoss),
       a.validLoss,
@@ -150,6 +161,7 @@ test('runs run again (CLI: head and recipe; service: as the wizard) repeat their
       runId: good,
       kind: 'fastai8',
       config: recipe,
+      untilStep: 8,
     });
     const bad = row({ recipe: { ...recipe, optimizer: 'lion' } });
     await assert.rejects(service.handle('runs.rerunConfig', { runId: bad }), /cannot be run again.*optimizer/);

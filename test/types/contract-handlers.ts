@@ -6,7 +6,7 @@
 import type { Handlers } from '../../src-shared/contract';
 
 type Scan = Pick<Handlers, 'dataset.scan'>;
-type Cancel = Pick<Handlers, 'train.cancel'>;
+type Cancel = Pick<Handlers, 'run.cancel'>;
 
 export const rightScan: Scan = {
   'dataset.scan': async (p: { dir: string; seed?: number; validPct?: number }) => {
@@ -23,10 +23,10 @@ export const wrongParam: Scan = {
 
 export const wrongResult: Cancel = {
   // @ts-expect-error the schema's result is `{ cancelled: boolean }`
-  'train.cancel': async () => ({ cancelled: 'yes' }),
+  'run.cancel': async () => ({ cancelled: 'yes' }),
 };
 
 export const missingField: Cancel = {
   // @ts-expect-error the params carry `runId`, not `jobId`
-  'train.cancel': async (p: { jobId: number }) => ({ cancelled: p.jobId > 0 }),
+  'run.cancel': async (p: { jobId: number }) => ({ cancelled: p.jobId > 0 }),
 };

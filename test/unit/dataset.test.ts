@@ -74,4 +74,12 @@ test('bad folders get a message naming the folder and the fix', async () => {
   mkdirSync(join(dir, 'only'));
   await makeShapeDataset(dir, { perClass: 3, classes: ['circles'] });
   await assert.rejects(scanDataset(dir), /at least 2 are needed/);
+  // One class's folder picked instead of the dataset's: the parent is suggested.
+  const one = join(dir, 'circles');
+  await assert.rejects(scanDataset(one), (e: Error) => {
+    assert.ok(e instanceof DatasetError);
+    assert.match(e.message, /holds 3 images directly, not in class folders/);
+    assert.ok(e.message.includes(`Did you mean its parent, ${dir}?`), e.message);
+    return true;
+  });
 });

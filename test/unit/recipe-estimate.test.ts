@@ -2,8 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { estimateRecipe, type BatchTimings, type EstimateConfig } from '../../src-main/core/recipe/estimate';
-import { formatEstimateLine, formatSeconds } from '../../src-main/core/recipe/duration';
-import { STEP_NAMES } from '../../src-main/core/recipe/types';
+import { formatEstimateLine, formatSeconds } from '../../src-shared/recipe/duration';
+import { STEP_NAMES } from '../../src-shared/recipe/config';
 
 const config: EstimateConfig = {
   batchSize: 8,

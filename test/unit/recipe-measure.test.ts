@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src-main/core/tf/backend';
 import { makeShapeDataset } from '../helpers/images';
 import { estimateRecipeRun } from '../../src-main/core/recipe/measure';
-import { DEFAULT_RECIPE_CONFIG } from '../../src-main/core/recipe/types';
+import { DEFAULT_RECIPE_CONFIG } from '../../src-shared/recipe/config';
 
 test('measures every kind of batch, estimates every step and leaks no tensors', async () => {
   await initBackend('auto');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { accuracyOf, averageProbabilities, lastSnapshots } from '../../src-main/core/recipe/ensemble';
 import { accumulationSteps, microBatchFor } from '../../src-main/core/recipe/memory';
 import { headEpochsFor, recipeGroupMults, step8Plan } from '../../src-main/core/recipe/steps';
-import { unfrozenLr } from '../../src-main/core/recipe/plan';
+import { unfrozenLr } from '../../src-shared/recipe/plan';
 import { step8Epochs } from '../../src-main/core/recipe/recipeJob';
 
 test('snapshot ensemble: mean probabilities, accuracy, the last k snapshots', () => {

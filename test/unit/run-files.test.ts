@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readRunEnsemble, readRunMeta, writeRunMeta } from '../../src-main/core/runFiles';
 import { readCheckpointState, CHECKPOINT_DIR } from '../../src-main/core/recipe/checkpoint';
-import { DEFAULT_HEAD_CONFIG } from '../../src-main/core/defaults';
+import { DEFAULT_HEAD_CONFIG } from '../../src-shared/defaults';
 import { tinyRecipeConfig } from '../helpers/recipe';
 
 const runDir = () => mkdtempSync(join(tmpdir(), 'ft-runfiles-'));

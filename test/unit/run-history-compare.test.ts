@@ -18,8 +18,7 @@ import {
   RunBusyError,
   UnknownRunError,
 } from '../../src-main/core/history/compare';
-import { recordRecipeEvent } from '../../src-main/core/recipe/recorder';
-import { recordEvent } from '../../src-main/core/history/recorder';
+import { recordRunEvent } from '../../src-main/core/history/recorder';
 import { requests } from '../../src-shared/contract';
 import type { StepResult } from '../../src-main/core/recipe/types';
 
@@ -150,9 +149,16 @@ test('iterations are written in batches: none hit the file until a batch fills o
     return n;
   };
   for (let i = 0; i < 10; i++)
-    recordEvent(store, id, { type: 'batch', step: 'head', epoch: 0, iteration: i, loss: i === 9 ? NaN : 2, lr: 1e-3 });
+    recordRunEvent(store, id, {
+      type: 'batch',
+      step: 'head',
+      epoch: 0,
+      iteration: i,
+      loss: i === 9 ? NaN : 2,
+      lr: 1e-3,
+    });
   assert.equal(onDisk(), 0, 'buffered, not one write per batch');
-  recordEvent(store, id, {
+  recordRunEvent(store, id, {
     type: 'epoch',
     step: 'head',
     epoch: 0,
@@ -170,14 +176,14 @@ test('iterations are written in batches: none hit the file until a batch fills o
   store.close();
 });
 
-test('the recipe recorder stores finished steps (replaced when a resumed run redoes one) and iterations by step', () => {
+test('the recorder stores finished steps (replaced when a resumed run redoes one) and iterations by step', () => {
   const store = new RunStore(file());
   const id = store.createRun({ dir: '/d', kind: 'fastai8', backend: 'cpu', config: {}, dataset: {}, classes: [] });
-  recordRecipeEvent(store, id, { type: 'step', step: 3, name: 'step3-head', status: 'started' });
-  recordRecipeEvent(store, id, { type: 'batch', step: 'step3-head', epoch: 0, iteration: 0, loss: 1, lr: 0.01 });
-  recordRecipeEvent(store, id, { type: 'batch', step: 'step4-augment', epoch: 0, iteration: 0, loss: 1, lr: 0.02 });
-  recordRecipeEvent(store, id, { type: 'step', step: 3, name: 'step3-head', status: 'done', result: STEP3 });
-  recordRecipeEvent(store, id, {
+  recordRunEvent(store, id, { type: 'step', step: 3, name: 'step3-head', status: 'started' });
+  recordRunEvent(store, id, { type: 'batch', step: 'step3-head', epoch: 0, iteration: 0, loss: 1, lr: 0.01 });
+  recordRunEvent(store, id, { type: 'batch', step: 'step4-augment', epoch: 0, iteration: 0, loss: 1, lr: 0.02 });
+  recordRunEvent(store, id, { type: 'step', step: 3, name: 'step3-head', status: 'done', result: STEP3 });
+  recordRunEvent(store, id, {
     type: 'step',
     step: 3,
     name: 'step3-head',

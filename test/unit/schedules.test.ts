@@ -20,7 +20,7 @@ import {
   sgdrTotalIters,
   type GroupSpec,
   type ScheduleSpec,
-} from '../../src-main/core/schedules';
+} from '../../src-shared/schedules';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'schedules');
 const REL = 1e-6;
@@ -341,10 +341,11 @@ describe('differential learning rates', () => {
 
 describe('purity (the renderer imports these modules)', () => {
   it('schedules and lrfind/suggest import neither tfjs nor node: modules', () => {
-    const root = join(import.meta.dirname, '..', '..', 'src-main', 'core');
+    const root = join(import.meta.dirname, '..', '..');
+    const schedules = join(root, 'src-shared', 'schedules');
     const files = [
-      ...readdirSync(join(root, 'schedules')).map((f) => join(root, 'schedules', f)),
-      join(root, 'lrfind', 'suggest.ts'),
+      ...readdirSync(schedules).map((f) => join(schedules, f)),
+      join(root, 'src-main', 'core', 'lrfind', 'suggest.ts'),
     ];
     for (const f of files) {
       const src = readFileSync(f, 'utf8');

@@ -16,7 +16,8 @@ import { averageSavedWeightsInto, averageWeights } from '../../src-main/core/rec
 import { recomputeBatchNorm } from '../../src-main/core/recipe/swaStep';
 import type { Batch, DataSource } from '../../src-main/core/train/learner';
 import { mulberry32 } from '../../src-main/core/util/random';
-import { recipeCommand, swaLine } from '../../src-main/cli/recipeCommand';
+import { recipeCommand } from '../../src-main/cli/recipeCommand';
+import { swaLine } from '../../src-main/cli/runReport';
 import { UsageError } from '../../src-main/cli/args';
 
 await initBackend('wasm');

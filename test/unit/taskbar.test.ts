@@ -3,19 +3,41 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { taskbarUpdate } from '../../src-main/taskbar';
 
-test('progress events drive the taskbar bar; the end of a job clears it and notifies', () => {
-  const progress = { runId: 3, phase: 'train', label: 'epoch 1/4', done: 5, total: 20, etaSeconds: 12 } as const;
-  assert.deepEqual(taskbarUpdate('train.progress', progress), { progress: 0.25 });
-  assert.deepEqual(taskbarUpdate('lrfind.progress', { jobId: 1, phase: 'lr-find', label: '', done: 0, total: 0 }), {
-    progress: 0,
+test('progress events drive the taskbar bar; the end of a run clears it and notifies', () => {
+  const progress = {
+    type: 'progress',
+    runId: 3,
+    step: 3,
+    phase: 'train',
+    label: 'epoch 1/4',
+    done: 5,
+    total: 20,
+    etaSeconds: 12,
+  } as const;
+  assert.deepEqual(taskbarUpdate('run.event', progress), { progress: 0.25 });
+  assert.deepEqual(
+    taskbarUpdate('run.event', { ...progress, step: 2, phase: 'lrfind', done: 0, total: 0, etaSeconds: null }),
+    { progress: 0 },
+  );
+  assert.deepEqual(
+    taskbarUpdate('run.event', { type: 'done', runId: 3, status: 'completed', error: null, nextStep: 9 }),
+    {
+      progress: -1,
+      notify: { title: 'Training finished', body: 'Run #3' },
+    },
+  );
+  const paused = taskbarUpdate('run.event', { type: 'done', runId: 3, status: 'paused', error: null, nextStep: 4 });
+  assert.equal(paused?.notify?.title, 'Training paused');
+  const failed = taskbarUpdate('run.event', {
+    type: 'done',
+    runId: 4,
+    status: 'failed',
+    error: 'disk full: /tmp/x',
+    nextStep: 3,
   });
-  assert.deepEqual(taskbarUpdate('train.done', { runId: 3, status: 'completed', error: null }), {
-    progress: -1,
-    notify: { title: 'Training finished', body: 'Run #3' },
-  });
-  const failed = taskbarUpdate('train.done', { runId: 4, status: 'failed', error: 'disk full: /tmp/x' });
   assert.deepEqual(failed?.notify, { title: 'Training failed', body: 'disk full: /tmp/x' });
-  const step = taskbarUpdate('recipe.step', {
+  const step = taskbarUpdate('run.event', {
+    type: 'step',
     runId: 5,
     step: 7,
     name: 'step7-lrfind-all',
@@ -25,8 +47,9 @@ test('progress events drive the taskbar bar; the end of a job clears it and noti
   assert.equal(step?.notify?.title, 'Step 7 finished');
   assert.equal(step?.progress, undefined);
   assert.equal(
-    taskbarUpdate('recipe.step', { runId: 5, step: 8, name: 'step8-all', status: 'started', result: null }),
+    taskbarUpdate('run.event', { type: 'step', runId: 5, step: 8, name: 'step8-all', status: 'started', result: null }),
     null,
   );
-  assert.equal(taskbarUpdate('train.batch', { runId: 3, epoch: 0, iteration: 1, loss: 1, lr: 0.01 }), null);
+  const batch = { type: 'batch', runId: 3, step: 'step3-head', epoch: 0, iteration: 1, loss: 1, lr: 0.01 } as const;
+  assert.equal(taskbarUpdate('run.event', batch), null);
 });

@@ -117,3 +117,25 @@ test('overfitting: the latest run is reported; the best epoch is the first of eq
   ];
   assert.deepEqual(detectOverfitting(epochs), { from: 5, to: 7, epochs: 3, bestEpoch: 1 });
 });
+
+test("overfitting: with SGDR, the validation loss rising in a restart's first epoch is the restart's", () => {
+  // cycle_mult 2, cycles 1 + 2 + 4 epochs: epochs 2 and 4 follow restarts and do not end their cycle.
+  const cycleEnds = [1, 3, 7];
+  const epochs = [
+    { trainLoss: 1.0, validLoss: 0.5 },
+    { trainLoss: 0.9, validLoss: 0.6 },
+    { trainLoss: 0.8, validLoss: 0.45 },
+    { trainLoss: 0.7, validLoss: 0.55 },
+    { trainLoss: 0.6, validLoss: 0.6 },
+    { trainLoss: 0.5, validLoss: 0.4 },
+  ];
+  assert.deepEqual(detectOverfitting(epochs), { from: 4, to: 5, epochs: 2, bestEpoch: 6 }, 'without the cycles');
+  assert.equal(detectOverfitting(epochs, 2, cycleEnds), null, 'epoch 4 restarted: only epoch 5 rose after it');
+  // Rises at two cycle ends in a row, apart from any restart's first epoch, are still overfitting.
+  const late = [...epochs.slice(0, 3), { trainLoss: 0.7, validLoss: 0.5 }, { trainLoss: 0.6, validLoss: 0.55 }];
+  assert.deepEqual(
+    detectOverfitting([...late, { trainLoss: 0.5, validLoss: 0.6 }, { trainLoss: 0.4, validLoss: 0.7 }], 2, cycleEnds)
+      ?.to,
+    7,
+  );
+});

@@ -128,11 +128,20 @@ function stepRows(steps: RecipeStepResult[], c: CardInput): Array<Array<string |
   ]);
 }
 
+/** A run stopped before step 8 (`--until-step`) says where: a head-only model is the recipe stopped after step 3. */
+function runKind(steps: RecipeStepResult[] | undefined): string {
+  if (!steps) return 'head only, on the frozen backbone';
+  const last = steps.at(-1)?.step ?? 0;
+  if (last >= 8) return "fast.ai's eight steps (recipe)";
+  const head = last <= 4 ? ': head only, on the frozen backbone' : '';
+  return `fast.ai's recipe, stopped after step ${last}${head}`;
+}
+
 function trainingSection(c: CardInput): string {
   const cfg = c.meta.config;
   const h = c.history;
   const rows: Array<[string, string | number]> = [
-    ['kind', c.recipe.steps ? "fast.ai's eight steps (recipe)" : 'head only, on the frozen backbone'],
+    ['kind', runKind(c.recipe.steps)],
     ['image size', `${c.meta.size} px`],
     ['batch size', cfg.batchSize],
     ['seed', cfg.seed],

@@ -1,6 +1,6 @@
 /** LR schedules in words, for the model card: a head run's schedule, and what each recipe step ran. */
 import type { RecipeConfig, RecipeStepResult, TrainingSchedule } from '../../../src-shared/contract';
-import { DEFAULT_STEP8_WARMUP_EPOCHS } from '../recipe/plan';
+import { DEFAULT_STEP8_WARMUP_EPOCHS } from '../../../src-shared/recipe/plan';
 
 export function describeSchedule(s: TrainingSchedule): string {
   switch (s.kind) {

@@ -184,6 +184,11 @@ export class RunStore {
       .run(status, process.pid, hostname(), runId);
   }
 
+  /** A continuation's overrides: the stored config is what the run trains with. */
+  setConfig(runId: number, config: unknown) {
+    this.db.prepare(`UPDATE runs SET config = ? WHERE id = ?`).run(JSON.stringify(config), runId);
+  }
+
   setTiming(runId: number, timing: RunTiming) {
     this.db.prepare(`UPDATE runs SET timing = ? WHERE id = ?`).run(JSON.stringify(timing), runId);
   }

@@ -14,7 +14,7 @@ import type { Optimizer, OptimizerState } from '../train/optimizers';
 import { z } from 'zod';
 import { RecipeConfig, RecipeStepResult } from '../../../src-shared/contract';
 import { readJsonFile } from '../util/json';
-import { STEP_NAMES } from './types';
+import { STEP_NAMES } from '../../../src-shared/recipe/config';
 import { faultAt, injectedDiskFull, killSelf } from '../util/fault';
 
 export const CHECKPOINT_DIR = 'checkpoint';
@@ -34,6 +34,13 @@ const stateFields = {
   iteration: z.number().int().min(0),
   lrHead: z.number().nullable(),
   lrAll: z.number().nullable(),
+  /** How `lrHead` and `lrAll` were chosen: a rule, 'config', or 'picked' (a continuation's override). */
+  lrHeadPick: z.string().optional(),
+  lrAllPick: z.string().optional(),
+  /** Step 7's guard flagged the recommended `lrAll` (lrGuard.ts). */
+  lrAllWarning: z.string().optional(),
+  /** The step the current leg stops after (run.start/run.continue `untilStep`). */
+  untilStep: z.number().int().min(1).max(8).optional(),
   /** Step 8's bookkeeping. */
   best: z.object({ step: z.number().int(), cycle: z.number().int(), validLoss: z.number() }).nullable(),
   cyclesSinceBest: z.number().int().min(0),

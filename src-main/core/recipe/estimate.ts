@@ -4,8 +4,9 @@
  * (steps.ts), in batches of `batchSize`; a partial last batch counts as a whole one.
  */
 import { headEpochsFor } from './steps';
-import { step8Epochs } from './types';
-import { STEP_NAMES, type RecipeConfig, type StepName } from './types';
+import { step8Epochs } from '../../../src-shared/recipe/config';
+import { type RecipeConfig } from './types';
+import { STEP_NAMES, type StepName } from '../../../src-shared/recipe/config';
 import { fullLrFindIters } from '../machineDefaults';
 
 /** Milliseconds per batch of `batchSize` images (or rows), measured at the run's size. */

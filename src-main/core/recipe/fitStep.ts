@@ -6,11 +6,12 @@ import type * as tf from '@tensorflow/tfjs';
 import { Learner, type Callback, type DataSource, type FitState, type ParamGroupSpec } from '../train/learner';
 import { CallbackOrder, trainingCallbacks } from '../train/callbacks';
 import type { OptimizerState } from '../train/optimizers';
-import type { PlannedSchedule } from '../schedules/training';
-import { groupMultipliers } from '../schedules/groups';
+import type { PlannedSchedule } from '../../../src-shared/schedules/training';
+import { groupMultipliers } from '../../../src-shared/schedules/groups';
 import { saveCheckpoint } from './checkpoint';
 import { newOptimizer, lossFor, type RecipeContext, type RecipeSession } from './session';
-import { STEP_NAMES, type StepName, type StepResult } from './types';
+import { type StepResult } from './types';
+import { STEP_NAMES, type StepName } from '../../../src-shared/recipe/config';
 
 /** A step either finishes with a result or stops the recipe. */
 export type StepOutcome =

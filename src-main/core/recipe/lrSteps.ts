@@ -12,8 +12,9 @@ import {
   type RecipeContext,
   type RecipeSession,
 } from './session';
-import { DEFAULT_LR_RULE, step8Epochs, type LrRule, type StepResult } from './types';
-import { unfrozenLr } from './plan';
+import { type StepResult } from './types';
+import { DEFAULT_LR_RULE, step8Epochs, type LrRule } from '../../../src-shared/recipe/config';
+import { guardUnfrozenLr } from './lrGuard';
 import { lastMetrics, recipeGroupMults, stepName as name, type StepOutcome } from './fitStep';
 
 /** The LR a range test suggests: the configured rule, else the others in turn (valley, steep, minDiv10), else the fallback. */
@@ -29,7 +30,7 @@ export function pickLr(r: LrRangeTestResult, rule: LrRule, fallback: number): { 
 async function rangeTest(
   sess: RecipeSession,
   ctx: RecipeContext,
-  step: number,
+  step: 2 | 7,
   learner: Learner,
   data: DataSource,
   groupLrMults?: number[],
@@ -53,17 +54,19 @@ async function rangeTest(
     start,
     end,
     iters,
+    mode: config.lrFind.mode ?? 'exp',
     groupLrMults,
     ...(onValid
       ? { validation: step === 7 ? validImagesSource(sess) : validRowsSource(sess), suggestFrom: 'valid' }
       : {}),
     shouldCancel: ctx.shouldCancel,
-    onStep: (i) => {
+    onStep: (i, lr, loss, smoothedLoss) => {
+      ctx.emit({ type: 'lrFindPoint', step, iteration: i, lr, loss, smoothedLoss });
       const done = i + 1;
       const eta = ((Date.now() - started) / 1000 / done) * (iters - done);
       ctx.emit({
         type: 'progress',
-        phase: 'train',
+        phase: 'lrfind',
         label: `LR range test (step ${step})`,
         done,
         total: iters,
@@ -71,12 +74,12 @@ async function rangeTest(
       });
     },
   });
-  if (!result.cancelled) ctx.emit({ type: 'lrFind', step, name: name(step), result });
   return result;
 }
 
-/** 2. LR range test of the head on the precomputed activations. */
+/** 2. LR range test of the head on the precomputed activations; the head LR is the user's, else the rule's pick. */
 export async function step2LrFindHead(sess: RecipeSession, ctx: RecipeContext): Promise<StepOutcome> {
+  const { state } = sess;
   const opt = newOptimizer(sess);
   const learner = new Learner(
     sess.clf.head,
@@ -87,28 +90,41 @@ export async function step2LrFindHead(sess: RecipeSession, ctx: RecipeContext): 
   );
   const r = await rangeTest(sess, ctx, 2, learner, trainRowsSource(sess));
   if (r.cancelled) return { ok: false, status: 'cancelled' };
-  const { lr, pick } = pickLr(r, sess.state.config.lrRule ?? DEFAULT_LR_RULE, 1e-2);
-  const fixed = sess.state.config.lrHead;
-  sess.state.lrHead = fixed ?? lr;
-  const metrics = { validLoss: null, validAccuracy: null };
-  return rangeTestOutcome(2, sess.state.lrHead, fixed === null ? pick : 'config', metrics);
+  const { lr, pick } = pickLr(r, state.config.lrRule ?? DEFAULT_LR_RULE, 1e-2);
+  const recommended = { lr, pick, warning: null };
+  const none = { valley: null, steep: null, minDiv10: null };
+  ctx.emit({ type: 'lrFind', step: 2, name: name(2), result: r, recommended, warnings: none });
+  const fixed = state.config.lrHead;
+  state.lrHead = fixed ?? lr;
+  // 'picked': a continuation's override (applyOverrides), else the config's from the start.
+  state.lrHeadPick = fixed === null ? pick : (state.lrHeadPick ?? 'config');
+  return rangeTestOutcome(2, state.lrHead, state.lrHeadPick, { validLoss: null, validAccuracy: null });
 }
 
-/** 7. LR range test of the unfrozen network on augmented images, with the group multipliers. */
+/**
+ * 7. LR range test of the unfrozen network on augmented images, with the group multipliers. Step 8's LR: the user's
+ * (`lrAll`), else the guarded recommendation (lrGuard.ts); a recommendation that may stall training says so.
+ */
 export async function step7LrFindAll(sess: RecipeSession, ctx: RecipeContext): Promise<StepOutcome> {
-  const mults = recipeGroupMults(sess.state.config.lrRatio, sess.groups.length);
+  const { state } = sess;
+  const mults = recipeGroupMults(state.config.lrRatio, sess.groups.length);
   const learner = new Learner(sess.clf.model, newOptimizer(sess), sess.groups, [], lossFor(sess));
   learner.microBatch = sess.microBatch;
-  learner.trainingMode = sess.state.config.trainBatchNorm ?? false;
+  learner.trainingMode = state.config.trainBatchNorm ?? false;
   const r = await rangeTest(sess, ctx, 7, learner, augmentedSource(sess), mults);
   if (r.cancelled) return { ok: false, status: 'cancelled' };
-  const fixed = sess.state.config.lrAll;
-  const diverged = r.stoppedEarly && r.lr.length > 0 ? r.lr[r.lr.length - 1]! : null;
-  const { lr, pick } = unfrozenLr(sess.state.lrHead!, sess.state.config.optimizer, diverged);
-  sess.state.lrAll = fixed ?? lr;
-  return rangeTestOutcome(7, sess.state.lrAll, fixed !== null ? 'config' : pick, {
+  const guard = guardUnfrozenLr(r, state.lrHead!, state.config.optimizer);
+  ctx.emit({ type: 'lrFind', step: 7, name: name(7), result: r, ...guard });
+  const fixed = state.config.lrAll;
+  state.lrAll = fixed ?? guard.recommended.lr;
+  state.lrAllPick = fixed !== null ? (state.lrAllPick ?? 'config') : guard.recommended.pick;
+  const warning = fixed === null ? guard.recommended.warning : null;
+  state.lrAllWarning = warning ?? undefined;
+  if (warning) ctx.emit({ type: 'warning', message: `Step 7: ${warning}` });
+  return rangeTestOutcome(7, state.lrAll, state.lrAllPick, {
     ...lastMetrics(sess),
     groupLrMults: mults,
+    ...(warning ? { lrWarning: warning } : {}),
   });
 }
 

@@ -17,7 +17,12 @@ import { subSeed } from '../util/random';
 import { unfreeze } from './freeze';
 import { microBatchFor } from './memory';
 import type { RecipeContext, RecipeSession } from './session';
-export { cycleSizes, progressiveProblem, sizeSegments, type SizeSegment } from './progressiveSizes';
+export {
+  cycleSizes,
+  progressiveProblem,
+  sizeSegments,
+  type SizeSegment,
+} from '../../../src-shared/recipe/progressiveSizes';
 
 /** Optimizer state keyed by another model's variable names, through the weights' original names. */
 function remapState(state: OptimizerState, from: tf.LayersModel, to: tf.LayersModel): OptimizerState {

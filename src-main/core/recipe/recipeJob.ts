@@ -1,17 +1,18 @@
 /**
- * The eight-step recipe as one job (fast.ai v0.7 lessons 1–2), for the CLI and the app's training worker:
- * `recipeJob` runs it from scratch, `resumeRecipe` continues an interrupted run from its last checkpoint.
- * Both end like the head job: `runDir/model` + `run.json` (exportable), plus `ensemble.json` for the snapshots.
+ * The eight-step recipe (fast.ai v0.7 lessons 1–2): the only way a model is trained. A run is one or more legs over
+ * the same run folder: `runRecipeLeg` starts one from step 1 or continues from the checkpoint up to `untilStep`, with
+ * the caller's overrides for the steps not yet run. Every leg that stops after step 3 or later leaves an exportable
+ * `runDir/model` + `run.json` (a head-only model is the recipe stopped after step 3); step 8 adds `ensemble.json`.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { HeadTrainConfig } from '../../../src-shared/contract';
+import type { HeadTrainConfig, RecipeOverrides } from '../../../src-shared/contract';
 import type { LabeledDataset } from '../data/dataset';
 import { BACKBONE_ID } from '../model/backbone';
 import { saveModelToDir } from '../model/modelFiles';
 import { evaluate } from '../train/learner';
 import { CancelledError } from '../train/precompute';
-import { loadJobDataset } from '../train/headJob';
+import { loadJobDataset } from '../data/runDataset';
 import { writeRunMeta } from '../runFiles';
 import type { OptimizerState } from '../train/optimizers';
 import {
@@ -29,29 +30,33 @@ import { progressiveProblem } from './progressive';
 import { closeSession, openSession, validImagesSource, type RecipeContext, type RecipeSession } from './session';
 import { headEpochsFor, step1Precompute, BEFORE_STEP8_DIR, RECIPE_STEPS } from './steps';
 import { type EnsembleInfo, type RecipeConfig, type RecipeResult, type StepResult } from './types';
-import { step8Epochs } from './types';
+import { step8Epochs } from '../../../src-shared/recipe/config';
 export { step8Epochs };
 
 export type { RecipeContext, RecipeSession };
 
-export interface RecipeRunOptions {
-  /** Stop after this step (1–8; default 8); `resumeRecipe` goes on from there. */
-  untilStep?: number;
-  /** On resume: config changes for the steps still to run (e.g. `cycles`, `lrAll`). */
-  overrides?: Partial<Omit<RecipeConfig, 'dir' | 'seed' | 'validPct' | 'size'>>;
+/** One leg of a run: from step 1 with `config` ('start'), or from the run folder's checkpoint ('continue'). */
+export type RecipeLeg =
+  | { mode: 'start'; config: RecipeConfig; runId: number | null; untilStep?: number }
+  | { mode: 'continue'; untilStep?: number; overrides?: RecipeOverrides };
+
+/** Run one leg in `ctx.runDir` (the worker and the CLI both call this). */
+export function runRecipeLeg(leg: RecipeLeg, ctx: RecipeContext): Promise<RecipeResult> {
+  if (leg.mode === 'start') return recipeJob(leg.config, ctx, { runId: leg.runId, untilStep: leg.untilStep });
+  return resumeRecipe(ctx.runDir, ctx, { untilStep: leg.untilStep, overrides: leg.overrides });
 }
 
 /** Start the recipe in `ctx.runDir`. */
 export async function recipeJob(
   config: RecipeConfig,
   ctx: RecipeContext,
-  runId: number | null = null,
-  opts: RecipeRunOptions = {},
+  opts: { runId?: number | null; untilStep?: number } = {},
 ): Promise<RecipeResult> {
+  const untilStep = opts.untilStep ?? 8;
   const ds = await loadDataset(config, ctx);
   const state: RecipeState = {
     version: 2,
-    runId,
+    runId: opts.runId ?? null,
     config,
     classes: ds.classes,
     results: [],
@@ -65,34 +70,53 @@ export async function recipeJob(
     snapshots: [],
     stoppedEarly: false,
     lastEpoch: null,
+    untilStep,
   };
-  const sess = await openSession(ds, state, ctx);
+  const sess = await openSession(ds, state, { home: ctx.home, needsFineTuning: untilStep > 4, emit: ctx.emit });
   try {
     await saveCheckpoint(ctx.runDir, sess.clf.model, null, state);
-    return await runSteps(sess, ctx, null, opts.untilStep ?? 8);
+    return await runSteps(sess, ctx, null, untilStep);
   } finally {
     closeSession(sess);
   }
 }
 
-/** Continue a run interrupted by cancel, crash or kill: same weights, optimizer state and schedule position. */
+/**
+ * The config and LR state after a continuation's overrides: the LRs the user picked replace what the range tests
+ * settled on (`lrHead` while steps 3–4 are to run, `lrAll` while step 8 is), recorded as 'picked'.
+ */
+export function applyOverrides(state: RecipeState, overrides: RecipeOverrides): RecipeState {
+  const next: RecipeState = { ...state, config: { ...state.config, ...overrides } };
+  if (overrides.lrHead != null && state.step <= 4) {
+    next.lrHead = overrides.lrHead;
+    next.lrHeadPick = 'picked';
+  }
+  if (overrides.lrAll != null && state.step <= 8) {
+    next.lrAll = overrides.lrAll;
+    next.lrAllPick = 'picked';
+    next.lrAllWarning = undefined;
+  }
+  return next;
+}
+
+/** Continue a run (paused, cancelled, crashed or killed): same weights, optimizer state and schedule position. */
 export async function resumeRecipe(
   runDir: string,
   ctx: Omit<RecipeContext, 'runDir'>,
-  opts: RecipeRunOptions = {},
+  opts: { untilStep?: number; overrides?: RecipeOverrides } = {},
 ): Promise<RecipeResult> {
+  const untilStep = opts.untilStep ?? 8;
   recoverCheckpoint(runDir);
-  const state = readCheckpointState(runDir);
-  state.config = { ...state.config, ...opts.overrides };
+  const state = { ...applyOverrides(readCheckpointState(runDir), opts.overrides ?? {}), untilStep };
   const full: RecipeContext = { ...ctx, runDir };
   const ds = await loadDataset(state.config, full);
   if (ds.classes.join('\n') !== state.classes.join('\n')) {
     throw new Error(`The classes in ${state.config.dir} changed since the run started: it cannot be resumed.`);
   }
-  const sess = await openSession(ds, state, ctx);
+  const sess = await openSession(ds, state, { home: ctx.home, needsFineTuning: untilStep > 4, emit: ctx.emit });
   try {
     const restored = loadCheckpoint(runDir, sess.clf.model);
-    return await runSteps(sess, full, restored, opts.untilStep ?? 8);
+    return await runSteps(sess, full, restored, untilStep);
   } finally {
     closeSession(sess);
   }
@@ -156,7 +180,11 @@ async function runSteps(
     if (err instanceof CancelledError) return stop(sess, 'cancelled');
     throw err;
   }
-  if (state.step <= 8) return stop(sess, 'completed');
+  if (state.step <= 8) {
+    // Paused at untilStep: from step 3 on the run has a model of its own (export, predict, evaluate).
+    const modelDir = state.step > 3 ? await saveRunModel(sess, ctx) : null;
+    return { ...stop(sess, 'completed'), modelDir };
+  }
   const ensemble = await snapshotEnsemble(sess, ctx);
   const modelDir = await saveFinalModel(sess, ctx, ensemble);
   return {
@@ -223,42 +251,59 @@ async function snapshotEnsemble(sess: RecipeSession, ctx: RecipeContext): Promis
 }
 
 /**
- * The run's config as the head job's (what the history, export and evaluate read), with the recipe's own config
- * under `recipe`: planned epochs of steps 3, 4 and 8, the LR of the last training step.
+ * The run's config as the history, export and evaluate read it (a `HeadTrainConfig`), with the recipe's own config
+ * under `recipe` and the step the run stops after: the planned epochs of the steps up to it, the LR of the last
+ * training step.
  */
 export function recipeRunConfig(
   config: RecipeConfig,
-  trainItems: number,
-  lr: number | null,
-): HeadTrainConfig & { recipe: RecipeConfig } {
+  opts: { trainItems: number; untilStep?: number; lr?: number | null },
+): HeadTrainConfig & { recipe: RecipeConfig; untilStep: number } {
+  const untilStep = opts.untilStep ?? 8;
+  const epochs =
+    (untilStep >= 3 ? headEpochsFor(config.headEpochs, opts.trainItems) : 0) +
+    (untilStep >= 4 ? config.augmentEpochs : 0) +
+    (untilStep >= 8 ? step8Epochs(config.cycles, config.cycleMult) : 0);
   return {
     dir: config.dir,
-    epochs:
-      headEpochsFor(config.headEpochs, trainItems) +
-      config.augmentEpochs +
-      step8Epochs(config.cycles, config.cycleMult),
-    lr: lr ?? config.lrAll ?? config.lrHead ?? 1e-2,
+    epochs: Math.max(1, epochs),
+    lr: opts.lr ?? (untilStep >= 8 ? config.lrAll : null) ?? config.lrHead ?? 1e-2,
     size: config.size,
     batchSize: config.batchSize,
     seed: config.seed,
     validPct: config.validPct,
     dropout: config.dropout,
-    schedule: { kind: 'sgdr', cycleLen: 1, cycleMult: config.cycleMult, cycles: config.cycles },
+    schedule:
+      untilStep >= 8
+        ? { kind: 'sgdr', cycleLen: 1, cycleMult: config.cycleMult, cycles: config.cycles }
+        : (config.headSchedule ?? { kind: 'constant' }),
+    ...(config.backbone ? { backbone: config.backbone } : {}),
+    ...(config.balance ? { balance: config.balance } : {}),
     recipe: config,
+    untilStep,
   };
 }
 
-async function saveFinalModel(sess: RecipeSession, ctx: RecipeContext, ensemble: EnsembleInfo | null): Promise<string> {
+/** The session's model as the run's result (`model/` + run.json): what export, predict and evaluate read. */
+async function saveRunModel(sess: RecipeSession, ctx: RecipeContext): Promise<string> {
   const { state } = sess;
   const modelDir = join(ctx.runDir, 'model');
   await saveModelToDir(sess.clf.model, modelDir);
+  const lastStep = state.step - 1;
+  const lr = lastStep >= 8 ? state.lrAll : state.lrHead;
   writeRunMeta(ctx.runDir, {
     classes: sess.ds.classes,
     size: state.config.size,
     backboneId: state.config.backbone ?? BACKBONE_ID,
-    config: recipeRunConfig(state.config, sess.ds.train.length, state.lrAll),
+    config: recipeRunConfig(state.config, { trainItems: sess.ds.train.length, untilStep: lastStep, lr }),
     steps: state.results,
   });
+  return modelDir;
+}
+
+async function saveFinalModel(sess: RecipeSession, ctx: RecipeContext, ensemble: EnsembleInfo | null): Promise<string> {
+  const { state } = sess;
+  const modelDir = await saveRunModel(sess, ctx);
   // For an ensemble export: the snapshot model folders (same architecture and classes as `model/`).
   if (ensemble) {
     writeFileSync(

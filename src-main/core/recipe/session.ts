@@ -1,7 +1,7 @@
 /** The recipe's persistent session: dataset, classifier, layer groups, cached activations and the run's state. */
 import * as tf from '@tensorflow/tfjs';
 import type { LabeledDataset } from '../data/dataset';
-import { buildClassifier, disposeClassifier, type Classifier } from '../model/backbone';
+import { BACKBONE_ID, buildClassifier, disposeClassifier, type Classifier } from '../model/backbone';
 import { classifierBackbone } from '../model/loadBackbone';
 import { layerGroups, type LayerGroup } from '../model/layerGroups';
 import type { Callback, DataSource, LossFn } from '../train/learner';
@@ -14,7 +14,8 @@ import { DEFAULT_OPTIMIZER, Optimizer, type OptimizerState } from '../train/opti
 import { subSeed } from '../util/random';
 import { microBatchFor } from './memory';
 import type { RecipeState } from './checkpoint';
-import type { RecipeEvent, StepName } from './types';
+import type { RecipeEvent } from './types';
+import type { StepName } from '../../../src-shared/recipe/config';
 
 export interface RecipeContext {
   runDir: string;
@@ -46,16 +47,29 @@ export interface RecipeSession {
 export async function openSession(
   ds: LabeledDataset,
   state: RecipeState,
-  ctx: Pick<RecipeContext, 'home'> = {},
+  opts: Pick<RecipeContext, 'home'> & { needsFineTuning?: boolean; emit?: RecipeContext['emit'] } = {},
 ): Promise<RecipeSession> {
   const { config } = state;
+  const backboneId = config.backbone ?? BACKBONE_ID;
   const clf = await buildClassifier({
     size: config.size,
     numClasses: ds.classes.length,
     dropout: config.dropout,
     seed: subSeed(config.seed, 'init'),
-    // Steps 5–8 train the backbone: only trainable (Keras layers) backbones qualify.
-    backbone: await classifierBackbone(config.backbone, config.size, { home: ctx.home, needsFineTuning: true }),
+    // Steps 5–8 train the backbone: only trainable (Keras layers) backbones qualify; a head-only leg takes any.
+    backbone: await classifierBackbone(config.backbone, config.size, {
+      home: opts.home,
+      needsFineTuning: opts.needsFineTuning ?? true,
+      onProgress: (f) =>
+        opts.emit?.({
+          type: 'progress',
+          phase: 'loading',
+          label: `Downloading backbone ${backboneId}`,
+          done: Math.round(f * 100),
+          total: 100,
+          etaSeconds: null,
+        }),
+    }),
   });
   return {
     ds,

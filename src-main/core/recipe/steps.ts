@@ -7,12 +7,12 @@ import { BACKBONE_ID } from '../model/backbone';
 import { saveModelToDir } from '../model/modelFiles';
 import type { Callback, FitState } from '../train/learner';
 import { precomputeSplits } from '../train/precompute';
-import { datasetRecord } from '../train/headJob';
+import { datasetRecord } from '../data/runDataset';
 import type { OptimizerState } from '../train/optimizers';
-import { planSchedule, type PlannedSchedule } from '../schedules/training';
+import { planSchedule, type PlannedSchedule } from '../../../src-shared/schedules/training';
 import { freeze, unfreeze } from './freeze';
 import { cycleSizes, resizeSession, sizeSegments } from './progressive';
-import { DEFAULT_STEP8_WARMUP_EPOCHS, sgdrStepPlan } from './plan';
+import { DEFAULT_STEP8_WARMUP_EPOCHS, sgdrStepPlan } from '../../../src-shared/recipe/plan';
 import { FeaturesDataSource } from './featuresSource';
 import {
   mixedAugmentedSource,
@@ -22,7 +22,8 @@ import {
   type RecipeContext,
   type RecipeSession,
 } from './session';
-import type { StepName, StepResult } from './types';
+import type { StepResult } from './types';
+import type { StepName } from '../../../src-shared/recipe/config';
 import {
   fitOutcome,
   fitStep,
@@ -70,12 +71,13 @@ export function headEpochsFor(configured: number | null, trainItems: number): nu
   return configured ?? (trainItems < 200 ? 2 : 1);
 }
 
-/** 3. Train the head on the precomputed activations at a constant LR. */
+/** 3. Train the head on the precomputed activations at a constant LR (or the config's `headSchedule`). */
 export async function step3Head(sess: RecipeSession, ctx: RecipeContext, restored: OptimizerState | null) {
   const lr = sess.state.lrHead!;
   const train = trainRowsSource(sess);
   const epochs = headEpochsFor(sess.state.config.headEpochs, train.numItems);
-  const plan = planSchedule(lr, { kind: 'constant' }, epochs, train.numBatches);
+  const schedule = sess.state.config.headSchedule ?? { kind: 'constant' };
+  const plan = planSchedule(lr, schedule, epochs, train.numBatches);
   const fit = await fitStep(
     sess,
     ctx,
@@ -90,7 +92,7 @@ export async function step3Head(sess: RecipeSession, ctx: RecipeContext, restore
     },
     restored,
   );
-  return fitOutcome(sess, 3, fit, lr);
+  return fitOutcome(sess, 3, fit, lr, headPick(sess));
 }
 
 /**
@@ -116,8 +118,10 @@ export async function step4Augment(sess: RecipeSession, ctx: RecipeContext, rest
     },
     restored,
   );
-  return fitOutcome(sess, 4, fit, lr);
+  return fitOutcome(sess, 4, fit, lr, headPick(sess));
 }
+
+const headPick = (sess: RecipeSession) => (sess.state.lrHeadPick ? { lrPick: sess.state.lrHeadPick } : {});
 
 /** 5. Unfreeze the backbone: every group trains from now on (BatchNorm too, in training mode). */
 export function step5Unfreeze(sess: RecipeSession): StepOutcome {
@@ -239,6 +243,8 @@ function step8Result(sess: RecipeSession, lr: number, mults: number[]): StepResu
     validLoss: state.best?.validLoss ?? null,
     validAccuracy: null,
     groupLrMults: mults,
+    ...(state.lrAllPick ? { lrPick: state.lrAllPick } : {}),
+    ...(state.lrAllWarning ? { lrWarning: state.lrAllWarning } : {}),
     bestCycle: state.best?.cycle,
     stoppedEarly: state.stoppedEarly,
     ...(state.config.progressive?.length ? { cycleSizes: cycleSizes(state.config) } : {}),

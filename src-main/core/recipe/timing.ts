@@ -4,7 +4,8 @@
  */
 import type { RunTiming } from '../history/runStore';
 import type { RecipeEstimate } from './estimate';
-import { STEP_NAMES, type RecipeEvent } from './types';
+import { type RecipeEvent } from './types';
+import { STEP_NAMES } from '../../../src-shared/recipe/config';
 
 /** A run's timing before it starts: the estimate per step (null without one), nothing real yet. */
 export function timingFromEstimate(estimate: RecipeEstimate | null): RunTiming {

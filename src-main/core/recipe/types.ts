@@ -1,8 +1,9 @@
 /** The eight-step recipe's configuration, results and events (fast.ai v0.7, lessons 1–2). */
 import type { LrRangeTestResult } from '../lrfind/lrRangeTest';
 import type { RecipeConfig as RecipeConfigSchema, RecipeStepResult } from '../../../src-shared/contract';
-import type { TrainEvent } from '../train/headJob';
-import { DEFAULT_HEAD_CONFIG } from '../defaults';
+import type { EpochMetrics, RecommendedLr, SuggestionWarnings } from '../../../src-shared/contract';
+import type { DatasetRecord } from '../data/runDataset';
+import type { StepName } from '../../../src-shared/recipe/config';
 import type { AugmentPreset } from '../data/augment';
 
 export type { AugmentPreset };
@@ -13,50 +14,7 @@ export type { AugmentPreset };
  */
 export type RecipeConfig = RecipeConfigSchema;
 
-/** Which range-test suggestion step 2 takes for the head (`RecipeConfig.lrRule`). */
-export type LrRule = NonNullable<RecipeConfig['lrRule']>;
-/** The rule when a config has none (configs saved before it existed too): see the README's LR grid. */
-export const DEFAULT_LR_RULE: LrRule = 'minDiv10';
-
 export type BalanceMode = 'none' | 'weights' | 'sampler';
-
-export const DEFAULT_RECIPE_CONFIG: Omit<RecipeConfig, 'dir'> = {
-  size: DEFAULT_HEAD_CONFIG.size,
-  batchSize: DEFAULT_HEAD_CONFIG.batchSize,
-  seed: DEFAULT_HEAD_CONFIG.seed,
-  validPct: DEFAULT_HEAD_CONFIG.validPct,
-  dropout: DEFAULT_HEAD_CONFIG.dropout,
-  preset: 'side-on',
-  optimizer: 'adamw',
-  lrRule: DEFAULT_LR_RULE,
-  headEpochs: null,
-  augmentEpochs: 3,
-  lrRatio: 3,
-  cycles: 4,
-  cycleMult: 2,
-  patience: 1,
-  ensembleK: 3,
-  lrFind: { start: 1e-7, end: 10, iters: 100 },
-  lrHead: null,
-  lrAll: null,
-};
-
-/** Epochs of step 8 when no cycle stops it early: cycle_len=1, so 1 + m + m² + … */
-export function step8Epochs(cycles: number, cycleMult: number): number {
-  return Array.from({ length: cycles }, (_, k) => cycleMult ** k).reduce((a, b) => a + b, 0);
-}
-
-export const STEP_NAMES = [
-  'step1-precompute',
-  'step2-lrfind-head',
-  'step3-head',
-  'step4-augment',
-  'step5-unfreeze',
-  'step6-differential-lrs',
-  'step7-lrfind-all',
-  'step8-all',
-] as const;
-export type StepName = (typeof STEP_NAMES)[number];
 
 /** A finished step as the contract's `RecipeStepResult` sends it, with its name from STEP_NAMES. */
 export type StepResult = Omit<RecipeStepResult, 'name'> & { name: StepName };
@@ -74,12 +32,33 @@ export interface BestInfo {
   validLoss: number;
 }
 
+export type TrainPhase = 'loading' | 'precompute' | 'lrfind' | 'train' | 'validate';
+
+/** What the training loop reports (the core's side; the run controller turns it into the contract's RunEvent). */
+export type TrainEvent =
+  | { type: 'progress'; phase: TrainPhase; label: string; done: number; total: number; etaSeconds: number | null }
+  | { type: 'dataset'; dataset: DatasetRecord }
+  /** `step`: the step the iteration belongs to, as in the epoch events ('step3-head', 'step8-all', ...). */
+  | { type: 'batch'; step: string; epoch: number; iteration: number; loss: number; lr: number }
+  | ({ type: 'epoch' } & EpochMetrics);
+
+/** What a recipe run emits while it runs (the worker posts these; `RunController` records and relays them). */
 export type RecipeEvent =
   | TrainEvent
   | { type: 'step'; step: number; name: StepName; status: 'started' | 'done'; result?: StepResult }
-  | { type: 'lrFind'; step: number; name: StepName; result: LrRangeTestResult };
+  | { type: 'lrFindPoint'; step: 2 | 7; iteration: number; lr: number; loss: number; smoothedLoss: number }
+  | {
+      type: 'lrFind';
+      step: 2 | 7;
+      name: StepName;
+      result: LrRangeTestResult;
+      recommended: RecommendedLr;
+      warnings: SuggestionWarnings;
+    }
+  | { type: 'warning'; message: string };
 
 export interface RecipeResult {
+  /** 'completed': the leg ran to its `untilStep` (all eight steps when `nextStep` is 9). */
   status: 'completed' | 'cancelled' | 'failed';
   error: string | null;
   modelDir: string | null;

@@ -2,7 +2,7 @@
 import type { Callback, DataSource, FitState, Learner } from './learner';
 import { DEFAULT_CALLBACK_ORDER, evaluate } from './learner';
 import type { EpochMetrics } from '../../../src-shared/contract';
-import type { Schedule } from '../schedules/types';
+import type { Schedule } from '../../../src-shared/schedules/types';
 
 /**
  * The `order` of the built-in callbacks (lower runs first at every hook; equal orders keep their array position).
@@ -136,7 +136,7 @@ export function reportingCallback(report: {
 const at = (xs: number[]) => (i: number) => xs[Math.min(i, xs.length - 1)]!;
 
 /**
- * The callbacks every training run shares (the head job, each recipe step): the plan's LR (and momentum) per
+ * The callbacks every training run shares (each training step of the recipe): the plan's LR (and momentum) per
  * iteration, stop at the plan's end, on cancel and on a non-finite loss, validate every epoch, report.
  */
 export function trainingCallbacks(opts: {

@@ -39,8 +39,14 @@ export interface FitState {
    * Set by a callback to end the fit: from `afterBatch` (or `afterEpoch`) it ends after the current batch (epoch);
    * from `beforeEpoch` or `beforeBatch` the coming batch is skipped (no step, no `afterBatch`).
    */
-  stopReason: string | null;
+  stopReason: StopReason | null;
 }
+
+/**
+ * Why a fit ended early: the plan's last iteration ('done'), a cancel, a non-finite loss ('diverged'), or step 8's
+ * patience ('overfitting').
+ */
+export type StopReason = 'done' | 'cancelled' | 'diverged' | 'overfitting';
 
 /**
  * One behaviour of the training loop. The learner runs its callbacks sorted by `order` (lower first, as in fastai;

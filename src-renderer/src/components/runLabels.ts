@@ -16,3 +16,25 @@ export function kindLabel(kind: string): string {
 export function statusLabel(status: RunStatus): string {
   return t(`runs:status.${status}`);
 }
+
+/**
+ * How a step's LR was chosen, in the wizard's words: "picked on step 2", "step 7's valley", "set in the settings";
+ * a rule the engine words itself (step 7's guard) is shown as it comes.
+ */
+export function lrPickLabel(step: number, pick: string): string {
+  const lrStep = step >= 6 ? 7 : 2;
+  switch (pick) {
+    case 'picked':
+      return t('runs:lrPick.picked', { step: lrStep });
+    case 'config':
+      return t('runs:lrPick.config');
+    case 'valley':
+    case 'steep':
+    case 'minDiv10':
+      return t('runs:lrPick.suggestion', { step: lrStep, name: pick === 'minDiv10' ? 'min/10' : pick });
+    case 'fallback':
+      return t('runs:lrPick.fallback', { step: lrStep });
+    default:
+      return pick;
+  }
+}

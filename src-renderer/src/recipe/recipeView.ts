@@ -1,15 +1,20 @@
 /**
- * What the recipe pages (steps 4–8) compute from the recipe run and the shared settings: the checks, the learning
+ * What the step pages (2–8) compute from the recipe run and the shared settings: the checks, the learning
  * rates each step shows, SGDR's cycle ends, the status line. Plain functions over the reactive state, so that a
  * component's `$derived` follows them.
  */
-import { formatSeconds } from '../../../src-main/core/recipe/duration';
+import { DEFAULT_RECIPE_CONFIG } from '../../../src-shared/recipe/config';
+import { formatSeconds } from '../../../src-shared/recipe/duration';
+import { unfrozenLr } from '../../../src-shared/recipe/plan';
 import { i18n, t } from '../i18n/i18n.svelte';
 import { app } from '../state/app.svelte';
 import { recipe } from '../state/recipe.svelte';
+import { previewPlan } from '../schedule';
 import { checkNumber, intIn } from '../validate';
 
 export type SettingKey =
+  | 'headEpochs'
+  | 'headSchedule'
   | 'augmentEpochs'
   | 'cycles'
   | 'cycleMult'
@@ -27,6 +32,9 @@ export type SettingErrors = Record<SettingKey, string | null>;
 export function settingErrors(): SettingErrors {
   const s = recipe.settings;
   return {
+    headEpochs: s.headEpochs === null ? null : intIn(s.headEpochs, 1, 100),
+    // Step 3's schedule, checked as the trainer plans it (its own LR and length do not matter here).
+    headSchedule: s.headSchedule ? previewPlan(1e-3, s.headSchedule, 1, 10).error : null,
     augmentEpochs: intIn(s.augmentEpochs, 1, 100),
     cycles: intIn(s.cycles, 1, 10),
     cycleMult: intIn(s.cycleMult, 1, 4),
@@ -61,7 +69,12 @@ export function stepSettingField(key: StepSettingKey): { id: string; label: stri
     case 'lrRatio':
       return { id: 'r-ratio', label: t('recipe:fields.lrRatio'), hint: 'fast.ai: 3–10', testid: 'recipe-ratio-input' };
     case 'cycles':
-      return { id: 'r-cycles', label: t('recipe:fields.cycles'), hint: 'fast.ai: 3', testid: 'recipe-cycles-input' };
+      return {
+        id: 'r-cycles',
+        label: t('recipe:fields.cycles'),
+        hint: t('recipe:fields.cyclesHint', { n: DEFAULT_RECIPE_CONFIG.cycles }),
+        testid: 'recipe-cycles-input',
+      };
     case 'cycleMult':
       return { id: 'r-cycle-mult', label: 'cycle_mult', hint: 'fast.ai: 2', testid: 'recipe-cycle-mult-input' };
     case 'patience':
@@ -105,7 +118,7 @@ export function ltr(text: string | number): string {
 export interface StepLrs {
   /** The head's LR (steps 3–4), once known. */
   headLr: number | null;
-  /** The whole network's LR: fixed (picked on step 7's curve), else what step 7 took, else its valley. */
+  /** The whole network's LR as step 8 will use it (picked on step 7's curve, else the recipe's recommendation). */
   allLr: number | null;
   /** The LR the previews draw: the step's own, else 0.01. */
   previewLr: number;
@@ -119,7 +132,14 @@ export interface StepLrs {
 export function stepLrs(step: number): StepLrs {
   const s = recipe.settings;
   const headLr = recipe.headLr;
-  const allLr = s.lrAll ?? recipe.result(7)?.lr ?? recipe.lrFinds[7]?.suggestions.valley ?? null;
+  // What step 8 will use: the LR picked on step 7's curve, else step 7's recommendation, else (before step 7 has run)
+  // the recipe's own rule on the head's LR (src-shared/recipe/plan.ts), the same the engine applies.
+  const allLr =
+    s.lrAll ??
+    recipe.result(8)?.lr ??
+    recipe.lrFinds[7]?.recommended.lr ??
+    recipe.result(7)?.lr ??
+    (headLr !== null ? unfrozenLr(headLr, s.optimizer, null).lr : null);
   // From step 6 on the whole network trains with `allLr`; before, the head alone with `headLr`.
   const own = step >= 6 ? (allLr ?? headLr) : headLr;
   const ratio = s.lrRatio;

@@ -23,7 +23,6 @@ export interface StepDef {
   id: PageId;
   page: Component<StepPageProps>;
   /** It only makes sense after a completed training run or inside a recipe run. */
-  needsCompletedRun?: boolean;
   /** It runs inside the eight-step recipe (it needs a scanned dataset or a recipe run). */
   recipe?: boolean;
 }

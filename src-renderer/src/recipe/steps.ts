@@ -1,18 +1,17 @@
 /**
  * fast.ai's eight steps, one row each, and the page that implements the step. The stepper lists them and the wizard
- * shows the current one's page; steps 4–8 only run inside the eight-step recipe. The rows keep their English
+ * shows the current one's page; each page runs its step of the one run (state/recipe.svelte.ts). The rows keep their English
  * name/title/summary; pages and the stepper show them translated through stepName/stepTitle/stepSummary
  * (common:steps.N, stepText.ts), called at render time so that a language switch redraws them.
  */
 import DatasetPage from '../components/DatasetPage.svelte';
-import LrFindPage from '../components/LrFindPage.svelte';
-import TrainHeadPage from '../components/TrainHeadPage.svelte';
 import type { PageId } from '../state/app.svelte';
 import type { StepDef } from './stepTypes';
+import LrFindStep from './LrFindStep.svelte';
+import Step3Head from './Step3Head.svelte';
 import Step4Augment from './Step4Augment.svelte';
 import Step5Unfreeze from './Step5Unfreeze.svelte';
 import Step6GroupLrs from './Step6GroupLrs.svelte';
-import Step7LrFind from './Step7LrFind.svelte';
 import Step8Sgdr from './Step8Sgdr.svelte';
 
 export const STEPS: readonly StepDef[] = [
@@ -32,7 +31,8 @@ export const STEPS: readonly StepDef[] = [
     summary: 'Sweep the learning rate; pick where the loss falls fastest.',
     trains: false,
     id: 'lr-find',
-    page: LrFindPage,
+    page: LrFindStep,
+    recipe: true,
   },
   {
     step: 3,
@@ -41,7 +41,8 @@ export const STEPS: readonly StepDef[] = [
     summary: 'Train only the new head on cached backbone activations.',
     trains: true,
     id: 'train-head',
-    page: TrainHeadPage,
+    page: Step3Head,
+    recipe: true,
   },
   {
     step: 4,
@@ -80,8 +81,7 @@ export const STEPS: readonly StepDef[] = [
     summary: 'Find the learning rate again, for the whole network.',
     trains: false,
     id: 'lr-find-full',
-    page: Step7LrFind,
-    needsCompletedRun: true,
+    page: LrFindStep,
     recipe: true,
   },
   {

@@ -15,8 +15,8 @@ export interface RestartRise {
   after: number;
 }
 
-function mean(values: readonly number[]): number | null {
-  const finite = values.filter((v) => Number.isFinite(v));
+function mean(values: readonly (number | null)[]): number | null {
+  const finite = values.filter((v): v is number => v !== null && Number.isFinite(v));
   return finite.length === 0 ? null : finite.reduce((a, v) => a + v, 0) / finite.length;
 }
 
@@ -28,7 +28,7 @@ function mean(values: readonly number[]): number | null {
  * restart, at least one batch).
  */
 export function lossRisesAfterRestarts(
-  loss: readonly number[],
+  loss: readonly (number | null)[],
   restartIterations: readonly number[],
   window = 10,
   minRise = 0.01,
@@ -68,19 +68,23 @@ export interface Overfitting {
 /**
  * Overfitting: the validation loss rose for at least `minEpochs` epochs in a row while the training loss fell over
  * the same epochs. The latest such run is reported, with the epoch of the lowest validation loss (the first of
- * equals). Null when there is none, or when a loss is not finite.
+ * equals). Null when there is none, or when a loss is not finite. With SGDR (`cycleEndEpochs`, 1-based), an epoch
+ * that follows a restart and does not end its own cycle was validated at a high LR: its rise is the restart's, not
+ * overfitting, and it breaks a run of rises.
  */
 export function detectOverfitting(
   epochs: readonly { trainLoss: number; validLoss: number }[],
   minEpochs = 2,
+  cycleEndEpochs: readonly number[] = [],
 ): Overfitting | null {
+  const afterRestart = (epoch: number) => cycleEndEpochs.includes(epoch - 1) && !cycleEndEpochs.includes(epoch);
   let found: { from: number; to: number } | null = null;
   let runStart: number | null = null;
   for (let i = 1; i < epochs.length; i++) {
     const prev = epochs[i - 1]!;
     const cur = epochs[i]!;
     const finite = [prev.trainLoss, prev.validLoss, cur.trainLoss, cur.validLoss].every(Number.isFinite);
-    const overfits = finite && cur.validLoss > prev.validLoss && cur.trainLoss < prev.trainLoss;
+    const overfits = finite && !afterRestart(i + 1) && cur.validLoss > prev.validLoss && cur.trainLoss < prev.trainLoss;
     if (overfits) {
       runStart ??= i;
       if (i - runStart + 1 >= minEpochs) found = { from: runStart + 1, to: i + 1 };

@@ -1,4 +1,4 @@
-import type { AppInfo, DatasetSummary, HeadTrainConfig } from '../../../src-shared/contract';
+import type { AppInfo, DatasetSummary, HeadTrainConfig, RecipeConfig } from '../../../src-shared/contract';
 import { errorMessage, getStudioApi } from '../api';
 
 /** The wizard's pages: one per step (see `recipe/steps.ts`), then results, export and the run history. */
@@ -15,17 +15,21 @@ export type PageId =
   | 'export'
   | 'runs';
 
+/** The page of each of the eight steps, in order (recipe/steps.ts has the pages themselves). */
+export const STEP_PAGES: readonly PageId[] = [
+  'dataset',
+  'lr-find',
+  'train-head',
+  'recipe-4',
+  'recipe-5',
+  'recipe-6',
+  'lr-find-full',
+  'recipe-8',
+];
+
 export type TrainSettings = Omit<HeadTrainConfig, 'dir'>;
 export type BackboneOption = AppInfo['backbones'][number];
 export type BalanceMode = NonNullable<HeadTrainConfig['balance']>;
-
-/** Where the learning rate in the shared settings came from, when it was picked on an LR finder page. */
-export interface LrPick {
-  lr: number;
-  stage: 'head' | 'full';
-  /** A suggestion's name, or 'chart' for a click on the curve. */
-  source: 'valley' | 'steep' | 'minDiv10' | 'chart';
-}
 
 /** A deep copy, so that editing the settings never writes into `app.info.defaults`. */
 function copySettings(settings: TrainSettings): TrainSettings {
@@ -58,9 +62,6 @@ class AppState {
     validPct: 0.2,
     schedule: { kind: 'constant' },
   });
-
-  /** The last LR picked on the step 2 LR finder page (it also went into `settings.lr`). */
-  lrPick = $state.raw<LrPick | null>(null);
 
   /** The run the export page works on. */
   exportRunId = $state<number | null>(null);
@@ -120,6 +121,28 @@ class AppState {
     const batch = this.settings.batchSize;
     if (n === null || n === 0 || !Number.isInteger(batch) || batch < 1) return null;
     return Math.ceil(n / batch);
+  }
+
+  /**
+   * A run found on the server (a reload, a second window, Run history): its folder, split, size and step 1 choices
+   * become the wizard's, its dataset is scanned again, and the wizard opens on `step`'s page.
+   */
+  adoptRun(config: RecipeConfig, step: number): void {
+    const { dir, size, batchSize, seed, validPct, dropout, backbone, balance } = config;
+    this.settings = {
+      ...this.settings,
+      size,
+      batchSize,
+      seed,
+      validPct,
+      dropout,
+      ...(backbone ? { backbone } : {}),
+      ...(balance ? { balance } : {}),
+    };
+    this.page = STEP_PAGES[step - 1] ?? 'dataset';
+    if (this.dataset?.dir === dir && this.dataset.seed === seed) return;
+    this.folder = dir;
+    void this.scan();
   }
 
   async scan(): Promise<void> {

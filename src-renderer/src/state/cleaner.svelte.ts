@@ -75,9 +75,9 @@ class Cleaner {
       this.error = app.scanError;
       return;
     }
-    rerunFrom.source = { runId, kind: 'fastai8', dir: app.dataset?.dir ?? dir };
+    rerunFrom.source = { runId, dir: app.dataset?.dir ?? dir };
     recipe.resetRun();
-    app.page = 'recipe-4';
+    app.page = 'lr-find';
     await recipe.run(8);
   }
 }

@@ -1,53 +1,47 @@
+/**
+ * The wizard's one job store: the run of fast.ai's eight steps this window drives or watches (docs/run-lifecycle.md).
+ * Every page continues the same run with its settings (`run.continue`'s overrides); every event is scoped to its run
+ * (`run.event`, with `runId`); on load, on reconnection and in a second window the server's `run.active` /
+ * `run.state` bring back the run, its page, settings, progress, charts and Cancel.
+ */
 import type {
-  EpochMetrics,
-  EventPayload,
   Interpretation,
+  LrFindCurve,
   RecipeConfig,
   RecipeEstimate,
   RecipeStepResult,
+  RunEvent,
+  RunProgress,
+  RunState,
   RunStatus,
 } from '../../../src-shared/contract';
-import { DEFAULT_RECIPE_CONFIG } from '../../../src-main/core/recipe/types';
+import { DEFAULT_RECIPE_CONFIG } from '../../../src-shared/recipe/config';
 import { errorMessage, getStudioApi, onConnectionChange } from '../api';
 import { t } from '../i18n/i18n.svelte';
 import { app } from './app.svelte';
 import { optionOverrides } from './recipeOptions';
 import { withRerun } from './rerunFrom.svelte';
+import type { LrCurve } from './lrCurve';
+import { RunLive, type StepLive } from './runLive';
 
+export type { RecipeEpoch, StepLive } from './runLive';
 export type RecipeSettings = Omit<RecipeConfig, 'dir'>;
 export type RecipeState = 'idle' | 'starting' | 'cancelling' | RunStatus;
-export type RecipeLrFind = EventPayload<'recipe.lrfind'>['result'];
-export type RecipeProgress = EventPayload<'train.progress'>;
+export type RecipeLrFind = LrFindCurve;
+export type RecipeProgress = RunProgress;
 
-/** An epoch of a training step, placed on the step's x axis (batches seen so far in that step). */
-export type RecipeEpoch = EpochMetrics & { x: number };
-
-/** The batches and epochs of one training step (3, 4 or 8) of the recipe. */
-export interface StepLive {
-  loss: number[];
-  lr: number[];
-  epochs: RecipeEpoch[];
-}
-
-const STEP_OF_NAME: Record<string, number> = { 'step3-head': 3, 'step4-augment': 4, 'step8-all': 8 };
-
-/** fast.ai's defaults, with the LR finder sweeps kept short enough for the wizard. */
+/** fast.ai's defaults. */
 function defaults(): RecipeSettings {
   return { ...DEFAULT_RECIPE_CONFIG, lrFind: { ...DEFAULT_RECIPE_CONFIG.lrFind } };
 }
 
-/**
- * The eight-step recipe run of this window: its settings (fast.ai's defaults, editable on the step pages), the
- * run id, the step results and the live events. Survives page switches; after a reload it rejoins the newest paused
- * recipe run.
- */
-class RecipeSession {
+class RunJob {
   runId = $state<number | null>(null);
   state = $state<RecipeState>('idle');
   error = $state<string | null>(null);
   /** The settings of the steps not yet run (sent as `overrides` on continue). */
   settings = $state<RecipeSettings>(defaults());
-  /** The config the server holds for the run (after `recipe.state`). */
+  /** The config the server holds for the run (its start config with every continuation's overrides). */
   runConfig = $state.raw<RecipeConfig | null>(null);
   steps = $state.raw<RecipeStepResult[]>([]);
   /** Step 8's snapshot ensemble, once the run is complete. */
@@ -56,11 +50,14 @@ class RecipeSession {
   nextStep = $state(1);
   /** The step running now (between its 'started' and 'done' events). */
   currentStep = $state<number | null>(null);
-  /** The last step the current call runs to. */
+  /** The last step the current leg runs to. */
   untilStep = $state<number | null>(null);
   progress = $state.raw<RecipeProgress | null>(null);
   lrFinds = $state.raw<Record<number, RecipeLrFind>>({});
-  /** Bumped on every batch/epoch so that charts recompute; the live arrays are not reactive. */
+  /** Whether the run has a model on disk (after step 3): export, predict and evaluate need one. */
+  hasModel = $state(false);
+  warnings = $state.raw<string[]>([]);
+  /** Bumped on every batch/epoch/point so that charts recompute; the live arrays are not reactive. */
   liveVersion = $state(0);
   /** Interpretations by run id and TTA flag (results page). */
   interpretations = $state.raw<Record<string, Interpretation>>({});
@@ -76,29 +73,30 @@ class RecipeSession {
   estimateError = $state<string | null>(null);
   private estimateKey: string | null = null;
 
-  private live = new Map<number, StepLive>();
-  private early: { event: string; payload: { runId: number } }[] = [];
+  private live = new RunLive();
+  /** Events that arrive while `run.start` has not answered yet (the run id is still unknown). */
+  private early: RunEvent[] = [];
   private rejoinTried = false;
 
   constructor() {
     const api = getStudioApi();
-    api.on('recipe.step', (p) => this.route('step', p));
-    api.on('recipe.lrfind', (p) => this.route('lrfind', p));
-    api.on('train.progress', (p) => this.route('progress', p));
-    api.on('train.batch', (p) => this.route('batch', p));
-    api.on('train.epoch', (p) => this.route('epoch', p));
-    api.on('train.done', (p) => this.route('done', p));
+    api.on('run.event', (event) => this.route(event));
     onConnectionChange((c) => {
       if (c.status !== 'open') return;
       if (this.runId === null && !this.rejoinTried) {
         this.rejoinTried = true;
         void this.rejoin();
-      } else if (this.runId !== null && this.active) void this.reload();
+      } else if (this.runId !== null && this.state !== 'starting') void this.reload();
     });
   }
 
   get active(): boolean {
     return this.state === 'starting' || this.state === 'running' || this.state === 'cancelling';
+  }
+
+  /** A new run starts on the next "Run" (none yet, or the last one cannot go on). */
+  get startsNew(): boolean {
+    return this.runId === null || this.state === 'failed' || this.state === 'completed';
   }
 
   result(step: number): RecipeStepResult | null {
@@ -107,23 +105,24 @@ class RecipeSession {
 
   liveOf(step: number): StepLive {
     void this.liveVersion;
-    const live = this.live.get(step);
-    // A fresh object each version, so that deriveds depending on it recompute.
-    return live
-      ? { loss: [...live.loss], lr: [...live.lr], epochs: [...live.epochs] }
-      : { loss: [], lr: [], epochs: [] };
+    return this.live.copyOf(step);
   }
 
-  /** The head LR: step 3's, else the fixed one, else step 2's pick on the standalone LR finder. */
+  /** The range test of step 2 or 7: its finished curve, else its points so far. */
+  curveOf(step: number): LrCurve {
+    void this.liveVersion;
+    return this.lrFinds[step] ?? this.live.curveOf(step);
+  }
+
+  /** The head LR: the one picked on step 2's plot, else what step 2 (or step 3) settled on. */
   get headLr(): number | null {
-    return this.result(3)?.lr ?? this.result(2)?.lr ?? this.settings.lrHead ?? null;
+    return this.settings.lrHead ?? this.result(3)?.lr ?? this.lrFinds[2]?.recommended.lr ?? this.result(2)?.lr ?? null;
   }
 
-  /** The config `recipe.start` gets: the dataset page's folder, size, batch and seed, plus the step settings. */
+  /** The config `run.start` gets: the dataset page's folder, size, batch and seed, plus the step settings. */
   startConfig(): RecipeConfig {
     // The backbone and the class-imbalance handling are step 1's choices (shared settings).
     const { backbone: _backbone, balance: _balance, ...s } = $state.snapshot(this.settings) as RecipeSettings;
-    const pick = app.lrPick && app.lrPick.stage === 'head' ? app.lrPick.lr : null;
     return {
       ...s,
       dir: app.dataset?.dir ?? app.folder.trim(),
@@ -132,19 +131,17 @@ class RecipeSession {
       seed: app.settings.seed,
       validPct: app.settings.validPct,
       dropout: app.settings.dropout,
-      lrHead: s.lrHead ?? pick,
       ...app.modelChoices(),
     };
   }
 
   /**
-   * Why a run cannot start now, or null: the backbone chosen in step 1 cannot be fine-tuned (steps 5–8). Only when
-   * the next run is a new one; a paused run goes on with the backbone it was started with.
+   * Why the run cannot go up to `untilStep` now, or null: steps 5–8 fine-tune the backbone, and the one chosen in
+   * step 1 cannot be (steps 1–4 run with it frozen). A run's backbone is its own: only a new run is checked.
    */
-  get backboneBlock(): string | null {
-    const startsNew = this.runId === null || this.state === 'failed' || this.state === 'cancelled';
+  backboneBlockFor(untilStep: number): string | null {
     const chosen = app.backbone;
-    if (!startsNew || chosen === null || chosen.canFineTune) return null;
+    if (untilStep <= 4 || !this.startsNew || chosen === null || chosen.canFineTune) return null;
     return t('recipe:errors.backboneFrozen', { name: chosen.name });
   }
 
@@ -157,34 +154,34 @@ class RecipeSession {
       ensembleK: s.ensembleK,
       cycles: s.cycles,
       cycleMult: s.cycleMult,
-      lrAll: s.lrAll,
       ...optionOverrides(s, next),
     };
+    if (s.lrAll !== null) out.lrAll = s.lrAll;
+    if (s.warmupEpochs !== undefined) out.warmupEpochs = s.warmupEpochs;
     if (next <= 7) out.lrFind = s.lrFind;
     if (next <= 6) out.lrRatio = s.lrRatio;
     if (next <= 4) {
       out.augmentEpochs = s.augmentEpochs;
       out.preset = s.preset;
+      if (s.lrHead !== null) out.lrHead = s.lrHead;
     }
     if (next <= 3) {
       out.headEpochs = s.headEpochs;
-      out.lrHead = s.lrHead;
+      if (s.headSchedule) out.headSchedule = s.headSchedule;
     }
     return out;
   }
 
-  /** Runs the recipe up to `untilStep`: `recipe.start` without a run, else `recipe.continue`. */
+  /** Runs the run up to `untilStep`: `run.start` for a new run, else `run.continue` of the same run. */
   async run(untilStep: number): Promise<void> {
     if (this.active) return;
-    const blocked = this.backboneBlock;
+    const blocked = this.backboneBlockFor(untilStep);
     if (blocked !== null) {
       this.error = blocked;
       return;
     }
     const api = getStudioApi();
-    // Paused, cancelled and interrupted runs go on from their checkpoint (same weights, optimizer state and schedule
-    // position); a failed run starts afresh.
-    const existing = this.runId !== null && this.state !== 'failed' ? this.runId : null;
+    const existing = this.startsNew ? null : this.runId;
     this.state = 'starting';
     this.error = null;
     this.untilStep = untilStep;
@@ -193,16 +190,18 @@ class RecipeSession {
     try {
       if (existing === null) {
         this.resetRun();
-        const params = withRerun('fastai8', { config: this.startConfig(), untilStep });
-        const { runId } = await api.invoke('recipe.start', params);
+        // The export page follows the wizard's new run (a pick made there was for an older one).
+        app.exportRunId = null;
+        const params = withRerun({ config: this.startConfig(), untilStep });
+        const { runId } = await api.invoke('run.start', params);
         this.runId = runId;
       } else {
-        await api.invoke('recipe.continue', { runId: existing, untilStep, overrides: this.overrides() });
+        await api.invoke('run.continue', { runId: existing, untilStep, overrides: this.overrides() });
       }
       if (this.state === 'starting') this.state = 'running';
       const early = this.early;
       this.early = [];
-      for (const e of early) if (e.payload.runId === this.runId) this.apply(e.event, e.payload);
+      for (const e of early) if (e.runId === this.runId) this.apply(e);
     } catch (error) {
       this.early = [];
       this.state = existing === null ? 'failed' : 'paused';
@@ -232,14 +231,14 @@ class RecipeSession {
     if (this.runId === null || this.state !== 'running') return;
     this.state = 'cancelling';
     try {
-      await getStudioApi().invoke('train.cancel', { runId: this.runId });
+      await getStudioApi().invoke('run.cancel', { runId: this.runId });
     } catch (error) {
       this.state = 'running';
       this.error = t('recipe:errors.cancelFailed', { error: errorMessage(error) });
     }
   }
 
-  /** Forget the run (a new `recipe.start` follows). */
+  /** Forget the run (a new `run.start` follows). */
   resetRun(): void {
     this.runId = null;
     this.steps = [];
@@ -247,57 +246,65 @@ class RecipeSession {
     this.currentStep = null;
     this.runConfig = null;
     this.lrFinds = {};
-    this.live = new Map();
+    this.hasModel = false;
+    this.warnings = [];
+    this.live = new RunLive();
     this.interpretations = {};
     this.exports = { single: null, ensemble: null, files: [] };
     this.liveVersion++;
   }
 
-  /** After a reload: the newest paused recipe run, if any. */
+  /** On load: the running run, else the newest paused one (`run.active`); the wizard opens on its page. */
   async rejoin(): Promise<void> {
     try {
-      const list = await getStudioApi().invoke('runs.list', {});
-      // A recipe run can go on from its checkpoint whether it was paused, cancelled or cut off by a crash.
-      const resumable = new Set(['paused', 'cancelled', 'interrupted']);
-      const latest = list.filter((r) => r.kind === 'fastai8').sort((a, b) => b.id - a.id)[0];
-      if (!latest || !resumable.has(latest.status) || this.runId !== null) return;
-      this.runId = latest.id;
-      this.state = latest.status as 'paused' | 'cancelled' | 'interrupted';
-      await this.reload();
+      const { run } = await getStudioApi().invoke('run.active', {});
+      if (!run || this.runId !== null) return;
+      this.adopt(run, true);
     } catch {
       // No history yet: nothing to rejoin.
     }
   }
 
-  /** Reads the run's config, results and per-epoch metrics back from the server. */
+  /** Follow another run (Run history's "Open in the wizard"): its state, page and settings. */
+  async watch(runId: number): Promise<void> {
+    if (this.active && this.runId !== runId) return;
+    const run = await getStudioApi().invoke('run.state', { runId });
+    this.resetRun();
+    this.adopt(run, true);
+  }
+
+  /** Reads the run back from the server (after a reconnection or a finished leg). */
   async reload(): Promise<void> {
     const runId = this.runId;
     if (runId === null) return;
-    const api = getStudioApi();
     try {
-      const state = await api.invoke('recipe.state', { runId });
-      if (this.runId !== runId) return;
-      this.runConfig = state.config;
-      this.steps = state.steps;
-      this.ensemble = state.ensemble;
-      this.nextStep = state.nextStep;
-      const { dir: _dir, ...settings } = state.config;
-      this.settings = { ...settings, lrFind: { ...settings.lrFind } };
-      const detail = await api.invoke('runs.get', { runId });
-      if (this.runId !== runId) return;
-      if (!this.active) this.state = detail.status;
-      for (const m of detail.metrics) {
-        const step = STEP_OF_NAME[m.step];
-        if (step === undefined) continue;
-        const live = this.ensureLive(step);
-        if (live.epochs.some((e) => e.epoch === m.epoch)) continue;
-        const last = live.epochs[live.epochs.length - 1];
-        live.epochs.push({ ...m, x: Math.max((last?.x ?? 0) + 1, live.loss.length) });
-      }
-      this.liveVersion++;
+      const run = await getStudioApi().invoke('run.state', { runId });
+      if (this.runId === runId) this.adopt(run, false);
     } catch (error) {
       this.error = t('recipe:errors.readRun', { error: errorMessage(error) });
     }
+  }
+
+  /** Everything the server holds for the run; `restoreWizard`: also its dataset, settings and page. */
+  private adopt(run: RunState, restoreWizard: boolean): void {
+    this.runId = run.runId;
+    if (this.state !== 'cancelling' || run.status !== 'running') this.state = run.status;
+    this.error = run.error;
+    this.runConfig = run.config;
+    this.steps = run.steps;
+    this.ensemble = run.ensemble;
+    this.nextStep = run.nextStep;
+    this.currentStep = run.currentStep;
+    this.untilStep = run.status === 'running' ? run.untilStep : null;
+    this.progress = run.progress;
+    this.hasModel = run.hasModel;
+    this.warnings = run.warnings;
+    this.lrFinds = Object.fromEntries(run.lrFinds.map((c) => [c.step, c]));
+    this.live.loadState(run);
+    this.liveVersion++;
+    const { dir: _dir, ...settings } = run.config;
+    this.settings = { ...settings, lrFind: { ...settings.lrFind } };
+    if (restoreWizard) app.adoptRun(run.config, run.currentStep ?? Math.min(run.nextStep, 8));
   }
 
   async interpret(tta: boolean): Promise<Interpretation> {
@@ -321,79 +328,55 @@ class RecipeSession {
       : { ...this.exports, single: result.dir, files: result.files };
   }
 
-  private ensureLive(step: number): StepLive {
-    let live = this.live.get(step);
-    if (!live) {
-      live = { loss: [], lr: [], epochs: [] };
-      this.live.set(step, live);
-    }
-    return live;
-  }
-
-  private route(event: string, payload: { runId: number }): void {
-    if (this.state === 'starting') {
-      this.early.push({ event, payload });
+  private route(event: RunEvent): void {
+    if (this.state === 'starting' && this.runId === null) {
+      this.early.push(event);
       return;
     }
-    if (payload.runId !== this.runId || this.runId === null) return;
-    this.apply(event, payload);
+    if (this.runId === null || event.runId !== this.runId) return;
+    this.apply(event);
   }
 
-  private apply(event: string, payload: { runId: number }): void {
-    switch (event) {
-      case 'step': {
-        const p = payload as EventPayload<'recipe.step'>;
-        if (p.status === 'started') {
-          this.currentStep = p.step;
-          if (p.step === 3 || p.step === 4 || p.step === 8) this.live.set(p.step, { loss: [], lr: [], epochs: [] });
+  private apply(event: RunEvent): void {
+    if (this.live.apply(event, this.currentStep)) {
+      this.liveVersion++;
+      return;
+    }
+    switch (event.type) {
+      case 'step':
+        if (event.status === 'started') {
+          this.currentStep = event.step;
+          this.live.restartStep(event.step);
           this.liveVersion++;
         } else {
           this.currentStep = null;
-          if (p.result) this.steps = [...this.steps.filter((s) => s.step !== p.step), p.result];
-          this.nextStep = Math.max(this.nextStep, p.step + 1);
+          if (event.result) this.steps = [...this.steps.filter((s) => s.step !== event.step), event.result];
+          this.nextStep = Math.max(this.nextStep, event.step + 1);
+          if (event.step >= 3) this.hasModel = true;
         }
         break;
-      }
-      case 'lrfind': {
-        const p = payload as EventPayload<'recipe.lrfind'>;
-        this.lrFinds = { ...this.lrFinds, [p.step]: p.result };
+      case 'lrfind':
+        this.lrFinds = { ...this.lrFinds, [event.result.step]: event.result };
+        break;
+      case 'progress': {
+        const { runId: _runId, type: _type, ...progress } = event;
+        this.progress = progress;
         break;
       }
-      case 'progress':
-        this.progress = payload as RecipeProgress;
+      case 'warning':
+        this.warnings = [...this.warnings, event.message];
         break;
-      case 'batch': {
-        const p = payload as EventPayload<'train.batch'>;
-        if (this.currentStep === null) break;
-        const live = this.ensureLive(this.currentStep);
-        live.loss.push(p.loss);
-        live.lr.push(p.lr);
-        this.liveVersion++;
-        break;
-      }
-      case 'epoch': {
-        const { runId: _runId, ...m } = payload as EventPayload<'train.epoch'>;
-        const step = STEP_OF_NAME[m.step] ?? this.currentStep;
-        if (step === null || step === undefined) break;
-        const live = this.ensureLive(step);
-        const last = live.epochs[live.epochs.length - 1];
-        const seen = live.loss.length;
-        const x = last && seen <= last.x ? last.x + 1 : Math.max(seen, 1);
-        live.epochs.push({ ...m, x });
-        this.liveVersion++;
-        break;
-      }
-      case 'done': {
-        const p = payload as EventPayload<'train.done'>;
-        this.state = p.status === 'running' ? 'interrupted' : p.status;
-        this.error = p.error;
+      case 'done':
+        this.state = event.status === 'running' ? 'interrupted' : event.status;
+        this.error = event.error;
+        this.nextStep = event.nextStep;
         this.currentStep = null;
         this.untilStep = null;
+        this.progress = null;
         void this.reload();
         break;
-      }
     }
   }
 }
 
-export const recipe = new RecipeSession();
+export const recipe = new RunJob();

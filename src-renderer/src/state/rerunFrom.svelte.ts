@@ -3,7 +3,6 @@ import { app } from './app.svelte';
 /** The run whose dataset, settings and seed "Run again" loaded into the wizard. */
 export interface RerunSource {
   runId: number;
-  kind: 'head' | 'fastai8';
   dir: string;
 }
 
@@ -15,13 +14,13 @@ class RerunFrom {
 export const rerunFrom = new RerunFrom();
 
 /**
- * `params` plus `rerunOf` when the wizard holds a loaded run of this kind on the same folder: the new run is then
+ * `params` plus `rerunOf` when the wizard holds a loaded run on the same folder: the new run is then
  * recorded as a re-run of it (the source is used once). Settings changed after loading show in Compare's diff.
  */
-export function withRerun<P extends object>(kind: RerunSource['kind'], params: P): P & { rerunOf?: number } {
+export function withRerun<P extends object>(params: P): P & { rerunOf?: number } {
   const source = rerunFrom.source;
   const dir = app.dataset?.dir ?? app.folder.trim();
-  if (!source || source.kind !== kind || source.dir !== dir) return params;
+  if (!source || source.dir !== dir) return params;
   rerunFrom.source = null;
   return { ...params, rerunOf: source.runId };
 }

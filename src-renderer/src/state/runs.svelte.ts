@@ -1,6 +1,6 @@
 import type { Result, RunSummary } from '../../../src-shared/contract';
 import { errorMessage, getStudioApi } from '../api';
-import { app } from './app.svelte';
+import { app, STEP_PAGES } from './app.svelte';
 import { recipe } from './recipe.svelte';
 import { rerunFrom } from './rerunFrom.svelte';
 
@@ -64,31 +64,22 @@ class RunsState {
   }
 
   /**
-   * "Run again": the run's folder (scanned), settings and seed into the wizard, then its start page (step 3 for a
-   * head run, step 1 with "Run all eight steps" for a recipe run). Throws the service's reason.
+   * "Run again": the run's folder (scanned), settings and seed into the wizard, then the page of the last step it ran
+   * to, whose "Run steps 1–N" starts a new run of the same steps (the old one stays in the history). A folder that
+   * no longer scans is shown where it can be fixed: step 1. Throws the service's reason.
    */
   async loadRerun(runId: number): Promise<void> {
     const loaded = await getStudioApi().invoke('runs.rerunConfig', { runId });
-    const { dir, seed, size, batchSize, validPct, dropout, backbone, balance } = loaded.config;
-    if (loaded.kind === 'head') {
-      const { dir: _dir, ...settings } = loaded.config;
-      app.settings = { ...settings, schedule: { ...settings.schedule } };
-    } else {
-      const { dir: _dir, ...settings } = loaded.config;
-      // A new recipe run (the paused one, if any, stays in the history and can be continued from it).
-      recipe.resetRun();
-      recipe.state = 'idle';
-      recipe.error = null;
-      recipe.settings = { ...settings, lrFind: { ...settings.lrFind } };
-      app.settings = { ...app.settings, seed, size, batchSize, validPct, dropout, backbone, balance };
-    }
-    // The LR is the run's own, not one picked on the LR finder page since.
-    app.lrPick = null;
+    const { dir, seed, size, batchSize, validPct, dropout, backbone, balance, ...settings } = loaded.config;
+    recipe.resetRun();
+    recipe.state = 'idle';
+    recipe.error = null;
+    recipe.settings = { ...settings, seed, size, batchSize, validPct, dropout, lrFind: { ...settings.lrFind } };
+    app.settings = { ...app.settings, seed, size, batchSize, validPct, dropout, backbone, balance };
     app.folder = dir;
     await app.scan();
-    rerunFrom.source = { runId, kind: loaded.kind, dir: app.dataset?.dir ?? dir };
-    // A folder that no longer scans is shown where it can be fixed: step 1.
-    app.page = loaded.kind === 'head' && app.dataset ? 'train-head' : 'dataset';
+    rerunFrom.source = { runId, dir: app.dataset?.dir ?? dir };
+    app.page = app.dataset ? (STEP_PAGES[loaded.untilStep - 1] ?? 'dataset') : 'dataset';
   }
 
   /** Deletes the run's history and folder; throws the service's reason (e.g. the run is training). */
@@ -102,10 +93,10 @@ class RunsState {
 
 export const runs = new RunsState();
 
-getStudioApi().on('train.done', () => {
-  void runs.refresh();
-});
-// A run started here or elsewhere (the CLI, another window) shows up, as "running", with its first progress report.
-getStudioApi().on('train.progress', ({ runId }) => {
-  if (!runs.loading && !runs.list.some((r) => r.id === runId)) void runs.refresh();
+// A run that ends, or one started here or elsewhere (the CLI, another window), shows up with its new status.
+getStudioApi().on('run.event', (event) => {
+  if (event.type === 'done') void runs.refresh();
+  else if (event.type === 'progress' && !runs.loading && !runs.list.some((r) => r.id === event.runId)) {
+    void runs.refresh();
+  }
 });

@@ -1,4 +1,4 @@
-import type { HeadTrainConfig, LrFindConfig } from '../../src-shared/contract';
+import type { HeadTrainConfig, LrFindConfig } from './contract';
 
 /** Defaults shared by the CLI and the wizard (fast.ai-like for the head on precomputed activations). */
 export const DEFAULT_HEAD_CONFIG: Omit<HeadTrainConfig, 'dir'> = {

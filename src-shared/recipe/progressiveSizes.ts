@@ -2,7 +2,7 @@
  * Progressive resizing's plan (fast.ai lesson 2), pure so that the wizard can check a config with it: which sizes
  * step 8's cycles run at, and why a config's sizes cannot run. The size change itself is in progressive.ts.
  */
-import type { RecipeConfig } from '../../../src-shared/schemas';
+import type { RecipeConfig } from '../schemas';
 
 export type SizeConfig = Pick<RecipeConfig, 'size' | 'cycles' | 'progressive'>;
 

@@ -1,0 +1,70 @@
+/**
+ * Step 7's guard (core/recipe/lrGuard.ts) on sweeps built with the range test's own LR ramp, smoothing and fastai
+ * rules: a 12-step sweep that diverged early (its suggestions sit near 1e-7, where step 8 would learn nothing), a
+ * healthy 100-step sweep, and a flat one. Every suggestion is within 10x of the head's LR or flagged.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { lrRangeSchedule, smoothLosses, suggestLrs } from '../../src-main/core/lrfind/suggest';
+import { guardUnfrozenLr, type SweepForGuard } from '../../src-main/core/recipe/lrGuard';
+
+function sweep(lrs: number[], losses: number[], stoppedEarly: boolean): SweepForGuard {
+  const smoothedLoss = smoothLosses(losses);
+  const s = suggestLrs(lrs, smoothedLoss, { numIt: lrs.length });
+  const suggestions = { valley: s.valley?.lr ?? null, steep: s.steep?.lr ?? null, minDiv10: s.minDiv10?.lr ?? null };
+  return { lr: lrs, smoothedLoss, stoppedEarly, suggestions };
+}
+
+/** Within 10x below the head's LR, and not above it. */
+const safe = (lr: number, lrHead: number) => lr >= lrHead / 10 && lr <= lrHead;
+
+test('a 12-step sweep that diverged: every suggestion and the recommendation are safe or flagged', () => {
+  // A trained head: the loss dips a little, then explodes at the 12th step (LR ~8e-7).
+  const lrs = lrRangeSchedule(1e-7, 10, 100).slice(0, 12);
+  const losses = [0.5, 0.49, 0.47, 0.46, 0.44, 0.43, 0.42, 0.45, 0.6, 1.2, 3, Infinity];
+  const r = sweep(lrs, losses, true);
+  const offered = Object.values(r.suggestions).filter((x): x is number => x !== null);
+  assert.ok(offered.length > 0, 'fastai rules still suggest something on 12 points');
+  const lrHead = 1e-3;
+  const { recommended, warnings } = guardUnfrozenLr(r, lrHead, 'adamw');
+  for (const [rule, lr] of Object.entries(r.suggestions)) {
+    if (lr === null) continue;
+    const warning = warnings[rule as keyof typeof warnings];
+    assert.ok(safe(lr, lrHead) || warning !== null, `${rule} ${lr} is unflagged`);
+    assert.match(warning ?? '', /more than 10x below|too short/, `${rule}: ${warning}`);
+  }
+  assert.ok(safe(recommended.lr, lrHead) || recommended.warning !== null, `recommended ${recommended.lr}`);
+  // A decade below the divergence point is ~8e-8: the recipe's own rule lands there, and says so.
+  assert.ok(recommended.lr < lrHead / 10);
+  assert.match(recommended.warning ?? '', /step 8 may learn little/);
+});
+
+test('a healthy 100-step sweep: the recommendation is the recipe default, no warning', () => {
+  const lrs = lrRangeSchedule(1e-7, 10, 100);
+  // Falls from 2.0 to 0.6 between 1e-4 and 1e-2, then rises and diverges past 1.
+  const losses = lrs.map((lr) => {
+    const x = Math.log10(lr);
+    return x < -4 ? 2 : x < -2 ? 2 - 0.7 * (x + 4) : 0.6 + 2 * (x + 2) ** 2;
+  });
+  const r = sweep(lrs, losses, false);
+  for (const [lrHead, optimizer, lr] of [
+    [1e-2, 'adamw', 1e-3],
+    [1e-2, 'sgd', 1e-3],
+  ] as const) {
+    const { recommended } = guardUnfrozenLr(r, lrHead, optimizer);
+    assert.equal(recommended.lr, lr, optimizer);
+    assert.equal(recommended.warning, null, optimizer);
+  }
+});
+
+test('a flat sweep: every suggestion is flagged as noise', () => {
+  const lrs = lrRangeSchedule(1e-7, 10, 100);
+  const losses = lrs.map((_, i) => 1 + 0.001 * Math.sin(i));
+  const r = sweep(lrs, losses, false);
+  const { warnings } = guardUnfrozenLr(
+    { ...r, suggestions: { valley: 1e-4, steep: 2e-4, minDiv10: 5e-4 } },
+    1e-3,
+    'adamw',
+  );
+  for (const w of Object.values(warnings)) assert.match(w ?? '', /flat/);
+});
