@@ -141,7 +141,7 @@ export async function lrFindCommand(argv: string[], io: Io): Promise<void> {
     config.modelClasses = meta.classes;
   }
   // Scan first so that a bad folder fails (exit 2) before anything is loaded.
-  await scanDataset(config.dir, { seed: config.seed, validPct: config.validPct });
+  await scanDataset(config.dir, { seed: config.seed, validPct: config.validPct, cacheDir: paths.scanCache });
   if (!values.json) io.err(`backend ${backend.name} (${backend.note})`);
 
   const progress = new ProgressLine();

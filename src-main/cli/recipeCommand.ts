@@ -89,7 +89,11 @@ export async function trainRecipe(
   const { paths, store } = openStore(values.home);
   try {
     // Scan first so that a bad folder fails before a run is recorded.
-    const ds = await scanDataset(config.dir, { seed: config.seed, validPct: config.validPct });
+    const ds = await scanDataset(config.dir, {
+      seed: config.seed,
+      validPct: config.validPct,
+      cacheDir: paths.scanCache,
+    });
     const estimate = await estimateRecipeRun(config, { home: resolveHome(values.home), ds });
     io.err(`estimate: ${estimateSummary(estimate)}`);
     if (values.estimate) {

@@ -83,7 +83,11 @@ export async function trainHead(
   const { paths, store } = openStore(values.home);
   try {
     // Scan first so that a bad folder fails before a run is recorded.
-    const scanned = await scanDataset(config.dir, { seed: config.seed, validPct: config.validPct });
+    const scanned = await scanDataset(config.dir, {
+      seed: config.seed,
+      validPct: config.validPct,
+      cacheDir: paths.scanCache,
+    });
     const runId = createRun(store, 'head', backend, config, rerunOf);
     if (!values.json)
       io.err(

@@ -116,7 +116,7 @@ export async function lrFindJob(config: LrFindConfig, ctx: LrFindContext): Promi
     warnings.push(message);
     emit({ type: 'warning', message });
   };
-  let ds = await loadJobDataset(config, emit);
+  let ds = await loadJobDataset(config, emit, undefined, ctx);
   const dataset = datasetRecord(ds);
   const numClasses = ds.classes.length;
   const shuffleSeed = subSeed(config.seed, 'shuffle');

@@ -11,6 +11,7 @@ import { BACKBONE_ID, buildClassifier, disposeClassifier } from '../model/backbo
 import { classifierBackbone } from '../model/loadBackbone';
 import { saveModelToDir } from '../model/modelFiles';
 import { writeRunMeta } from '../runFiles';
+import { homePaths } from '../paths';
 import type { RunStore } from '../history/runStore';
 import { Learner } from './learner';
 import { Optimizer, DEFAULT_OPTIMIZER } from './optimizers';
@@ -120,33 +121,41 @@ const LOADING_PROGRESS_MS = 100;
 
 /** Events every job emits while it reads the image folder. */
 export type LoadingEvent =
-  | { type: 'progress'; phase: 'loading'; label: string; done: number; total: number; etaSeconds: null }
+  | { type: 'progress'; phase: 'loading'; label: string; done: number; total: number; etaSeconds: number | null }
   | { type: 'dataset'; dataset: DatasetRecord };
 
 /**
  * Read the folder as every job does: progress while decoding, the dataset record for the history, and a clear error
  * when no training image is readable. `scanned` (a scan the caller already made with the same seed and split) is
- * reused instead of decoding every image a second time.
+ * reused instead of decoding every image a second time. `home`: where the scan's cache is (HOME/cache/scan), so that
+ * an unchanged folder's images are not read again; `shouldCancel` stops the scan.
  */
 export async function loadJobDataset(
   config: { dir: string; seed: number; validPct: number },
   emit: (e: LoadingEvent) => void,
   scanned?: LabeledDataset,
+  opts: { home?: string; shouldCancel?: () => boolean } = {},
 ): Promise<LabeledDataset> {
   // The scan reports every image; relaying each would be thousands of messages through the app's main process
   // for a large folder. A few a second (and the last) are enough for a progress bar.
   let last = -Infinity;
-  const progress = (done: number, total: number) => {
+  const progress = (done: number, total: number, etaSeconds: number | null = null) => {
     const now = performance.now();
     if (done < total && now - last < LOADING_PROGRESS_MS) return;
     last = now;
-    emit({ type: 'progress', phase: 'loading', label: 'Reading images', done, total, etaSeconds: null });
+    emit({ type: 'progress', phase: 'loading', label: 'Reading images', done, total, etaSeconds });
   };
   progress(0, 1);
   // A reused scan may be stale: images deleted since are left out and reported, not a crash mid-training.
   const ds = scanned
     ? await withoutMissingFiles(scanned)
-    : await scanDataset(config.dir, { seed: config.seed, validPct: config.validPct, onProgress: progress });
+    : await scanDataset(config.dir, {
+        seed: config.seed,
+        validPct: config.validPct,
+        onProgress: progress,
+        shouldCancel: opts.shouldCancel,
+        cacheDir: opts.home === undefined ? undefined : homePaths(opts.home).scanCache,
+      });
   emit({ type: 'dataset', dataset: datasetRecord(ds) });
   if (ds.train.length === 0) throw new Error(`No readable training images in ${config.dir}.`);
   return ds;
@@ -154,7 +163,7 @@ export async function loadJobDataset(
 
 export async function trainHeadJob(config: HeadTrainConfig, ctx: JobContext): Promise<JobResult> {
   const { emit } = ctx;
-  let ds = await loadJobDataset(config, emit, ctx.dataset);
+  let ds = await loadJobDataset(config, emit, ctx.dataset, ctx);
 
   const backboneId = config.backbone ?? BACKBONE_ID;
   const clf = await buildClassifier({
