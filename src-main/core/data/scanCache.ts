@@ -84,7 +84,10 @@ export async function checkImages(dir: string, files: readonly string[], opts: C
     let size = -1;
     let mtimeMs = -1;
     try {
-      ({ size, mtimeMs } = await stat(file));
+      const st = await stat(file);
+      size = st.size;
+      // Whole milliseconds: what every file system and copy tool keeps of a modification time.
+      mtimeMs = Math.floor(st.mtimeMs);
       const hit = cached.get(file);
       if (hit && hit.size === size && hit.mtimeMs === mtimeMs) {
         verdicts.set(file, hit);
