@@ -118,8 +118,10 @@ export class FeatureCache {
       read(ids) {
         const out = new Float32Array(ids.length * width);
         const bytes = new Uint8Array(out.buffer);
-        // One open per pack per batch; sorted by pack so that each is opened once.
-        const order = ids.map((id, i) => ({ at: where[id]!, i })).sort((a, b) => (a.at.pack < b.at.pack ? -1 : 1));
+        // Sorted by pack, then row: each pack is opened once per batch and read front to back.
+        const order = ids
+          .map((id, i) => ({ at: where[id]!, i }))
+          .sort((a, b) => (a.at.pack === b.at.pack ? a.at.row - b.at.row : a.at.pack < b.at.pack ? -1 : 1));
         let fd = -1;
         let open = '';
         try {
