@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
+import { IO_CONCURRENCY, mapPool } from '../src-main/core/util/pool';
 
 export const FASHION_DIR = process.env.FASHION_MNIST_DIR ?? '/usr/share/datasets/fashion-mnist';
 export const FASHION_CLASSES = [
@@ -71,6 +72,33 @@ export async function writeFashionMnist(
   const test = ['t10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz'] as const;
   await writeSplit(...train, join(out, 'train'), perClass, side, classes);
   await writeSplit(...test, join(out, 'valid'), validPerClass, side, classes);
+}
+
+/**
+ * The first `n` images of the training split as `out/<class>/NNNNN.png`, scaled to `side` px (bench:scale's photo
+ * library: no valid/ folder, so the app makes its seeded 20 % split).
+ */
+export async function writeFashionTrainSplit(out: string, n: number, side: number) {
+  if (!existsSync(join(FASHION_DIR, 'train-images-idx3-ubyte.gz'))) {
+    throw new Error(`Fashion-MNIST not found in ${FASHION_DIR}: apt-get install dataset-fashion-mnist`);
+  }
+  const img = readIdx('train-images-idx3-ubyte.gz');
+  const lab = readIdx('train-labels-idx1-ubyte.gz');
+  const rows = img.readUInt32BE(8);
+  const cols = img.readUInt32BE(12);
+  const count = Math.min(n, img.readUInt32BE(4));
+  for (const cls of FASHION_CLASSES) mkdirSync(join(out, cls), { recursive: true });
+  await mapPool(
+    Array.from({ length: count }, (_, i) => i),
+    IO_CONCURRENCY,
+    async (i) => {
+      const pixels = img.subarray(16 + i * rows * cols, 16 + (i + 1) * rows * cols);
+      await sharp(pixels, { raw: { width: cols, height: rows, channels: 1 } })
+        .resize(side, side)
+        .png()
+        .toFile(join(out, FASHION_CLASSES[lab[8 + i]!]!, `${String(i).padStart(5, '0')}.png`));
+    },
+  );
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

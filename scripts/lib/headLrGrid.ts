@@ -10,6 +10,7 @@ import { scanDataset } from '../../src-main/core/data/dataset';
 import { BACKBONE_ID, buildClassifier, disposeClassifier } from '../../src-main/core/model/backbone';
 import { precomputeFeatures } from '../../src-main/core/train/precompute';
 import { RowsDataSource } from '../../src-main/core/train/dataSources';
+import { sliceRows } from '../../src-main/core/train/featureStore';
 import { Learner, evaluate } from '../../src-main/core/train/learner';
 import { DEFAULT_OPTIMIZER, Optimizer, type OptimizerKind } from '../../src-main/core/train/optimizers';
 import { scheduleCallback } from '../../src-main/core/train/callbacks';
@@ -57,12 +58,12 @@ export async function openHeadProblem(
     },
   );
   const train = new RowsDataSource(
-    feats.slice(0, ds.train.length),
+    sliceRows(feats, 0, ds.train.length),
     ds.train.map((i) => i.label),
     { batchSize: opts.batchSize ?? 16, numClasses, shuffleSeed: subSeed(opts.seed, 'shuffle') },
   );
   const valid = new RowsDataSource(
-    feats.slice(ds.train.length),
+    sliceRows(feats, ds.train.length, feats.length),
     ds.valid.map((i) => i.label),
     { batchSize: 256, numClasses },
   );

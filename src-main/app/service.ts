@@ -139,12 +139,16 @@ export class StudioService {
       return { ...listFolders(p.dir, recent), recent };
     },
     'dataset.scan': async (p) => {
-      const ds = await scanDataset(p.dir, { seed: p.seed ?? DEFAULT_HEAD_CONFIG.seed, validPct: p.validPct });
+      const ds = await scanDataset(p.dir, {
+        seed: p.seed ?? DEFAULT_HEAD_CONFIG.seed,
+        validPct: p.validPct,
+        cacheDir: this.paths.scanCache,
+      });
       return { ...datasetRecord(ds), thumbnails: await datasetThumbnails(ds) };
     },
     'dataset.augmentPreview': async (p) => {
       await this.backendInfo();
-      const ds = await scanDataset(p.dir, { seed: p.seed });
+      const ds = await scanDataset(p.dir, { seed: p.seed, cacheDir: this.paths.scanCache });
       const files = ds.classes
         .map((_, label) => ds.train.find((i) => i.label === label)?.file)
         .filter((f): f is string => !!f);

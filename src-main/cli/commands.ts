@@ -6,7 +6,7 @@ import { requests } from '../../src-shared/contract';
 import { DEFAULT_HEAD_CONFIG } from '../../src-shared/defaults';
 import { scanDataset, classCounts } from '../core/data/dataset';
 import { sampleDataset } from '../core/data/sample';
-import { resolveHome } from '../core/paths';
+import { homePaths, resolveHome } from '../core/paths';
 import { resolveBackendChoice } from '../core/settings';
 import { exportEnsemble, exportRun, ExportTargetError } from '../core/export/exporter';
 import { exportGuardFor } from '../core/export/exportGuard';
@@ -15,6 +15,7 @@ import { listBackbones } from '../core/model/backbones';
 import { Predictor } from '../core/export/predictor';
 import { COMMON_OPTIONS, num, parseOptions, PORT, runIdArg, stringOptions, UsageError, type Io } from './args';
 import { openStore, startBackend } from './session';
+import { ProgressLine } from './progress';
 import { acquireHomeLock } from '../core/homeLock';
 
 export async function scanCommand(argv: string[], io: Io) {
@@ -22,10 +23,17 @@ export async function scanCommand(argv: string[], io: Io) {
   const dir = positionals[0];
   if (!dir) throw new UsageError('scan needs a folder: finetune scan DIR');
   const s = requests['dataset.scan'].params.shape;
+  const progress = new ProgressLine();
   const ds = await scanDataset(resolve(dir), {
     seed: num(values.seed, 'seed', s.seed, DEFAULT_HEAD_CONFIG.seed),
     validPct: num(values['valid-pct'], 'valid-pct', s.validPct, DEFAULT_HEAD_CONFIG.validPct),
+    // Verdicts by path, size and time: a second scan of an unchanged folder reads no image.
+    cacheDir: homePaths(resolveHome(values.home)).scanCache,
+    onProgress: values.json
+      ? undefined
+      : (done, total, etaSeconds) => progress.update({ label: 'Reading images', done, total, etaSeconds }),
   });
+  progress.clear();
   const classes = classCounts(ds);
   if (values.json) {
     io.out(JSON.stringify({ dir: ds.dir, layout: ds.layout, classes, skipped: ds.skipped, warnings: ds.warnings }));

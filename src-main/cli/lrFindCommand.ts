@@ -136,7 +136,10 @@ export async function lrFindCommand(argv: string[], io: Io): Promise<void> {
       ...(values['valid-loss'] ? { lrFindOn: 'valid' as const } : {}),
     };
     // Scan first so that a bad folder fails (exit 2) before anything is loaded.
-    const ds = runId === null ? await scanDataset(config.dir, { seed: config.seed, validPct: config.validPct }) : null;
+    const ds =
+      runId === null
+        ? await scanDataset(config.dir, { seed: config.seed, validPct: config.validPct, cacheDir: paths.scanCache })
+        : null;
     const backend = await startBackend(values);
     if (!values.json) io.err(`backend ${backend.name} (${backend.note})`);
     let curve: LrFindCurve | null = null;

@@ -99,7 +99,11 @@ export async function trainRecipe(
   const untilStep = opts.untilStep ?? 8;
   try {
     // Scan first so that a bad folder fails before a run is recorded.
-    const ds = await scanDataset(config.dir, { seed: config.seed, validPct: config.validPct });
+    const ds = await scanDataset(config.dir, {
+      seed: config.seed,
+      validPct: config.validPct,
+      cacheDir: paths.scanCache,
+    });
     let estimate: RecipeEstimate | null = null;
     if (opts.measure ?? true) {
       estimate = await estimateRecipeRun(config, { home: resolveHome(values.home), ds });

@@ -28,6 +28,8 @@ export function homePaths(home: string) {
     runs: join(home, 'runs'),
     runDir: (runId: number) => join(home, 'runs', String(runId)),
     featureCache: join(home, 'cache', 'features'),
+    /** Each scanned folder's image verdicts by path, size and time (data/scanCache.ts). */
+    scanCache: join(home, 'cache', 'scan'),
     cache: join(home, 'cache', 'backbones'),
     exports: join(home, 'exports'),
   };

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { MISSING_REASON, scanDataset } from '../../src-main/core/data/dataset';
 import { MissingFilesError, precomputeFeatures, precomputeSplits } from '../../src-main/core/train/precompute';
+import { allRows } from '../../src-main/core/train/featureStore';
 import { baseDataset, imageCount, tmp } from './build';
 
 const SIZE = 16;
@@ -34,7 +35,8 @@ test('a file deleted between the scan and the precompute: left out, reported, th
   assert.equal(pre.train.length, pre.ds.train.length, 'one row per remaining training image');
   assert.equal(pre.valid.length, pre.ds.valid.length);
   // The red test images pool to (220, 30, 30) / 255 per channel.
-  for (const row of [...pre.train, ...pre.valid]) assert.ok(Math.abs(row[0]! - 220 / 255) < 0.02, `${row[0]}`);
+  for (const row of [...allRows(pre.train), ...allRows(pre.valid)])
+    assert.ok(Math.abs(row[0]! - 220 / 255) < 0.02, `${row[0]}`);
 });
 
 test('precomputeFeatures names the missing file and the fix instead of a raw ENOENT', async () => {

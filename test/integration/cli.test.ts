@@ -72,10 +72,16 @@ test('scan → train → export → predict → runs', async (t) => {
     for (const k of ['trainLoss', 'validLoss', 'validAccuracy'] as const) assert.equal(summary[k].length, 6, k);
     assert.ok(summary.trainLoss[5]! < summary.trainLoss[0]!, `train loss falls: ${summary.trainLoss}`);
     assert.ok(summary.validAccuracy[5]! >= 0.75, `valid accuracy ${summary.validAccuracy}`);
-    // Precomputed activations are cached on disk: one file per readable image.
+    // Precomputed activations are cached on disk, in packs: one row (one key) per readable image.
     const cacheRoot = join(home, 'cache', 'features');
-    const cached = readdirSync(cacheRoot, { recursive: true }).filter((f) => String(f).endsWith('.f32'));
-    assert.equal(cached.length, 45);
+    const keys = readdirSync(cacheRoot, { recursive: true })
+      .filter((f) => String(f).endsWith('.keys'))
+      .flatMap((f) =>
+        readFileSync(join(cacheRoot, String(f)), 'utf8')
+          .trim()
+          .split('\n'),
+      );
+    assert.equal(new Set(keys).size, 45);
   });
 
   await t.test('export writes a loadable model and predict agrees with training-time validation', async () => {

@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -17,6 +17,7 @@ import { imagesToTensor } from '../../src-main/core/train/dataSources';
 import { predictInput } from '../../src-main/core/export/predictor';
 import { decodeRgb } from '../../src-main/core/data/images';
 import { precomputeFeatures } from '../../src-main/core/train/precompute';
+import { FeatureCache, allRows } from '../../src-main/core/train/featureStore';
 
 const dir = mkdtempSync(join(tmpdir(), 'ft-train-predict-'));
 
@@ -74,21 +75,23 @@ test('activations cached under the old preprocessing key are not reused', async 
   const features = tf.sequential({ layers: [tf.layers.globalAveragePooling2d({ inputShape: [size, size, 3] })] });
   const cacheDir = join(dir, 'cache');
   const file = cases[0]!;
-  // The key and path the cache used before the preprocessing changed (backbone, size and bytes only), holding stale
+  // The key the cache used before the preprocessing changed (backbone, size and bytes only), holding stale
   // activations that a reuse would return.
   const oldKey = createHash('sha256').update(backboneId).update(`@${size}:`).update(readFileSync(file)).digest('hex');
-  const oldPath = join(cacheDir, `${backboneId}-${size}`, oldKey.slice(0, 2), `${oldKey}.f32`);
-  mkdirSync(join(oldPath, '..'), { recursive: true });
-  writeFileSync(oldPath, Buffer.from(new Float32Array([7, 7, 7]).buffer));
+  const stale = await FeatureCache.open(join(cacheDir, `${backboneId}-${size}`, 'packs'), 3);
+  await stale.add(oldKey, new Float32Array([7, 7, 7]));
+  await stale.flush();
   const opts = { cacheDir, backboneId, size, batchSize: 4 };
-  const [got] = await precomputeFeatures(features, [file], opts);
+  const [got] = allRows(await precomputeFeatures(features, [file], opts));
   const x = await imagesToTensor([file], size);
   const expected = tf.tidy(() => features.predict(x) as tf.Tensor);
   assert.deepEqual([...got!], [...((await expected.data()) as Float32Array)]);
   tf.dispose([x, expected]);
   // The second call reads the new entry (counted as cached), with the same values.
   let cached = -1;
-  const [again] = await precomputeFeatures(features, [file], { ...opts, onProgress: (_d, _t, c) => (cached = c) });
+  const [again] = allRows(
+    await precomputeFeatures(features, [file], { ...opts, onProgress: (_d, _t, c) => (cached = c) }),
+  );
   assert.equal(cached, 1);
   assert.deepEqual([...again!], [...got!]);
   features.dispose();

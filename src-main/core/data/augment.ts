@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import { decodeSquare } from './images';
-import { mapPool } from '../util/pool';
+import { IO_CONCURRENCY, mapPool } from '../util/pool';
 import { mulberry32, subSeed } from '../util/random';
 
 export type AugmentPreset = 'none' | 'side-on' | 'top-down';
@@ -193,7 +193,9 @@ export async function augmentPreview(
 ): Promise<string[]> {
   if (files.length === 0 || count <= 0) return [];
   const unique = [...new Set(files.slice(0, count))];
-  const decoded = new Map((await mapPool(unique, 4, (f) => decodeSquare(f, size))).map((px, i) => [unique[i]!, px]));
+  const decoded = new Map(
+    (await mapPool(unique, IO_CONCURRENCY, (f) => decodeSquare(f, size))).map((px, i) => [unique[i]!, px]),
+  );
   const pixels = size * size * 3;
   const flat = new Float32Array(count * pixels);
   for (let i = 0; i < count; i++) flat.set(decoded.get(files[i % files.length]!)!, i * pixels);
@@ -203,7 +205,7 @@ export async function augmentPreview(
   tf.dispose([x, y]);
   return mapPool(
     Array.from({ length: count }, (_, i) => i),
-    4,
+    IO_CONCURRENCY,
     async (i) => {
       const bytes = Buffer.alloc(pixels);
       for (let j = 0; j < pixels; j++) bytes[j] = Math.round(data[i * pixels + j]! * 255);

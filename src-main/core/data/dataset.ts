@@ -6,8 +6,9 @@
 import { access, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import { CodedError } from '../../../src-shared/messages';
-import { describeImageError, decodeRgb, isImageFile, notAnImageReason, thumbnailDataUrl } from './images';
-import { mapPool } from '../util/pool';
+import { describeImageError, isImageFile, notAnImageReason, thumbnailDataUrl } from './images';
+import { checkImages } from './scanCache';
+import { IO_CONCURRENCY, mapPool } from '../util/pool';
 import { mulberry32, shuffled, subSeed } from '../util/random';
 
 export interface LabeledItem {
@@ -35,8 +36,15 @@ export interface LabeledDataset {
 export interface ScanOptions {
   seed?: number;
   validPct?: number;
-  /** Called after each decoded file, for progress bars. */
-  onProgress?: (done: number, total: number) => void;
+  /** Called as files are checked (a few times a second), for progress bars. */
+  onProgress?: (done: number, total: number, etaSeconds: number | null) => void;
+  /** Checked before each file: a cancel throws CancelledError (util/pool.ts) within one image per pool slot. */
+  shouldCancel?: () => boolean;
+  /**
+   * HOME/cache/scan: each file's verdict is kept by path, size and modification time, so that a rescan of an
+   * unchanged folder reads no image (scanCache.ts). Without it every image is decoded.
+   */
+  cacheDir?: string;
   /**
    * false: list the image files without decoding them (milliseconds instead of a pass over every image), for
    * callers that only need the classes and counts before a job's own, validating scan. Unreadable images are then
@@ -165,20 +173,18 @@ export async function scanDataset(dir: string, options: ScanOptions = {}): Promi
     await collect(dir, 'auto');
   }
 
-  let done = 0;
-  const check = async (c: Candidate) => {
-    try {
-      await decodeRgb(c.file, 16);
-      return true;
-    } catch (err) {
-      skipped.push({ file: c.file, reason: describeImageError(err) });
-      return false;
-    } finally {
-      options.onProgress?.(++done, candidates.length);
-    }
-  };
-  const readable = (options.decode ?? true) ? await mapPool(candidates, 4, check) : candidates.map(() => true);
-  const good = candidates.filter((_, i) => readable[i]);
+  const reasons =
+    (options.decode ?? true)
+      ? await checkImages(
+          dir,
+          candidates.map((c) => c.file),
+          options,
+        )
+      : candidates.map(() => null);
+  candidates.forEach((c, i) => {
+    if (reasons[i] !== null) skipped.push({ file: c.file, reason: reasons[i]! });
+  });
+  const good = candidates.filter((_, i) => reasons[i] === null);
   const classes = [...new Set(good.map((c) => c.className))].sort((a, b) => a.localeCompare(b));
   const looseImages = skipped.filter((s) => s.reason === NOT_IN_CLASS_FOLDER).length;
   if (classes.length === 0 && looseImages > 0) {
@@ -302,7 +308,7 @@ export function leaveOutMissing(ds: LabeledDataset, gone: ReadonlySet<string>): 
  */
 export async function withoutMissingFiles(ds: LabeledDataset): Promise<LabeledDataset> {
   const items = [...ds.train, ...ds.valid];
-  const present = await mapPool(items, 16, (i) =>
+  const present = await mapPool(items, IO_CONCURRENCY, (i) =>
     access(i.file).then(
       () => true,
       () => false,
@@ -319,7 +325,7 @@ export async function datasetThumbnails(ds: LabeledDataset, perClass = 4) {
       .slice(0, perClass)
       .map((i) => ({ className, file: i.file })),
   );
-  return mapPool(picks, 4, async (p) => ({
+  return mapPool(picks, IO_CONCURRENCY, async (p) => ({
     className: p.className,
     file: relative(ds.dir, p.file),
     dataUrl: await thumbnailDataUrl(p.file),

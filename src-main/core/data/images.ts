@@ -8,6 +8,7 @@
 import { open } from 'node:fs/promises';
 import sharp from 'sharp';
 import { squareInput } from './squareInput';
+import { Slots } from '../util/pool';
 
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff'] as const;
 
@@ -59,19 +60,27 @@ function pipeline(file: Buffer, size: number): ReturnType<typeof sharp> {
     .removeAlpha();
 }
 
+/**
+ * Image files open at once in this process, whatever reads them (scan, precompute, batches, thumbnails, predict):
+ * far below macOS's default limit of 256 descriptors, which the process also needs for its own modules and sockets.
+ */
+export const IMAGE_FILE_SLOTS = new Slots(16);
+
 /** The file's bytes; refuses empty and huge files before reading them. */
-async function readImageFile(file: string): Promise<Buffer> {
-  const handle = await open(file, 'r');
-  try {
-    const { size } = await handle.stat();
-    if (size === 0) throw new ImageFileError(file, 'empty file (0 bytes); remove it or copy the image again');
-    if (size > MAX_FILE_BYTES) {
-      throw new ImageFileError(file, `file too large (over ${MAX_FILE_BYTES / 2 ** 20} MiB); downscale it`);
+export function readImageFile(file: string): Promise<Buffer> {
+  return IMAGE_FILE_SLOTS.run(async () => {
+    const handle = await open(file, 'r');
+    try {
+      const { size } = await handle.stat();
+      if (size === 0) throw new ImageFileError(file, 'empty file (0 bytes); remove it or copy the image again');
+      if (size > MAX_FILE_BYTES) {
+        throw new ImageFileError(file, `file too large (over ${MAX_FILE_BYTES / 2 ** 20} MiB); downscale it`);
+      }
+      return await handle.readFile();
+    } finally {
+      await handle.close();
     }
-    return await handle.readFile();
-  } finally {
-    await handle.close();
-  }
+  });
 }
 
 /** The format and pixel count from the header alone, so that a bomb is refused before anything is decoded. */

@@ -2,6 +2,7 @@
  * A run's dataset as the history keeps it, and reading a run's folder as every run does (progress while decoding,
  * the record for the history, a clear error when no training image is readable).
  */
+import { homePaths } from '../paths';
 import { classCounts, scanDataset, withoutMissingFiles, type LabeledDataset } from './dataset';
 import { fingerprintOfDataset, type DatasetFingerprint } from './fingerprint';
 
@@ -57,33 +58,41 @@ const LOADING_PROGRESS_MS = 100;
 
 /** Events a run emits while it reads the image folder. */
 export type LoadingEvent =
-  | { type: 'progress'; phase: 'loading'; label: string; done: number; total: number; etaSeconds: null }
+  | { type: 'progress'; phase: 'loading'; label: string; done: number; total: number; etaSeconds: number | null }
   | { type: 'dataset'; dataset: DatasetRecord };
 
 /**
  * Read the folder: progress while decoding, the dataset record for the history, and a clear error when no training
  * image is readable. `scanned` (a scan the caller already made with the same seed and split) is reused instead of
- * decoding every image a second time.
+ * decoding every image a second time. `home`: where the scan's cache is (HOME/cache/scan), so that an unchanged
+ * folder's images are not read again; `shouldCancel` stops the scan.
  */
 export async function loadJobDataset(
   config: { dir: string; seed: number; validPct: number },
   emit: (e: LoadingEvent) => void,
   scanned?: LabeledDataset,
+  opts: { home?: string; shouldCancel?: () => boolean } = {},
 ): Promise<LabeledDataset> {
   // The scan reports every image; relaying each would be thousands of messages through the app's main process
   // for a large folder. A few a second (and the last) are enough for a progress bar.
   let last = -Infinity;
-  const progress = (done: number, total: number) => {
+  const progress = (done: number, total: number, etaSeconds: number | null = null) => {
     const now = performance.now();
     if (done < total && now - last < LOADING_PROGRESS_MS) return;
     last = now;
-    emit({ type: 'progress', phase: 'loading', label: 'Reading images', done, total, etaSeconds: null });
+    emit({ type: 'progress', phase: 'loading', label: 'Reading images', done, total, etaSeconds });
   };
   progress(0, 1);
   // A reused scan may be stale: images deleted since are left out and reported, not a crash mid-training.
   const ds = scanned
     ? await withoutMissingFiles(scanned)
-    : await scanDataset(config.dir, { seed: config.seed, validPct: config.validPct, onProgress: progress });
+    : await scanDataset(config.dir, {
+        seed: config.seed,
+        validPct: config.validPct,
+        onProgress: progress,
+        shouldCancel: opts.shouldCancel,
+        cacheDir: opts.home === undefined ? undefined : homePaths(opts.home).scanCache,
+      });
   emit({ type: 'dataset', dataset: datasetRecord(ds) });
   if (ds.train.length === 0) throw new Error(`No readable training images in ${config.dir}.`);
   return ds;

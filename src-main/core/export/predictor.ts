@@ -10,6 +10,7 @@ import { loadModelFromDir } from '../model/modelFiles';
 import { decodeSquare, describeImageError } from '../data/images';
 import { z } from 'zod';
 import { readJsonFile } from '../util/json';
+import { IO_CONCURRENCY, mapPool } from '../util/pool';
 
 export interface PredictionResult {
   file: string;
@@ -25,7 +26,7 @@ const ExportedPreprocessing = z.object({ inputSize: z.number().int().positive() 
 export async function predictInput(files: string[], size: number): Promise<tf.Tensor4D> {
   const pixels = size * size * 3;
   const flat = new Float32Array(files.length * pixels);
-  for (const [i, file] of files.entries()) flat.set(await decodeSquare(file, size), i * pixels);
+  await mapPool(files, IO_CONCURRENCY, async (file, i) => flat.set(await decodeSquare(file, size), i * pixels));
   return tf.tensor4d(flat, [files.length, size, size, 3]);
 }
 

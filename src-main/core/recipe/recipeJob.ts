@@ -125,7 +125,7 @@ export async function resumeRecipe(
 async function loadDataset(config: RecipeConfig, ctx: RecipeContext): Promise<LabeledDataset> {
   const problem = progressiveProblem(config);
   if (problem) throw new Error(problem);
-  const ds = await loadJobDataset(config, ctx.emit);
+  const ds = await loadJobDataset(config, ctx.emit, undefined, ctx);
   if (ds.valid.length === 0) throw new Error(`No validation images in ${config.dir}: the recipe needs them.`);
   return ds;
 }

@@ -7,6 +7,7 @@ import { layerGroups, type LayerGroup } from '../model/layerGroups';
 import type { Callback, DataSource, LossFn } from '../train/learner';
 import { lossForBalance } from '../train/imbalance';
 import { ImageDataSource, RowsDataSource } from '../train/dataSources';
+import { rowsInMemory, type FeatureRows } from '../train/featureStore';
 import { AugmentedImageDataSource } from '../train/augmentedSource';
 import { withMix } from '../train/mix';
 import { prefetch } from '../train/prefetch';
@@ -36,9 +37,9 @@ export interface RecipeSession {
   groups: LayerGroup[];
   /** Images per forward/backward pass of the whole network (gradient accumulation above it). */
   microBatch: number;
-  /** Step 1: backbone activations of the un-augmented images. */
-  trainRows: Float32Array[];
-  validRows: Float32Array[];
+  /** Step 1: backbone activations of the un-augmented images (rows on disk, read a batch at a time). */
+  trainRows: FeatureRows;
+  validRows: FeatureRows;
   state: RecipeState;
   /** The optimizer of the step in progress (checkpointed with it). */
   optimizer: Optimizer | null;
@@ -76,8 +77,8 @@ export async function openSession(
     clf,
     groups: layerGroups(clf.model),
     microBatch: microBatchFor(config.size, config.batchSize, tf.getBackend()),
-    trainRows: [],
-    validRows: [],
+    trainRows: rowsInMemory([]),
+    validRows: rowsInMemory([]),
     state,
     optimizer: null,
   };

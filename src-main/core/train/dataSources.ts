@@ -3,6 +3,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { Batch, DataSource } from './learner';
 import type { LabeledItem } from '../data/dataset';
 import { decodeSquare } from '../data/images';
+import { IO_CONCURRENCY, mapPool } from '../util/pool';
+import { rowsInMemory, type FeatureRows } from './featureStore';
 import { mulberry32, shuffled, subSeed } from '../util/random';
 import { balancedOrder } from './imbalance';
 
@@ -22,27 +24,31 @@ export function epochOrder(labels: readonly number[], opts: RowsOptions, epoch: 
   return opts.balanced ? balancedOrder(labels, rand) : shuffled([...labels.keys()], rand);
 }
 
-/** Fixed-width float rows (e.g. 1280-d backbone activations) with integer labels. */
+/**
+ * Fixed-width float rows (e.g. 1280-d backbone activations) with integer labels: the precompute's rows on disk, read
+ * a batch at a time (featureStore.ts), or rows in memory.
+ */
 export class RowsDataSource implements DataSource {
   readonly numItems: number;
   readonly numBatches: number;
+  private readonly rows: FeatureRows;
 
   constructor(
-    private readonly rows: Float32Array[],
+    rows: FeatureRows | readonly Float32Array[],
     private readonly labels: number[],
     private readonly opts: RowsOptions,
   ) {
-    this.numItems = rows.length;
-    this.numBatches = Math.ceil(rows.length / opts.batchSize);
+    this.rows = Array.isArray(rows) ? rowsInMemory(rows) : (rows as FeatureRows);
+    this.numItems = this.rows.length;
+    this.numBatches = Math.ceil(this.rows.length / opts.batchSize);
   }
 
   async *batches(epoch: number): AsyncIterable<Batch> {
     const order = epochOrder(this.labels, this.opts, epoch);
-    const width = this.rows[0]?.length ?? 0;
+    const width = this.rows.width;
     for (let start = 0; start < order.length; start += this.opts.batchSize) {
       const ids = order.slice(start, start + this.opts.batchSize);
-      const flat = new Float32Array(ids.length * width);
-      ids.forEach((id, i) => flat.set(this.rows[id]!, i * width));
+      const flat = this.rows.read(ids);
       yield {
         x: tf.tensor2d(flat, [ids.length, width]),
         y: tf.tidy(() =>
@@ -107,12 +113,12 @@ export class ImageDataSource implements DataSource {
 
 /**
  * Decode files into one [n,size,size,3] float tensor in [0,1]: the backbone's expected input, as `predict` computes
- * it (decodeSquare). All of a batch's decodes are handed to sharp at once (libuv's thread pool bounds how many run):
- * with a few at a time, each next one would wait for the JS thread, which a prefetched batch's training step holds.
+ * it (decodeSquare). IO_CONCURRENCY decodes at once: more than libuv's threads, so the next ones are queued while a
+ * prefetched batch's training step holds the JS thread; bounded, so a batch of 256 does not open 256 files.
  */
-export async function imagesToTensor(files: string[], size: number): Promise<tf.Tensor4D> {
+export async function imagesToTensor(files: readonly string[], size: number): Promise<tf.Tensor4D> {
   const pixels = size * size * 3;
   const flat = new Float32Array(files.length * pixels);
-  await Promise.all(files.map(async (file, i) => flat.set(await decodeSquare(file, size), i * pixels)));
+  await mapPool(files, IO_CONCURRENCY, async (file, i) => flat.set(await decodeSquare(file, size), i * pixels));
   return tf.tensor4d(flat, [files.length, size, size, 3]);
 }

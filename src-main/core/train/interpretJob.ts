@@ -9,6 +9,7 @@ import { scanDataset } from '../data/dataset';
 import { thumbnailDataUrl } from '../data/images';
 import { loadModelFromDir } from '../model/modelFiles';
 import { imagesToTensor } from './dataSources';
+import { IO_CONCURRENCY, mapPool } from '../util/pool';
 import { predictWithTta } from './tta';
 import { confusionMatrix, perClassMetrics, topLosses, argMax } from './interpret';
 import type { AugmentPreset } from '../data/augment';
@@ -65,17 +66,15 @@ export async function interpretRunJob(
     ds.valid.length,
   );
   const withThumbs = opts.thumbnails ?? 24;
-  const items = await Promise.all(
-    ranked.map(async (r, i) => ({
-      file: relative(ds.dir, r.file),
-      actual: ds.classes[r.actual]!,
-      predicted: ds.classes[r.predicted]!,
-      probability: r.probability,
-      actualProbability: r.actualProbability,
-      loss: r.loss,
-      thumbnail: i < withThumbs ? await thumbnailDataUrl(r.file, 96) : null,
-    })),
-  );
+  const items = await mapPool(ranked, IO_CONCURRENCY, async (r, i) => ({
+    file: relative(ds.dir, r.file),
+    actual: ds.classes[r.actual]!,
+    predicted: ds.classes[r.predicted]!,
+    probability: r.probability,
+    actualProbability: r.actualProbability,
+    loss: r.loss,
+    thumbnail: i < withThumbs ? await thumbnailDataUrl(r.file, 96) : null,
+  }));
   const correct = actual.filter((a, i) => a === predicted[i]).length;
   return {
     classes: ds.classes,

@@ -1,17 +1,24 @@
 /**
  * Precomputed backbone activations (fast.ai's precompute=True): the frozen backbone runs once per image, and
- * the head trains on the cached 1280-d features. The cache is on disk, keyed by backbone, input size and the
- * image's bytes, so a second run on the same images reuses it. Activations are of un-augmented images: with
- * precompute on, augmentation has no effect.
+ * the head trains on the cached 1280-d features. The cache is on disk (featureStore.ts: packs of rows), keyed by
+ * backbone, input size and the image's bytes, so a second run on the same images reuses it; training reads the rows
+ * from it a batch at a time. Activations are of un-augmented images: with precompute on, augmentation has no effect.
+ * Every pass over the files is bounded (util/pool.ts): a folder of any size keeps a few files open and a few batches
+ * in memory.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { imagesToTensor } from './dataSources';
 import { leaveOutMissing, type LabeledDataset } from '../data/dataset';
-import { NOT_FOUND_REASON } from '../data/images';
+import { IMAGE_FILE_SLOTS, NOT_FOUND_REASON } from '../data/images';
 import { ahead } from './prefetch';
+import { FeatureCache, sliceRows, type FeatureRows } from './featureStore';
+import { CancelledError, IO_CONCURRENCY, mapPool } from '../util/pool';
+import { EtaClock } from '../util/eta';
+
+export { CancelledError };
 
 const PREFETCH_DEPTH = 2;
 
@@ -27,14 +34,8 @@ export interface PrecomputeOptions {
   backboneId: string;
   size: number;
   batchSize: number;
-  onProgress?: (done: number, total: number, cached: number) => void;
+  onProgress?: (done: number, total: number, cached: number, etaSeconds: number | null) => void;
   shouldCancel?: () => boolean;
-}
-
-export class CancelledError extends Error {
-  constructor() {
-    super('cancelled');
-  }
 }
 
 /** Files deleted or moved between the scan and the precompute (the first one named, with the fix). */
@@ -46,88 +47,102 @@ export class MissingFilesError extends Error {
   }
 }
 
-/** The cache key of a file's bytes; null when the file is gone (deleted or moved since the scan). */
-async function contentKey(file: string, backboneId: string, size: number): Promise<string | null> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
+/** The cache key of a file's bytes. */
+async function contentKey(file: string, backboneId: string, size: number): Promise<string> {
+  const bytes = await IMAGE_FILE_SLOTS.run(() => readFile(file));
   const hash = createHash('sha256').update(`${PREPROCESSING_VERSION}|`).update(backboneId).update(`@${size}:`);
   return hash.update(bytes).digest('hex');
 }
 
-function cachePath(dir: string, key: string) {
-  return join(dir, key.slice(0, 2), `${key}.f32`);
+/** The files that are gone (deleted or moved since the scan), found with a stat each, before anything is read. */
+async function goneFiles(files: readonly string[], shouldCancel?: () => boolean): Promise<string[]> {
+  const present = await mapPool(
+    files,
+    IO_CONCURRENCY,
+    (f) =>
+      access(f).then(
+        () => true,
+        (err: NodeJS.ErrnoException) => {
+          if (err.code === 'ENOENT') return false;
+          throw err;
+        },
+      ),
+    { shouldCancel },
+  );
+  return files.filter((_, i) => !present[i]);
 }
 
-async function readCached(path: string, dim: number): Promise<Float32Array | null> {
-  try {
-    const buf = await readFile(path);
-    if (buf.byteLength !== dim * 4) return null;
-    return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
-  } catch {
-    return null;
-  }
-}
-
-/** Features for each file, in order. Throws MissingFilesError, before any work, when files have gone. */
+/**
+ * Features for each file, in order, as rows read from the on-disk cache. Throws MissingFilesError, before any work,
+ * when files have gone; CancelledError (checked per file while hashing, per batch while computing) on a cancel.
+ */
 export async function precomputeFeatures(
   features: tf.LayersModel,
   files: string[],
   opts: PrecomputeOptions,
-): Promise<Float32Array[]> {
+): Promise<FeatureRows> {
   const dim = (features.outputs[0]!.shape as number[])[1]!;
-  const dir = join(opts.cacheDir, `${opts.backboneId.replace(/[^\w.@-]/g, '_')}-${opts.size}`);
-  const maybeKeys = await Promise.all(files.map((f) => contentKey(f, opts.backboneId, opts.size)));
-  const gone = files.filter((_, i) => maybeKeys[i] === null);
+  const dir = join(opts.cacheDir, `${opts.backboneId.replace(/[^\w.@-]/g, '_')}-${opts.size}`, 'packs');
+  const gone = await goneFiles(files, opts.shouldCancel);
   if (gone.length > 0) throw new MissingFilesError(gone);
-  const keys = maybeKeys as string[];
-  const out: Array<Float32Array | null> = await Promise.all(keys.map((k) => readCached(cachePath(dir, k), dim)));
-  const missing = out.flatMap((v, i) => (v ? [] : [i]));
-  const cached = files.length - missing.length;
-  let done = cached;
-  opts.onProgress?.(done, files.length, cached);
+  const cache = await FeatureCache.open(dir, dim);
+  let hashed = 0;
+  let hits = 0;
+  const keys = await mapPool(
+    files,
+    IO_CONCURRENCY,
+    async (f) => {
+      const key = await contentKey(f, opts.backboneId, opts.size);
+      // Hashing is the pass a cached folder spends its time in: the cached files found so far are done.
+      if (cache.has(key)) hits++;
+      if (++hashed % 256 === 0) opts.onProgress?.(hits, files.length, hits, null);
+      return key;
+    },
+    { shouldCancel: opts.shouldCancel },
+  );
+  // One computation per distinct image (byte-identical files share a key).
+  const todo = new Map<string, string>();
+  keys.forEach((k, i) => {
+    if (!cache.has(k) && !todo.has(k)) todo.set(k, files[i]!);
+  });
+  const missing = [...todo.entries()];
+  const total = missing.length;
+  const cached = files.length - keys.filter((k) => todo.has(k)).length;
+  let done = 0;
+  const progress = new EtaClock();
+  opts.onProgress?.(cached, files.length, cached, progress.eta(0, total));
   async function* decoded() {
     for (let start = 0; start < missing.length; start += opts.batchSize) {
-      const ids = missing.slice(start, start + opts.batchSize);
+      const batch = missing.slice(start, start + opts.batchSize);
       yield {
-        ids,
+        keys: batch.map(([k]) => k),
         x: await imagesToTensor(
-          ids.map((i) => files[i]!),
+          batch.map(([, f]) => f),
           opts.size,
         ),
       };
     }
   }
-  // The next batches decode (sharp's threads) while the backbone runs on this one; unused ones are disposed.
-  for await (const { ids, x } of ahead(decoded(), PREFETCH_DEPTH, (b) => b.x.dispose())) {
-    if (opts.shouldCancel?.()) {
-      x.dispose();
-      throw new CancelledError();
+  try {
+    // The next batches decode (sharp's threads) while the backbone runs on this one; unused ones are disposed.
+    for await (const { keys: batchKeys, x } of ahead(decoded(), PREFETCH_DEPTH, (b) => b.x.dispose())) {
+      if (opts.shouldCancel?.()) {
+        x.dispose();
+        throw new CancelledError();
+      }
+      const y = features.predict(x) as tf.Tensor;
+      const flat = (await y.data()) as Float32Array;
+      tf.dispose([x, y]);
+      for (const [j, key] of batchKeys.entries()) await cache.add(key, flat.slice(j * dim, (j + 1) * dim));
+      done += batchKeys.length;
+      const all = Math.min(files.length, cached + done);
+      opts.onProgress?.(all, files.length, cached, progress.eta(done, total));
     }
-    const y = features.predict(x) as tf.Tensor;
-    const flat = (await y.data()) as Float32Array;
-    tf.dispose([x, y]);
-    await Promise.all(
-      ids.map(async (fileIndex, j) => {
-        const row = flat.slice(j * dim, (j + 1) * dim);
-        out[fileIndex] = row;
-        const path = cachePath(dir, keys[fileIndex]!);
-        await mkdir(join(path, '..'), { recursive: true });
-        // Write then rename: a crash never leaves a half-written cache entry. The temporary name is this write's own:
-        // identical images (one key) in a batch, or two processes on one cache, would otherwise rename each other's.
-        const tmp = `${path}.${process.pid}-${fileIndex}.tmp`;
-        await writeFile(tmp, Buffer.from(row.buffer));
-        await rename(tmp, path);
-      }),
-    );
-    done += ids.length;
-    opts.onProgress?.(done, files.length, cached);
+  } finally {
+    // What was computed is kept, a cancelled precompute included: the next run starts from there.
+    await cache.flush();
   }
-  return out as Float32Array[];
+  return cache.rows(keys);
 }
 
 /** The progress event every job emits while precomputing (head training, LR finder, recipe step 1). */
@@ -137,7 +152,7 @@ export interface PrecomputeProgress {
   label: string;
   done: number;
   total: number;
-  etaSeconds: null;
+  etaSeconds: number | null;
 }
 
 /**
@@ -149,7 +164,7 @@ export async function precomputeSplits(
   features: tf.LayersModel,
   dataset: LabeledDataset,
   opts: Omit<PrecomputeOptions, 'onProgress'> & { emit: (e: PrecomputeProgress) => void },
-): Promise<{ train: Float32Array[]; valid: Float32Array[]; ds: LabeledDataset }> {
+): Promise<{ train: FeatureRows; valid: FeatureRows; ds: LabeledDataset }> {
   const { emit, ...rest } = opts;
   let ds = dataset;
   for (;;) {
@@ -159,18 +174,22 @@ export async function precomputeSplits(
         [...ds.train, ...ds.valid].map((i) => i.file),
         {
           ...rest,
-          onProgress: (done, total) =>
+          onProgress: (done, total, _cached, etaSeconds) =>
             emit({
               type: 'progress',
               phase: 'precompute',
               label: 'Precomputing activations',
               done,
               total,
-              etaSeconds: null,
+              etaSeconds,
             }),
         },
       );
-      return { train: feats.slice(0, ds.train.length), valid: feats.slice(ds.train.length), ds };
+      return {
+        train: sliceRows(feats, 0, ds.train.length),
+        valid: sliceRows(feats, ds.train.length, feats.length),
+        ds,
+      };
     } catch (err) {
       if (!(err instanceof MissingFilesError)) throw err;
       // Found before any activation was computed: leave them out and start again.
