@@ -39,7 +39,10 @@ export function installDeps() {
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** Debian packages the tests need: Chromium (browser end-to-end tests) and Fashion-MNIST (real images). */
+/**
+ * Debian packages the tests need: Chromium (browser end-to-end tests), Fashion-MNIST (real images), and ONNX's own
+ * checker with Pillow and NumPy (the ONNX export's structural checks and its README's Python preprocessing).
+ */
 const APT_NEEDS = [
   { pkg: 'chromium', path: CHROMIUM, why: 'the end-to-end tests (or set CHROMIUM_PATH to a Chromium/Chrome binary)' },
   {
@@ -47,6 +50,8 @@ const APT_NEEDS = [
     path: process.env.FASHION_MNIST_DIR ?? '/usr/share/datasets/fashion-mnist',
     why: 'the accuracy tests on real images (or set FASHION_MNIST_DIR to a folder with its four .gz files)',
   },
+  { pkg: 'python3-onnx', path: '/usr/lib/python3/dist-packages/onnx', why: "the ONNX export's onnx.checker test" },
+  { pkg: 'python3-pil', path: '/usr/lib/python3/dist-packages/PIL', why: "the export README's Python snippet test" },
 ];
 
 export function ensureSystemPackages() {

@@ -81,6 +81,7 @@ export async function exportCommand(argv: string[], io: Io) {
         throw err instanceof ExportTargetError ? new UsageError(err.message) : err;
       },
     );
+    for (const w of r.warnings) io.err(`warning: ${w}`);
     io.out(values.json ? JSON.stringify(r) : `exported run ${runId} to ${r.dir}: ${r.files.join(', ')}`);
   } finally {
     store.close();

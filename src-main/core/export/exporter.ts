@@ -22,7 +22,8 @@ import { recordedDataset, type CardDataset, type ExportHistory } from './exportH
 import { renderModelCard, type CardInput } from './modelCard';
 import { renderUsageReadme } from './usageReadme';
 import { describeFormats, exportFormats, type ExportFormat } from './formats';
-import { ONNX_FILE, onnxModel } from './onnx/onnxModel';
+import { ONNX_FILE, onnxModel, type OnnxDescription } from './onnx/onnxModel';
+import { OnnxUnsupportedError } from './onnx/classifierGraph';
 import { writeWebDemo } from './webDemo';
 
 export { ExportTargetError } from './atomicDir';
@@ -43,6 +44,8 @@ export interface ExportOptions {
 export interface ExportResult {
   dir: string;
   files: string[];
+  /** What was left out, and why: a model the ONNX export cannot write, when the formats were not chosen. */
+  warnings: string[];
 }
 
 /** Collects the files written into the temporary folder, with the test pause between them. */
@@ -153,7 +156,8 @@ async function writeExport(
   sources: ModelSource[],
   ensembleJson: object | null,
 ): Promise<ExportResult> {
-  const formats = exportFormats(options.formats);
+  let formats = exportFormats(options.formats);
+  const warnings: string[] = [];
   const meta = readRunMeta(runDir);
   const recipe = readRunRecipe(runDir);
   const ensemble = readRunEnsemble(runDir);
@@ -174,9 +178,17 @@ async function writeExport(
       if (ensembleJson) await w.json('ensemble.json', ensembleJson);
       tfjsFiles.push(...w.files);
     }
-    const onnx = formats.includes('onnx')
-      ? await writeOnnx(w, sources, { labels: meta.classes, preprocessing, appVersion: version, runId })
-      : null;
+    let onnx: OnnxDescription | null = null;
+    if (formats.includes('onnx')) {
+      try {
+        onnx = await writeOnnx(w, sources, { labels: meta.classes, preprocessing, appVersion: version, runId });
+      } catch (err) {
+        // Both formats by default: a model ONNX cannot express still gets its TF.js export, with a warning.
+        if (!(err instanceof OnnxUnsupportedError) || options.formats) throw err;
+        warnings.push(`${err.message} Exported as TF.js only.`);
+        formats = formats.filter((f) => f !== 'onnx');
+      }
+    }
     await w.json('labels.json', meta.classes);
     await w.json('preprocessing.json', preprocessing);
     if (formats.includes('tfjs')) {
@@ -203,7 +215,7 @@ async function writeExport(
     await w.json('metadata.json', metadata);
     return w.files;
   });
-  return { dir, files };
+  return { dir, files, warnings };
 }
 
 export async function exportRun(

@@ -84,6 +84,10 @@ function onnxSection(r: ReadmeInput): string[] {
       `\`probabilities\`: [batch, ${r.classes.length}], in the order of \`labels.json\`. The labels and the ` +
       "preprocessing are also in the model's metadata (`labels`, `preprocessing`).",
     '',
+    "Both snippets resize with their library's bilinear filter (sharp's, Pillow's): where an image is resized, a " +
+      "few pixels can come out one 8-bit level from `finetune predict`'s and a probability differ in the third " +
+      'decimal; at the input size they agree exactly.',
+    '',
     '### From Node',
     '',
     '`npm install onnxruntime-node sharp`, save this as `predict-onnx.mjs` and run ' +
@@ -96,8 +100,7 @@ function onnxSection(r: ReadmeInput): string[] {
     '### From Python',
     '',
     '`pip install onnxruntime pillow numpy`, save this as `predict_onnx.py` and run ' +
-      "`python3 predict_onnx.py FOLDER IMAGE`: the same steps as the Node one. Pillow's resize rounds to bytes " +
-      "between its two passes, so a probability can differ from `finetune predict`'s in the third decimal.",
+      '`python3 predict_onnx.py FOLDER IMAGE`: the same steps as the Node one.',
     '',
     '```python',
     ONNX_PYTHON_SNIPPET.trimEnd(),

@@ -48,9 +48,10 @@ const reluActivation = (layer: Layer): Activation | null => {
 
 /**
  * The folded program of a model's layers, or null when its graph has a shape we do not fold. The ONNX export
- * (export/onnx/) writes the same program as a graph.
+ * (export/onnx/) writes the same program as a graph; with `ownActivations` a convolution with its own relu or relu6
+ * (and so no batch norm folded after it) is one op too, as the export needs every layer written.
  */
-export function compile(model: tf.LayersModel): FoldedOp[] | null {
+export function compile(model: tf.LayersModel, options: { ownActivations?: boolean } = {}): FoldedOp[] | null {
   const layers = model.layers;
   const consumers = new Map<string, Layer[]>();
   for (const l of layers) for (const i of inboundOf(l)) consumers.set(i.name, [...(consumers.get(i.name) ?? []), l]);
@@ -66,7 +67,13 @@ export function compile(model: tf.LayersModel): FoldedOp[] | null {
     const cls = layer.getClassName();
     const conv = layer as unknown as ConvFields;
     if ((cls === 'Conv2D' || cls === 'DepthwiseConv2D') && inputs.length === 1) {
-      if (conv.dataFormat !== 'channelsLast' || conv.activation?.getClassName().toLowerCase() !== 'linear') return null;
+      if (conv.dataFormat !== 'channelsLast') return null;
+      const own = conv.activation?.getClassName().toLowerCase() ?? 'linear';
+      if (own !== 'linear') {
+        if (!options.ownActivations || (own !== 'relu' && own !== 'relu6')) return null;
+        ops.push({ kind: 'conv', out: layer.name, input: inputs[0]!, conv: layer, bn: null, activation: own });
+        continue;
+      }
       let bn = onlyConsumer(layer);
       if (bn?.getClassName() !== 'BatchNormalization' || ![-1, 3].includes((bn as unknown as BatchNormFields).axis)) {
         bn = null;

@@ -24,11 +24,11 @@ interface DenseFields {
   activation: { getClassName(): string };
 }
 
+/** A model the ONNX export cannot write (a layer it has no translation for): the TF.js export still can. */
+export class OnnxUnsupportedError extends Error {}
+
 const unsupported = (layer: Layer, why: string) =>
-  new Error(
-    `The ONNX export cannot write layer "${layer.name}" (${layer.getClassName()}): ${why}. ` +
-      'Export with --format tfjs for this model.',
-  );
+  new OnnxUnsupportedError(`The ONNX export cannot write layer "${layer.name}" (${layer.getClassName()}): ${why}.`);
 
 /** [height, width] of a layer's input (channels last): the classifier's input size is fixed. */
 function inputHw(layer: Layer): [number, number] {
@@ -187,9 +187,11 @@ function layerNode(g: OnnxGraphBuilder, layer: Layer, xs: Value[], prefix: strin
  * `prefix` keeps an ensemble's members apart.
  */
 export function addClassifier(g: OnnxGraphBuilder, model: tf.LayersModel, input: string, prefix: string): string {
-  const ops = compile(model);
+  const ops = compile(model, { ownActivations: true });
   if (!ops || model.inputs.length !== 1 || model.outputs.length !== 1) {
-    throw new Error('The ONNX export needs a single-input, single-output classifier with channels-last convolutions.');
+    throw new OnnxUnsupportedError(
+      'The ONNX export needs a single-input, single-output classifier with channels-last convolutions.',
+    );
   }
   const values = new Map<string, Value>([[model.inputs[0]!.sourceLayer.name, { name: input, rank: 4 }]]);
   const get = (n: string) => {
@@ -205,6 +207,6 @@ export function addClassifier(g: OnnxGraphBuilder, model: tf.LayersModel, input:
     } else values.set(op.out, layerNode(g, op.layer, op.inputs.map(get), prefix));
   }
   const out = get(model.outputs[0]!.sourceLayer.name);
-  if (out.rank !== 2) throw new Error('The classifier does not end in [batch, classes] probabilities.');
+  if (out.rank !== 2) throw new OnnxUnsupportedError('The classifier does not end in [batch, classes] probabilities.');
   return out.name;
 }
