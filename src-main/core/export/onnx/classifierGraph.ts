@@ -73,7 +73,7 @@ function convNode(g: OnnxGraphBuilder, op: Extract<FoldedOp, { kind: 'conv' }>, 
   const conv = op.conv as unknown as ConvFields;
   const depthwise = conv.depthwiseKernel !== undefined;
   const [h, w] = inputHw(op.conv);
-  const { weights, dims, bias } = tf.tidy(() => {
+  const { weights, dims, bias, inChannels } = tf.tidy(() => {
     const folded = foldedWeights(op);
     const [kh, kw, cin, k] = folded.filter.shape;
     // ONNX: [out, in / group, kh, kw]; a depthwise filter's output channel c·multiplier + m, as TensorFlow's.
@@ -84,6 +84,7 @@ function convNode(g: OnnxGraphBuilder, op: Extract<FoldedOp, { kind: 'conv' }>, 
       weights: onnx.dataSync() as Float32Array,
       dims: onnx.shape,
       bias: folded.bias?.dataSync() as Float32Array,
+      inChannels: cin,
     };
   });
   const [kh, kw] = [dims[2]!, dims[3]!];
@@ -99,7 +100,8 @@ function convNode(g: OnnxGraphBuilder, op: Extract<FoldedOp, { kind: 'conv' }>, 
     strides: { ints: strides },
     dilations: { ints: dil },
     pads: { ints: [top, left, bottom, right] },
-    group: { int: depthwise ? dims[0]! : 1 },
+    // Depthwise: one group per input channel, each with `multiplier` filters.
+    group: { int: depthwise ? inChannels : 1 },
   });
   return activationNode(g, op.activation, { name: y, rank: 4 }, `${prefix}${op.out}`, op.conv);
 }
