@@ -47,16 +47,23 @@ const runId = String(lastJson<{ runId: number }>(train).runId);
 const validFiles = (await scanDataset(data, { seed: 42 })).valid.map((i) => i.file);
 
 // Both formats by default: TF.js (model.json, or members/ + ensemble.json) and ONNX (model.onnx).
-const SINGLE = ['model.json', 'weights.bin', 'model.onnx', 'labels.json', 'preprocessing.json', ...demoFiles(1)].concat([
-  'README.md',
-  'MODEL_CARD.md',
-]);
+const SINGLE = ['model.json', 'weights.bin', 'model.onnx', 'labels.json', 'preprocessing.json', ...demoFiles(1)].concat(
+  ['README.md', 'MODEL_CARD.md'],
+);
 const ENSEMBLE = [
   'members/0/model.json',
   'members/0/weights.bin',
   'members/1/model.json',
   'members/1/weights.bin',
-].concat(['ensemble.json', 'model.onnx', 'labels.json', 'preprocessing.json', ...demoFiles(2), 'README.md', 'MODEL_CARD.md']);
+].concat([
+  'ensemble.json',
+  'model.onnx',
+  'labels.json',
+  'preprocessing.json',
+  ...demoFiles(2),
+  'README.md',
+  'MODEL_CARD.md',
+]);
 
 function exportCli(out: string, ...flags: string[]) {
   return finetune(['export', runId, '--out', out, ...flags], env);
