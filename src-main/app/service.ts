@@ -18,6 +18,7 @@ import {
 } from '../../src-shared/contract';
 import { DEFAULT_HEAD_CONFIG, DEFAULT_LR_FIND } from '../core/defaults';
 import { exportEnsemble, exportRun } from '../core/export/exporter';
+import { useModelOnFolders } from '../core/export/predictFolder';
 import { exportHistoryOf } from '../core/export/exportHistory';
 import { readRunEnsemble } from '../core/runFiles';
 import { homePaths } from '../core/paths';
@@ -167,6 +168,7 @@ export class StudioService {
         ? exportEnsemble(runId, this.paths.runDir(runId), out, options)
         : exportRun(runId, this.paths.runDir(runId), out, options);
     },
+    'model.predictFolder': async (params) => useModelOnFolders(params),
     'model.interpret': async ({ runId, tta }) => {
       const { config } = this.requireRun(runId);
       const runDir = this.paths.runDir(runId);

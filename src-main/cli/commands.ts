@@ -70,7 +70,8 @@ export async function exportCommand(argv: string[], io: Io) {
     const run = store.getRun(runId);
     if (!run) throw new UsageError(`No run ${runId} in ${paths.history}: see "finetune runs".`);
     const outDir = resolve(values.out ?? `${paths.exports}/run-${runId}${values.ensemble ? '-ensemble' : ''}`);
-    const parsed = parseExportFormats(values.format ?? 'tfjs,onnx');
+    // Not given: both, and a model ONNX cannot express is exported as TF.js with a warning.
+    const parsed = values.format === undefined ? { formats: undefined } : parseExportFormats(values.format);
     if ('unknown' in parsed)
       throw new UsageError(`--format takes tfjs, onnx or both (tfjs,onnx), got "${parsed.unknown}"`);
     const history = exportHistoryOf(run, store.epochs(runId));

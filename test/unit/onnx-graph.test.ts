@@ -1,5 +1,5 @@
 /**
- * The ONNX graph writer on small real tfjs models (no training): every layer kind it translates — convolutions with
+ * The ONNX graph writer on small real tfjs models (no training): every layer kind it translates — Rescaling, convolutions with
  * a folded batch norm or their own relu, depthwise with a multiplier, 'same' padding at odd sizes and strides,
  * ZeroPadding2D, Add, a standalone batch norm, Flatten of a feature map, Dense + softmax — gives tfjs's probabilities
  * in onnxruntime-node; an ensemble's graph is the mean of its members; a layer it cannot write is named in a typed
@@ -37,7 +37,8 @@ function randomise(model: tf.LayersModel, seed: number): void {
 
 function model(size: number, seed: number, withHeadFlatten = false): tf.LayersModel {
   const input = tf.input({ shape: [size, size, 3] });
-  let x = tf.layers.conv2d({ filters: 6, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }).apply(input);
+  let x = tf.layers.rescaling({ scale: 2, offset: -1 }).apply(input);
+  x = tf.layers.conv2d({ filters: 6, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }).apply(x);
   x = tf.layers
     .zeroPadding2d({
       padding: [
@@ -100,7 +101,7 @@ test('every translated layer kind gives tfjs’s probabilities, at odd and even 
     // No BatchNormalization node: folded into the convolutions (the standalone one after a ReLU as Mul + Add).
     const nodes = (decodeOnnx(bytes) as { graph: { node: Array<{ opType: string }> } }).graph.node;
     assert.ok(!nodes.some((n) => n.opType === 'BatchNormalization'));
-    assert.equal(nodes.filter((n) => n.opType === 'Mul').length, 1);
+    assert.equal(nodes.filter((n) => n.opType === 'Mul').length, 2, 'the Rescaling and the standalone batch norm');
     m.dispose();
   }
 });

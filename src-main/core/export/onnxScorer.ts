@@ -2,8 +2,13 @@
  * model.onnx run by onnxruntime-node on the CPU: the export's input `image` ([n, size, size, 3], NHWC in [0, 1]) in,
  * `probabilities` out. Imported when first needed: the native runtime loads only for ONNX predictions.
  */
-import type { Scorer } from './predictor';
 import { ONNX_INPUT, ONNX_OUTPUT } from './onnx/onnxModel';
+
+/** Runs a model on a batch: [n, size, size, 3] in [0, 1], flat → [n, classes] probabilities, flat. */
+export interface Scorer {
+  score(x: Float32Array, n: number): Promise<Float32Array>;
+  dispose(): void;
+}
 
 export async function loadOnnxScorer(path: string, size: number, classes: number): Promise<Scorer> {
   const ort = await import('onnxruntime-node');

@@ -4,10 +4,11 @@
  * on. Then, optionally, a CSV (file, label, probability, top-k, error) and copies of each image into OUT/<label>/.
  * Copies only: the source folders are never written to, and an OUT inside one (or holding one) is refused.
  */
-import { copyFileSync, constants, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { copyFileSync, constants, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, extname, join, relative, resolve, sep } from 'node:path';
-import { decodeSquare, describeImageError, isImageFile, notAnImageReason } from '../data/images';
-import type { Predictor } from './predictor';
+import { decodeSquare, describeImageError, isImageFile, notAnImageReason, thumbnailDataUrl } from '../data/images';
+import { formatsIn, Predictor } from './predictor';
+import type { ExportFormat } from './formats';
 
 export interface FolderImage {
   /** Absolute path, read from. */
@@ -156,4 +157,46 @@ export function sortInto(out: string, predictions: FolderPrediction[], images: F
     }
   }
   return copies;
+}
+
+export interface UseModelRequest {
+  modelDir: string;
+  dirs: string[];
+  format?: ExportFormat;
+  /** Thumbnails (data URLs) for the first this many predictions. */
+  thumbnails: number;
+  csvPath?: string;
+}
+
+/**
+ * The app's "Use the model" page in one call: the model loaded (ONNX when the folder has it, as it is the faster
+ * one), every image under `dirs` predicted, thumbnails for the first ones, and the CSV, written when asked.
+ */
+export async function useModelOnFolders(r: UseModelRequest) {
+  const format = r.format ?? (formatsIn(r.modelDir).includes('onnx') ? 'onnx' : 'tfjs');
+  const predictor = await Predictor.load(resolve(r.modelDir), { format });
+  const { images, problems: listed } = listImages(r.dirs);
+  let result: FolderPredictions;
+  try {
+    result = await predictImages(predictor, images);
+  } finally {
+    predictor.dispose();
+  }
+  const all = { predictions: result.predictions, problems: [...listed, ...result.problems] };
+  const csv = predictionsCsv(all, 3);
+  if (r.csvPath) writeFileSync(resolve(r.csvPath), csv);
+  const predictions = [];
+  for (const [i, p] of result.predictions.entries()) {
+    const path = images.find((img) => img.shown === p.file)!.path;
+    const thumbnail = i < r.thumbnails ? await thumbnailDataUrl(path, 96).catch(() => null) : null;
+    predictions.push({ file: p.file, label: p.label, probability: p.probability, thumbnail });
+  }
+  return {
+    format,
+    labels: predictor.labels,
+    predictions,
+    problems: all.problems,
+    csv,
+    csvPath: r.csvPath ? resolve(r.csvPath) : null,
+  };
 }

@@ -15,19 +15,13 @@ import { decodeSquare, describeImageError } from '../data/images';
 import { z } from 'zod';
 import { readJsonFile } from '../util/json';
 import { ONNX_FILE } from './onnx/onnxModel';
-import { loadOnnxScorer } from './onnxScorer';
+import { loadOnnxScorer, type Scorer } from './onnxScorer';
 import type { ExportFormat } from './formats';
 
 export interface PredictionResult {
   file: string;
   label: string;
   probabilities: Record<string, number>;
-}
-
-/** Runs a model on a batch: [n, size, size, 3] in [0, 1], flat → [n, classes] probabilities, flat. */
-export interface Scorer {
-  score(x: Float32Array, n: number): Promise<Float32Array>;
-  dispose(): void;
 }
 
 /** The parts of an export's ensemble.json and preprocessing.json that loading needs. */

@@ -24,10 +24,12 @@ import arTeachHead from './ar/teachHead.json';
 import enTeachHead from './en/teachHead.json';
 import arTeachRecipe from './ar/teachRecipe.json';
 import enTeachRecipe from './en/teachRecipe.json';
+import arUse from './ar/use.json';
+import enUse from './en/use.json';
 
 // Who owns which: common (shell, shared words), dataset (step 1), lrfind (steps 2 and 7's curves), train (step 3 and
 // schedules), recipe (steps 4-8), export, runs (history, compare), results (results page, cleaner), progress (bars,
-// jobs), teachHead / teachRecipe (the learn-more panels of steps 1-3 / 4-8).
+// jobs), teachHead / teachRecipe (the learn-more panels of steps 1-3 / 4-8), use (the "Use the model" page).
 export const en = {
   common: enCommon,
   dataset: enDataset,
@@ -40,6 +42,7 @@ export const en = {
   progress: enProgress,
   teachHead: enTeachHead,
   teachRecipe: enTeachRecipe,
+  use: enUse,
 } as const;
 
 export const ar: Record<keyof typeof en, Record<string, unknown>> = {
@@ -54,6 +57,7 @@ export const ar: Record<keyof typeof en, Record<string, unknown>> = {
   progress: arProgress,
   teachHead: arTeachHead,
   teachRecipe: arTeachRecipe,
+  use: arUse,
 };
 
 export const resources = { en, ar };

@@ -13,6 +13,7 @@ export type PageId =
   | 'recipe-8'
   | 'results'
   | 'export'
+  | 'use-model'
   | 'runs';
 
 export type TrainSettings = Omit<HeadTrainConfig, 'dir'>;

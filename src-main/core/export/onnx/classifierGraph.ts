@@ -166,6 +166,19 @@ function layerNode(g: OnnxGraphBuilder, layer: Layer, xs: Value[], prefix: strin
       );
     case 'BatchNormalization':
       return batchNormNode(g, layer, x, prefix);
+    case 'Rescaling': {
+      // x·scale + offset (downloaded backbones map [0, 1] to their own input range).
+      const { scale, offset } = layer as unknown as { scale: number; offset: number };
+      const scaled = g.node(
+        'Mul',
+        [x.name, g.floats(`${name}/scale`, [], new Float32Array([scale]))],
+        `${name}/scaled`,
+      );
+      return {
+        name: g.node('Add', [scaled, g.floats(`${name}/offset`, [], new Float32Array([offset]))], name),
+        rank: x.rank,
+      };
+    }
     case 'GlobalAveragePooling2D': {
       if (x.rank !== 4) throw unsupported(layer, 'its input is not a feature map');
       const pooled = g.node('GlobalAveragePool', [x.name], `${name}/pool`);
