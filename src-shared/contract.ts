@@ -141,8 +141,13 @@ export const requests = {
       ensemble: z.boolean().optional(),
       /** Replace a non-empty existing folder; without it such a folder is refused (the export never merges). */
       force: z.boolean().optional(),
+      /** TF.js, ONNX (model.onnx) or both; absent = both, TF.js only (with a warning) where ONNX cannot be written. */
+      formats: z
+        .array(z.enum(['tfjs', 'onnx']))
+        .min(1)
+        .optional(),
     }),
-    result: z.object({ dir: z.string(), files: z.array(z.string()) }),
+    result: z.object({ dir: z.string(), files: z.array(z.string()), warnings: z.array(z.string()).default([]) }),
   },
   /**
    * The "Use the model" page: every image under `dirs` classified with an exported model folder (ONNX when it holds

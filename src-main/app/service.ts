@@ -161,8 +161,9 @@ export class StudioService {
     'runs.rerunConfig': async ({ runId }) => rerunConfig(this.store, runId),
     'runs.delete': async ({ runId }) =>
       deleteRunWithFolder(this.store, runId, this.paths.runDir(runId), this.jobs.isRunning(runId)),
-    'model.export': async ({ runId, outDir, ensemble, force }) => {
-      const options = { force, history: exportHistoryOf(this.requireRun(runId), this.store.epochs(runId)) };
+    'model.export': async ({ runId, outDir, ensemble, force, formats }) => {
+      const history = exportHistoryOf(this.requireRun(runId), this.store.epochs(runId));
+      const options = { force, history, formats };
       const out = outDir ?? join(this.paths.exports, ensemble ? `run-${runId}-ensemble` : `run-${runId}`);
       return ensemble
         ? exportEnsemble(runId, this.paths.runDir(runId), out, options)

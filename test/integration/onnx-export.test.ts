@@ -19,6 +19,7 @@ import { makeShapeDataset } from '../helpers/images';
 import { finetune, lastJson, ROOT } from '../helpers/cli';
 import { checkOnnxFile, pythonWith } from '../helpers/onnxChecks';
 import { decodeSquare } from '../../src-main/core/data/images';
+import { StudioService } from '../../src-main/app/service';
 import { ONNX_NODE_SNIPPET, ONNX_PYTHON_SNIPPET } from '../../src-main/core/export/onnxSnippets';
 
 const work = mkdtempSync(join(tmpdir(), 'ft-onnx-'));
@@ -227,7 +228,7 @@ test("the Python snippet's preprocessing (Pillow + NumPy) is predict's within on
   t.diagnostic(`${differing} of ${heldOutImages.length * SIZE * SIZE * 3} values one level apart`);
 });
 
-test('an ONNX-only export has no TF.js files, and predict runs it', () => {
+test('an ONNX-only export has no TF.js files, and predict runs it (CLI and app)', async () => {
   const out = join(work, 'onnx-only');
   const r = finetune(['export', runId, '--out', out, '--format', 'onnx', '--json'], env);
   assert.equal(r.status, 0, r.stderr);
@@ -253,6 +254,16 @@ test('an ONNX-only export has no TF.js files, and predict runs it', () => {
   assert.match(bad.stderr, /--format takes tfjs, onnx or both \(tfjs,onnx\), got "keras"/);
   const none = finetune(['predict', out, heldOutImages[0]!, '--format', 'tfjs'], env);
   assert.equal(none.status, 1);
+  // The app's Export page asks for the formats the same way.
+  const service = new StudioService({ home, backend: 'cpu', mode: 'headless' });
+  try {
+    const params = { runId: Number(runId), outDir: join(work, 'onnx-only-app'), formats: ['onnx' as const] };
+    const app = (await service.handle('model.export', params)) as { files: string[]; warnings: string[] };
+    assert.deepEqual(app.files, files);
+    assert.deepEqual(app.warnings, []);
+  } finally {
+    service.close();
+  }
 });
 
 /** sha256 of every file under `dir` with its relative path and mode: equal before and after = byte-identical. */
