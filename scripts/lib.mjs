@@ -31,9 +31,10 @@ export function depsInstalled() {
 export function installDeps() {
   if (depsInstalled()) return;
   // The Electron binary is fetched separately by `npm run app` (and skipped where it cannot download),
-  // so that installing for tests and the CLI never depends on it.
+  // so that installing for tests and the CLI never depends on it. onnxruntime-node ships its CPU runtime in the
+  // package; its postinstall would fetch the CUDA providers from nuget.org (Linux x64), which we never use.
   must('npm', ['ci', '--no-audit', '--no-fund'], {
-    env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' },
+    env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1', ONNXRUNTIME_NODE_INSTALL: 'skip' },
   });
 }
 
