@@ -72,9 +72,15 @@ export class Predictor {
 
   static async load(dir: string, options: { format?: ExportFormat } = {}): Promise<Predictor> {
     const fix = `Export the model again into ${dir}.`;
+    const held = formatsIn(dir);
+    if (held.length === 0) {
+      throw new Error(
+        `Cannot read a model from ${dir}: it has no model.json, ensemble.json or ${ONNX_FILE}. ` +
+          'Point at a folder made by "finetune export".',
+      );
+    }
     const labels = readJsonFile(join(dir, 'labels.json'), z.array(z.string()).min(1), fix);
     const pre = readJsonFile(join(dir, 'preprocessing.json'), ExportedPreprocessing, fix);
-    const held = formatsIn(dir);
     const format = options.format ?? (held.includes('onnx') && !held.includes('tfjs') ? 'onnx' : 'tfjs');
     if (format === 'onnx' && !held.includes('onnx')) {
       throw new Error(`${dir} has no ${ONNX_FILE}: export the run with --format onnx, or predict with --format tfjs.`);
