@@ -14,6 +14,8 @@ const external = [
   'nsfwjs',
   'ws',
   'zod',
+  'onnxruntime-node',
+  'protobufjs',
 ];
 
 export default defineConfig({

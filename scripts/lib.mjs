@@ -31,15 +31,19 @@ export function depsInstalled() {
 export function installDeps() {
   if (depsInstalled()) return;
   // The Electron binary is fetched separately by `npm run app` (and skipped where it cannot download),
-  // so that installing for tests and the CLI never depends on it.
+  // so that installing for tests and the CLI never depends on it. onnxruntime-node ships its CPU runtime in the
+  // package; its postinstall would fetch the CUDA providers from nuget.org (Linux x64), which we never use.
   must('npm', ['ci', '--no-audit', '--no-fund'], {
-    env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' },
+    env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1', ONNXRUNTIME_NODE_INSTALL: 'skip' },
   });
 }
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** Debian packages the tests need: Chromium (browser end-to-end tests) and Fashion-MNIST (real images). */
+/**
+ * Debian packages the tests need: Chromium (browser end-to-end tests), Fashion-MNIST (real images), and ONNX's own
+ * checker with Pillow and NumPy (the ONNX export's structural checks and its README's Python preprocessing).
+ */
 const APT_NEEDS = [
   { pkg: 'chromium', path: CHROMIUM, why: 'the end-to-end tests (or set CHROMIUM_PATH to a Chromium/Chrome binary)' },
   {
@@ -47,6 +51,8 @@ const APT_NEEDS = [
     path: process.env.FASHION_MNIST_DIR ?? '/usr/share/datasets/fashion-mnist',
     why: 'the accuracy tests on real images (or set FASHION_MNIST_DIR to a folder with its four .gz files)',
   },
+  { pkg: 'python3-onnx', path: '/usr/lib/python3/dist-packages/onnx', why: "the ONNX export's onnx.checker test" },
+  { pkg: 'python3-pil', path: '/usr/lib/python3/dist-packages/PIL', why: "the export README's Python snippet test" },
 ];
 
 export function ensureSystemPackages() {

@@ -133,8 +133,37 @@ export const requests = {
        * never merges). Never replaces another folder, the home, a run folder, a recorded dataset or a parent of one.
        */
       force: z.boolean().optional(),
+      /** TF.js, ONNX (model.onnx) or both; absent = both, TF.js only (with a warning) where ONNX cannot be written. */
+      formats: z
+        .array(z.enum(['tfjs', 'onnx']))
+        .min(1)
+        .optional(),
     }),
-    result: z.object({ dir: z.string(), files: z.array(z.string()) }),
+    result: z.object({ dir: z.string(), files: z.array(z.string()), warnings: z.array(z.string()).default([]) }),
+  },
+  /**
+   * The "Use the model" page: every image under `dirs` classified with an exported model folder (ONNX when it holds
+   * model.onnx, unless `format`), unreadable files reported; thumbnails for the first `thumbnails` predictions; the
+   * CSV (file, label, probability, top-k, error) returned, and written to `csvPath` when given.
+   */
+  'model.predictFolder': {
+    params: z.object({
+      modelDir: z.string().min(1),
+      dirs: z.array(z.string().min(1)).min(1).max(16),
+      format: z.enum(['onnx', 'tfjs']).optional(),
+      thumbnails: z.number().int().min(0).max(500).default(120),
+      csvPath: z.string().min(1).optional(),
+    }),
+    result: z.object({
+      format: z.enum(['onnx', 'tfjs']),
+      labels: z.array(z.string()),
+      predictions: z.array(
+        z.object({ file: z.string(), label: z.string(), probability: z.number(), thumbnail: z.string().nullable() }),
+      ),
+      problems: z.array(z.object({ file: z.string(), error: z.string() })),
+      csv: z.string(),
+      csvPath: z.string().nullable(),
+    }),
   },
   'model.evaluate': {
     params: z.object({ runId: z.number().int() }),

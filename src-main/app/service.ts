@@ -18,6 +18,7 @@ import {
 } from '../../src-shared/contract';
 import { DEFAULT_HEAD_CONFIG, DEFAULT_LR_FIND } from '../../src-shared/defaults';
 import { exportEnsemble, exportRun } from '../core/export/exporter';
+import { useModelOnFolders } from '../core/export/predictFolder';
 import { exportHistoryOf } from '../core/export/exportHistory';
 import { exportDirUnder, exportGuardFor } from '../core/export/exportGuard';
 import { homePaths } from '../core/paths';
@@ -170,16 +171,17 @@ export class StudioService {
     'runs.rerunConfig': async ({ runId }) => rerunConfig(this.store, runId),
     'runs.delete': async ({ runId }) =>
       deleteRunWithFolder(this.store, runId, this.paths.runDir(runId), this.jobs.isRunning(runId)),
-    'model.export': async ({ runId, outDir, ensemble, force }) => {
+    'model.export': async ({ runId, outDir, ensemble, force, formats }) => {
       const history = exportHistoryOf(this.requireRun(runId), this.store.epochs(runId));
       const guard = exportGuardFor(this.paths.home, this.paths.runs, this.store.listRuns());
-      const options = { force, history, guard };
+      const options = { force, history, guard, formats };
       // A relative outDir goes under the exports folder: this process's working directory means nothing to the user.
       const out = exportDirUnder(this.paths.exports, outDir ?? (ensemble ? `run-${runId}-ensemble` : `run-${runId}`));
       return ensemble
         ? exportEnsemble(runId, this.paths.runDir(runId), out, options)
         : exportRun(runId, this.paths.runDir(runId), out, options);
     },
+    'model.predictFolder': async (params) => useModelOnFolders(params),
     'model.interpret': async ({ runId, tta }) => {
       const { config } = this.requireRun(runId);
       const runDir = this.paths.runDir(runId);

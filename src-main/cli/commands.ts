@@ -1,5 +1,5 @@
 /**
- * The short commands: `scan`, `export`, `predict`, `backbones` and `serve` (`runs`: runsCommand.ts).
+ * The short commands: `scan`, `export`, `backbones` and `serve` (`runs`: runsCommand.ts; `predict`: predictCommand.ts).
  */
 import { resolve } from 'node:path';
 import { requests } from '../../src-shared/contract';
@@ -8,13 +8,12 @@ import { scanDataset, classCounts } from '../core/data/dataset';
 import { sampleDataset } from '../core/data/sample';
 import { homePaths, resolveHome } from '../core/paths';
 import { resolveBackendChoice } from '../core/settings';
-import { exportEnsemble, exportRun, ExportTargetError } from '../core/export/exporter';
+import { exportEnsemble, exportRun, ExportTargetError, parseExportFormats } from '../core/export/exporter';
 import { exportGuardFor } from '../core/export/exportGuard';
 import { exportHistoryOf } from '../core/export/exportHistory';
 import { listBackbones } from '../core/model/backbones';
-import { Predictor } from '../core/export/predictor';
 import { COMMON_OPTIONS, num, parseOptions, PORT, runIdArg, stringOptions, UsageError, type Io } from './args';
-import { openStore, startBackend } from './session';
+import { openStore } from './session';
 import { ProgressLine } from './progress';
 import { acquireHomeLock } from '../core/homeLock';
 
@@ -78,7 +77,7 @@ export async function backbonesCommand(argv: string[], io: Io) {
 export async function exportCommand(argv: string[], io: Io) {
   const { values, positionals } = parseOptions(argv, {
     ...COMMON_OPTIONS,
-    ...stringOptions('out'),
+    ...stringOptions('out', 'format'),
     ensemble: { type: 'boolean', default: false },
     force: { type: 'boolean', default: false },
   });
@@ -89,33 +88,22 @@ export async function exportCommand(argv: string[], io: Io) {
     if (!run) throw new UsageError(`No run ${runId} in ${paths.history}: see "finetune runs".`);
     const outDir = resolve(values.out ?? `${paths.exports}/run-${runId}${values.ensemble ? '-ensemble' : ''}`);
     const guard = exportGuardFor(paths.home, paths.runs, store.listRuns());
-    const options = { force: values.force, history: exportHistoryOf(run, store.epochs(runId)), guard };
+    // Not given: both, and a model ONNX cannot express is exported as TF.js with a warning.
+    const parsed = values.format === undefined ? { formats: undefined } : parseExportFormats(values.format);
+    if ('unknown' in parsed)
+      throw new UsageError(`--format takes tfjs, onnx or both (tfjs,onnx), got "${parsed.unknown}"`);
+    const history = exportHistoryOf(run, store.epochs(runId));
+    const options = { force: values.force, history, guard, formats: parsed.formats };
     const r = await (values.ensemble ? exportEnsemble : exportRun)(runId, paths.runDir(runId), outDir, options).catch(
       (err: unknown) => {
         // An existing folder in the way is a bad --out: exit 2 like other usage mistakes.
         throw err instanceof ExportTargetError ? new UsageError(err.message) : err;
       },
     );
+    for (const w of r.warnings) io.err(`warning: ${w}`);
     io.out(values.json ? JSON.stringify(r) : `exported run ${runId} to ${r.dir}: ${r.files.join(', ')}`);
   } finally {
     store.close();
-  }
-}
-
-export async function predictCommand(argv: string[], io: Io) {
-  const { values, positionals } = parseOptions(argv, COMMON_OPTIONS);
-  const [modelDir, ...files] = positionals;
-  if (!modelDir || files.length === 0)
-    throw new UsageError('predict needs a model folder and files: finetune predict MODEL_DIR FILE...');
-  await startBackend(values);
-  const predictor = await Predictor.load(resolve(modelDir));
-  try {
-    const results = await predictor.predict(files.map((f) => resolve(f)));
-    const shown = results.map((r, i) => ({ ...r, file: files[i]! }));
-    if (values.json) io.out(JSON.stringify(shown));
-    else for (const r of shown) io.out(`${r.file}\t${r.label}\t${(r.probabilities[r.label]! * 100).toFixed(1)}%`);
-  } finally {
-    predictor.dispose();
   }
 }
 

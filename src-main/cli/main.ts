@@ -5,7 +5,8 @@
  */
 import { DatasetError } from '../core/data/dataset';
 import { firstLine, UsageError, type Io } from './args';
-import { backbonesCommand, exportCommand, predictCommand, sampleCommand, scanCommand, serveCommand } from './commands';
+import { backbonesCommand, exportCommand, sampleCommand, scanCommand, serveCommand } from './commands';
+import { predictCommand } from './predictCommand';
 import { runsCommand } from './runsCommand';
 import { resolveHome } from '../core/paths';
 import { diskFullMessage, isDiskFull } from '../core/util/storageErrors';
@@ -42,10 +43,16 @@ Usage:
                  [--json]                         the same run on from its checkpoint; the settings apply to
                                                   the steps not yet run and are stored in its config
   finetune resume RUN_ID [--json]                 continue a paused, cancelled or interrupted run to step 8
-  finetune export RUN_ID [--out DIR] [--ensemble] [--force] [--json]
+  finetune export RUN_ID [--out DIR] [--ensemble] [--format tfjs,onnx] [--force] [--json]
                                                   model + labels, preprocessing, README.md, MODEL_CARD.md,
-                                                  written atomically; --force replaces an earlier export
-  finetune predict MODEL_DIR FILE... [--json]
+                                                  written atomically; --force replaces an earlier export;
+                                                  --format: TF.js, ONNX (model.onnx) or both (default)
+  finetune predict MODEL_DIR DIR_OR_FILE... [--csv FILE] [--sort-into OUT] [--format onnx|tfjs]
+                 [--top-k K] [--batch-size B] [--json]
+                                                  every image under the folders, with a progress bar;
+                                                  --csv: file, label, probability, top-k, error per image;
+                                                  --sort-into: copy (never move) each image to OUT/<label>/;
+                                                  unreadable files are reported, never fatal
   finetune runs [--json]                          the run history, newest first
   finetune runs show RUN_ID [--json]              one run: config, epochs, step results, iteration count
   finetune runs compare RUN_ID RUN_ID... [--json] runs side by side: metrics, LR/loss per iteration

@@ -36,7 +36,11 @@ async function setLanguage(page: Page, lang: 'en' | 'ar'): Promise<void> {
 
 /** Every wizard page reachable without a long job, by the stepper button that opens it. */
 const PAGES = [1, 2, 3, 4, 5, 6, 7, 8].map((n) => ({ name: `step-${n}`, button: `step-${n}` }));
-PAGES.push({ name: 'export', button: 'nav-export' }, { name: 'runs', button: 'nav-runs' });
+PAGES.push(
+  { name: 'export', button: 'nav-export' },
+  { name: 'use-model', button: 'nav-use-model' },
+  { name: 'runs', button: 'nav-runs' },
+);
 
 async function waitStatus(page: Page, text: RegExp, timeout: number): Promise<void> {
   await page.getByTestId('recipe-status').filter({ hasText: text }).waitFor({ timeout });

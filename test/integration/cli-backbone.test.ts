@@ -100,7 +100,8 @@ test('train with a downloaded backbone; the second run uses the cache', async (t
   assert.equal(again.epochs.length, 2);
 
   const out = join(work, 'export');
-  assert.equal((await finetune(['export', String(run.runId), '--out', out], env)).status, 0);
+  const exported = await finetune(['export', String(run.runId), '--out', out], env);
+  assert.equal(exported.status, 0, exported.stderr);
   assert.deepEqual(JSON.parse(readFileSync(join(out, 'labels.json'), 'utf8')), SHAPE_CLASSES);
   assert.equal(JSON.parse(readFileSync(join(out, 'preprocessing.json'), 'utf8')).inputSize, 32);
   assert.equal(JSON.parse(readFileSync(join(out, 'metadata.json'), 'utf8')).backboneId, ID);

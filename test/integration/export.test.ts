@@ -46,16 +46,24 @@ assert.equal(train.status, 0, train.stderr);
 const runId = String(lastJson<{ runId: number }>(train).runId);
 const validFiles = (await scanDataset(data, { seed: 42 })).valid.map((i) => i.file);
 
-const SINGLE = ['model.json', 'weights.bin', 'labels.json', 'preprocessing.json', ...demoFiles(1)].concat([
-  'README.md',
-  'MODEL_CARD.md',
-]);
+// Both formats by default: TF.js (model.json, or members/ + ensemble.json) and ONNX (model.onnx).
+const SINGLE = ['model.json', 'weights.bin', 'model.onnx', 'labels.json', 'preprocessing.json', ...demoFiles(1)].concat(
+  ['README.md', 'MODEL_CARD.md'],
+);
 const ENSEMBLE = [
   'members/0/model.json',
   'members/0/weights.bin',
   'members/1/model.json',
   'members/1/weights.bin',
-].concat(['ensemble.json', 'labels.json', 'preprocessing.json', ...demoFiles(2), 'README.md', 'MODEL_CARD.md']);
+].concat([
+  'ensemble.json',
+  'model.onnx',
+  'labels.json',
+  'preprocessing.json',
+  ...demoFiles(2),
+  'README.md',
+  'MODEL_CARD.md',
+]);
 
 function exportCli(out: string, ...flags: string[]) {
   return finetune(['export', runId, '--out', out, ...flags], env);
@@ -125,7 +133,7 @@ test('an export holds every file, a model card and a README whose Node snippet r
   await t.test("README.md's Node snippet, run as written, gives Predictor's labels", async () => {
     for (const [dir, n] of [[single, 2] as const, [ensemble, 1] as const]) {
       const readme = readFileSync(join(dir, 'README.md'), 'utf8');
-      const snippet = /```js\n([\s\S]*?)```/.exec(readme)?.[1];
+      const snippet = /## TensorFlow\.js from Node\n[\s\S]*?```js\n([\s\S]*?)```/.exec(readme)?.[1];
       assert.ok(snippet, 'a js block');
       assert.ok(readme.includes("tf.loadLayersModel('model.json')") || readme.includes('members.map'), 'web page');
       // The snippet resolves @tensorflow/tfjs and sharp from a node_modules next to it, as a user's project would.

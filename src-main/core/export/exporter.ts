@@ -1,6 +1,7 @@
 /**
- * Export: a self-describing folder anyone can load with TensorFlow.js — model.json + weights.bin (the whole
- * classifier, image in, probabilities out) or the snapshot ensemble's members/ + ensemble.json, labels.json,
+ * Export: a self-describing folder anyone can load with TensorFlow.js or ONNX Runtime — model.json + weights.bin
+ * (the whole classifier, image in, probabilities out) or the snapshot ensemble's members/ + ensemble.json; model.onnx
+ * (the same as one ONNX graph, onnx/onnxModel.ts); labels.json,
  * preprocessing.json (the input the model expects), metadata.json (run, config, app version, every file's size and
  * sha256), README.md (how to use it from Node and a web page), MODEL_CARD.md (data, training, metrics, limits) and an
  * offline web demo (index.html + web/, webDemo.ts) that gives `finetune predict`'s numbers from disk or any server.
@@ -12,11 +13,9 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { BACKBONE_NAME, BACKBONE_NOTE } from '../model/backbone';
 import { getBackbone } from '../model/backbones';
-import { PREPROCESSING_NOTE } from '../data/images';
 import { datasetFingerprint, type DatasetFingerprint } from '../data/fingerprint';
-import { WEIGHTS_FILE } from '../model/modelFiles';
+import { loadModelFromDir, WEIGHTS_FILE } from '../model/modelFiles';
 import { readRunEnsemble, readRunMeta, readRunRecipe, type RunMeta } from '../runFiles';
 import { appVersion } from '../appVersion';
 import { testPause, writeDirAtomically } from './atomicDir';
@@ -24,44 +23,16 @@ import { EXPORT_FORMAT, guardRefusal, isPreviousExport, type ExportGuard } from 
 import { recordedDataset, type CardDataset, type ExportHistory } from './exportHistory';
 import { renderModelCard, type CardInput } from './modelCard';
 import { renderUsageReadme } from './usageReadme';
+import { describeFormats, exportFormats, type ExportFormat } from './formats';
+import { ONNX_FILE, onnxModel, type OnnxDescription } from './onnx/onnxModel';
+import { OnnxUnsupportedError } from './onnx/classifierGraph';
 import { writeWebDemo } from './webDemo';
 
 export { ExportTargetError } from './atomicDir';
+import { preprocessingFor } from './preprocessing';
+export { preprocessingFor, type Preprocessing } from './preprocessing';
+export { EXPORT_FORMATS, parseExportFormats, type ExportFormat } from './formats';
 export type { ExportHistory } from './exportHistory';
-
-export interface Preprocessing {
-  inputSize: number;
-  shape: [number, number, number, number];
-  dtype: 'float32';
-  layout: 'NHWC';
-  channels: 'RGB';
-  scale: number;
-  range: [number, number];
-  resize: string;
-  orientation: string;
-  alpha: string;
-  description: string;
-  backbone: string;
-  backboneNote: string;
-}
-
-export function preprocessingFor(size: number): Preprocessing {
-  return {
-    inputSize: size,
-    shape: [-1, size, size, 3],
-    dtype: 'float32',
-    layout: 'NHWC',
-    channels: 'RGB',
-    scale: 1 / 255,
-    range: [0, 1],
-    resize: 'shorter side to inputSize (bilinear), centre crop to inputSize x inputSize',
-    orientation: 'EXIF orientation applied',
-    alpha: 'flattened on white',
-    description: PREPROCESSING_NOTE,
-    backbone: BACKBONE_NAME,
-    backboneNote: BACKBONE_NOTE,
-  };
-}
 
 export interface ExportOptions {
   /** Replace a non-empty existing folder (old one renamed aside, new one in, old one deleted). */
@@ -70,6 +41,8 @@ export interface ExportOptions {
   history?: ExportHistory | null;
   /** The app's folders an export must never replace (exportGuard.ts); the CLI and the app always pass it. */
   guard?: ExportGuard;
+  /** Which model formats to write: TF.js, ONNX or both (the default). */
+  formats?: readonly ExportFormat[];
 }
 
 const NOT_AN_EXPORT_HINT = 'Choose another folder with --out, or empty or move that folder yourself.';
@@ -77,6 +50,8 @@ const NOT_AN_EXPORT_HINT = 'Choose another folder with --out, or empty or move t
 export interface ExportResult {
   dir: string;
   files: string[];
+  /** What was left out, and why: a model the ONNX export cannot write, when the formats were not chosen. */
+  warnings: string[];
 }
 
 /** Collects the files written into the temporary folder, with the test pause between them. */
@@ -92,6 +67,11 @@ class ExportWriter {
 
   async copy(from: string, rel: string): Promise<void> {
     copyFileSync(from, this.path(rel));
+    await this.wrote(rel);
+  }
+
+  async bytes(rel: string, content: Uint8Array): Promise<void> {
+    writeFileSync(this.path(rel), content);
     await this.wrote(rel);
   }
 
@@ -151,9 +131,27 @@ async function fingerprintsOf(
 
 const CARD_FILES = ['README.md', 'MODEL_CARD.md', 'metadata.json'];
 
+/** One model of the export: its folder in the run, and where its TF.js files go in the export ('.' or members/<i>). */
+interface ModelSource {
+  from: string;
+  to: string;
+}
+
+/** model.onnx: every source model in one graph (an ensemble's members averaged). */
+async function writeOnnx(w: ExportWriter, sources: ModelSource[], m: Parameters<typeof onnxModel>[1]) {
+  const models = await Promise.all(sources.map((s) => loadModelFromDir(s.from)));
+  try {
+    const { bytes, description } = onnxModel(models, m);
+    await w.bytes(ONNX_FILE, bytes);
+    return description;
+  } finally {
+    for (const model of models) model.dispose();
+  }
+}
+
 /**
- * Write the export: `body` adds the model files and returns their folders ('.' or members/<i>); then the shared
- * files, the web demo and the two documents follow.
+ * Write the export of `sources` in each of `options.formats`: TF.js (the model folders, with an ensemble's
+ * ensemble.json, and the web demo) and ONNX (model.onnx); then the shared files and the two documents.
  */
 async function writeExport(
   kind: CardInput['kind'],
@@ -161,8 +159,11 @@ async function writeExport(
   runDir: string,
   outDir: string,
   options: ExportOptions,
-  body: (w: ExportWriter) => Promise<string[]>,
+  sources: ModelSource[],
+  ensembleJson: object | null,
 ): Promise<ExportResult> {
+  let formats = exportFormats(options.formats);
+  const warnings: string[] = [];
   const meta = readRunMeta(runDir);
   const recipe = readRunRecipe(runDir);
   const ensemble = readRunEnsemble(runDir);
@@ -171,6 +172,7 @@ async function writeExport(
   const { fingerprint, folderNow } = await fingerprintsOf(meta, dataset);
   const version = appVersion();
   const exportedAt = new Date().toISOString();
+  const preprocessing = preprocessingFor(meta.size);
   const dir = resolve(outDir);
   const { guard } = options;
   const atomic = {
@@ -179,28 +181,52 @@ async function writeExport(
   };
   const files = await writeDirAtomically(dir, atomic, async (tmp) => {
     const w = new ExportWriter(tmp);
-    const models = await body(w);
+    const tfjsFiles: string[] = [];
+    if (formats.includes('tfjs')) {
+      for (const s of sources) {
+        for (const f of ['model.json', WEIGHTS_FILE]) await w.copy(join(s.from, f), join(s.to, f));
+      }
+      if (ensembleJson) await w.json('ensemble.json', ensembleJson);
+      tfjsFiles.push(...w.files);
+    }
+    let onnx: OnnxDescription | null = null;
+    if (formats.includes('onnx')) {
+      try {
+        onnx = await writeOnnx(w, sources, { labels: meta.classes, preprocessing, appVersion: version, runId });
+      } catch (err) {
+        // Both formats by default: a model ONNX cannot express still gets its TF.js export, with a warning.
+        if (!(err instanceof OnnxUnsupportedError) || options.formats) throw err;
+        warnings.push(`${err.message} Exported as TF.js only.`);
+        formats = formats.filter((f) => f !== 'onnx');
+      }
+    }
     await w.json('labels.json', meta.classes);
-    await w.json('preprocessing.json', preprocessingFor(meta.size));
-    const title = `${meta.classes.join(' / ')}: an image classifier (run ${runId})`;
-    await writeWebDemo(w, { dir: tmp, models, labels: meta.classes, inputSize: meta.size, title });
+    await w.json('preprocessing.json', preprocessing);
+    if (formats.includes('tfjs')) {
+      const title = `${meta.classes.join(' / ')}: an image classifier (run ${runId})`;
+      const models = sources.map((s) => s.to);
+      await writeWebDemo(w, { dir: tmp, models, labels: meta.classes, inputSize: meta.size, title });
+    }
     const all = [...w.files, ...CARD_FILES];
-    const readme = { runId, kind, classes: meta.classes, size: meta.size, appVersion: version };
+    const readme = { runId, kind, classes: meta.classes, size: meta.size, appVersion: version, formats };
     await w.text('README.md', renderUsageReadme(readme));
+    const described = describeFormats(w.manifest(), tfjsFiles, onnx);
     const card: CardInput = {
       ...{ runId, kind, meta, recipe, ensemble, history, dataset, fingerprint, folderNow, exportedAt, files: all },
       backbone: backboneInfo(meta.backboneId),
       appVersion: version,
+      formats: described,
     };
     await w.text('MODEL_CARD.md', renderModelCard(card));
     const metadata = {
       ...{ format: EXPORT_FORMAT, formatVersion: 1, kind, runId, exportedAt, appVersion: version },
-      ...{ backboneId: meta.backboneId, classes: meta.classes, config: meta.config, files: w.manifest() },
+      ...{ backboneId: meta.backboneId, classes: meta.classes, config: meta.config, formats: described },
+      files: w.manifest(),
     };
     await w.json('metadata.json', metadata);
     return w.files;
   });
-  return { dir, files };
+  return { dir, files, warnings };
 }
 
 export async function exportRun(
@@ -213,15 +239,13 @@ export async function exportRun(
   if (!existsSync(join(modelDir, 'model.json'))) {
     throw new Error(`Run ${runId} has no saved model: only completed runs can be exported.`);
   }
-  return writeExport('model', runId, runDir, outDir, options, async (w) => {
-    for (const f of ['model.json', WEIGHTS_FILE]) await w.copy(join(modelDir, f), f);
-    return ['.'];
-  });
+  return writeExport('model', runId, runDir, outDir, options, [{ from: modelDir, to: '.' }], null);
 }
 
 /**
- * Export a recipe run's snapshot ensemble: one model folder per SGDR snapshot under `members/`, and
- * `ensemble.json` saying how to combine them (the mean of their probabilities). `finetune predict` reads it.
+ * Export a recipe run's snapshot ensemble: in TF.js, one model folder per SGDR snapshot under `members/` and
+ * `ensemble.json` saying how to combine them (the mean of their probabilities; `finetune predict` reads it); in
+ * ONNX, one graph that averages them.
  */
 export async function exportEnsemble(
   runId: number,
@@ -231,15 +255,8 @@ export async function exportEnsemble(
 ): Promise<ExportResult> {
   const info = readRunEnsemble(runDir);
   if (!info) throw new Error(`Run ${runId} has no snapshot ensemble: only completed eight-step runs do.`);
-  return writeExport('ensemble', runId, runDir, outDir, options, async (w) => {
-    const members: string[] = [];
-    for (const [i, rel] of info.snapshots.entries()) {
-      const member = `members/${i}`;
-      for (const f of ['model.json', WEIGHTS_FILE]) await w.copy(join(runDir, rel, f), `${member}/${f}`);
-      members.push(member);
-    }
-    const combine = 'mean of probabilities';
-    await w.json('ensemble.json', { combine, members, validAccuracy: info.validAccuracy, runId });
-    return members;
-  });
+  const sources = info.snapshots.map((rel, i) => ({ from: join(runDir, rel), to: `members/${i}` }));
+  const members = sources.map((s) => s.to);
+  const ensembleJson = { combine: 'mean of probabilities', members, validAccuracy: info.validAccuracy, runId };
+  return writeExport('ensemble', runId, runDir, outDir, options, sources, ensembleJson);
 }

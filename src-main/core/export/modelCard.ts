@@ -10,6 +10,7 @@ import type { RunEnsemble, RunMeta, RunRecipe } from '../runFiles';
 import type { CardDataset, ExportHistory } from './exportHistory';
 import { stepSchedule, describeSchedule } from './scheduleText';
 import { mdCode, mdText } from './markdown';
+import type { FormatDescription } from './formats';
 
 export interface CardInput {
   runId: number;
@@ -30,6 +31,8 @@ export interface CardInput {
   appVersion: string;
   exportedAt: string;
   files: string[];
+  /** The model formats written, with their files' sha256. */
+  formats: FormatDescription[];
 }
 
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${(x * 100).toFixed(1)} %`);
@@ -194,13 +197,38 @@ function metricsSection(c: CardInput): string {
   return ['## Final metrics', '', `This folder holds ${exported}.`, '', table(['', 'value'], rows)].join('\n');
 }
 
+const FORMAT_NAMES = { tfjs: 'TensorFlow.js layers model', onnx: 'ONNX model' } as const;
+
+function formatsSection(c: CardInput): string {
+  const rows = c.formats.flatMap((f) =>
+    f.files.map((file) => [FORMAT_NAMES[f.format], code(file.path), file.bytes, code(file.sha256)]),
+  );
+  const onnx = c.formats.find((f) => f.format === 'onnx');
+  return [
+    '## Formats',
+    '',
+    table(['format', 'file', 'bytes', 'sha256'], rows),
+    ...(onnx && onnx.format === 'onnx'
+      ? [
+          '',
+          `ONNX: opset ${onnx.opset}, input ${code(onnx.input.name)} float32 [${onnx.input.dims.join(', ')}] ` +
+            `(${onnx.input.layout}, RGB in [0, 1], the preprocessing of \`preprocessing.json\`), output ` +
+            `${code(onnx.output.name)} [${onnx.output.dims.join(', ')}]; ${onnx.combine}. Operators: ` +
+            `${onnx.ops.join(', ')}. BatchNorm is folded into the convolutions.`,
+        ]
+      : []),
+  ].join('\n');
+}
+
 export function renderModelCard(c: CardInput): string {
   const b = c.backbone;
+  const formats = c.formats.map((f) => FORMAT_NAMES[f.format]).join(' and ');
+  const tfjs = c.formats.some((f) => f.format === 'tfjs');
   return [
     `# Model card: ${c.meta.classes.map(mdText).join(' / ')} (run ${c.runId})`,
     '',
     `An image classifier fine-tuned with Finetune Studio ${c.appVersion}, exported ${c.exportedAt}. ` +
-      `${c.meta.classes.length} classes, ${c.meta.size} px input, TensorFlow.js layers model.`,
+      `${c.meta.classes.length} classes, ${c.meta.size} px input, ${formats}.`,
     '',
     intendedUse(c),
     '',
@@ -217,10 +245,13 @@ export function renderModelCard(c: CardInput): string {
     '',
     metricsSection(c),
     '',
+    formatsSection(c),
+    '',
     '## Files',
     '',
-    'Open `index.html` in a browser (from the disk, offline) to try the model on your own images.',
-    '',
+    ...(tfjs
+      ? ['Open `index.html` in a browser (from the disk, offline) to try the model on your own images.', '']
+      : []),
     ...c.files.map((f) => `- ${code(f)}`),
     '',
   ].join('\n');

@@ -8,6 +8,8 @@
  */
 import { PREPROCESSING_NOTE } from '../data/images';
 import { mdText } from './markdown';
+import type { ExportFormat } from './formats';
+import { ONNX_NODE_SNIPPET, ONNX_PYTHON_SNIPPET } from './onnxSnippets';
 
 export interface ReadmeInput {
   runId: number;
@@ -15,6 +17,7 @@ export interface ReadmeInput {
   classes: string[];
   size: number;
   appVersion: string;
+  formats: ExportFormat[];
 }
 
 /** Node: `node predict.mjs EXPORT_DIR IMAGE` prints the label and its probability. */
@@ -68,43 +71,48 @@ function webSnippet(kind: ReadmeInput['kind']): string {
 </script>`;
 }
 
-export function renderUsageReadme(r: ReadmeInput): string {
-  const ens = r.kind === 'ensemble';
-  const files = ens
-    ? [
-        '- `members/<i>/model.json` + `weights.bin`: the snapshot models (image in, class probabilities out)',
-        '- `ensemble.json`: the member folders and how to combine them (the mean of their probabilities)',
-      ]
-    : ['- `model.json` + `weights.bin`: the whole classifier (image in, class probabilities out)'];
+function onnxSection(r: ReadmeInput): string[] {
   return [
-    `# ${r.classes.map(mdText).join(' / ')}: an image classifier (run ${r.runId})`,
+    '## ONNX',
     '',
-    `A TensorFlow.js layers model exported by Finetune Studio ${r.appVersion}${ens ? ' as a snapshot ensemble' : ''}: ` +
-      `${r.classes.length} classes, ${r.size} × ${r.size} RGB input. What it learnt from, how it was trained and its ` +
-      'limits: [MODEL_CARD.md](MODEL_CARD.md).',
+    '`model.onnx` is the whole classifier' +
+      (r.kind === 'ensemble'
+        ? ' (the snapshot ensemble: its members side by side, the mean of their probabilities)'
+        : '') +
+      ' as one ONNX graph, opset 13: ONNX Runtime 1.8 or later reads it, in Python, C#, Java, C++, JavaScript and ' +
+      'on phones (ONNX Runtime Mobile). BatchNorm is folded into the convolutions. Input `image`: float32 ' +
+      `[batch, ${r.size}, ${r.size}, 3] — NHWC, as the TF.js model, with the preprocessing above. Output ` +
+      `\`probabilities\`: [batch, ${r.classes.length}], in the order of \`labels.json\`. The labels and the ` +
+      "preprocessing are also in the model's metadata (`labels`, `preprocessing`).",
     '',
-    '## Files',
+    "Both snippets resize with their library's bilinear filter (sharp's, Pillow's): where an image is resized, a " +
+      "few pixels can come out one 8-bit level from `finetune predict`'s and a probability differ in the third " +
+      'decimal; at the input size they agree exactly.',
     '',
-    ...files,
-    '- `labels.json`: the class names, in the order of the model output',
-    '- `preprocessing.json`: the input the model expects',
-    '- `metadata.json`: run id, training config, app version, and size + sha256 of every other file',
-    '- `MODEL_CARD.md`: data, training, metrics, intended use and limits',
-    '- `index.html` + `web/`: an offline demo page (TensorFlow.js, the model as scripts, the page logic)',
+    '### From Node',
     '',
-    '## Try it',
+    '`npm install onnxruntime-node sharp`, save this as `predict-onnx.mjs` and run ' +
+      '`node predict-onnx.mjs FOLDER IMAGE`.',
     '',
-    'Open `index.html` in a browser, straight from the disk or from any static server, and choose or drop an image: ' +
-      'it lists the classes, most likely first, with the probabilities `finetune predict` gives for the same file ' +
-      "(same resize and crop, TensorFlow.js's cpu backend). Nothing is downloaded and the image never leaves the " +
-      'browser.',
+    '```js',
+    ONNX_NODE_SNIPPET.trimEnd(),
+    '```',
     '',
-    '## Preprocessing',
+    '### From Python',
     '',
-    `The model takes a float32 tensor of shape [batch, ${r.size}, ${r.size}, 3] (NHWC): ${PREPROCESSING_NOTE} ` +
-      'Transparent pixels go on white. Other preprocessing gives worse answers without any error.',
+    '`pip install onnxruntime pillow numpy`, save this as `predict_onnx.py` and run ' +
+      '`python3 predict_onnx.py FOLDER IMAGE`: the same steps as the Node one.',
     '',
-    '## From Node',
+    '```python',
+    ONNX_PYTHON_SNIPPET.trimEnd(),
+    '```',
+    '',
+  ];
+}
+
+function tfjsSection(r: ReadmeInput): string[] {
+  return [
+    '## TensorFlow.js from Node',
     '',
     '`npm install @tensorflow/tfjs@4 sharp`, save this as `predict.mjs` and run `node predict.mjs FOLDER IMAGE`. ' +
       'Plain `@tensorflow/tfjs` in Node cannot load `file://` URLs, so the files are read with `fs` (with ' +
@@ -114,7 +122,7 @@ export function renderUsageReadme(r: ReadmeInput): string {
     nodeSnippet(r.kind).trimEnd(),
     '```',
     '',
-    '## In a web page',
+    '## TensorFlow.js in a web page',
     '',
     'To build your own page: serve this folder over HTTP (browsers do not fetch from `file://`), e.g. ' +
       '`npx http-server FOLDER`, and put the page next to it. Its canvas resize is close to, not the same as, ' +
@@ -124,5 +132,62 @@ export function renderUsageReadme(r: ReadmeInput): string {
     webSnippet(r.kind),
     '```',
     '',
+  ];
+}
+
+export function renderUsageReadme(r: ReadmeInput): string {
+  const ens = r.kind === 'ensemble';
+  const tfjs = r.formats.includes('tfjs');
+  const onnx = r.formats.includes('onnx');
+  const tfjsFiles = ens
+    ? [
+        '- `members/<i>/model.json` + `weights.bin`: the snapshot models (TensorFlow.js; image in, class probabilities out)',
+        '- `ensemble.json`: the member folders and how to combine them (the mean of their probabilities)',
+      ]
+    : ['- `model.json` + `weights.bin`: the whole classifier (TensorFlow.js; image in, class probabilities out)'];
+  const what = [tfjs ? 'A TensorFlow.js layers model' : null, onnx ? (tfjs ? 'an ONNX model' : 'An ONNX model') : null]
+    .filter(Boolean)
+    .join(' and ');
+  return [
+    `# ${r.classes.map(mdText).join(' / ')}: an image classifier (run ${r.runId})`,
+    '',
+    `${what} exported by Finetune Studio ${r.appVersion}${ens ? ' as a snapshot ensemble' : ''}: ` +
+      `${r.classes.length} classes, ${r.size} × ${r.size} RGB input. What it learnt from, how it was trained and its ` +
+      'limits: [MODEL_CARD.md](MODEL_CARD.md). `finetune predict FOLDER IMAGES_DIR --csv out.csv` classifies a ' +
+      'whole folder with it.',
+    '',
+    '## Files',
+    '',
+    ...(tfjs ? tfjsFiles : []),
+    ...(onnx ? ['- `model.onnx`: the same classifier as one ONNX graph (see ONNX below)'] : []),
+    '- `labels.json`: the class names, in the order of the model output',
+    '- `preprocessing.json`: the input the model expects',
+    '- `metadata.json`: run id, training config, app version, the formats, and size + sha256 of every other file',
+    '- `MODEL_CARD.md`: data, training, metrics, intended use and limits',
+    ...(tfjs
+      ? ['- `index.html` + `web/`: an offline demo page (TensorFlow.js, the model as scripts, the page logic)']
+      : []),
+    '',
+    ...(tfjs
+      ? [
+          '## Try it',
+          '',
+          'Open `index.html` in a browser, straight from the disk or from any static server, and choose or drop an ' +
+            'image: it lists the classes, most likely first, with the probabilities `finetune predict` gives for the ' +
+            "same file (same resize and crop, TensorFlow.js's cpu backend). Nothing is downloaded and the image never " +
+            'leaves the browser.',
+          '',
+        ]
+      : []),
+    '## Preprocessing',
+    '',
+    `Both formats take a float32 tensor of shape [batch, ${r.size}, ${r.size}, 3] (NHWC, RGB): ${PREPROCESSING_NOTE} ` +
+      'Step by step: decode the image with its EXIF orientation applied; put transparent pixels on white; resize ' +
+      `so that the shorter side is ${r.size} (bilinear, antialiased when shrinking) and crop the centre ` +
+      `${r.size} × ${r.size}; divide the 8-bit values by 255. Other preprocessing gives worse answers without any ` +
+      'error.',
+    '',
+    ...(onnx ? onnxSection(r) : []),
+    ...(tfjs ? tfjsSection(r) : []),
   ].join('\n');
 }

@@ -12,7 +12,7 @@ type Layer = tf.layers.Layer;
 type Activation = 'linear' | 'relu' | 'relu6';
 
 /** The fields of tfjs-layers' layers that folding reads (not in their public typings). */
-interface ConvFields {
+export interface ConvFields {
   kernel?: tf.LayerVariable;
   depthwiseKernel?: tf.LayerVariable;
   bias?: tf.LayerVariable | null;
@@ -27,7 +27,7 @@ interface NodeFields {
 }
 
 /** One step of the folded program: a fused convolution, or a layer applied as it is. */
-type Op =
+export type FoldedOp =
   | { kind: 'conv'; out: string; input: string; conv: Layer; bn: Layer | null; activation: Activation }
   | { kind: 'layer'; out: string; inputs: string[]; layer: Layer };
 
@@ -46,8 +46,12 @@ const reluActivation = (layer: Layer): Activation | null => {
   return max == null ? 'relu' : max === 6 ? 'relu6' : null;
 };
 
-/** The folded program of a model's layers, or null when its graph has a shape we do not fold. */
-function compile(model: tf.LayersModel): Op[] | null {
+/**
+ * The folded program of a model's layers, or null when its graph has a shape we do not fold. The ONNX export
+ * (export/onnx/) writes the same program as a graph; with `ownActivations` a convolution with its own relu or relu6
+ * (and so no batch norm folded after it) is one op too, as the export needs every layer written.
+ */
+export function compile(model: tf.LayersModel, options: { ownActivations?: boolean } = {}): FoldedOp[] | null {
   const layers = model.layers;
   const consumers = new Map<string, Layer[]>();
   for (const l of layers) for (const i of inboundOf(l)) consumers.set(i.name, [...(consumers.get(i.name) ?? []), l]);
@@ -56,14 +60,20 @@ function compile(model: tf.LayersModel): Op[] | null {
     return c.length === 1 ? c[0]! : null;
   };
   const absorbed = new Map<string, string>(); // layer → the op output that stands for it
-  const ops: Op[] = [];
+  const ops: FoldedOp[] = [];
   for (const layer of layers) {
     if (layer.getClassName() === 'InputLayer' || absorbed.has(layer.name)) continue;
     const inputs = inboundOf(layer).map((i) => absorbed.get(i.name) ?? i.name);
     const cls = layer.getClassName();
     const conv = layer as unknown as ConvFields;
     if ((cls === 'Conv2D' || cls === 'DepthwiseConv2D') && inputs.length === 1) {
-      if (conv.dataFormat !== 'channelsLast' || conv.activation?.getClassName().toLowerCase() !== 'linear') return null;
+      if (conv.dataFormat !== 'channelsLast') return null;
+      const own = conv.activation?.getClassName().toLowerCase() ?? 'linear';
+      if (own !== 'linear') {
+        if (!options.ownActivations || (own !== 'relu' && own !== 'relu6')) return null;
+        ops.push({ kind: 'conv', out: layer.name, input: inputs[0]!, conv: layer, bn: null, activation: own });
+        continue;
+      }
       let bn = onlyConsumer(layer);
       if (bn?.getClassName() !== 'BatchNormalization' || ![-1, 3].includes((bn as unknown as BatchNormFields).axis)) {
         bn = null;
@@ -81,7 +91,10 @@ function compile(model: tf.LayersModel): Op[] | null {
 }
 
 /** Filter and bias with the batch norm folded in: w·s per output channel, beta − mean·s (+ bias·s). */
-function foldedWeights(op: Extract<Op, { kind: 'conv' }>): { filter: tf.Tensor4D; bias: tf.Tensor1D | undefined } {
+export function foldedWeights(op: Extract<FoldedOp, { kind: 'conv' }>): {
+  filter: tf.Tensor4D;
+  bias: tf.Tensor1D | undefined;
+} {
   const conv = op.conv as unknown as ConvFields;
   const depthwise = conv.depthwiseKernel !== undefined;
   const kernel = (depthwise ? conv.depthwiseKernel! : conv.kernel!).read() as tf.Tensor4D;
@@ -99,7 +112,7 @@ function foldedWeights(op: Extract<Op, { kind: 'conv' }>): { filter: tf.Tensor4D
   return { filter, bias: b as tf.Tensor1D };
 }
 
-function run(ops: Op[], inputName: string, x: tf.Tensor, outName: string): tf.Tensor {
+function run(ops: FoldedOp[], inputName: string, x: tf.Tensor, outName: string): tf.Tensor {
   return tf.tidy(() => {
     const values = new Map<string, tf.Tensor>([[inputName, x]]);
     for (const op of ops) {

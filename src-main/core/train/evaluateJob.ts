@@ -21,7 +21,7 @@ export async function evaluateRunJob(
   // Evaluate through exactly what export writes, so the app and `finetune predict` can never disagree.
   const tmp = mkdtempSync(join(tmpdir(), 'finetune-eval-'));
   try {
-    await exportRun(runId, runDir, tmp);
+    await exportRun(runId, runDir, tmp, { formats: ['tfjs'] });
     const predictor = await Predictor.load(tmp);
     try {
       const results = await predictor.predict(ds.valid.map((i) => i.file));

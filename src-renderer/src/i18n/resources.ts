@@ -27,10 +27,12 @@ import enTeachRecipe from './en/teachRecipe.json';
 // Messages the core raises and emits as codes (src-shared/messages): English is the CLI's catalog too.
 import arMessages from './ar/messages.json';
 import { ENGLISH_MESSAGES as enMessages } from '../../../src-shared/messages';
+import arUse from './ar/use.json';
+import enUse from './en/use.json';
 
 // Who owns which: common (shell, shared words), dataset (step 1), lrfind (steps 2 and 7's curves), train (step 3 and
 // schedules), recipe (steps 4-8), export, runs (history, compare), results (results page, cleaner), progress (bars,
-// jobs), teachHead / teachRecipe (the learn-more panels of steps 1-3 / 4-8).
+// jobs), teachHead / teachRecipe (the learn-more panels of steps 1-3 / 4-8), use (the "Use the model" page).
 export const en = {
   common: enCommon,
   dataset: enDataset,
@@ -44,6 +46,7 @@ export const en = {
   teachHead: enTeachHead,
   teachRecipe: enTeachRecipe,
   messages: enMessages,
+  use: enUse,
 } as const;
 
 export const ar: Record<keyof typeof en, Record<string, unknown>> = {
@@ -59,6 +62,7 @@ export const ar: Record<keyof typeof en, Record<string, unknown>> = {
   teachHead: arTeachHead,
   teachRecipe: arTeachRecipe,
   messages: arMessages,
+  use: arUse,
 };
 
 export const resources = { en, ar };

@@ -13,6 +13,7 @@ export type PageId =
   | 'recipe-8'
   | 'results'
   | 'export'
+  | 'use-model'
   | 'runs';
 
 /** The page of each of the eight steps, in order (recipe/steps.ts has the pages themselves). */
