@@ -48,7 +48,8 @@ test(`the head trains on ${3 * PER_CLASS} images under ulimit -n ${FILE_LIMIT}`,
     assert.equal(r.status, 0, `${pass} run: ${r.stderr.slice(-2000)}`);
     assert.doesNotMatch(r.stderr, /EMFILE|too many open files/i);
     const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { status: string; validAccuracy: number[] };
-    assert.equal(summary.status, 'completed', pass);
+    // A head run is the recipe stopped after step 3: paused, its model exportable.
+    assert.equal(summary.status, 'paused', pass);
     assert.equal(summary.validAccuracy.length, 2, pass);
   }
 });
