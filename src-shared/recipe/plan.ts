@@ -4,7 +4,7 @@ import { rampStart } from '../schedules/warmup';
 
 /**
  * Step 8's ramp when the config has none: its first half epoch rises from 5 % of the LR. Without it AdamW's first
- * full-size steps on the freshly unfrozen backbone dropped a 128 px run from 67 % to chance (BENCHMARKS.md).
+ * full-size steps on the freshly unfrozen backbone dropped a 128 px run from 67 % to chance (docs/benchmarks.md).
  */
 export const DEFAULT_STEP8_WARMUP_EPOCHS = 0.5;
 

@@ -185,7 +185,7 @@ test('the eight-step recipe', async (t) => {
 });
 
 test("step 8 never ends below where it started: when no cycle beats step 4, step 4's weights are kept", async () => {
-  // AdamW at 0.05 on the whole network wrecks every cycle (the 128 px collapse of BENCHMARKS.md, made certain).
+  // AdamW at 0.05 on the whole network wrecks every cycle (the 128 px collapse of docs/benchmarks.md, made certain).
   const runDir = join(work, 'run-wrecked');
   const result = await recipeJob({ ...config, lrAll: 0.05 }, context(runDir, observe()));
   assert.equal(result.status, 'completed', result.error ?? '');
