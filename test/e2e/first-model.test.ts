@@ -54,8 +54,12 @@ test('first model: the sample, eight steps and an export, without typing a path'
   await page.getByTestId('recipe-run-step').click();
   await waitStatus(page, /paused before step 3/);
   const over = page.getByTestId('recipe-lrfind-chart').locator('.u-over');
-  // The whole plot in view, for the screenshot.
-  await over.evaluate((el) => el.scrollIntoView({ block: 'center' }));
+  // The range test's card at the top of the page, for the screenshot (only the page's own scroller moves).
+  await over.evaluate((el) => {
+    const main = document.getElementById('main-content');
+    const card = el.closest('.card');
+    if (main && card) main.scrollBy({ top: card.getBoundingClientRect().top - main.getBoundingClientRect().top - 16 });
+  });
   const box = await over.boundingBox();
   assert.ok(box, 'the range test is drawn');
   await page.mouse.click(box.x + box.width * 0.55, box.y + box.height * 0.5);
@@ -91,6 +95,7 @@ test('first model: the sample, eight steps and an export, without typing a path'
     `one line per remaining step: ${lines.join(' | ')}`,
   );
   assert.match(await page.getByTestId('run-all-estimate').innerText(), /about .*(s|min)/);
+  await page.screenshot({ path: join(ROOT, 'test', 'artifacts', 'first-model-run-all.png') });
   await page.getByTestId('run-all-confirm').click();
   await dialog.waitFor({ state: 'hidden' });
   await waitStatus(page, /completed/, 600_000);
