@@ -3,20 +3,26 @@
  * and scans it; step 2's range test runs and its plot is clicked; short settings are set on the steps' own pages; the
  * rest runs through "Run the remaining steps" and its confirmation (the estimate, per step); the model is exported
  * from the results page. No path is typed. The real CLI then reads the run from the history: completed, 8 steps.
- * The three screenshots for the README are written to docs/ (1280×800, light theme, English).
+ * The three screenshots for the README (1280×800, light theme, English) go to test/artifacts/, and to docs/ with
+ * UPDATE_README_SHOTS=1.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { RunComparison, RunSummary } from '../../src-shared/contract';
 import { openFreshWizard } from '../helpers/browser';
 import { finetune, lastJson, ROOT } from '../helpers/cli';
 
+const ARTIFACTS = join(ROOT, 'test', 'artifacts');
+mkdirSync(ARTIFACTS, { recursive: true });
+
+/** Into test/artifacts/; with UPDATE_README_SHOTS=1 also into docs/, where the README shows them. */
 async function readmeShot(page: Page, file: string): Promise<void> {
   await page.waitForTimeout(300);
-  await page.screenshot({ path: join(ROOT, 'docs', file) });
+  await page.screenshot({ path: join(ARTIFACTS, file) });
+  if (process.env.UPDATE_README_SHOTS === '1') copyFileSync(join(ARTIFACTS, file), join(ROOT, 'docs', file));
 }
 
 async function waitStatus(page: Page, text: RegExp, timeout = 300_000): Promise<void> {
@@ -95,7 +101,7 @@ test('first model: the sample, eight steps and an export, without typing a path'
     `one line per remaining step: ${lines.join(' | ')}`,
   );
   assert.match(await page.getByTestId('run-all-estimate').innerText(), /about .*(s|min)/);
-  await page.screenshot({ path: join(ROOT, 'test', 'artifacts', 'first-model-run-all.png') });
+  await page.screenshot({ path: join(ARTIFACTS, 'first-model-run-all.png') });
   await page.getByTestId('run-all-confirm').click();
   await dialog.waitFor({ state: 'hidden' });
   await waitStatus(page, /completed/, 600_000);

@@ -12,7 +12,7 @@ class RunAllAsk {
   ask(): void {
     if (recipe.active) return;
     this.open = true;
-    void recipe.estimateFor(recipe.startsNew ? recipe.startConfig() : (recipe.runConfig ?? recipe.startConfig()));
+    void recipe.estimateFor(recipe.startsNew ? recipe.startConfig() : recipe.continueConfig());
   }
 
   close(): void {
