@@ -12,6 +12,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { RunComparison, RunSummary } from '../../src-shared/contract';
+import { describeViolations, seriousViolations } from '../helpers/a11y';
 import { openFreshWizard } from '../helpers/browser';
 import { finetune, lastJson, ROOT } from '../helpers/cli';
 
@@ -102,6 +103,8 @@ test('first model: the sample, eight steps and an export, without typing a path'
   );
   assert.match(await page.getByTestId('run-all-estimate').innerText(), /about .*(s|min)/);
   await page.screenshot({ path: join(ARTIFACTS, 'first-model-run-all.png') });
+  const violations = await seriousViolations(page);
+  assert.deepEqual(violations, [], describeViolations('run-all confirmation', violations));
   await page.getByTestId('run-all-confirm').click();
   await dialog.waitFor({ state: 'hidden' });
   await waitStatus(page, /completed/, 600_000);
