@@ -39,23 +39,27 @@ export interface WizardSession {
   pageErrors: string[];
 }
 
+/** A wizard on a fresh home: the real headless server and Debian Chromium, nothing chosen yet. */
+export interface FreshWizard {
+  work: string;
+  home: string;
+  server: HeadlessServer;
+  page: Page;
+  pageErrors: string[];
+}
+
 /**
- * The common start of the browser tests: generated shape images, the real headless server, Debian Chromium on the
- * wizard, and step 1 done (the folder scanned). Everything is closed when the test ends.
+ * The real headless server on a new home under a new temporary folder, and Debian Chromium on the wizard (light
+ * theme, English) once the page knows its backend. Everything is closed when the test ends.
  */
-export async function openWizard(
-  t: TestContext,
-  opts: { perClass: number; seed: number; height?: number; withBadFiles?: boolean },
-): Promise<WizardSession> {
+export async function openFreshWizard(t: TestContext, opts: { height?: number } = {}): Promise<FreshWizard> {
   const work = mkdtempSync(join(tmpdir(), 'ft-e2e-'));
-  const data = join(work, 'shapes');
   const home = join(work, 'home');
-  await makeShapeDataset(data, { perClass: opts.perClass, seed: opts.seed, withBadFiles: opts.withBadFiles });
   const server = await startHeadless({ home, backend: 'auto' });
   t.after(() => server.close());
   const browser = await launchChromium();
   t.after(() => browser.close());
-  const page = await browser.newPage({ viewport: { width: 1280, height: opts.height ?? 800 } });
+  const page = await browser.newPage({ viewport: { width: 1280, height: opts.height ?? 800 }, colorScheme: 'light' });
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
   page.on('console', (m) => {
@@ -68,8 +72,23 @@ export async function openWizard(
     const shown = document.querySelector('[data-testid="header-backend"]')?.textContent ?? '';
     return names.some((n) => shown.includes(n));
   }, BACKEND_NAMES);
+  return { work, home, server, page, pageErrors };
+}
+
+/**
+ * The common start of the browser tests: generated shape images, the real headless server, Debian Chromium on the
+ * wizard, and step 1 done (the folder scanned). Everything is closed when the test ends.
+ */
+export async function openWizard(
+  t: TestContext,
+  opts: { perClass: number; seed: number; height?: number; withBadFiles?: boolean },
+): Promise<WizardSession> {
+  const fresh = await openFreshWizard(t, { height: opts.height });
+  const data = join(fresh.work, 'shapes');
+  await makeShapeDataset(data, { perClass: opts.perClass, seed: opts.seed, withBadFiles: opts.withBadFiles });
+  const { page } = fresh;
   await page.getByTestId('folder-input').fill(data);
   await page.getByTestId('scan-button').click();
   await page.getByTestId('dataset-summary').waitFor();
-  return { work, data, home, server, page, pageErrors };
+  return { ...fresh, data };
 }

@@ -165,6 +165,28 @@ class AppState {
     }
   }
 
+  /** The shipped sample dataset (copied into the home by the service), put in the field and scanned: no typing. */
+  async useSample(): Promise<void> {
+    if (this.picking) return;
+    this.picking = true;
+    this.scanError = null;
+    try {
+      const { dir } = await getStudioApi().invoke('dataset.sample', {});
+      this.folder = dir;
+      await this.scan();
+    } catch (error) {
+      this.scanError = errorMessage(error);
+    } finally {
+      this.picking = false;
+    }
+  }
+
+  /** A folder chosen in the browser UI's folder browser: into the field, then scanned. */
+  async useFolder(dir: string): Promise<void> {
+    this.folder = dir;
+    await this.scan();
+  }
+
   async pickFolder(): Promise<void> {
     if (this.picking) return;
     this.picking = true;

@@ -145,6 +145,11 @@ class RunJob {
     return t('recipe:errors.backboneFrozen', { name: chosen.name });
   }
 
+  /** The config the rest of the current run would run with: its own, with the settings of the steps not yet run. */
+  continueConfig(): RecipeConfig {
+    return this.runConfig === null ? this.startConfig() : { ...this.runConfig, ...this.overrides() };
+  }
+
   /** Settings of the steps not yet run. */
   private overrides(): Partial<RecipeSettings> {
     const s = $state.snapshot(this.settings) as RecipeSettings;
