@@ -29,10 +29,7 @@ export async function launchChromium(): Promise<Browser> {
   });
 }
 
-export interface WizardSession {
-  work: string;
-  data: string;
-  home: string;
+export interface AppSession {
   server: HeadlessServer;
   page: Page;
   /** Errors the page logged or threw; a test ends by asserting there were none. */
@@ -40,18 +37,11 @@ export interface WizardSession {
 }
 
 /**
- * The common start of the browser tests: generated shape images, the real headless server, Debian Chromium on the
- * wizard, and step 1 done (the folder scanned). Everything is closed when the test ends.
+ * The real headless server on `home` and Debian Chromium on its page, once the header names the backend the page's
+ * own app.info got; nothing else done. Everything is closed when the test ends.
  */
-export async function openWizard(
-  t: TestContext,
-  opts: { perClass: number; seed: number; height?: number; withBadFiles?: boolean },
-): Promise<WizardSession> {
-  const work = mkdtempSync(join(tmpdir(), 'ft-e2e-'));
-  const data = join(work, 'shapes');
-  const home = join(work, 'home');
-  await makeShapeDataset(data, { perClass: opts.perClass, seed: opts.seed, withBadFiles: opts.withBadFiles });
-  const server = await startHeadless({ home, backend: 'auto' });
+export async function openApp(t: TestContext, opts: { home: string; height?: number }): Promise<AppSession> {
+  const server = await startHeadless({ home: opts.home, backend: 'auto' });
   t.after(() => server.close());
   const browser = await launchChromium();
   t.after(() => browser.close());
@@ -62,14 +52,66 @@ export async function openWizard(
     if (m.type() === 'error') pageErrors.push(m.text());
   });
   await page.goto(server.url);
-  // The header names the backend the page's own app.info got (asked for 'auto': the best one that loads here).
-  // Asking the service from here as well would race the page's first call while the backend is still loading.
+  // Asked for 'auto': the best backend that loads here. Asking the service from here as well would race the page's
+  // first call while the backend is still loading.
   await page.waitForFunction((names) => {
     const shown = document.querySelector('[data-testid="header-backend"]')?.textContent ?? '';
     return names.some((n) => shown.includes(n));
   }, BACKEND_NAMES);
+  return { server, page, pageErrors };
+}
+
+export interface WizardSession extends AppSession {
+  work: string;
+  data: string;
+  home: string;
+}
+
+/**
+ * The common start of the wizard's browser tests: generated shape images, the app (openApp) and step 1 done (the
+ * folder scanned).
+ */
+export async function openWizard(
+  t: TestContext,
+  opts: { perClass: number; seed: number; height?: number; withBadFiles?: boolean },
+): Promise<WizardSession> {
+  const work = mkdtempSync(join(tmpdir(), 'ft-e2e-'));
+  const data = join(work, 'shapes');
+  const home = join(work, 'home');
+  await makeShapeDataset(data, { perClass: opts.perClass, seed: opts.seed, withBadFiles: opts.withBadFiles });
+  const { server, page, pageErrors } = await openApp(t, { home, height: opts.height });
   await page.getByTestId('folder-input').fill(data);
   await page.getByTestId('scan-button').click();
   await page.getByTestId('dataset-summary').waitFor();
   return { work, data, home, server, page, pageErrors };
+}
+
+/** Waits until the wizard's run status line says `text` (the run reached a pause, completed, failed …). */
+export async function waitStatus(page: Page, text: RegExp, timeout = 120_000): Promise<void> {
+  await page.getByTestId('recipe-status').filter({ hasText: text }).waitFor({ timeout });
+}
+
+/** The run settings a test shrinks to train quickly, by the inputs of the wizard's settings card. */
+export interface QuickRunSettings {
+  size: number;
+  batch: number;
+  lrFindIters: number;
+  headEpochs?: number;
+  augmentEpochs?: number;
+}
+
+const QUICK_RUN_INPUTS: Record<keyof QuickRunSettings, string> = {
+  size: 'recipe-size-input',
+  batch: 'recipe-batch-input',
+  lrFindIters: 'recipe-lrfind-iters-input',
+  headEpochs: 'recipe-head-epochs-input',
+  augmentEpochs: 'recipe-augment-epochs-input',
+};
+
+/** Types each given setting into its input on the open step page. */
+export async function fillRunSettings(page: Page, settings: QuickRunSettings): Promise<void> {
+  for (const [key, testId] of Object.entries(QUICK_RUN_INPUTS)) {
+    const value = settings[key as keyof QuickRunSettings];
+    if (value !== undefined) await page.getByTestId(testId).fill(String(value));
+  }
 }
