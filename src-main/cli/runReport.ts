@@ -2,7 +2,7 @@
  * How every training command runs and reports: one leg of a run through the core's `RunController` in this process
  * (Ctrl-C cancels it, keeping its checkpoint), progress lines on stderr, and one summary at the end (--json: one line).
  */
-import type { RecipeConfig, RunEvent, RunStatus, SwaResult } from '../../src-shared/contract';
+import type { RunEvent, RunStatus, SwaResult } from '../../src-shared/contract';
 import { formatSeconds } from '../../src-shared/recipe/duration';
 import type { RunStore, RunTiming } from '../core/history/runStore';
 import {
@@ -13,7 +13,7 @@ import {
   type HomePaths,
   type LegOutcome,
 } from '../core/run/runController';
-import { recipeOfRun } from '../core/history/rerun';
+import { recipeOfRunOrNull } from '../core/history/rerun';
 import { UsageError, type Io } from './args';
 import { cancellable, runStatusLine } from './session';
 import { epochLine, ProgressLine } from './progress';
@@ -78,12 +78,7 @@ export function runSummary(store: RunStore, outcome: LegOutcome) {
   const run = store.getRun(outcome.runId)!;
   const steps = store.stepResults(outcome.runId);
   const result = outcome.result;
-  let config: RecipeConfig | null;
-  try {
-    config = recipeOfRun(run);
-  } catch {
-    config = null;
-  }
+  const config = recipeOfRunOrNull(run);
   return {
     runId: outcome.runId,
     status: outcome.status,
