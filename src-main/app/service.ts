@@ -10,7 +10,6 @@ import {
   type EventName,
   type EventPayload,
   type HeadTrainConfig,
-  type RecipeConfig,
   isMethod,
   type Handlers,
   type RunDetail,
@@ -24,7 +23,7 @@ import { exportDirUnder, exportGuardFor } from '../core/export/exportGuard';
 import { homePaths } from '../core/paths';
 import { RunStore, type RunRow } from '../core/history/runStore';
 import { compareRuns, deleteRunWithFolder } from '../core/history/compare';
-import { recipeOfRun, rerunConfig } from '../core/history/rerun';
+import { recipeOfRunOrNull, rerunConfig } from '../core/history/rerun';
 import { datasetThumbnails, scanDataset } from '../core/data/dataset';
 import { backboneSummary } from '../core/model/backbone';
 import { listBackbones } from '../core/model/backbones';
@@ -230,21 +229,12 @@ export class StudioService {
       ...this.summary(run),
       config: run.config,
       dataset: run.dataset,
-      recipe: this.recipeOf(run),
+      recipe: recipeOfRunOrNull(run),
       steps: this.store.stepResults(runId),
       metrics: this.store.epochs(runId),
       error: run.error,
       timing: run.timing,
     };
-  }
-
-  /** The recipe config a run trains with; null for a stored config this version cannot read. */
-  private recipeOf(run: RunRow): RecipeConfig | null {
-    try {
-      return recipeOfRun(run);
-    } catch {
-      return null;
-    }
   }
 
   /** Resolves when every running job has ended (after cancelling them). */

@@ -3,10 +3,10 @@
  * from its checkpoint, with the settings the wizard offers for the steps not yet run (stored in its config).
  */
 import { RecipeConfig as RecipeSchema, type RecipeOverrides } from '../../src-shared/contract';
-import { RunRefusedError } from '../core/run/runController';
+import type { RunController } from '../core/run/runController';
 import { COMMON_OPTIONS, INTEGER, num, parseOptions, runIdArg, stringOptions, UsageError, type Io } from './args';
 import { openStore, startBackend } from './session';
-import { printSummary, runLeg, runSummary } from './runReport';
+import { continueLeg, printSummary, requireRun, runLeg, runSummary } from './runReport';
 
 /** The overrides `train --recipe` and `recipe continue` both take (the wizard's per-page settings). */
 export const OVERRIDE_OPTIONS = stringOptions(
@@ -87,22 +87,10 @@ async function continueRun(
 ): Promise<void> {
   const { paths, store } = openStore(values.home);
   try {
-    if (!store.getRun(runId)) throw new UsageError(`No run ${runId} in ${paths.history}: see "finetune runs".`);
+    requireRun(store, paths, runId);
     await startBackend(values);
-    const outcome = await runLeg({
-      store,
-      paths,
-      json: values.json,
-      io,
-      launch: (runs) => {
-        try {
-          return runs.continue({ runId, ...leg });
-        } catch (err) {
-          // Running, completed, an older kind of run: a mistake on the command line (exit 2).
-          throw err instanceof RunRefusedError ? new UsageError(err.message) : err;
-        }
-      },
-    });
+    const launch = (runs: RunController) => continueLeg(runs, { runId, ...leg });
+    const outcome = await runLeg({ store, paths, json: values.json, io, launch });
     const summary = runSummary(store, outcome);
     if (values.json) io.out(JSON.stringify(summary));
     else printSummary(summary, io);

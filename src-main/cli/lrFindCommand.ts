@@ -9,10 +9,9 @@ import { LrFindConfig as LrFindSchema, type LrFindCurve, type RecipeConfig } fro
 import { DEFAULT_HEAD_CONFIG } from '../../src-shared/defaults';
 import { DEFAULT_RECIPE_CONFIG } from '../../src-shared/recipe/config';
 import { scanDataset } from '../core/data/dataset';
-import { RunRefusedError } from '../core/run/runController';
 import { COMMON_OPTIONS, num, oneOf, parseOptions, stringOptions, UsageError, type Io } from './args';
 import { openStore, startBackend } from './session';
-import { runLeg } from './runReport';
+import { continueLeg, requireRun, runLeg } from './runReport';
 
 type LrFindStage = 'head' | 'full';
 
@@ -121,8 +120,7 @@ export async function lrFindCommand(argv: string[], io: Io): Promise<void> {
   const lrFind: RecipeConfig['lrFind'] = { start, end, iters, mode };
   const { paths, store } = openStore(values.home);
   try {
-    const run = runId === null ? null : store.getRun(runId);
-    if (runId !== null && !run) throw new UsageError(`No run ${runId} in ${paths.history}: see "finetune runs".`);
+    if (runId !== null) requireRun(store, paths, runId);
     const config: RecipeConfig = {
       ...DEFAULT_RECIPE_CONFIG,
       dir: resolve(dir),
@@ -161,12 +159,8 @@ export async function lrFindCommand(argv: string[], io: Io): Promise<void> {
             backend,
             dataset: { classes: ds!.classes, trainItems: ds!.train.length },
           });
-        try {
-          const overrides = { lrFind, ...(stage === 'full' ? { lrFindAllIters: iters } : {}) };
-          return runs.continue({ runId, untilStep: step, overrides });
-        } catch (err) {
-          throw err instanceof RunRefusedError ? new UsageError(err.message) : err;
-        }
+        const overrides = { lrFind, ...(stage === 'full' ? { lrFindAllIters: iters } : {}) };
+        return continueLeg(runs, { runId, untilStep: step, overrides });
       },
     });
     const result = curve as LrFindCurve | null;

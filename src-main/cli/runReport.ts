@@ -2,12 +2,19 @@
  * How every training command runs and reports: one leg of a run through the core's `RunController` in this process
  * (Ctrl-C cancels it, keeping its checkpoint), progress lines on stderr, and one summary at the end (--json: one line).
  */
-import type { RecipeConfig, RunEvent, RunStatus, SwaResult } from '../../src-shared/contract';
+import type { RunEvent, RunStatus, SwaResult } from '../../src-shared/contract';
 import { formatSeconds } from '../../src-shared/recipe/duration';
 import type { RunStore, RunTiming } from '../core/history/runStore';
-import { inProcessRunner, RunController, type HomePaths, type LegOutcome } from '../core/run/runController';
-import { recipeOfRun } from '../core/history/rerun';
-import type { Io } from './args';
+import {
+  inProcessRunner,
+  RunController,
+  RunRefusedError,
+  type ContinueRunOptions,
+  type HomePaths,
+  type LegOutcome,
+} from '../core/run/runController';
+import { recipeOfRunOrNull } from '../core/history/rerun';
+import { UsageError, type Io } from './args';
 import { cancellable, runStatusLine } from './session';
 import { epochLine, ProgressLine } from './progress';
 
@@ -20,6 +27,20 @@ export interface RunLegOptions {
   launch: (runs: RunController) => number;
   /** Told every event (e.g. to collect epochs) besides the progress printing. */
   onEvent?: (e: RunEvent) => void;
+}
+
+/** Fails as a mistake on the command line (exit 2) unless the history holds run `runId`. */
+export function requireRun(store: RunStore, paths: HomePaths, runId: number): void {
+  if (!store.getRun(runId)) throw new UsageError(`No run ${runId} in ${paths.history}: see "finetune runs".`);
+}
+
+/** `runs.continue` for a RunLegOptions.launch: a refusal (running, completed, an older kind of run) exits 2. */
+export function continueLeg(runs: RunController, opts: ContinueRunOptions): number {
+  try {
+    return runs.continue(opts);
+  } catch (err) {
+    throw err instanceof RunRefusedError ? new UsageError(err.message) : err;
+  }
 }
 
 /** Runs one leg to its end; the stored outcome. */
@@ -57,12 +78,7 @@ export function runSummary(store: RunStore, outcome: LegOutcome) {
   const run = store.getRun(outcome.runId)!;
   const steps = store.stepResults(outcome.runId);
   const result = outcome.result;
-  let config: RecipeConfig | null;
-  try {
-    config = recipeOfRun(run);
-  } catch {
-    config = null;
-  }
+  const config = recipeOfRunOrNull(run);
   return {
     runId: outcome.runId,
     status: outcome.status,

@@ -3,7 +3,7 @@
  * side by side (the same payload as the app's `runs.compare`), `runs rm ID --yes` deletes a run and its folder,
  * `runs rerun ID` trains a new run with the same config (dataset, settings, seed) and records which run it repeats.
  */
-import type { RunRow, RunStore } from '../core/history/runStore';
+import type { RunStore } from '../core/history/runStore';
 import {
   compareRun,
   compareRuns,
@@ -14,8 +14,8 @@ import {
 import type { homePaths } from '../core/paths';
 import { COMMON_OPTIONS, parseOptions, runIdArg, UsageError, type Io } from './args';
 import { openStore, openStoreForReading, startBackend } from './session';
-import { NotRerunnableError, recipeOfRun, rerunConfig } from '../core/history/rerun';
-import type { RecipeConfig, RerunConfig } from '../../src-shared/contract';
+import { NotRerunnableError, recipeOfRunOrNull, rerunConfig } from '../core/history/rerun';
+import type { RerunConfig } from '../../src-shared/contract';
 import { timingLine } from './runReport';
 
 const USAGE = 'finetune runs [show RUN_ID | compare RUN_ID RUN_ID... | rm RUN_ID --yes | rerun RUN_ID] [--json]';
@@ -92,7 +92,7 @@ function show(store: RunStore, runId: number, options: CompareOptions, json: boo
   const run = store.getRun(runId)!;
   const detail = {
     ...c,
-    recipe: recipeOrNull(run),
+    recipe: recipeOfRunOrNull(run),
     classes: run.classes,
     error: run.error,
     timing: run.timing,
@@ -168,14 +168,6 @@ async function rerun(runId: number, values: { home?: string; backend?: string; j
     rerunOf: runId,
     measure: plan.untilStep > 4,
   });
-}
-
-function recipeOrNull(run: RunRow): RecipeConfig | null {
-  try {
-    return recipeOfRun(run);
-  } catch {
-    return null;
-  }
 }
 
 function pct(x: number | null): string {

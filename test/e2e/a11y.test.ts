@@ -12,7 +12,6 @@ import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { startHeadless } from '../../src-main/server/headless';
 import {
   describeViolations,
   focusOutline,
@@ -21,8 +20,7 @@ import {
   typeInto,
   type AxeViolation,
 } from '../helpers/a11y';
-import { BACKEND_NAMES } from '../helpers/backend';
-import { launchChromium, openWizard } from '../helpers/browser';
+import { fillRunSettings, openApp, openWizard, waitStatus } from '../helpers/browser';
 import { ROOT } from '../helpers/cli';
 import { makeShapeDataset } from '../helpers/images';
 
@@ -41,10 +39,6 @@ PAGES.push(
   { name: 'use-model', button: 'nav-use-model' },
   { name: 'runs', button: 'nav-runs' },
 );
-
-async function waitStatus(page: Page, text: RegExp, timeout: number): Promise<void> {
-  await page.getByTestId('recipe-status').filter({ hasText: text }).waitFor({ timeout });
-}
 
 async function openPage(page: Page, button: string): Promise<boolean> {
   const el = page.getByTestId(button);
@@ -73,9 +67,7 @@ test('axe: every page in English and Arabic, RTL with LTR plots and numbers, dar
 
   // Steps 1–3 of a run (a quick range test, a one-epoch head), so that steps 2 and 3 show their curves.
   await page.getByTestId('step-2').click();
-  await page.getByTestId('recipe-size-input').fill('32');
-  await page.getByTestId('recipe-batch-input').fill('8');
-  await page.getByTestId('recipe-lrfind-iters-input').fill('20');
+  await fillRunSettings(page, { size: 32, batch: 8, lrFindIters: 20 });
   await page.getByTestId('recipe-run-step').click();
   await waitStatus(page, /paused before step 3/, 90_000);
   await page.getByTestId('step-3').click();
@@ -145,31 +137,11 @@ test('axe: every page in English and Arabic, RTL with LTR plots and numbers, dar
   assert.deepEqual(pageErrors, [], 'no errors in the page');
 });
 
-/** The real server and Chromium on the wizard, with nothing done yet (openWizard scans by mouse; these tests don't). */
-async function startApp(t: import('node:test').TestContext, data: string, home: string) {
-  const server = await startHeadless({ home, backend: 'auto' });
-  t.after(() => server.close());
-  const browser = await launchChromium();
-  t.after(() => browser.close());
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  const pageErrors: string[] = [];
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error') pageErrors.push(m.text());
-  });
-  await page.goto(server.url);
-  await page.waitForFunction((names) => {
-    const shown = document.querySelector('[data-testid="header-backend"]')?.textContent ?? '';
-    return names.some((n) => shown.includes(n));
-  }, BACKEND_NAMES);
-  return { page, pageErrors, data };
-}
-
 test('keyboard only: scan, step 2 with the pick made on the plot by arrow keys, step 3 trains the head', async (t) => {
   const work = mkdtempSync(join(tmpdir(), 'ft-a11y-kbd-'));
   const data = join(work, 'shapes');
   await makeShapeDataset(data, { perClass: 8, seed: 23 });
-  const { page, pageErrors } = await startApp(t, data, join(work, 'home'));
+  const { page, pageErrors } = await openApp(t, { home: join(work, 'home') });
   // Any pointer event would mean the walk was not keyboard-only.
   await page.evaluate(() => {
     const w = window as unknown as { pointerEvents: number };
@@ -260,10 +232,7 @@ test('switching to Arabic while the head trains keeps the run, its progress and 
   const { page, pageErrors } = await openWizard(t, { perClass: 12, seed: 29 });
   const EPOCHS = 20;
   await page.getByTestId('step-3').click();
-  await page.getByTestId('recipe-size-input').fill('48');
-  await page.getByTestId('recipe-batch-input').fill('4');
-  await page.getByTestId('recipe-lrfind-iters-input').fill('20');
-  await page.getByTestId('recipe-head-epochs-input').fill(String(EPOCHS));
+  await fillRunSettings(page, { size: 48, batch: 4, lrFindIters: 20, headEpochs: EPOCHS });
   await page.getByTestId('recipe-run-step').click();
   // Switch once step 3 trains (its first epoch plotted).
   const chart = page.getByTestId('step3-chart');
@@ -324,7 +293,7 @@ test('thumbnail grid: 400 sample thumbnails through the real app, only the rows 
       copyFileSync(source, join(dir, `img-${i}${extname(source)}`));
     }
   }
-  const { page, pageErrors } = await startApp(t, data, join(work, 'home'));
+  const { page, pageErrors } = await openApp(t, { home: join(work, 'home') });
   await page.getByTestId('folder-input').fill(data);
   await page.getByTestId('scan-button').click();
   await page.getByTestId('dataset-summary').waitFor({ timeout: 120_000 });

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { openWizard } from '../helpers/browser';
+import { fillRunSettings, openWizard, waitStatus } from '../helpers/browser';
 import { ROOT } from '../helpers/cli';
 
 const ARTIFACTS = join(ROOT, 'test', 'artifacts');
@@ -23,17 +23,11 @@ test('relabel and exclude top-loss images, undo one, run again on the cleaned da
   // A tiny run of all eight steps from the step 4 page's settings.
   await page.getByTestId('step-4').click();
   await page.getByTestId('recipe-page-4').waitFor();
-  await page.getByTestId('recipe-size-input').fill('32');
-  await page.getByTestId('recipe-batch-input').fill('8');
-  await page.getByTestId('recipe-lrfind-iters-input').fill('12');
-  await page.getByTestId('recipe-augment-epochs-input').fill('1');
+  await fillRunSettings(page, { size: 32, batch: 8, lrFindIters: 12, augmentEpochs: 1 });
   await page.getByTestId('step-8').click();
   await page.getByTestId('recipe-cycles-input').fill('1');
   await page.getByTestId('recipe-run-step').click();
-  await page
-    .getByTestId('recipe-status')
-    .filter({ hasText: /completed/ })
-    .waitFor({ timeout: 400_000 });
+  await waitStatus(page, /completed/, 400_000);
   await page.getByTestId('goto-results').click();
   await page.getByTestId('results-page').waitFor();
   await page
@@ -85,10 +79,7 @@ test('relabel and exclude top-loss images, undo one, run again on the cleaned da
   await page.getByTestId('cleaner-run-again').click();
   // The new run starts from step 1; the wizard shows its first page with settings, step 2.
   await page.getByTestId('recipe-page-2').waitFor();
-  await page
-    .getByTestId('recipe-status')
-    .filter({ hasText: /running/ })
-    .waitFor({ timeout: 60_000 });
+  await waitStatus(page, /running/, 60_000);
   await page.getByTestId('recipe-cancel').click();
   assert.deepEqual(pageErrors, [], 'no errors in the page');
 });

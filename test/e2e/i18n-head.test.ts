@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { openWizard } from '../helpers/browser';
+import { fillRunSettings, openWizard } from '../helpers/browser';
 import { ROOT } from '../helpers/cli';
 
 const ARTIFACTS = join(ROOT, 'test', 'artifacts');
@@ -65,9 +65,7 @@ test('Arabic: right-to-left wizard, steps 1-3 in Arabic, plots and LRs left-to-r
   // Step 2: the run's LR finder, in Arabic.
   await page.getByTestId('step-2').click();
   assert.match(await heading(page), ARABIC);
-  await page.getByTestId('recipe-size-input').fill('48');
-  await page.getByTestId('recipe-batch-input').fill('8');
-  await page.getByTestId('recipe-lrfind-iters-input').fill('60');
+  await fillRunSettings(page, { size: 48, batch: 8, lrFindIters: 60 });
   await page.getByTestId('recipe-run-step').click();
   await page.getByTestId('use-lr-button').first().waitFor({ timeout: 90_000 });
   assert.match(await page.getByTestId('recipe-status').innerText(), ARABIC);

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { openWizard } from '../helpers/browser';
+import { fillRunSettings, openWizard } from '../helpers/browser';
 import { ROOT } from '../helpers/cli';
 
 const ARTIFACTS = join(ROOT, 'test', 'artifacts');
@@ -47,10 +47,7 @@ test('steps 4–8 and the export page in Arabic: right-to-left pages, Arabic hea
   // Step 4: a tiny recipe run to step 4 (small images and batches, a short range test, two epochs).
   await page.getByTestId('step-4').click();
   await page.getByTestId('recipe-page-4').waitFor();
-  await page.getByTestId('recipe-size-input').fill('32');
-  await page.getByTestId('recipe-batch-input').fill('8');
-  await page.getByTestId('recipe-lrfind-iters-input').fill('20');
-  await page.getByTestId('recipe-augment-epochs-input').fill('2');
+  await fillRunSettings(page, { size: 32, batch: 8, lrFindIters: 20, augmentEpochs: 2 });
   assert.match(await heading(page, 'recipe-page-4'), ARABIC);
   assert.match(await page.getByTestId('recipe-run-step').innerText(), ARABIC);
   await page.getByTestId('recipe-run-step').click();

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { openWizard } from '../helpers/browser';
+import { fillRunSettings, openWizard, waitStatus } from '../helpers/browser';
 import type { RecipeConfig, RunComparison } from '../../src-shared/contract';
 import { finetune, lastJson, ROOT } from '../helpers/cli';
 
@@ -56,15 +56,10 @@ test('step 2 of the run: pick an LR → step 3 with an SGDR schedule, previewed,
 
   // Step 2: the run's range test on the head (steps 1–2 on 48 px images in batches of 8).
   await page.getByTestId('step-2').click();
-  await page.getByTestId('recipe-size-input').fill('48');
-  await page.getByTestId('recipe-batch-input').fill('8');
-  await page.getByTestId('recipe-lrfind-iters-input').fill('60');
+  await fillRunSettings(page, { size: 48, batch: 8, lrFindIters: 60 });
   await page.getByTestId('recipe-run-step').click();
   await page.getByTestId('progress-bar').waitFor();
-  await page
-    .getByTestId('recipe-status')
-    .filter({ hasText: /paused before step 3/ })
-    .waitFor({ timeout: 90_000 });
+  await waitStatus(page, /paused before step 3/, 90_000);
 
   const chartBox = await page.getByTestId('recipe-lrfind-chart').locator('canvas').first().boundingBox();
   assert.ok(chartBox && chartBox.width > 300 && chartBox.height > 150, 'the LR finder chart is drawn');
@@ -130,10 +125,7 @@ test('step 2 of the run: pick an LR → step 3 with an SGDR schedule, previewed,
 
   // Step 3 runs with that schedule at the clicked LR: the epochs come from the cycles.
   await page.getByTestId('recipe-run-step').click();
-  await page
-    .getByTestId('recipe-status')
-    .filter({ hasText: /paused before step 4/ })
-    .waitFor({ timeout: 120_000 });
+  await waitStatus(page, /paused before step 4/, 120_000);
   assert.equal(Number(await page.getByTestId('step3-chart').getAttribute('data-epochs')), 3);
   await screenshotAt(page, 'step3-chart', 'training-lr.png');
 

@@ -11,7 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { RunComparison, RecipeConfig, RunSummary } from '../../src-shared/contract';
-import { openWizard } from '../helpers/browser';
+import { fillRunSettings, openWizard, waitStatus } from '../helpers/browser';
 import { finetune, lastJson, ROOT } from '../helpers/cli';
 
 const ARTIFACTS = join(ROOT, 'test', 'artifacts');
@@ -24,8 +24,10 @@ async function shot(page: Page, file: string): Promise<void> {
   await page.screenshot({ path: join(ARTIFACTS, file), fullPage: true });
 }
 
-async function waitStatus(page: Page, text: RegExp, timeout = 150_000): Promise<void> {
-  await page.getByTestId('recipe-status').filter({ hasText: text }).waitFor({ timeout });
+/** Runs the open page's step and waits for the run to pause before step `next` (on a loaded machine: minutes). */
+async function runStepUntil(page: Page, next: number): Promise<void> {
+  await page.getByTestId('recipe-run-step').click();
+  await waitStatus(page, new RegExp(`paused before step ${next}`), 150_000);
 }
 
 /** Clicks the range test's plot at `fraction` of its width; returns the LR the page says it picked. */
@@ -68,12 +70,9 @@ test('one run through the eight pages: every pick reaches the run, every step ru
   // Step 1's primary button goes to step 2 (it once jumped to step 3).
   await page.getByTestId('goto-next-step').click();
   await page.getByTestId('recipe-page-2').waitFor();
-  await page.getByTestId('recipe-size-input').fill('32');
-  await page.getByTestId('recipe-batch-input').fill('8');
-  await page.getByTestId('recipe-lrfind-iters-input').fill('30');
+  await fillRunSettings(page, { size: 32, batch: 8, lrFindIters: 30 });
   assert.match(await page.getByTestId('recipe-run-step').innerText(), /Run steps 1–2/);
-  await page.getByTestId('recipe-run-step').click();
-  await waitStatus(page, /paused before step 3/);
+  await runStepUntil(page, 3);
   const lrHead = await clickPlot(page, 0.55);
   assert.ok(lrHead > 0, `step 2: picked ${lrHead}`);
   await shot(page, 'one-run-step-2.png');
@@ -82,29 +81,24 @@ test('one run through the eight pages: every pick reaches the run, every step ru
   await next(page, 3);
   assert.equal(Number(await page.getByTestId('recipe-head-lr').getAttribute('data-lr')), lrHead);
   await page.getByTestId('recipe-head-epochs-input').fill('3');
-  await page.getByTestId('recipe-run-step').click();
-  await waitStatus(page, /paused before step 4/);
+  await runStepUntil(page, 4);
   assert.equal(Number(await page.getByTestId('step3-chart').getAttribute('data-epochs')), 3);
   await shot(page, 'one-run-step-3.png');
 
   // Step 4 (1 epoch, default 3), 5 and 6 continue the same run.
   await next(page, 4);
   await page.getByTestId('recipe-augment-epochs-input').fill('1');
-  await page.getByTestId('recipe-run-step').click();
-  await waitStatus(page, /paused before step 5/);
+  await runStepUntil(page, 5);
   await shot(page, 'one-run-step-4.png');
   await next(page, 5);
-  await page.getByTestId('recipe-run-step').click();
-  await waitStatus(page, /paused before step 6/);
+  await runStepUntil(page, 6);
   await next(page, 6);
-  await page.getByTestId('recipe-run-step').click();
-  await waitStatus(page, /paused before step 7/);
+  await runStepUntil(page, 7);
   await shot(page, 'one-run-step-6.png');
 
   // Step 7: the range test of the unfrozen network; an LR clicked on its curve is step 8's.
   await next(page, 7);
-  await page.getByTestId('recipe-run-step').click();
-  await waitStatus(page, /paused before step 8/);
+  await runStepUntil(page, 8);
   const lrAll = await clickPlot(page, 0.4);
   assert.ok(lrAll > 0, `step 7: picked ${lrAll}`);
   await shot(page, 'one-run-step-7.png');

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { openWizard } from '../helpers/browser';
+import { fillRunSettings, openWizard, waitStatus } from '../helpers/browser';
 import { ROOT } from '../helpers/cli';
 
 const ARTIFACTS = join(ROOT, 'test', 'artifacts');
@@ -25,10 +25,6 @@ async function shot(page: Page, file: string, testid?: string): Promise<void> {
   }
   await page.waitForTimeout(200);
   await page.screenshot({ path: join(ARTIFACTS, file) });
-}
-
-async function waitStatus(page: Page, text: RegExp, timeout = 120_000): Promise<void> {
-  await page.getByTestId('recipe-status').filter({ hasText: text }).waitFor({ timeout });
 }
 
 async function resultSteps(page: Page): Promise<number[]> {
@@ -54,9 +50,7 @@ test('the eight steps as one recipe run, page by page, then the results page', a
   // Step 2 starts the run (steps 1–2 on small images and batches); its valley becomes the head's LR.
   await page.getByTestId('step-2').click();
   await page.getByTestId('recipe-page-2').waitFor();
-  await page.getByTestId('recipe-size-input').fill('32');
-  await page.getByTestId('recipe-batch-input').fill('8');
-  await page.getByTestId('recipe-lrfind-iters-input').fill('20');
+  await fillRunSettings(page, { size: 32, batch: 8, lrFindIters: 20 });
   assert.match(await page.getByTestId('recipe-run-step').innerText(), /Run steps 1–2/);
   // The run-time estimate, measured on this machine, before the user presses start.
   await page

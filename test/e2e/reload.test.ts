@@ -7,24 +7,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
 import type { RecipeConfig, RunComparison } from '../../src-shared/contract';
-import { openWizard } from '../helpers/browser';
+import { fillRunSettings, openWizard, waitStatus } from '../helpers/browser';
 import { finetune, lastJson, ROOT } from '../helpers/cli';
 
 const ARTIFACTS = join(ROOT, 'test', 'artifacts');
 mkdirSync(ARTIFACTS, { recursive: true });
 
-async function waitStatus(page: Page, text: RegExp, timeout = 120_000): Promise<void> {
-  await page.getByTestId('recipe-status').filter({ hasText: text }).waitFor({ timeout });
-}
-
 test('a reload in the middle of step 4 finds the run, its settings, progress and Cancel', async (t) => {
   const { page, pageErrors, home } = await openWizard(t, { perClass: 8, seed: 13, height: 900 });
   await page.getByTestId('goto-next-step').click();
-  await page.getByTestId('recipe-size-input').fill('32');
-  await page.getByTestId('recipe-batch-input').fill('8');
-  await page.getByTestId('recipe-lrfind-iters-input').fill('20');
+  await fillRunSettings(page, { size: 32, batch: 8, lrFindIters: 20 });
   await page.getByTestId('recipe-run-step').click();
   await waitStatus(page, /paused before step 3/);
 

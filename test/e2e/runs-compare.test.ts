@@ -8,10 +8,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launchChromium } from '../helpers/browser';
+import { openApp } from '../helpers/browser';
 import { finetune, lastJson, ROOT } from '../helpers/cli';
 import { makeShapeDataset } from '../helpers/images';
-import { startHeadless } from '../../src-main/server/headless';
 import type { Result } from '../../src-shared/contract';
 
 const ARTIFACTS = join(ROOT, 'test', 'artifacts');
@@ -34,18 +33,8 @@ test('run history: tick two runs, compare their curves and settings, delete one'
     finetune(['runs', 'compare', String(a), String(b), '--home', home, '--json']),
   );
 
-  const server = await startHeadless({ home, backend: 'auto' });
-  t.after(() => server.close());
-  const browser = await launchChromium();
-  t.after(() => browser.close());
   // Tall enough for the runs table, the charts and the diff in one screenshot (the page scrolls inside its frame).
-  const page = await browser.newPage({ viewport: { width: 1280, height: 1500 } });
-  const pageErrors: string[] = [];
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error') pageErrors.push(m.text());
-  });
-  await page.goto(server.url);
+  const { page, pageErrors } = await openApp(t, { home, height: 1500 });
 
   await page.getByTestId('nav-runs').click();
   await page.getByTestId('run-row').nth(1).waitFor();

@@ -10,10 +10,9 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Locator } from 'playwright-core';
-import { launchChromium } from '../helpers/browser';
+import { openApp, waitStatus } from '../helpers/browser';
 import { finetune, lastJson, ROOT } from '../helpers/cli';
 import { makeShapeDataset } from '../helpers/images';
-import { startHeadless } from '../../src-main/server/headless';
 import type { Result } from '../../src-shared/contract';
 
 const ARTIFACTS = join(ROOT, 'test', 'artifacts');
@@ -49,17 +48,7 @@ test('run history: one run opened shows its curves; Run again loads it into the 
   );
   assert.equal(shown.metrics.length, 3, 'SGDR cycles of 1 and 2 epochs');
 
-  const server = await startHeadless({ home, backend: 'auto' });
-  t.after(() => server.close());
-  const browser = await launchChromium();
-  t.after(() => browser.close());
-  const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
-  const pageErrors: string[] = [];
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error') pageErrors.push(m.text());
-  });
-  await page.goto(server.url);
+  const { page, pageErrors } = await openApp(t, { home, height: 1400 });
 
   await page.getByTestId('nav-runs').click();
   const row = page.locator(`[data-testid="run-row"][data-run-id="${a.runId}"]`);
@@ -101,10 +90,7 @@ test('run history: one run opened shows its curves; Run again loads it into the 
   assert.match(await page.getByTestId('recipe-start-note').innerText(), /shapes/);
   assert.match(await page.getByTestId('recipe-run-step').innerText(), /Run steps 1–3/);
   await page.getByTestId('recipe-run-step').click();
-  await page
-    .getByTestId('recipe-status')
-    .filter({ hasText: /paused before step 4/ })
-    .waitFor({ timeout: 180_000 });
+  await waitStatus(page, /paused before step 4/, 180_000);
   assert.equal(await page.getByTestId('rerun-notice').count(), 0, 'the link is used once');
 
   const list = lastJson<Array<{ id: number; rerunOf: number | null }>>(finetune(['runs', '--json', '--home', home]));

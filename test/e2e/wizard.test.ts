@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { openWizard } from '../helpers/browser';
+import { fillRunSettings, openWizard, waitStatus } from '../helpers/browser';
 import { connect } from '../helpers/bridgeClient';
 import { finetune, lastJson, ROOT } from '../helpers/cli';
 
@@ -37,17 +37,11 @@ test('wizard: folder → summary → train head with live chart → export → e
   // Steps 2–3 of one run from step 3's page: a head-only model is the run paused after step 3.
   await page.getByTestId('step-3').click();
   await page.getByTestId('recipe-page-3').waitFor();
-  await page.getByTestId('recipe-head-epochs-input').fill('5');
-  await page.getByTestId('recipe-size-input').fill('48');
-  await page.getByTestId('recipe-batch-input').fill('8');
-  await page.getByTestId('recipe-lrfind-iters-input').fill('30');
+  await fillRunSettings(page, { headEpochs: 5, size: 48, batch: 8, lrFindIters: 30 });
   assert.match(await page.getByTestId('recipe-run-step').innerText(), /Run steps 1–3/);
   await page.getByTestId('recipe-run-step').click();
   await page.getByTestId('progress-bar').waitFor();
-  await page
-    .getByTestId('recipe-status')
-    .filter({ hasText: /paused before step 4/ })
-    .waitFor({ timeout: 180_000 });
+  await waitStatus(page, /paused before step 4/, 180_000);
   assert.equal(Number(await page.getByTestId('step3-chart').getAttribute('data-epochs')), 5);
   // The chart drew: uPlot renders into a canvas inside the chart container.
   const chartBox = await page.getByTestId('step3-chart').locator('canvas').first().boundingBox();

@@ -29,10 +29,7 @@ export async function launchChromium(): Promise<Browser> {
   });
 }
 
-export interface WizardSession {
-  work: string;
-  data: string;
-  home: string;
+export interface AppSession {
   server: HeadlessServer;
   page: Page;
   /** Errors the page logged or threw; a test ends by asserting there were none. */
@@ -40,22 +37,17 @@ export interface WizardSession {
 }
 
 /** A wizard on a fresh home: the real headless server and Debian Chromium, nothing chosen yet. */
-export interface FreshWizard {
+export interface FreshWizard extends AppSession {
   work: string;
   home: string;
-  server: HeadlessServer;
-  page: Page;
-  pageErrors: string[];
 }
 
 /**
- * The real headless server on a new home under a new temporary folder, and Debian Chromium on the wizard (light
- * theme, English) once the page knows its backend. Everything is closed when the test ends.
+ * The real headless server on `home` and Debian Chromium on its page, once the header names the backend the page's
+ * own app.info got; nothing else done. Everything is closed when the test ends.
  */
-export async function openFreshWizard(t: TestContext, opts: { height?: number } = {}): Promise<FreshWizard> {
-  const work = mkdtempSync(join(tmpdir(), 'ft-e2e-'));
-  const home = join(work, 'home');
-  const server = await startHeadless({ home, backend: 'auto' });
+export async function openApp(t: TestContext, opts: { home: string; height?: number }): Promise<AppSession> {
+  const server = await startHeadless({ home: opts.home, backend: 'auto' });
   t.after(() => server.close());
   const browser = await launchChromium();
   t.after(() => browser.close());
@@ -66,18 +58,29 @@ export async function openFreshWizard(t: TestContext, opts: { height?: number } 
     if (m.type() === 'error') pageErrors.push(m.text());
   });
   await page.goto(server.url);
-  // The header names the backend the page's own app.info got (asked for 'auto': the best one that loads here).
-  // Asking the service from here as well would race the page's first call while the backend is still loading.
+  // Asked for 'auto': the best backend that loads here. Asking the service from here as well would race the page's
+  // first call while the backend is still loading.
   await page.waitForFunction((names) => {
     const shown = document.querySelector('[data-testid="header-backend"]')?.textContent ?? '';
     return names.some((n) => shown.includes(n));
   }, BACKEND_NAMES);
-  return { work, home, server, page, pageErrors };
+  return { server, page, pageErrors };
+}
+
+/** A wizard on a fresh home (a new temporary folder): the app (openApp), nothing chosen yet. */
+export async function openFreshWizard(t: TestContext, opts: { height?: number } = {}): Promise<FreshWizard> {
+  const work = mkdtempSync(join(tmpdir(), 'ft-e2e-'));
+  const home = join(work, 'home');
+  return { work, home, ...(await openApp(t, { home, height: opts.height })) };
+}
+
+export interface WizardSession extends FreshWizard {
+  data: string;
 }
 
 /**
- * The common start of the browser tests: generated shape images, the real headless server, Debian Chromium on the
- * wizard, and step 1 done (the folder scanned). Everything is closed when the test ends.
+ * The common start of the wizard's browser tests: generated shape images, a fresh wizard (openFreshWizard) and step 1
+ * done (the folder scanned).
  */
 export async function openWizard(
   t: TestContext,
@@ -91,4 +94,34 @@ export async function openWizard(
   await page.getByTestId('scan-button').click();
   await page.getByTestId('dataset-summary').waitFor();
   return { ...fresh, data };
+}
+
+/** Waits until the wizard's run status line says `text` (the run reached a pause, completed, failed …). */
+export async function waitStatus(page: Page, text: RegExp, timeout = 120_000): Promise<void> {
+  await page.getByTestId('recipe-status').filter({ hasText: text }).waitFor({ timeout });
+}
+
+/** The run settings a test shrinks to train quickly, by the inputs of the wizard's settings card. */
+export interface QuickRunSettings {
+  size: number;
+  batch: number;
+  lrFindIters: number;
+  headEpochs?: number;
+  augmentEpochs?: number;
+}
+
+const QUICK_RUN_INPUTS: Record<keyof QuickRunSettings, string> = {
+  size: 'recipe-size-input',
+  batch: 'recipe-batch-input',
+  lrFindIters: 'recipe-lrfind-iters-input',
+  headEpochs: 'recipe-head-epochs-input',
+  augmentEpochs: 'recipe-augment-epochs-input',
+};
+
+/** Types each given setting into its input on the open step page. */
+export async function fillRunSettings(page: Page, settings: QuickRunSettings): Promise<void> {
+  for (const [key, testId] of Object.entries(QUICK_RUN_INPUTS)) {
+    const value = settings[key as keyof QuickRunSettings];
+    if (value !== undefined) await page.getByTestId(testId).fill(String(value));
+  }
 }

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,13 +33,15 @@ export function lastJson<T>(r: CliResult): T {
   }
 }
 
+/** The real `finetune` CLI started in a child process (its output piped), for a test that watches it run. */
+export function spawnFinetune(args: string[], env: Record<string, string> = {}): ChildProcessWithoutNullStreams {
+  return spawn(process.execPath, ['bin/finetune.mjs', ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+}
+
 /** Like `finetune`, without blocking this process's event loop (needed when the test itself serves HTTP). */
 export function finetuneAsync(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/finetune.mjs', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-    });
+    const child = spawnFinetune(args, env);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

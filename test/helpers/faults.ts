@@ -2,11 +2,10 @@
  * The fault tests' tools: the real CLI in a child process stopped by a signal after its Nth epoch line, and what must
  * hold of a history and a checkpoint after any stop (SQLite's integrity check, a complete checkpoint).
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { ROOT } from './cli';
+import { spawnFinetune } from './cli';
 import { CHECKPOINT_DIR, readCheckpointState, type RecipeState } from '../../src-main/core/recipe/checkpoint';
 
 /** One epoch as the CLI prints it on stderr: "  step3-head epoch 1  train loss … valid loss 0.8770 …". */
@@ -45,10 +44,7 @@ export function runCli(
   stop?: { afterEpochs: number; signal: NodeJS.Signals; step?: string },
 ): Promise<Stopped> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/finetune.mjs', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-    });
+    const child = spawnFinetune(args, env);
     let stdout = '';
     let stderr = '';
     let sent = false;

@@ -6,20 +6,16 @@
 import { tinyRecipeConfig } from '../helpers/recipe';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { makeShapeDataset } from '../helpers/images';
+import { shapeWorkspace } from '../helpers/shapeWorkspace';
 import { initBackend } from '../../src-main/core/tf/backend';
 import { recipeJob, type RecipeContext } from '../../src-main/core/recipe/recipeJob';
 import { type RecipeConfig, type RecipeEvent } from '../../src-main/core/recipe/types';
 
 await initBackend('auto');
-const work = mkdtempSync(join(tmpdir(), 'ft-recipe-mix-'));
-test.after(() => rmSync(work, { recursive: true, force: true }));
-const data = join(work, 'shapes');
-await makeShapeDataset(data, { perClass: 10, size: 32, seed: 5 });
+const { work, data } = await shapeWorkspace('ft-recipe-mix-', { perClass: 10, size: 32, seed: 5 });
 
 const config: RecipeConfig = tinyRecipeConfig(data, {
   lrFind: { start: 1e-5, end: 10, iters: 10 },

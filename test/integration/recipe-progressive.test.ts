@@ -9,11 +9,10 @@
 import { tinyRecipeConfig } from '../helpers/recipe';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { makeShapeDataset } from '../helpers/images';
+import { shapeWorkspace } from '../helpers/shapeWorkspace';
 import { initBackend } from '../../src-main/core/tf/backend';
 import { recipeJob, resumeRecipe, type RecipeContext } from '../../src-main/core/recipe/recipeJob';
 import { cycleSizes, progressiveProblem, sizeSegments } from '../../src-main/core/recipe/progressive';
@@ -23,10 +22,7 @@ import { loadModelFromDir } from '../../src-main/core/model/modelFiles';
 import type { RecipeConfig, RecipeEvent, RecipeResult } from '../../src-main/core/recipe/types';
 
 await initBackend('auto');
-const work = mkdtempSync(join(tmpdir(), 'ft-recipe-progressive-'));
-test.after(() => rmSync(work, { recursive: true, force: true }));
-const data = join(work, 'shapes');
-await makeShapeDataset(data, { perClass: 10, size: 48, seed: 5 });
+const { work, data } = await shapeWorkspace('ft-recipe-progressive-', { perClass: 10, size: 48, seed: 5 });
 
 const config: RecipeConfig = tinyRecipeConfig(data, {
   size: 48,

@@ -6,10 +6,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeShapeDataset } from '../helpers/images';
+import { shapeWorkspace } from '../helpers/shapeWorkspace';
 import { initBackend } from '../../src-main/core/tf/backend';
 import { readModelArtifacts } from '../../src-main/core/model/modelFiles';
 import { suggestLrs } from '../../src-main/core/lrfind/suggest';
@@ -19,10 +18,7 @@ import { type RecipeConfig, type RecipeEvent } from '../../src-main/core/recipe/
 import { DEFAULT_RECIPE_CONFIG } from '../../src-shared/recipe/config';
 
 await initBackend('auto');
-const work = mkdtempSync(join(tmpdir(), 'ft-recipe-swa-'));
-test.after(() => rmSync(work, { recursive: true, force: true }));
-const data = join(work, 'shapes');
-await makeShapeDataset(data, { perClass: 10, size: 32, seed: 5 });
+const { work, data } = await shapeWorkspace('ft-recipe-swa-', { perClass: 10, size: 32, seed: 5 });
 
 const config: RecipeConfig = {
   ...DEFAULT_RECIPE_CONFIG,

@@ -11,11 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { makeShapeDataset } from '../helpers/images';
+import { disposeLearner, wholeModelLearner } from '../helpers/learner';
 import { initBackend } from '../../src-main/core/tf/backend';
 import { scanDataset } from '../../src-main/core/data/dataset';
 import { ImageDataSource } from '../../src-main/core/train/dataSources';
-import { Learner } from '../../src-main/core/train/learner';
-import { DEFAULT_OPTIMIZER, Optimizer } from '../../src-main/core/train/optimizers';
 import { lrRangeTest } from '../../src-main/core/lrfind/lrRangeTest';
 import { suggestLrs } from '../../src-main/core/lrfind/suggest';
 
@@ -51,8 +50,7 @@ test("suggestFrom 'valid': the suggestions are fastai's rules on the validation 
   const validX = tf.concat(xs);
   tf.dispose(xs);
   const m = smallConvNet();
-  const opt = new Optimizer(DEFAULT_OPTIMIZER);
-  const learner = new Learner(m, opt, [{ name: 'all', variables: m.trainableWeights }]);
+  const learner = wholeModelLearner(m, { group: 'all' });
   const ours: number[] = [];
   const before = tf.memory().numTensors;
   const r = await lrRangeTest(learner, train, {
@@ -87,19 +85,15 @@ test("suggestFrom 'valid': the suggestions are fastai's rules on the validation 
   // The option matters: the training curve gives other suggestions on this run.
   assert.notDeepEqual(pick(suggestLrs(r.lr, r.smoothedLoss, { numIt: 30 })), r.suggestions, 'not the training curve');
   validX.dispose();
-  opt.dispose();
-  m.dispose();
+  disposeLearner(learner);
 });
 
 test("suggestFrom 'valid' without validation data is refused with the fix", async () => {
-  const m = smallConvNet();
-  const opt = new Optimizer(DEFAULT_OPTIMIZER);
-  const learner = new Learner(m, opt, [{ name: 'all', variables: m.trainableWeights }]);
+  const learner = wholeModelLearner(smallConvNet(), { group: 'all' });
   const train = new ImageDataSource(ds.train, { size: SIZE, batchSize: 6, numClasses: K });
   await assert.rejects(
     lrRangeTest(learner, train, { suggestFrom: 'valid' }),
     /need validation data: pass `validation`/,
   );
-  opt.dispose();
-  m.dispose();
+  disposeLearner(learner);
 });

@@ -6,8 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src-main/core/tf/backend';
-import { Learner, sortCallbacks, type Callback } from '../../src-main/core/train/learner';
-import { DEFAULT_OPTIMIZER, Optimizer } from '../../src-main/core/train/optimizers';
+import { sortCallbacks, type Callback } from '../../src-main/core/train/learner';
+import { DEFAULT_OPTIMIZER, type OptimizerConfig } from '../../src-main/core/train/optimizers';
 import { RowsDataSource } from '../../src-main/core/train/dataSources';
 import {
   cancelCallback,
@@ -21,6 +21,7 @@ import { mulberry32 } from '../../src-main/core/util/random';
 import { lrFinder } from '../../src-main/core/lrfind/lrFinderCallback';
 import { lrRangeTest } from '../../src-main/core/lrfind/lrRangeTest';
 import { lrRangeSchedule, smoothLosses } from '../../src-main/core/lrfind/suggest';
+import { disposeLearner, wholeModelLearner } from '../helpers/learner';
 
 await initBackend('auto');
 
@@ -66,23 +67,18 @@ test('callbacks run by order, lower first; equal orders keep their array positio
     sortCallbacks(list).map((c) => c.order ?? 0),
     [-5, 0, 0, 0, 50],
   );
-  const m = model();
-  const opt = new Optimizer(DEFAULT_OPTIMIZER);
-  const learner = new Learner(m, opt, [{ name: 'head', variables: m.trainableWeights }], list);
+  const learner = wholeModelLearner(model(), { callbacks: list });
   await learner.fit(1, data(8, 1));
   const order = ['early', 'a', 'b', 'c', 'late'];
   assert.deepEqual(trace, [...order.map((n) => `${n}.beforeFit`), ...order.map((n) => `${n}.afterBatch`)]);
   assert.equal(learner.callbacks[0]!.order, 50, 'the array itself is left as given');
-  opt.dispose();
-  m.dispose();
+  disposeLearner(learner);
 });
 
 test('the built-in callbacks behave the same in any array position', async () => {
   const train = data(48, 2);
   const valid = data(16, 3);
   const run = async (reverse: boolean, cancelAt: number) => {
-    const m = model();
-    const opt = new Optimizer(DEFAULT_OPTIMIZER);
     const events: string[] = [];
     let batches = 0;
     const counter: Callback = { afterBatch: () => void batches++ };
@@ -98,17 +94,13 @@ test('the built-in callbacks behave the same in any array position', async () =>
         epoch: (e) => events.push(`epoch ${e.epoch} valid ${e.validLoss.toFixed(6)}`),
       }),
     ];
-    const learner = new Learner(
-      m,
-      opt,
-      [{ name: 'head', variables: m.trainableWeights }],
+    const learner = wholeModelLearner(model(), {
       // The batch counter must feed the cancel rule in both cases, as it did when it came first in the array.
-      reverse ? [...list.reverse(), counter] : [counter, ...list],
-    );
+      callbacks: reverse ? [...list.reverse(), counter] : [counter, ...list],
+    });
     const s = await learner.fit(5, train);
-    const out = { events, stopReason: s.stopReason, iteration: s.iteration, weights: weights(m) };
-    opt.dispose();
-    m.dispose();
+    const out = { events, stopReason: s.stopReason, iteration: s.iteration, weights: weights(learner.model) };
+    disposeLearner(learner);
     return out;
   };
   for (const cancelAt of [4, 100]) {
@@ -123,20 +115,15 @@ test('the built-in callbacks behave the same in any array position', async () =>
 });
 
 test('a stop set before a batch skips it: no step, no afterBatch, no afterEpoch', async () => {
-  const m = model();
-  const opt = new Optimizer(DEFAULT_OPTIMIZER);
   const seen: string[] = [];
   let stopAt = Infinity;
-  const learner = new Learner(
-    m,
-    opt,
-    [{ name: 'head', variables: m.trainableWeights }],
-    [
+  const learner = wholeModelLearner(model(), {
+    callbacks: [
       scheduleCallback(() => 0.1),
       { beforeBatch: (s) => void (s.iteration === stopAt && (s.stopReason = 'cancelled')) },
       { afterBatch: (s) => void seen.push(`batch ${s.iteration}`), afterEpoch: () => void seen.push('epoch') },
     ],
-  );
+  });
   const train = data(32, 4);
   await learner.fit(1, train); // the optimizer's state exists from here on
   seen.length = 0;
@@ -148,33 +135,19 @@ test('a stop set before a batch skips it: no step, no afterBatch, no afterEpoch'
   assert.deepEqual(seen, ['batch 0', 'batch 1']);
   assert.equal(tf.memory().numTensors, tensors, 'the skipped batch was disposed');
   // Batches 0 and 1 trained, batch 2 did not: the same weights as a fit limited to two iterations.
-  const ref = model();
-  const refOpt = new Optimizer(DEFAULT_OPTIMIZER);
-  const refLearner = new Learner(
-    ref,
-    refOpt,
-    [{ name: 'head', variables: ref.trainableWeights }],
-    [scheduleCallback(() => 0.1)],
-  );
-  await refLearner.fit(1, train);
-  await refLearner.withCallbacks([scheduleCallback(() => 0.1), iterationLimitCallback(2)]).fit(3, train);
-  assert.deepEqual(weights(m), weights(ref));
-  refOpt.dispose();
-  ref.dispose();
-  opt.dispose();
-  m.dispose();
+  const ref = wholeModelLearner(model(), { callbacks: [scheduleCallback(() => 0.1)] });
+  await ref.fit(1, train);
+  await ref.withCallbacks([scheduleCallback(() => 0.1), iterationLimitCallback(2)]).fit(3, train);
+  assert.deepEqual(weights(learner.model), weights(ref.model));
+  disposeLearner(ref);
+  disposeLearner(learner);
 });
 
 test('withCallbacks: same model, optimizer and settings; only the given callbacks run', async () => {
   const m = model();
-  const opt = new Optimizer(DEFAULT_OPTIMIZER);
   let own = 0;
-  const learner = new Learner(
-    m,
-    opt,
-    [{ name: 'head', variables: m.trainableWeights }],
-    [{ afterBatch: () => void own++ }],
-  );
+  const learner = wholeModelLearner(m, { callbacks: [{ afterBatch: () => void own++ }] });
+  const opt = learner.optimizer;
   learner.microBatch = 4;
   learner.trainingMode = false;
   let other = 0;
@@ -184,17 +157,15 @@ test('withCallbacks: same model, optimizer and settings; only the given callback
   assert.equal(copy.trainingMode, false);
   await copy.fit(1, data(16, 5));
   assert.deepEqual([own, other], [0, 2]);
-  opt.dispose();
-  m.dispose();
+  disposeLearner(learner);
 });
 
 test('the LR finder on Learner.fit: follows the schedule, smooths with smoothLosses, stops on divergence', async () => {
   const train = data(24, 6);
   const schedule = lrRangeSchedule(1e-3, 1e4, 30, 'exp');
-  const m = model();
-  const opt = new Optimizer({ ...DEFAULT_OPTIMIZER, kind: 'sgd' });
-  const learner = new Learner(m, opt, [{ name: 'head', variables: m.trainableWeights }]);
-  const initial = weights(m);
+  const sgd: OptimizerConfig = { ...DEFAULT_OPTIMIZER, kind: 'sgd' };
+  const learner = wholeModelLearner(model(), { optimizer: sgd });
+  const initial = weights(learner.model);
   const steps: number[][] = [];
   const finder = lrFinder({ schedule, onStep: (i, lr, loss, smoothed) => void steps.push([i, lr, loss, smoothed]) });
   const s = await learner.withCallbacks(finder.callbacks).fit(Math.ceil(30 / train.numBatches), train, {
@@ -215,35 +186,25 @@ test('the LR finder on Learner.fit: follows the schedule, smooths with smoothLos
   assert.ok(!Number.isFinite(last) || last > 4 * Math.min(...r.smoothedLoss), 'the last point diverged');
 
   // lrRangeTest is this fit plus the snapshot/restore: the same curve from the same initial weights.
-  const m2 = model();
-  assert.deepEqual(weights(m2), initial);
-  const opt2 = new Optimizer({ ...DEFAULT_OPTIMIZER, kind: 'sgd' });
-  const again = await lrRangeTest(new Learner(m2, opt2, [{ name: 'head', variables: m2.trainableWeights }]), train, {
-    start: 1e-3,
-    end: 1e4,
-    iters: 30,
-  });
+  const second = wholeModelLearner(model(), { optimizer: sgd });
+  assert.deepEqual(weights(second.model), initial);
+  const again = await lrRangeTest(second, train, { start: 1e-3, end: 1e4, iters: 30 });
   assert.deepEqual(
     [again.lr, again.loss, again.smoothedLoss, again.stoppedEarly, again.epochs],
     [r.lr, r.loss, r.smoothedLoss, r.stoppedEarly, r.epochs],
   );
-  assert.deepEqual(weights(m2), initial, 'restored');
-  opt2.dispose();
-  m2.dispose();
-  opt.dispose();
-  m.dispose();
+  assert.deepEqual(weights(second.model), initial, 'restored');
+  disposeLearner(second);
+  disposeLearner(learner);
 });
 
 test('the LR finder checks shouldCancel before every step', async () => {
-  const m = model();
-  const opt = new Optimizer(DEFAULT_OPTIMIZER);
-  const learner = new Learner(m, opt, [{ name: 'head', variables: m.trainableWeights }]);
-  const before = weights(m);
+  const learner = wholeModelLearner(model());
+  const before = weights(learner.model);
   const never = lrFinder({ schedule: lrRangeSchedule(1e-4, 1, 10), shouldCancel: () => true });
   const s = await learner.withCallbacks(never.callbacks).fit(2, data(40, 7));
   assert.equal(s.stopReason, 'cancelled');
   assert.deepEqual([never.record.lr.length, never.record.epochs, never.record.cancelled], [0, 1, true]);
-  assert.deepEqual(weights(m), before, 'not a single step');
-  opt.dispose();
-  m.dispose();
+  assert.deepEqual(weights(learner.model), before, 'not a single step');
+  disposeLearner(learner);
 });

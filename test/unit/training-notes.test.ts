@@ -10,6 +10,12 @@ import {
   restartIterations,
 } from '../../src-renderer/src/recipe/trainingNotes';
 
+/** Epochs' losses from the two series, written side by side: epoch i has train[i] and valid[i]. */
+function epochLosses(train: number[], valid: number[]): Array<{ trainLoss: number; validLoss: number }> {
+  assert.equal(train.length, valid.length, 'one validation loss per epoch');
+  return train.map((trainLoss, i) => ({ trainLoss, validLoss: valid[i]! }));
+}
+
 /** A cosine-annealed cycle's loss: high after each restart, falling towards its end. */
 function sgdrLoss(cycles: number[], start = 1, drop = 0.1): number[] {
   const out: number[] = [];
@@ -69,66 +75,29 @@ test('restart iterations: every cycle end but the last, at the batches seen by t
 });
 
 test('overfitting: validation loss up for 2 epochs while training loss falls, with the best epoch', () => {
-  const epochs = [
-    { trainLoss: 1.0, validLoss: 0.9 },
-    { trainLoss: 0.8, validLoss: 0.7 },
-    { trainLoss: 0.6, validLoss: 0.6 },
-    { trainLoss: 0.5, validLoss: 0.65 },
-    { trainLoss: 0.4, validLoss: 0.72 },
-  ];
+  const epochs = epochLosses([1.0, 0.8, 0.6, 0.5, 0.4], [0.9, 0.7, 0.6, 0.65, 0.72]);
   assert.deepEqual(detectOverfitting(epochs), { from: 4, to: 5, epochs: 2, bestEpoch: 3 });
   assert.equal(detectOverfitting(epochs.slice(0, 4)), null, 'one epoch of rising validation loss is not enough');
 });
 
 test('no overfitting when the training loss rises too, or the rises are not consecutive', () => {
-  const bothRise = [
-    { trainLoss: 0.5, validLoss: 0.5 },
-    { trainLoss: 0.6, validLoss: 0.6 },
-    { trainLoss: 0.7, validLoss: 0.7 },
-  ];
+  const bothRise = epochLosses([0.5, 0.6, 0.7], [0.5, 0.6, 0.7]);
   assert.equal(detectOverfitting(bothRise), null);
-  const apart = [
-    { trainLoss: 1.0, validLoss: 0.5 },
-    { trainLoss: 0.9, validLoss: 0.6 },
-    { trainLoss: 0.8, validLoss: 0.4 },
-    { trainLoss: 0.7, validLoss: 0.45 },
-  ];
+  const apart = epochLosses([1.0, 0.9, 0.8, 0.7], [0.5, 0.6, 0.4, 0.45]);
   assert.equal(detectOverfitting(apart), null);
   assert.equal(detectOverfitting([]), null);
-  assert.equal(
-    detectOverfitting([
-      { trainLoss: 1, validLoss: 0.5 },
-      { trainLoss: NaN, validLoss: 0.6 },
-      { trainLoss: 0.8, validLoss: 0.7 },
-    ]),
-    null,
-  );
+  assert.equal(detectOverfitting(epochLosses([1, NaN, 0.8], [0.5, 0.6, 0.7])), null);
 });
 
 test('overfitting: the latest run is reported; the best epoch is the first of equal lowest losses', () => {
-  const epochs = [
-    { trainLoss: 1.0, validLoss: 0.5 },
-    { trainLoss: 0.9, validLoss: 0.6 },
-    { trainLoss: 0.8, validLoss: 0.7 },
-    { trainLoss: 0.9, validLoss: 0.5 },
-    { trainLoss: 0.7, validLoss: 0.55 },
-    { trainLoss: 0.6, validLoss: 0.6 },
-    { trainLoss: 0.5, validLoss: 0.65 },
-  ];
+  const epochs = epochLosses([1.0, 0.9, 0.8, 0.9, 0.7, 0.6, 0.5], [0.5, 0.6, 0.7, 0.5, 0.55, 0.6, 0.65]);
   assert.deepEqual(detectOverfitting(epochs), { from: 5, to: 7, epochs: 3, bestEpoch: 1 });
 });
 
 test("overfitting: with SGDR, the validation loss rising in a restart's first epoch is the restart's", () => {
   // cycle_mult 2, cycles 1 + 2 + 4 epochs: epochs 2 and 4 follow restarts and do not end their cycle.
   const cycleEnds = [1, 3, 7];
-  const epochs = [
-    { trainLoss: 1.0, validLoss: 0.5 },
-    { trainLoss: 0.9, validLoss: 0.6 },
-    { trainLoss: 0.8, validLoss: 0.45 },
-    { trainLoss: 0.7, validLoss: 0.55 },
-    { trainLoss: 0.6, validLoss: 0.6 },
-    { trainLoss: 0.5, validLoss: 0.4 },
-  ];
+  const epochs = epochLosses([1.0, 0.9, 0.8, 0.7, 0.6, 0.5], [0.5, 0.6, 0.45, 0.55, 0.6, 0.4]);
   assert.deepEqual(detectOverfitting(epochs), { from: 4, to: 5, epochs: 2, bestEpoch: 6 }, 'without the cycles');
   assert.equal(detectOverfitting(epochs, 2, cycleEnds), null, 'epoch 4 restarted: only epoch 5 rose after it');
   // Rises at two cycle ends in a row, apart from any restart's first epoch, are still overfitting.

@@ -45,6 +45,15 @@ export function recipeOfRun(run: RunRow): RecipeConfig {
   throw new NotRerunnableError(`Run ${run.id} is a "${run.kind}" run: only head and recipe runs can be run again.`);
 }
 
+/** recipeOfRun, or null for a stored config this version cannot read (such a run is still listed and shown). */
+export function recipeOfRunOrNull(run: RunRow): RecipeConfig | null {
+  try {
+    return recipeOfRun(run);
+  } catch {
+    return null;
+  }
+}
+
 /** The step a run stopped after (or was asked to): a rerun stops there too. */
 export function untilStepOf(run: RunRow): number {
   if (run.kind === 'head') return 3;
