@@ -4,6 +4,7 @@
  * server holds it (`run.state`), enough for a freshly loaded page to redraw a run in the middle of a step.
  */
 import { z } from 'zod';
+import { MessageSchema } from './messages';
 import { EpochMetrics, LrFindResult, RecipeConfig, RecipeStepResult, RunTiming } from './schemas';
 import { IterationPoint, RunStatus } from './runSchemas';
 
@@ -68,7 +69,9 @@ export const RunProgress = z.object({
   /** The step it belongs to (null while the images are read, before step 1). */
   step: StepNumber.nullable(),
   phase: RunPhase,
+  /** English (logs, the CLI, older clients); `message`: the same as a code, said in the user's language. */
   label: z.string(),
+  message: MessageSchema.optional(),
   done: z.number(),
   total: z.number(),
   etaSeconds: z.number().nullable(),
@@ -104,7 +107,13 @@ export const RunEvent = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('lrfindPoint'), runId: z.number().int() }).extend(LrFindPoint.shape),
   z.object({ type: z.literal('lrfind'), runId: z.number().int(), result: LrFindCurve }),
-  z.object({ type: z.literal('warning'), runId: z.number().int(), message: z.string() }),
+  /** `message` in English; `coded`: the same as a code, said in the user's language. */
+  z.object({
+    type: z.literal('warning'),
+    runId: z.number().int(),
+    message: z.string(),
+    coded: MessageSchema.optional(),
+  }),
   /** The run left the worker: `status` as stored ('paused' = stopped at `untilStep`, continuable). */
   z.object({
     type: z.literal('done'),
@@ -151,6 +160,8 @@ export const RunState = z.object({
   ensemble: z.object({ k: z.number().int(), validAccuracy: z.number() }).nullable(),
   timing: RunTiming.nullable(),
   warnings: z.array(z.string()),
+  /** `warnings` as codes, in the same order (null: said only in English); absent from older servers. */
+  warningMessages: z.array(MessageSchema.nullable()).optional(),
   error: z.string().nullable(),
   /** Whether a trained model is on disk (after step 3): export, predict, evaluate and interpret need one. */
   hasModel: z.boolean(),

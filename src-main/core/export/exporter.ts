@@ -9,6 +9,7 @@
  * killed export leaves no folder or a complete one. A non-empty target is refused unless `force`, and even then unless
  * it is an earlier export and none of the app's own folders (exportGuard.ts).
  */
+import { CodedError } from '../../../src-shared/messages';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -72,7 +73,6 @@ export interface ExportOptions {
   guard?: ExportGuard;
 }
 
-const NOT_AN_EXPORT_HINT = 'Choose another folder with --out, or empty or move that folder yourself.';
 
 export interface ExportResult {
   dir: string;
@@ -175,7 +175,7 @@ async function writeExport(
   const { guard } = options;
   const atomic = {
     ...{ force: options.force, protect: [runDir], replaceable: isPreviousExport },
-    ...{ notReplaceableHint: NOT_AN_EXPORT_HINT, refuse: guard ? (t: string) => guardRefusal(t, guard) : undefined },
+    ...{ refuse: guard ? (t: string) => guardRefusal(t, guard) : undefined },
   };
   const files = await writeDirAtomically(dir, atomic, async (tmp) => {
     const w = new ExportWriter(tmp);
@@ -211,7 +211,7 @@ export async function exportRun(
 ): Promise<ExportResult> {
   const modelDir = join(runDir, 'model');
   if (!existsSync(join(modelDir, 'model.json'))) {
-    throw new Error(`Run ${runId} has no saved model: only completed runs can be exported.`);
+    throw new CodedError('export.noModel', { runId });
   }
   return writeExport('model', runId, runDir, outDir, options, async (w) => {
     for (const f of ['model.json', WEIGHTS_FILE]) await w.copy(join(modelDir, f), f);
@@ -230,7 +230,7 @@ export async function exportEnsemble(
   options: ExportOptions = {},
 ): Promise<ExportResult> {
   const info = readRunEnsemble(runDir);
-  if (!info) throw new Error(`Run ${runId} has no snapshot ensemble: only completed eight-step runs do.`);
+  if (!info) throw new CodedError('export.noEnsemble', { runId });
   return writeExport('ensemble', runId, runDir, outDir, options, async (w) => {
     const members: string[] = [];
     for (const [i, rel] of info.snapshots.entries()) {

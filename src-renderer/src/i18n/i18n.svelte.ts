@@ -73,3 +73,20 @@ export const t: TFunction<AllNamespaces> = ((...args: Parameters<TFunction<AllNa
 export function formatNumber(value: number, options?: Intl.NumberFormatOptions): string {
   return new Intl.NumberFormat(numberLocale(i18n.locale), options).format(value);
 }
+
+/** A message the backend sent as data (src-shared/messages): its code and parameters. */
+export interface CodedMessage {
+  code: string;
+  params: Record<string, string | number>;
+}
+
+/**
+ * What the backend said, in the user's language: the coded `message` from the `messages` catalogs where there is one
+ * and the catalogs know its code, else the backend's English `text` (older servers, messages not coded yet).
+ */
+export function say(message: CodedMessage | null | undefined, text: string): string {
+  void i18n.locale;
+  if (!message) return text;
+  const key = `messages:${message.code}`;
+  return i18next.exists(key) ? t(key as never, message.params) : text;
+}
