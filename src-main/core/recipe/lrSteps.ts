@@ -125,7 +125,7 @@ export async function step7LrFindAll(sess: RecipeSession, ctx: RecipeContext): P
   state.lrAllWarning = warning ?? undefined;
   if (warning) {
     const coded: Message = {
-      code: 'run.lrAllTooLow',
+      code: 'warning.lrAllTooLow',
       params: {
         lr: guard.recommended.lr.toExponential(1),
         floor: (unfrozenFloor(state.lrHead!, state.config.optimizer) * 10).toExponential(1),

@@ -88,5 +88,11 @@ export function say(message: CodedMessage | null | undefined, text: string): str
   void i18n.locale;
   if (!message) return text;
   const key = `messages:${message.code}`;
-  return i18next.exists(key) ? t(key as never, message.params) : text;
+  if (!i18next.exists(key)) return text;
+  // Each text parameter (a path, a file or class name, an LR) is a bidi isolate: "/data/cats" or "6.2e-3" keeps its
+  // own order inside an Arabic sentence instead of being reordered with the words around it.
+  const params = Object.fromEntries(
+    Object.entries(message.params).map(([k, v]) => [k, typeof v === 'string' ? `\u2068${v}\u2069` : v]),
+  );
+  return t(key as never, params);
 }
