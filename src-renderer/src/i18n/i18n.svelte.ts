@@ -4,6 +4,7 @@
 import i18next, { type TFunction } from 'i18next';
 import { detectLocale, directionOf, numberLocale, type Locale } from './locales';
 import { NAMESPACES, resources } from './resources';
+import { isolateAuto } from './bidi';
 
 const STORAGE_KEY = 'finetune.locale';
 
@@ -92,7 +93,7 @@ export function say(message: CodedMessage | null | undefined, text: string): str
   // Each text parameter (a path, a file or class name, an LR) is a bidi isolate: "/data/cats" or "6.2e-3" keeps its
   // own order inside an Arabic sentence instead of being reordered with the words around it.
   const params = Object.fromEntries(
-    Object.entries(message.params).map(([k, v]) => [k, typeof v === 'string' ? `\u2068${v}\u2069` : v]),
+    Object.entries(message.params).map(([k, v]) => [k, typeof v === 'string' ? isolateAuto(v) : v]),
   );
   return t(key as never, params);
 }
