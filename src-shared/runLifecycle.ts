@@ -33,6 +33,14 @@ export const SuggestionWarnings = z.object({
 });
 export type SuggestionWarnings = z.infer<typeof SuggestionWarnings>;
 
+/** `SuggestionWarnings` as codes: each flagged suggestion's problems (null: not flagged). */
+export const SuggestionWarningMessages = z.object({
+  valley: z.array(MessageSchema).nullable(),
+  steep: z.array(MessageSchema).nullable(),
+  minDiv10: z.array(MessageSchema).nullable(),
+});
+export type SuggestionWarningMessages = z.infer<typeof SuggestionWarningMessages>;
+
 /** The LR the step settles on unless the user picks another: its value, how it was chosen, and a warning if any. */
 export const RecommendedLr = z.object({
   lr: z.number(),
@@ -40,6 +48,8 @@ export const RecommendedLr = z.object({
   pick: z.string(),
   /** Set when even the recommended LR may stall training (e.g. a sweep that diverged early or stayed flat). */
   warning: z.string().nullable(),
+  /** `warning` as a code, said in the user's language (absent in older records). */
+  warningMessage: MessageSchema.optional(),
 });
 export type RecommendedLr = z.infer<typeof RecommendedLr>;
 
@@ -49,6 +59,7 @@ export const LrFindCurve = LrFindResult.omit({ lrFindId: true }).extend({
   recommended: RecommendedLr,
   /** Step 7: which suggestions would stall step 8 and why (all null for step 2). */
   warnings: SuggestionWarnings,
+  warningMessages: SuggestionWarningMessages.optional(),
 });
 export type LrFindCurve = z.infer<typeof LrFindCurve>;
 

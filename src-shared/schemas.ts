@@ -274,9 +274,12 @@ export const RecipeStepResult = z.object({
   lrPick: z.string().optional(),
   /** Set when the LR may stall training (step 7's guard: core/recipe/lrGuard.ts). */
   lrWarning: z.string().optional(),
+  lrWarningMessage: MessageSchema.optional(),
   bestCycle: z.number().optional(),
   stoppedEarly: z.boolean().optional(),
   note: z.string().optional(),
+  /** `note` as a code, said in the user's language. */
+  noteMessage: MessageSchema.optional(),
   /** Step 8 with `swa`: the averaged model's metrics and whether it was kept. */
   swa: SwaResult.optional(),
   /** Step 8 with `progressive`: the image size of each cycle (the last at the run's size). */

@@ -15,7 +15,7 @@ import {
 } from './session';
 import { type StepResult } from './types';
 import { DEFAULT_LR_RULE, step8Epochs, type LrRule } from '../../../src-shared/recipe/config';
-import { guardUnfrozenLr, unfrozenFloor } from './lrGuard';
+import { guardUnfrozenLr } from './lrGuard';
 import { lastMetrics, recipeGroupMults, stepName as name, type StepOutcome } from './fitStep';
 
 /** The LR a range test suggests: the configured rule, else the others in turn (valley, steep, minDiv10), else the fallback. */
@@ -124,19 +124,14 @@ export async function step7LrFindAll(sess: RecipeSession, ctx: RecipeContext): P
   const warning = fixed === null ? guard.recommended.warning : null;
   state.lrAllWarning = warning ?? undefined;
   if (warning) {
-    const coded: Message = {
-      code: 'warning.lrAllTooLow',
-      params: {
-        lr: guard.recommended.lr.toExponential(1),
-        floor: (unfrozenFloor(state.lrHead!, state.config.optimizer) * 10).toExponential(1),
-      },
-    };
+    const coded: Message = { code: 'warning.lrAllTooLow', params: guard.recommended.warningMessage?.params ?? {} };
     ctx.emit({ type: 'warning', message: englishText(coded), coded });
   }
   return rangeTestOutcome(7, state.lrAll, state.lrAllPick, {
     ...lastMetrics(sess),
     groupLrMults: mults,
     ...(warning ? { lrWarning: warning } : {}),
+    ...(warning && guard.recommended.warningMessage ? { lrWarningMessage: guard.recommended.warningMessage } : {}),
   });
 }
 

@@ -137,6 +137,7 @@ export function step5Unfreeze(sess: RecipeSession): StepOutcome {
       lr: null,
       ...lastMetrics(sess),
       note: `${trainable} trainable weights`,
+      noteMessage: { code: 'stepNote.trainableWeights', params: { count: trainable } },
     },
   };
 }

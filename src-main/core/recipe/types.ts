@@ -2,7 +2,12 @@
 import type { Message } from '../../../src-shared/messages';
 import type { LrRangeTestResult } from '../lrfind/lrRangeTest';
 import type { RecipeConfig as RecipeConfigSchema, RecipeStepResult } from '../../../src-shared/contract';
-import type { EpochMetrics, RecommendedLr, SuggestionWarnings } from '../../../src-shared/contract';
+import type {
+  EpochMetrics,
+  RecommendedLr,
+  SuggestionWarningMessages,
+  SuggestionWarnings,
+} from '../../../src-shared/contract';
 import type { DatasetRecord } from '../data/runDataset';
 import type { StepName } from '../../../src-shared/recipe/config';
 import type { AugmentPreset } from '../data/augment';
@@ -64,6 +69,7 @@ export type RecipeEvent =
       result: LrRangeTestResult;
       recommended: RecommendedLr;
       warnings: SuggestionWarnings;
+      warningMessages?: SuggestionWarningMessages;
     }
   /** `message` in English (logs, the CLI); `coded`: the same as a code the renderer says in the user's language. */
   | { type: 'warning'; message: string; coded?: Message };

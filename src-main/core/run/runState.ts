@@ -53,7 +53,7 @@ export function lrFindCurve(
     LrRangeTestResult,
     'lr' | 'loss' | 'smoothedLoss' | 'suggestions' | 'rules' | 'minIndex' | 'stoppedEarly' | 'curve' | 'validLoss'
   >,
-  guard: Pick<LrFindCurve, 'recommended' | 'warnings'>,
+  guard: Pick<LrFindCurve, 'recommended' | 'warnings' | 'warningMessages'>,
 ): LrFindCurve {
   return {
     step,

@@ -89,7 +89,7 @@ export function say(message: CodedMessage | null | undefined, text: string): str
   void i18n.locale;
   if (!message) return text;
   const key = `messages:${message.code}`;
-  if (!i18next.exists(key)) return text;
+  if (!i18next.exists(key, message.params)) return text;
   // Each text parameter (a path, a file or class name, an LR) is a bidi isolate: "/data/cats" or "6.2e-3" keeps its
   // own order inside an Arabic sentence instead of being reordered with the words around it.
   const params = Object.fromEntries(
