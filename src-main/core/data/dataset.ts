@@ -5,7 +5,13 @@
  */
 import { access, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
-import { CodedError, englishText, type Message, type MessageCode, type MessageParams } from '../../../src-shared/messages';
+import {
+  CodedError,
+  englishText,
+  type Message,
+  type MessageCode,
+  type MessageParams,
+} from '../../../src-shared/messages';
 import { imageErrorMessage, isImageFile, notAnImageReason, thumbnailDataUrl } from './images';
 import { checkImages } from './scanCache';
 import { IO_CONCURRENCY, mapPool } from '../util/pool';
@@ -122,7 +128,6 @@ async function findSubdir(dir: string, names: string[]): Promise<string | null> 
   for (const n of names) if (await isDir(join(dir, n))) return join(dir, n);
   return null;
 }
-
 
 interface Candidate {
   file: string;
@@ -305,10 +310,7 @@ export function leaveOutMissing(ds: LabeledDataset, gone: ReadonlySet<string>): 
     ...ds,
     train: ds.train.filter(kept),
     valid: ds.valid.filter(kept),
-    skipped: [
-      ...ds.skipped,
-      ...missing.map((g) => skip(relative(ds.dir, g.file) || g.file, msg('skip.missing'))),
-    ],
+    skipped: [...ds.skipped, ...missing.map((g) => skip(relative(ds.dir, g.file) || g.file, msg('skip.missing')))],
     ...withWarnings([
       ...(ds.warningMessages ?? ds.warnings.map((text) => msg('skip.other', { detail: text }))),
       msg('scan.filesGone', { count: missing.length, path: ds.dir }),

@@ -43,7 +43,12 @@ async function load(cacheDir: string, dir: string): Promise<Map<string, Verdict>
   try {
     const parsed = CacheFile.parse(JSON.parse(await readFile(cacheFile(cacheDir, dir), 'utf8')));
     if (parsed.dir !== dir) return new Map();
-    return new Map(parsed.entries.map(([rel, size, mtimeMs, reason]) => [join(dir, rel), { size, mtimeMs, reason: reason as Message | null }]));
+    return new Map(
+      parsed.entries.map(([rel, size, mtimeMs, reason]) => [
+        join(dir, rel),
+        { size, mtimeMs, reason: reason as Message | null },
+      ]),
+    );
   } catch {
     return new Map();
   }

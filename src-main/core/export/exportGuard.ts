@@ -75,7 +75,8 @@ export function guardRefusal(target: string, guard: ExportGuard): Message | null
   ];
   if (id !== null) {
     for (const k of keep) {
-      if (selfAndAncestors(k.path).has(id)) return { code: identity(k.path) === id ? k.is : k.holds, params: { kept: k.path } };
+      if (selfAndAncestors(k.path).has(id))
+        return { code: identity(k.path) === id ? k.is : k.holds, params: { kept: k.path } };
     }
     if (selfAndAncestors(guard.runs).has(id)) return { code: 'export.holdsRuns', params: { kept: guard.runs } };
   }

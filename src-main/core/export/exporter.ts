@@ -73,7 +73,6 @@ export interface ExportOptions {
   guard?: ExportGuard;
 }
 
-
 export interface ExportResult {
   dir: string;
   files: string[];
