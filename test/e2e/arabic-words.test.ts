@@ -118,6 +118,12 @@ test('Arabic pages show no English word outside paths, numbers, LRs, names and L
     await page.waitForLoadState('networkidle').catch(() => undefined);
     await page.waitForTimeout(300);
     await check(nav);
+    if (nav === 'nav-runs') {
+      // The finished run's own tables: its steps and every epoch.
+      await page.getByTestId('run-details').first().click();
+      await page.getByTestId('run-detail').getByTestId('run-epoch-row').first().waitFor();
+      await check('run detail');
+    }
   }
 
   // An export into a folder that exists and is not an earlier export.
