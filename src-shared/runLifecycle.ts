@@ -4,6 +4,7 @@
  * server holds it (`run.state`), enough for a freshly loaded page to redraw a run in the middle of a step.
  */
 import { z } from 'zod';
+import { MessageSchema } from './messages';
 import { EpochMetrics, LrFindResult, RecipeConfig, RecipeStepResult, RunTiming } from './schemas';
 import { IterationPoint, RunStatus } from './runSchemas';
 
@@ -32,6 +33,14 @@ export const SuggestionWarnings = z.object({
 });
 export type SuggestionWarnings = z.infer<typeof SuggestionWarnings>;
 
+/** `SuggestionWarnings` as codes: each flagged suggestion's problems (null: not flagged). */
+export const SuggestionWarningMessages = z.object({
+  valley: z.array(MessageSchema).nullable(),
+  steep: z.array(MessageSchema).nullable(),
+  minDiv10: z.array(MessageSchema).nullable(),
+});
+export type SuggestionWarningMessages = z.infer<typeof SuggestionWarningMessages>;
+
 /** The LR the step settles on unless the user picks another: its value, how it was chosen, and a warning if any. */
 export const RecommendedLr = z.object({
   lr: z.number(),
@@ -39,6 +48,8 @@ export const RecommendedLr = z.object({
   pick: z.string(),
   /** Set when even the recommended LR may stall training (e.g. a sweep that diverged early or stayed flat). */
   warning: z.string().nullable(),
+  /** `warning` as a code, said in the user's language (absent in older records). */
+  warningMessage: MessageSchema.optional(),
 });
 export type RecommendedLr = z.infer<typeof RecommendedLr>;
 
@@ -48,6 +59,7 @@ export const LrFindCurve = LrFindResult.omit({ lrFindId: true }).extend({
   recommended: RecommendedLr,
   /** Step 7: which suggestions would stall step 8 and why (all null for step 2). */
   warnings: SuggestionWarnings,
+  warningMessages: SuggestionWarningMessages.optional(),
 });
 export type LrFindCurve = z.infer<typeof LrFindCurve>;
 
@@ -68,7 +80,9 @@ export const RunProgress = z.object({
   /** The step it belongs to (null while the images are read, before step 1). */
   step: StepNumber.nullable(),
   phase: RunPhase,
+  /** English (logs, the CLI, older clients); `message`: the same as a code, said in the user's language. */
   label: z.string(),
+  message: MessageSchema.optional(),
   done: z.number(),
   total: z.number(),
   etaSeconds: z.number().nullable(),
@@ -104,7 +118,13 @@ export const RunEvent = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('lrfindPoint'), runId: z.number().int() }).extend(LrFindPoint.shape),
   z.object({ type: z.literal('lrfind'), runId: z.number().int(), result: LrFindCurve }),
-  z.object({ type: z.literal('warning'), runId: z.number().int(), message: z.string() }),
+  /** `message` in English; `coded`: the same as a code, said in the user's language. */
+  z.object({
+    type: z.literal('warning'),
+    runId: z.number().int(),
+    message: z.string(),
+    coded: MessageSchema.optional(),
+  }),
   /** The run left the worker: `status` as stored ('paused' = stopped at `untilStep`, continuable). */
   z.object({
     type: z.literal('done'),
@@ -151,6 +171,8 @@ export const RunState = z.object({
   ensemble: z.object({ k: z.number().int(), validAccuracy: z.number() }).nullable(),
   timing: RunTiming.nullable(),
   warnings: z.array(z.string()),
+  /** `warnings` as codes, in the same order (null: said only in English); absent from older servers. */
+  warningMessages: z.array(MessageSchema.nullable()).optional(),
   error: z.string().nullable(),
   /** Whether a trained model is on disk (after step 3): export, predict, evaluate and interpret need one. */
   hasModel: z.boolean(),

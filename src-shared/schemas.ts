@@ -3,6 +3,7 @@
  * inferred types. `contract.ts` re-exports them with the requests, events and frames built from them.
  */
 import { z } from 'zod';
+import { MessageSchema } from './messages';
 
 export const ClassCount = z.object({
   name: z.string(),
@@ -11,7 +12,8 @@ export const ClassCount = z.object({
 });
 export type ClassCount = z.infer<typeof ClassCount>;
 
-export const SkippedFile = z.object({ file: z.string(), reason: z.string() });
+/** `reason` in English (logs, the CLI, older clients); `message`: the same as a code, said in the user's language. */
+export const SkippedFile = z.object({ file: z.string(), reason: z.string(), message: MessageSchema.optional() });
 export type SkippedFile = z.infer<typeof SkippedFile>;
 
 export const Thumbnail = z.object({ className: z.string(), file: z.string(), dataUrl: z.string() });
@@ -35,6 +37,8 @@ export const DatasetSummary = z.object({
   skipped: z.array(SkippedFile),
   thumbnails: z.array(Thumbnail),
   warnings: z.array(z.string()),
+  /** `warnings` as codes (src-shared/messages), in the same order; absent in older records. */
+  warningMessages: z.array(MessageSchema).optional(),
   /** The images the run used, fingerprinted when it read them (absent for runs recorded before it was kept). */
   fingerprint: DatasetFingerprint.optional(),
 });
@@ -270,9 +274,12 @@ export const RecipeStepResult = z.object({
   lrPick: z.string().optional(),
   /** Set when the LR may stall training (step 7's guard: core/recipe/lrGuard.ts). */
   lrWarning: z.string().optional(),
+  lrWarningMessage: MessageSchema.optional(),
   bestCycle: z.number().optional(),
   stoppedEarly: z.boolean().optional(),
   note: z.string().optional(),
+  /** `note` as a code, said in the user's language. */
+  noteMessage: MessageSchema.optional(),
   /** Step 8 with `swa`: the averaged model's metrics and whether it was kept. */
   swa: SwaResult.optional(),
   /** Step 8 with `progressive`: the image size of each cycle (the last at the run's size). */
@@ -316,11 +323,18 @@ export const AppInfo = z.object({
   mode: z.enum(['electron', 'headless']),
   backend: z.string(),
   backendNote: z.string(),
+  backendMessage: MessageSchema.optional(),
   /** Why the default image size fits this machine's backend. */
   machineFit: z.string(),
+  machineFitMessage: MessageSchema.optional(),
   home: z.string(),
   canPickFolder: z.boolean(),
-  backbone: z.object({ name: z.string(), note: z.string(), preprocessing: z.string() }),
+  backbone: z.object({
+    name: z.string(),
+    note: z.string(),
+    noteMessage: MessageSchema.optional(),
+    preprocessing: z.string(),
+  }),
   /** The registry: the bundled backbone first, then downloadable ones (`canFineTune`: usable in steps 5–8). */
   backbones: z.array(
     z.object({
@@ -330,6 +344,7 @@ export const AppInfo = z.object({
       offline: z.boolean(),
       canFineTune: z.boolean(),
       note: z.string(),
+      noteMessage: MessageSchema.optional(),
     }),
   ),
   defaults: HeadTrainConfig.omit({ dir: true }),

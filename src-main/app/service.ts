@@ -25,13 +25,14 @@ import { RunStore, type RunRow } from '../core/history/runStore';
 import { compareRuns, deleteRunWithFolder } from '../core/history/compare';
 import { recipeOfRunOrNull, rerunConfig } from '../core/history/rerun';
 import { datasetThumbnails, scanDataset } from '../core/data/dataset';
-import { backboneSummary } from '../core/model/backbone';
-import { listBackbones } from '../core/model/backbones';
-import { initBackend, type BackendChoice } from '../core/tf/backend';
+import { BACKBONE_ID, backboneSummary } from '../core/model/backbone';
+import { backboneNoteMessage, listBackbones } from '../core/model/backbones';
+import { backendMessage, initBackend, type BackendChoice } from '../core/tf/backend';
 import { datasetRecord, type DatasetRecord } from '../core/data/runDataset';
 import { augmentPreview, describePreset } from '../core/data/augment';
 import { startWorkerJob } from '../worker/host';
-import { machineFit, type MachineFit } from '../core/machineDefaults';
+import { machineFit, machineFitMessage, type MachineFit } from '../core/machineDefaults';
+import type { Message } from '../../src-shared/messages';
 import { StudioJobs } from './jobs';
 import { cleanerHandlers } from './cleanerHandlers';
 import { sampleDataset } from '../core/data/sample';
@@ -58,12 +59,18 @@ function appVersion(): string {
   }
 }
 
+/** The backend's note and the machine fit as codes, for the header (app.info). */
+interface BackendMessages {
+  backendMessage?: Message;
+  machineFitMessage: Message;
+}
+
 export class StudioService {
   readonly paths;
   readonly store: RunStore;
   private readonly listeners = new Set<EventListener>();
   private readonly jobs: StudioJobs;
-  private backend: { name: string; note: string; fit: MachineFit } | null = null;
+  private backend: { name: string; note: string; fit: MachineFit; messages: BackendMessages } | null = null;
 
   constructor(private readonly options: ServiceOptions) {
     this.paths = homePaths(options.home);
@@ -101,7 +108,9 @@ export class StudioService {
   private async backendInfo() {
     if (!this.backend) {
       const b = await initBackend(this.options.backend);
-      this.backend = { name: b.name, note: b.note, fit: machineFit(b) };
+      const note = backendMessage(b);
+      const messages = { ...(note ? { backendMessage: note } : {}), machineFitMessage: machineFitMessage(b) };
+      this.backend = { name: b.name, note: b.note, fit: machineFit(b), messages };
     }
     return this.backend;
   }
@@ -115,9 +124,10 @@ export class StudioService {
         mode: this.options.mode,
         backend: b.name,
         backendNote: b.note,
+        ...b.messages,
         home: this.paths.home,
         canPickFolder: Boolean(this.options.pickFolder),
-        backbone: backboneSummary(),
+        backbone: { ...backboneSummary(), ...backboneNoteMessage(BACKBONE_ID) },
         backbones: listBackbones().map(({ id, name, format, offline, canFineTune, note }) => ({
           id,
           name,
@@ -125,6 +135,7 @@ export class StudioService {
           offline,
           canFineTune,
           note,
+          ...backboneNoteMessage(id),
         })),
         // Image and batch size fitted to the backend (machineDefaults.ts).
         defaults: { ...DEFAULT_HEAD_CONFIG, size: b.fit.size, batchSize: b.fit.batchSize },

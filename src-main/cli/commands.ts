@@ -35,7 +35,8 @@ export async function scanCommand(argv: string[], io: Io) {
   progress.clear();
   const classes = classCounts(ds);
   if (values.json) {
-    io.out(JSON.stringify({ dir: ds.dir, layout: ds.layout, classes, skipped: ds.skipped, warnings: ds.warnings }));
+    const skipped = ds.skipped.map(({ file, reason }) => ({ file, reason }));
+    io.out(JSON.stringify({ dir: ds.dir, layout: ds.layout, classes, skipped, warnings: ds.warnings }));
     return;
   }
   io.out(

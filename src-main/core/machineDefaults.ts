@@ -4,6 +4,8 @@
  * the eight steps while the user waits), and LR range tests on the whole network kept short next to step 8. Every
  * value is only a default: flags, the wizard and the recipe config override it.
  */
+import type { Message } from '../../src-shared/messages';
+
 export interface MachineFit {
   size: number;
   batchSize: number;
@@ -27,6 +29,16 @@ export function machineFit(backend: { name: string; threads: number }): MachineF
     batchSize: fit.batchSize,
     reason: `${fit.size} px, batch ${fit.batchSize}: ${fit.why}${threads}`,
   };
+}
+
+/** `machineFit(backend).reason` as a code, which the renderer says in the user's language. */
+export function machineFitMessage(backend: { name: string; threads: number }): Message {
+  const fit = FITS[backend.name] ?? FITS.wasm!;
+  const params = { size: fit.size, batch: fit.batchSize };
+  if (backend.name === 'tensorflow-gpu') return { code: 'backend.fitGpu', params };
+  if (backend.name === 'tensorflow') return { code: 'backend.fitTensorflow', params };
+  if (backend.name === 'cpu') return { code: 'backend.fitCpu', params };
+  return { code: 'backend.fitWasm', params: { ...params, count: backend.threads } };
 }
 
 /** Fewest points for a usable loss-vs-LR curve (smoothing and the valley rule need a few dozen). */

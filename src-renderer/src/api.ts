@@ -26,8 +26,7 @@ import {
   type Result,
   type StudioApi,
 } from '../../src-shared/contract';
-import i18next from 'i18next';
-import { t } from './i18n/i18n.svelte';
+import { say } from './i18n/i18n.svelte';
 
 export type ConnectionStatus = 'connecting' | 'open' | 'lost';
 
@@ -61,9 +60,7 @@ function errorMessage(error: unknown): string {
  * `messages` catalogs); other errors keep the server's text.
  */
 function replyError(reply: { error: string; message?: { code: string; params: Record<string, string | number> } }) {
-  if (!reply.message) return new Error(reply.error);
-  const key = `messages:${reply.message.code}`;
-  return new Error(i18next.exists(key) ? t(key as never, reply.message.params) : reply.error);
+  return new Error(say(reply.message, reply.error));
 }
 
 function isPreloadBridge(value: unknown): value is PreloadBridge {

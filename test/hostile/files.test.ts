@@ -223,7 +223,7 @@ test('files deleted between the scan and training: left out and reported, not a 
     ds.skipped.filter((s) => s.reason === MISSING_REASON).map((s) => s.file),
     [gone.slice(dir.length + 1)],
   );
-  assert.match(ds.warnings.at(-1)!, /^1 image\(s\) were deleted or moved after .* scan it again/);
+  assert.match(ds.warnings.at(-1)!, /^1 image was deleted or moved after .* scan it again/);
   const record = events.find((e) => e.type === 'dataset');
   assert.equal(record?.type === 'dataset' && record.dataset.skipped.length, 1, 'the history records the skip');
 

@@ -26,6 +26,9 @@ async function rejectsWith(dir: string, ...patterns: RegExp[]) {
   });
 }
 
+/** The code a link's skip reason carries (src-shared/messages), beside its English. */
+const LINK = { code: 'skip.link', params: {} };
+
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 test('Arabic class and file names: used as given', async () => {
@@ -104,8 +107,8 @@ test('symlink loop: not followed, reported, the scan ends', async () => {
   const ds = await scanDataset(dir);
   assert.equal(imageCount(ds), 6);
   assert.deepEqual(ds.skipped, [
-    { file: join('cats', 'loop'), reason: LINK_REASON },
-    { file: join('dogs', 'self.png'), reason: LINK_REASON },
+    { file: join('cats', 'loop'), reason: LINK_REASON, message: LINK },
+    { file: join('dogs', 'self.png'), reason: LINK_REASON, message: LINK },
   ]);
 });
 
@@ -117,7 +120,7 @@ test('symlink to an image outside the folder: not followed, reported with the fi
   const ds = await scanDataset(dir);
   assert.equal(imageCount(ds), 6);
   assert.ok(![...ds.train, ...ds.valid].some((i) => i.file.endsWith('linked.png')));
-  assert.deepEqual(ds.skipped, [{ file: join('cats', 'linked.png'), reason: LINK_REASON }]);
+  assert.deepEqual(ds.skipped, [{ file: join('cats', 'linked.png'), reason: LINK_REASON, message: LINK }]);
   assert.match(LINK_REASON, /not followed \(copy the image or folder here/);
 });
 
@@ -128,7 +131,7 @@ test('symlinked class folder: not followed, reported', async () => {
   symlinkSync(join(elsewhere, 'birds'), join(dir, 'birds'));
   const ds = await scanDataset(dir);
   assert.deepEqual(ds.classes, ['cats', 'dogs']);
-  assert.deepEqual(ds.skipped, [{ file: 'birds', reason: LINK_REASON }]);
+  assert.deepEqual(ds.skipped, [{ file: 'birds', reason: LINK_REASON, message: LINK }]);
 });
 
 test('empty class folder: not a class, with a warning naming the folder', async () => {
@@ -250,7 +253,13 @@ test('images loose at the top, outside any class folder: skipped with the reason
   writeFileSync(join(dir, 'README.txt'), 'about this dataset');
   const ds = await scanDataset(dir);
   assert.equal(imageCount(ds), 6);
-  assert.deepEqual(ds.skipped, [{ file: 'stray.png', reason: 'not in a class folder; ignored' }]);
+  assert.deepEqual(ds.skipped, [
+    {
+      file: 'stray.png',
+      reason: 'not in a class folder; ignored',
+      message: { code: 'skip.notInClassFolder', params: {} },
+    },
+  ]);
 });
 
 test('a folder named like an image (cats/x.jpg/): searched as a folder, not decoded', async () => {

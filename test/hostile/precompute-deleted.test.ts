@@ -30,8 +30,10 @@ test('a file deleted between the scan and the precompute: left out, reported, th
   assert.notEqual(pre.ds, ds);
   assert.equal(imageCount(pre.ds), imageCount(ds) - 1);
   assert.ok(!pre.ds.train.some((i) => i.file === gone));
-  assert.deepEqual(pre.ds.skipped, [{ file: gone.slice(dir.length + 1), reason: MISSING_REASON }]);
-  assert.match(pre.ds.warnings.at(-1)!, /^1 image\(s\) were deleted or moved after .* scan it again/);
+  assert.deepEqual(pre.ds.skipped, [
+    { file: gone.slice(dir.length + 1), reason: MISSING_REASON, message: { code: 'skip.missing', params: {} } },
+  ]);
+  assert.match(pre.ds.warnings.at(-1)!, /^1 image was deleted or moved after .* scan it again/);
   assert.equal(pre.train.length, pre.ds.train.length, 'one row per remaining training image');
   assert.equal(pre.valid.length, pre.ds.valid.length);
   // The red test images pool to (220, 30, 30) / 255 per channel.

@@ -4,13 +4,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import i18next from 'i18next';
-import { CodedError, englishText, interpolate, messageOf } from '../../src-shared/messages';
+import { CodedError, ENGLISH_MESSAGES, englishText, interpolate, messageOf } from '../../src-shared/messages';
 import { DatasetError, scanDataset } from '../../src-main/core/data/dataset';
 import { resources } from '../../src-renderer/src/i18n/resources';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 test('English text: placeholders filled, plural form by count, unknown placeholders left visible', () => {
   assert.equal(interpolate('a {{x}} b {{ y }} {{z}}', { x: 1, y: 'two' }), 'a 1 b two {{z}}');
@@ -54,4 +57,63 @@ test('a scan error is raised as a code; in Arabic it reads without an English wo
   // Paths and folder names are the user's, not words of ours.
   const words = Object.values(err.params).reduce<string>((text, v) => text.split(String(v)).join(' '), arabic);
   assert.doesNotMatch(words, /[A-Za-z]{2,}/, `English left in: ${arabic}`);
+});
+
+/** Every message code the backend raises or emits: quoted `namespace.key` strings in src-main and src-shared. */
+function codesUsedInSource(): Set<string> {
+  const namespaces = Object.keys(ENGLISH_MESSAGES).join('|');
+  // A code is `ns.camelCaseKey`; 'run.json' and the like are file names, not codes.
+  const quoted = new RegExp(`['"\`]((?:${namespaces})\\.[a-z][A-Za-z0-9]*)['"\`]`, 'g');
+  const fileName = /\.(json|js|ts|md|txt|png|jpg|html|csv|db|sqlite|bin|lock|tmp)$/;
+  const codes = new Set<string>();
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, e.name);
+      if (e.isDirectory()) walk(path);
+      else if (/\.(ts|svelte)$/.test(e.name))
+        for (const m of readFileSync(path, 'utf8').matchAll(quoted)) if (!fileName.test(m[1]!)) codes.add(m[1]!);
+    }
+  };
+  walk(join(ROOT, 'src-main'));
+  walk(join(ROOT, 'src-shared'));
+  return codes;
+}
+
+function leaf(catalog: unknown, key: string): string | undefined {
+  const node = key.split('.').reduce<unknown>((n, k) => (n as Record<string, unknown> | undefined)?.[k], catalog);
+  return typeof node === 'string' ? node : undefined;
+}
+
+/** A text's placeholders but `count` (a plural form may say the number in words). */
+const placeholderNames = (text: string) =>
+  new Set([...text.matchAll(/\{\{\s*(\w+)/g)].map((m) => m[1]!).filter((p) => p !== 'count'));
+
+test('every code the backend uses has a text in English and in Arabic, with the same placeholders', () => {
+  const codes = codesUsedInSource();
+  // The scan's, the export's, the progress labels' and the header's codes are all found (the grep itself works).
+  for (const known of ['scan.folderNotFound', 'skip.link', 'progress.lrRangeTest', 'export.exists', 'backend.cpu'])
+    assert.ok(codes.has(known), `the source scan missed ${known}`);
+  const problems: string[] = [];
+  for (const code of codes) {
+    for (const variant of [code, `${code}_cli`]) {
+      const forms = (catalog: unknown, plurals: string[]) =>
+        leaf(catalog, variant) !== undefined
+          ? [variant]
+          : plurals.map((f) => `${variant}_${f}`).filter((k) => leaf(catalog, k) !== undefined);
+      const en = forms(ENGLISH_MESSAGES, ['other', 'one']);
+      const ar = forms(resources.ar.messages, ['zero', 'one', 'two', 'few', 'many', 'other']);
+      if (variant === code && en.length === 0) problems.push(`en.json has no text for ${code}`);
+      if (en.length === 0) continue;
+      if (ar.length === 0) problems.push(`ar/messages.json has no text for ${variant}`);
+      const want = placeholderNames(leaf(ENGLISH_MESSAGES, en[0]!)!);
+      for (const k of ar) {
+        const have = placeholderNames(leaf(resources.ar.messages, k)!);
+        // A plural form may leave a parameter out ("no image in {{path}}"); no text may name one English lacks.
+        const plural = k !== variant;
+        const same = [...have].every((p) => want.has(p)) && (plural || have.size === want.size);
+        if (!same) problems.push(`ar ${k} has placeholders ${[...have]}, en ${en[0]} has ${[...want]}`);
+      }
+    }
+  }
+  assert.deepEqual(problems, []);
 });

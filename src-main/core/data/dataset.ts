@@ -5,8 +5,14 @@
  */
 import { access, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
-import { CodedError } from '../../../src-shared/messages';
-import { describeImageError, isImageFile, notAnImageReason, thumbnailDataUrl } from './images';
+import {
+  CodedError,
+  englishText,
+  type Message,
+  type MessageCode,
+  type MessageParams,
+} from '../../../src-shared/messages';
+import { imageErrorMessage, isImageFile, notAnImageReason, thumbnailDataUrl } from './images';
 import { checkImages } from './scanCache';
 import { IO_CONCURRENCY, mapPool } from '../util/pool';
 import { mulberry32, shuffled, subSeed } from '../util/random';
@@ -18,7 +24,9 @@ export interface LabeledItem {
 
 export interface SkippedFile {
   file: string;
+  /** English, for logs and the CLI; `message` is the same as a code the renderer says in the user's language. */
   reason: string;
+  message?: Message;
 }
 
 export interface LabeledDataset {
@@ -30,7 +38,15 @@ export interface LabeledDataset {
   train: LabeledItem[];
   valid: LabeledItem[];
   skipped: SkippedFile[];
+  /** English, for logs and the CLI; `warningMessages` holds the same as codes, in the same order. */
   warnings: string[];
+  warningMessages?: Message[];
+}
+
+const msg = (code: MessageCode, params: MessageParams = {}): Message => ({ code, params });
+
+function skip(file: string, message: Message): SkippedFile {
+  return { file, reason: englishText(message), message };
 }
 
 export interface ScanOptions {
@@ -68,7 +84,7 @@ const JUNK_NAMES = new Set(['thumbs.db', 'ehthumbs.db', 'desktop.ini', '__macosx
 const isJunk = (name: string) => name.startsWith('.') || JUNK_NAMES.has(name.toLowerCase());
 
 /** Links are not followed: a loop cannot hang the scan and a link cannot bring in files from outside the folder. */
-export const LINK_REASON = 'symbolic link; not followed (copy the image or folder here instead of linking it)';
+export const LINK_REASON = englishText(msg('skip.link'));
 
 async function isDir(path: string): Promise<boolean> {
   try {
@@ -84,7 +100,7 @@ async function entries(dir: string, skipped: SkippedFile[]): Promise<Array<{ pat
   try {
     list = await readdir(dir, { withFileTypes: true });
   } catch (err) {
-    skipped.push({ file: dir, reason: `cannot list the folder: ${describeImageError(err)}` });
+    skipped.push(skip(dir, msg('skip.cannotList', { detail: englishText(imageErrorMessage(err)) })));
     return [];
   }
   list.sort((a, b) => a.name.localeCompare(b.name));
@@ -93,8 +109,8 @@ async function entries(dir: string, skipped: SkippedFile[]): Promise<Array<{ pat
     if (isJunk(e.name)) continue;
     const path = join(dir, e.name);
     if (e.isDirectory() || e.isFile()) out.push({ path, isDir: e.isDirectory() });
-    else if (e.isSymbolicLink()) skipped.push({ file: path, reason: LINK_REASON });
-    else skipped.push({ file: path, reason: 'not a regular file; ignored' });
+    else if (e.isSymbolicLink()) skipped.push(skip(path, msg('skip.link')));
+    else skipped.push(skip(path, msg('skip.notRegular')));
   }
   return out;
 }
@@ -112,8 +128,6 @@ async function findSubdir(dir: string, names: string[]): Promise<string | null> 
   for (const n of names) if (await isDir(join(dir, n))) return join(dir, n);
   return null;
 }
-
-const NOT_IN_CLASS_FOLDER = 'not in a class folder; ignored';
 
 interface Candidate {
   file: string;
@@ -141,13 +155,13 @@ export async function scanDataset(dir: string, options: ScanOptions = {}): Promi
   const layout: LabeledDataset['layout'] = trainDir && validDir ? 'split' : 'folders';
   const candidates: Candidate[] = [];
   const skipped: SkippedFile[] = [];
-  const warnings: string[] = [];
+  const warnings: Message[] = [];
   /** Class folders seen, so that one without a readable image is reported rather than silently dropped. */
   const folders = new Map<string, string>();
   const collect = async (root: string, split: Candidate['split']) => {
     for (const e of await entries(root, skipped)) {
       if (!e.isDir) {
-        if (isImageFile(e.path)) skipped.push({ file: e.path, reason: NOT_IN_CLASS_FOLDER });
+        if (isImageFile(e.path)) skipped.push(skip(e.path, msg('skip.notInClassFolder')));
         continue;
       }
       const className = basename(e.path);
@@ -155,7 +169,7 @@ export async function scanDataset(dir: string, options: ScanOptions = {}): Promi
       folders.set(className, e.path);
       for (const file of await listFiles(e.path, skipped)) {
         if (isImageFile(file)) candidates.push({ file, className, split });
-        else skipped.push({ file, reason: notAnImageReason(file) });
+        else skipped.push(skip(file, notAnImageReason(file)));
       }
     }
   };
@@ -165,8 +179,11 @@ export async function scanDataset(dir: string, options: ScanOptions = {}): Promi
   } else if (trainDir) {
     // train/ alone: its class folders are the dataset, split as if they were at the top.
     warnings.push(
-      `${trainDir} has no validation folder beside it: ${Math.round(validPct * 100)}% of each class is held out for ` +
-        `validation. Add ${join(dir, 'valid', '<class>')}/ to choose the validation images yourself.`,
+      msg('scan.noValidFolder', {
+        trainDir,
+        percent: Math.round(validPct * 100),
+        validClassDir: join(dir, 'valid', '<class>'),
+      }),
     );
     await collect(trainDir, 'auto');
   } else {
@@ -182,11 +199,11 @@ export async function scanDataset(dir: string, options: ScanOptions = {}): Promi
         )
       : candidates.map(() => null);
   candidates.forEach((c, i) => {
-    if (reasons[i] !== null) skipped.push({ file: c.file, reason: reasons[i]! });
+    if (reasons[i] !== null) skipped.push(skip(c.file, reasons[i]!));
   });
   const good = candidates.filter((_, i) => reasons[i] === null);
   const classes = [...new Set(good.map((c) => c.className))].sort((a, b) => a.localeCompare(b));
-  const looseImages = skipped.filter((s) => s.reason === NOT_IN_CLASS_FOLDER).length;
+  const looseImages = skipped.filter((s) => s.message?.code === 'skip.notInClassFolder').length;
   if (classes.length === 0 && looseImages > 0) {
     // The commonest first mistake: pointing at one class folder instead of the folder that holds them all.
     throw new DatasetError('scan.imagesNotInClassFolders', {
@@ -223,7 +240,7 @@ export async function scanDataset(dir: string, options: ScanOptions = {}): Promi
   }
   for (const [name, folder] of folders) {
     if (!labelOf.has(name)) {
-      warnings.push(`Folder ${folder} has no readable images, so "${name}" is not a class: add images or remove it.`);
+      warnings.push(msg('scan.emptyClassFolder', { folder, name }));
     }
   }
   skipped.sort((a, b) => a.file.localeCompare(b.file));
@@ -235,8 +252,8 @@ export async function scanDataset(dir: string, options: ScanOptions = {}): Promi
     classes,
     train,
     valid,
-    skipped: skipped.map((s) => ({ file: relative(dir, s.file) || s.file, reason: s.reason })),
-    warnings: [...warnings, ...datasetWarnings(classes, train, valid)],
+    skipped: skipped.map((s) => ({ ...s, file: relative(dir, s.file) || s.file })),
+    ...withWarnings([...warnings, ...datasetWarnings(classes, train, valid)]),
   };
 }
 
@@ -248,39 +265,41 @@ export function classCounts(ds: Pick<LabeledDataset, 'classes' | 'train' | 'vali
   }));
 }
 
-function datasetWarnings(classes: string[], train: LabeledItem[], valid: LabeledItem[]): string[] {
-  const warnings: string[] = [];
+/** The warnings in English (logs, the CLI) and as codes (the renderer), in the same order. */
+function withWarnings(messages: Message[]): Pick<LabeledDataset, 'warnings' | 'warningMessages'> {
+  return { warnings: messages.map((m) => englishText(m)), warningMessages: messages };
+}
+
+function datasetWarnings(classes: string[], train: LabeledItem[], valid: LabeledItem[]): Message[] {
+  const warnings: Message[] = [];
   const counts = classCounts({ classes, train, valid });
-  for (const c of counts) if (c.train === 0) warnings.push(`Class "${c.name}" has no training images.`);
+  for (const c of counts) if (c.train === 0) warnings.push(msg('scan.classWithoutTrain', { name: c.name }));
   const noValid = counts.filter((c) => c.valid === 0).map((c) => `"${c.name}"`);
   if (valid.length === 0) {
-    warnings.push(
-      'No validation images (a class needs at least 2 images to give one to validation): accuracy cannot be ' +
-        'measured and the eight-step recipe cannot run. Add images, or a valid/ folder.',
-    );
+    warnings.push(msg('scan.noValidationImages'));
   } else if (noValid.length > 3) {
     // One line, not hundreds, for a folder of many tiny classes.
     warnings.push(
-      `${noValid.length} classes have no validation images (${noValid.slice(0, 3).join(', ')} and ` +
-        `${noValid.length - 3} more): their accuracy cannot be measured. Give each at least 2 images.`,
+      msg('scan.classesWithoutValid', {
+        n: noValid.length,
+        names: noValid.slice(0, 3).join(', '),
+        more: noValid.length - 3,
+      }),
     );
   } else {
-    for (const name of noValid)
-      warnings.push(`Class ${name} has no validation images: its accuracy cannot be measured.`);
+    for (const name of noValid) warnings.push(msg('scan.classWithoutValid', { name }));
   }
   const trainCounts = counts.map((c) => c.train).filter((n) => n > 0);
   if (trainCounts.length > 1) {
     const ratio = Math.max(...trainCounts) / Math.min(...trainCounts);
     if (ratio >= 3) {
-      warnings.push(
-        `Classes are imbalanced (largest/smallest = ${ratio.toFixed(1)}x): accuracy may favour the large classes.`,
-      );
+      warnings.push(msg('scan.imbalanced', { ratio: ratio.toFixed(1) }));
     }
   }
   return warnings;
 }
 
-export const MISSING_REASON = 'deleted or moved after the folder was scanned; left out';
+export const MISSING_REASON = englishText(msg('skip.missing'));
 
 /** `ds` without the items whose files are in `gone`, each reported in `skipped` with a warning: files deleted or moved. */
 export function leaveOutMissing(ds: LabeledDataset, gone: ReadonlySet<string>): LabeledDataset {
@@ -291,14 +310,11 @@ export function leaveOutMissing(ds: LabeledDataset, gone: ReadonlySet<string>): 
     ...ds,
     train: ds.train.filter(kept),
     valid: ds.valid.filter(kept),
-    skipped: [
-      ...ds.skipped,
-      ...missing.map((g) => ({ file: relative(ds.dir, g.file) || g.file, reason: MISSING_REASON })),
-    ],
-    warnings: [
-      ...ds.warnings,
-      `${missing.length} image(s) were deleted or moved after ${ds.dir} was scanned and are left out; scan it again to update the counts.`,
-    ],
+    skipped: [...ds.skipped, ...missing.map((g) => skip(relative(ds.dir, g.file) || g.file, msg('skip.missing')))],
+    ...withWarnings([
+      ...(ds.warningMessages ?? ds.warnings.map((text) => msg('skip.other', { detail: text }))),
+      msg('scan.filesGone', { count: missing.length, path: ds.dir }),
+    ]),
   };
 }
 

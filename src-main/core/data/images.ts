@@ -9,6 +9,7 @@ import { open } from 'node:fs/promises';
 import sharp from 'sharp';
 import { squareInput } from './squareInput';
 import { Slots } from '../util/pool';
+import { englishText, type Message } from '../../../src-shared/messages';
 
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff'] as const;
 
@@ -24,13 +25,16 @@ export const MAX_FILE_BYTES = 256 * 1024 * 1024;
  */
 const DECODED_FORMATS = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff']);
 
-/** A file that cannot be used, with a reason a person can act on; the message names the file. */
+/** A file that cannot be used, with a reason a person can act on (as a code: `skip.*`); the message names the file. */
 export class ImageFileError extends Error {
+  readonly reason: string;
   constructor(
     readonly file: string,
-    readonly reason: string,
+    readonly reasonMessage: Message,
   ) {
+    const reason = englishText(reasonMessage);
     super(`${file}: ${reason}`);
+    this.reason = reason;
   }
 }
 
@@ -43,12 +47,12 @@ export function isImageFile(name: string): boolean {
 }
 
 /** Why a file that is not an image by its extension is skipped, naming the fix for formats people do have. */
-export function notAnImageReason(name: string): string {
+export function notAnImageReason(name: string): Message {
   const lower = name.toLowerCase();
-  if (lower.endsWith('.svg')) return 'SVG drawings are not accepted (they can load other files); export it as PNG';
-  if (lower.endsWith('.bmp')) return 'BMP is not supported by the decoder; convert it to PNG';
-  if (/\.(heic|heif|avif)$/.test(lower)) return 'HEIC/AVIF is not supported; convert it to JPEG or PNG';
-  return 'not an image file (by extension); ignored';
+  if (lower.endsWith('.svg')) return { code: 'skip.svg', params: {} };
+  if (lower.endsWith('.bmp')) return { code: 'skip.bmp', params: {} };
+  if (/\.(heic|heif|avif)$/.test(lower)) return { code: 'skip.heic', params: {} };
+  return { code: 'skip.notAnImage', params: {} };
 }
 
 function pipeline(file: Buffer, size: number): ReturnType<typeof sharp> {
@@ -72,9 +76,9 @@ export function readImageFile(file: string): Promise<Buffer> {
     const handle = await open(file, 'r');
     try {
       const { size } = await handle.stat();
-      if (size === 0) throw new ImageFileError(file, 'empty file (0 bytes); remove it or copy the image again');
+      if (size === 0) throw new ImageFileError(file, { code: 'skip.empty', params: {} });
       if (size > MAX_FILE_BYTES) {
-        throw new ImageFileError(file, `file too large (over ${MAX_FILE_BYTES / 2 ** 20} MiB); downscale it`);
+        throw new ImageFileError(file, { code: 'skip.fileTooLarge', params: { mib: MAX_FILE_BYTES / 2 ** 20 } });
       }
       return await handle.readFile();
     } finally {
@@ -107,7 +111,7 @@ async function decodeWith<T>(file: string | Buffer, decode: (input: Buffer) => P
     return await decode(await readChecked(file));
   } catch (err) {
     if (typeof file !== 'string' || err instanceof ImageFileError) throw err;
-    throw new ImageFileError(file, describeImageError(err));
+    throw new ImageFileError(file, imageErrorMessage(err));
   }
 }
 
@@ -176,22 +180,25 @@ export async function thumbnailDataUrl(file: string, size = 96): Promise<string>
 }
 
 /** A file listed by the scan that is no longer there. */
-export const NOT_FOUND_REASON =
-  'file not found (deleted or moved since it was listed?); check it or scan the folder again';
+export const NOT_FOUND_REASON = englishText({ code: 'skip.notFound', params: {} });
 
-/** Turn sharp/libvips errors into a short reason a person understands. */
-export function describeImageError(err: unknown): string {
-  if (err instanceof ImageFileError) return err.reason;
+/** Turn sharp/libvips errors into a short reason a person understands, as a code (`skip.*`). */
+export function imageErrorMessage(err: unknown): Message {
+  if (err instanceof ImageFileError) return err.reasonMessage;
   const code = (err as NodeJS.ErrnoException | null)?.code;
-  if (code === 'ENOENT') return NOT_FOUND_REASON;
-  if (code === 'EACCES' || code === 'EPERM') return 'cannot read the file (permission denied); make it readable';
-  if (code === 'EISDIR') return 'a folder, not an image file; ignored';
+  const m = (c: Message['code'], params: Message['params'] = {}): Message => ({ code: c, params });
+  if (code === 'ENOENT') return m('skip.notFound');
+  if (code === 'EACCES' || code === 'EPERM') return m('skip.permission');
+  if (code === 'EISDIR') return m('skip.isFolder');
   const msg = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.trim();
-  if (/^SVG /.test(msg)) return msg;
-  if (/pixel limit/i.test(msg)) return `image too large (over ${MAX_INPUT_PIXELS / 1e6} megapixels); downscale it`;
-  if (/unsupported image format/i.test(msg)) {
-    return 'not a readable image (unknown or corrupt format: is it an image with the wrong extension?)';
-  }
+  if (/^SVG /.test(msg)) return m('skip.svg');
+  if (/pixel limit/i.test(msg)) return m('skip.tooManyPixels', { megapixels: MAX_INPUT_PIXELS / 1e6 });
+  if (/unsupported image format/i.test(msg)) return m('skip.unknownFormat');
   // libvips says "Unknown error" for a JPEG cut short; that says nothing to a person.
-  return `corrupt or truncated image (${msg && msg !== 'Unknown error' ? msg : 'the decoder stopped part-way'})`;
+  return msg && msg !== 'Unknown error' ? m('skip.corrupt', { detail: msg }) : m('skip.truncated');
+}
+
+/** The English reason (logs, the CLI). */
+export function describeImageError(err: unknown): string {
+  return englishText(imageErrorMessage(err));
 }

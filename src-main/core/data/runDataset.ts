@@ -2,6 +2,7 @@
  * A run's dataset as the history keeps it, and reading a run's folder as every run does (progress while decoding,
  * the record for the history, a clear error when no training image is readable).
  */
+import { englishText, type Message } from '../../../src-shared/messages';
 import { homePaths } from '../paths';
 import { classCounts, scanDataset, withoutMissingFiles, type LabeledDataset } from './dataset';
 import { fingerprintOfDataset, type DatasetFingerprint } from './fingerprint';
@@ -13,8 +14,10 @@ export interface DatasetRecord {
   validPct: number;
   seed: number;
   classes: Array<{ name: string; train: number; valid: number }>;
-  skipped: Array<{ file: string; reason: string }>;
+  skipped: Array<{ file: string; reason: string; message?: Message }>;
   warnings: string[];
+  /** `warnings` as codes (src-shared/messages), in the same order; absent in records made before they were kept. */
+  warningMessages?: Message[];
   /** The images used, fingerprinted as the run read them: what its export's model card names. */
   fingerprint?: DatasetFingerprint;
 }
@@ -28,6 +31,7 @@ export function datasetRecord(ds: LabeledDataset): DatasetRecord {
     classes: classCounts(ds),
     skipped: ds.skipped,
     warnings: ds.warnings,
+    ...(ds.warningMessages ? { warningMessages: ds.warningMessages } : {}),
     ...recordedFingerprint(ds),
   };
 }
@@ -58,7 +62,15 @@ const LOADING_PROGRESS_MS = 100;
 
 /** Events a run emits while it reads the image folder. */
 export type LoadingEvent =
-  | { type: 'progress'; phase: 'loading'; label: string; done: number; total: number; etaSeconds: number | null }
+  | {
+      type: 'progress';
+      phase: 'loading';
+      label: string;
+      message?: Message;
+      done: number;
+      total: number;
+      etaSeconds: number | null;
+    }
   | { type: 'dataset'; dataset: DatasetRecord };
 
 /**
@@ -80,7 +92,8 @@ export async function loadJobDataset(
     const now = performance.now();
     if (done < total && now - last < LOADING_PROGRESS_MS) return;
     last = now;
-    emit({ type: 'progress', phase: 'loading', label: 'Reading images', done, total, etaSeconds });
+    const message: Message = { code: 'progress.readingImages', params: {} };
+    emit({ type: 'progress', phase: 'loading', label: englishText(message), message, done, total, etaSeconds });
   };
   progress(0, 1);
   // A reused scan may be stale: images deleted since are left out and reported, not a crash mid-training.

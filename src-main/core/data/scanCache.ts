@@ -7,24 +7,25 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { z } from 'zod';
-import { decodeRgb, describeImageError } from './images';
+import { decodeRgb, imageErrorMessage } from './images';
+import { MessageSchema, type Message } from '../../../src-shared/messages';
 import { CancelledError, IO_CONCURRENCY, mapPool } from '../util/pool';
 import { EtaClock } from '../util/eta';
 
 /** Bump when what the check accepts changes (a new refused format), so that older verdicts are not reused. */
-const CHECK_VERSION = 1;
+const CHECK_VERSION = 2;
 
 const CacheFile = z.object({
   version: z.literal(CHECK_VERSION),
   dir: z.string(),
-  /** [path relative to dir, bytes, mtimeMs, reason it cannot be used or null]. */
-  entries: z.array(z.tuple([z.string(), z.number(), z.number(), z.string().nullable()])),
+  /** [path relative to dir, bytes, mtimeMs, reason it cannot be used (a `skip.*` message) or null]. */
+  entries: z.array(z.tuple([z.string(), z.number(), z.number(), MessageSchema.nullable()])),
 });
 
 interface Verdict {
   size: number;
   mtimeMs: number;
-  reason: string | null;
+  reason: Message | null;
 }
 
 export interface CheckOptions {
@@ -42,7 +43,12 @@ async function load(cacheDir: string, dir: string): Promise<Map<string, Verdict>
   try {
     const parsed = CacheFile.parse(JSON.parse(await readFile(cacheFile(cacheDir, dir), 'utf8')));
     if (parsed.dir !== dir) return new Map();
-    return new Map(parsed.entries.map(([rel, size, mtimeMs, reason]) => [join(dir, rel), { size, mtimeMs, reason }]));
+    return new Map(
+      parsed.entries.map(([rel, size, mtimeMs, reason]) => [
+        join(dir, rel),
+        { size, mtimeMs, reason: reason as Message | null },
+      ]),
+    );
   } catch {
     return new Map();
   }
@@ -80,7 +86,7 @@ export async function checkImages(dir: string, files: readonly string[], opts: C
     opts.onProgress?.(done, files.length, clock.eta(done, files.length));
   };
   clock.eta(0, files.length);
-  const check = async (file: string): Promise<string | null> => {
+  const check = async (file: string): Promise<Message | null> => {
     let size = -1;
     let mtimeMs = -1;
     try {
@@ -97,7 +103,7 @@ export async function checkImages(dir: string, files: readonly string[], opts: C
       verdicts.set(file, { size, mtimeMs, reason: null });
       return null;
     } catch (err) {
-      const reason = describeImageError(err);
+      const reason = imageErrorMessage(err);
       // A file gone or unreadable now (permissions: chmod leaves the time alone) may be fine later: only verdicts on
       // the file's bytes are remembered.
       const errno = (err as NodeJS.ErrnoException | null)?.code !== undefined;

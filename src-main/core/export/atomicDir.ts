@@ -11,6 +11,13 @@
  * `export-test-pause: <stage>` to stderr and then sleep N ms, so that a test can SIGKILL the process at a chosen
  * point (test/integration/export.test.ts). Unset, it costs nothing.
  */
+import {
+  CodedError,
+  englishText,
+  type Message,
+  type MessageCode,
+  type MessageParams,
+} from '../../../src-shared/messages';
 import { randomBytes } from 'node:crypto';
 import {
   closeSync,
@@ -26,7 +33,17 @@ import {
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 
 /** The export folder exists and is not empty, and replacing it was not asked for. */
-export class ExportTargetError extends Error {}
+/**
+ * An export folder refused, as a code (`export.*`): the app says it with its controls ("Replace an earlier export in
+ * that folder"), the CLI with its flags (`_cli`: --force, --out). `.message` is the CLI's wording (logs, old callers).
+ */
+export class ExportTargetError extends CodedError {
+  constructor(code: MessageCode, params: MessageParams) {
+    super(code, params);
+    this.name = 'ExportTargetError';
+    this.message = englishText({ code, params }, 'cli');
+  }
+}
 
 const PAUSE_ENV = 'FINETUNE_EXPORT_TEST_PAUSE_MS';
 
@@ -79,7 +96,7 @@ function targetState(target: string): 'absent' | 'empty' | 'full' {
     return 'absent';
   }
   if (!isDir) {
-    throw new ExportTargetError(`${target} exists and is not a folder. Choose another folder with --out.`);
+    throw new ExportTargetError('export.notAFolder', { path: target });
   }
   return readdirSync(target).length === 0 ? 'empty' : 'full';
 }
@@ -110,18 +127,18 @@ export interface AtomicDirOptions {
   force?: boolean;
   /** Folders the target must not be or contain (e.g. the run being exported): replacing them would delete them. */
   protect?: string[];
-  /** Why the target must not be written at all (checked first and again just before the rename), or null. */
-  refuse?: (target: string) => string | null;
+  /**
+   * Why the target must not be written at all (checked first and again just before the rename), or null: a code
+   * whose text names the target as `{{path}}`.
+   */
+  refuse?: (target: string) => Message | null;
   /** Which existing, non-empty folders `force` may replace (unset: any); others are refused even with force. */
   replaceable?: (existing: string) => boolean;
-  /** How the refusal of a non-replaceable folder ends: what the user can do instead. */
-  notReplaceableHint?: string;
 }
 
 function checkRefusal(target: string, options: AtomicDirOptions): void {
   const refusal = options.refuse?.(target);
-  if (refusal)
-    throw new ExportTargetError(`Cannot export into ${target}: ${refusal}. Choose another folder with --out.`);
+  if (refusal) throw new ExportTargetError(refusal.code, { ...refusal.params, path: target });
 }
 
 /** Refuses what `options` say must not be written or replaced at `target` (in its current state). */
@@ -130,10 +147,7 @@ function checkTarget(target: string, options: AtomicDirOptions): 'absent' | 'emp
   const state = targetState(target);
   // Said with or without force: --force would not replace it either.
   if (state === 'full' && options.replaceable && !options.replaceable(target)) {
-    throw new ExportTargetError(
-      `${target} already exists, is not empty and is not an earlier export: it is never replaced, even with ` +
-        `--force. ${options.notReplaceableHint ?? ''}`.trim(),
-    );
+    throw new ExportTargetError('export.notAnExport', { path: target });
   }
   return state;
 }
@@ -154,17 +168,14 @@ export async function writeDirAtomically<T>(
     const kept = resolve(p);
     const rel = relative(target, kept);
     if (rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))) {
-      throw new ExportTargetError(`Cannot export into ${target}: it holds ${kept}. Choose another folder with --out.`);
+      throw new ExportTargetError('export.holdsProtected', { path: target, kept });
     }
   }
   // Refused before the parent folders are made: a refused export leaves no trace.
   const state = checkTarget(target, options);
   mkdirSync(dirname(target), { recursive: true });
   if (state === 'full' && !options.force) {
-    throw new ExportTargetError(
-      `Export folder ${target} already exists and is not empty. Replace it with --force (in the app: tick ` +
-        `"Replace an earlier export in that folder"), or choose another folder with --out.`,
-    );
+    throw new ExportTargetError('export.exists', { path: target });
   }
   removeLeftovers(target);
   const tmp = sibling(target, 'tmp');
@@ -198,9 +209,7 @@ async function moveIntoPlace(tmp: string, target: string, options: AtomicDirOpti
     return renameSync(tmp, target);
   }
   if (!options.force) {
-    throw new ExportTargetError(
-      `Export folder ${target} was written by someone else during this export. Replace it with --force, or choose another folder with --out.`,
-    );
+    throw new ExportTargetError('export.writtenMeanwhile', { path: target });
   }
   const old = sibling(target, 'old');
   renameSync(target, old);

@@ -6,6 +6,7 @@
  * Folders are compared by identity (device and inode of the real folder), not by spelling, so a symlink, `..`, a
  * trailing slash or another letter case on a case-insensitive disk cannot make one folder look like another.
  */
+import type { Message, MessageCode } from '../../../src-shared/messages';
 import { lstatSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 
@@ -62,23 +63,26 @@ function nearestExisting(path: string): string {
   return p;
 }
 
-/** Why `target` must not be replaced by an export, or null when the guard allows it. */
-export function guardRefusal(target: string, guard: ExportGuard): string | null {
+/**
+ * Why `target` must not be replaced by an export (an `export.*` code; `kept`: the folder it would destroy), or null
+ * when the guard allows it.
+ */
+export function guardRefusal(target: string, guard: ExportGuard): Message | null {
   const id = identity(target);
-  const keep = [
-    { path: guard.home, what: "the app's home folder" },
-    ...guard.datasets.map((d) => ({ path: d, what: 'a dataset folder a run was trained on' })),
+  const keep: Array<{ path: string; is: MessageCode; holds: MessageCode }> = [
+    { path: guard.home, is: 'export.isHome', holds: 'export.holdsHome' },
+    ...guard.datasets.map((d) => ({ path: d, is: 'export.isDataset' as const, holds: 'export.holdsDataset' as const })),
   ];
   if (id !== null) {
     for (const k of keep) {
       if (selfAndAncestors(k.path).has(id))
-        return identity(k.path) === id ? `it is ${k.what} (${k.path})` : `it holds ${k.what} (${k.path})`;
+        return { code: identity(k.path) === id ? k.is : k.holds, params: { kept: k.path } };
     }
-    if (selfAndAncestors(guard.runs).has(id)) return `it holds the run folders (${guard.runs})`;
+    if (selfAndAncestors(guard.runs).has(id)) return { code: 'export.holdsRuns', params: { kept: guard.runs } };
   }
   const runsId = identity(guard.runs);
   if (runsId !== null && selfAndAncestors(nearestExisting(target)).has(runsId))
-    return `it is inside the run folders (${guard.runs}), which belong to the app`;
+    return { code: 'export.insideRuns', params: { kept: guard.runs } };
   return null;
 }
 

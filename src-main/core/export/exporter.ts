@@ -10,6 +10,7 @@
  * killed export leaves no folder or a complete one. A non-empty target is refused unless `force`, and even then unless
  * it is an earlier export and none of the app's own folders (exportGuard.ts).
  */
+import { CodedError } from '../../../src-shared/messages';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -44,8 +45,6 @@ export interface ExportOptions {
   /** Which model formats to write: TF.js, ONNX or both (the default). */
   formats?: readonly ExportFormat[];
 }
-
-const NOT_AN_EXPORT_HINT = 'Choose another folder with --out, or empty or move that folder yourself.';
 
 export interface ExportResult {
   dir: string;
@@ -177,7 +176,7 @@ async function writeExport(
   const { guard } = options;
   const atomic = {
     ...{ force: options.force, protect: [runDir], replaceable: isPreviousExport },
-    ...{ notReplaceableHint: NOT_AN_EXPORT_HINT, refuse: guard ? (t: string) => guardRefusal(t, guard) : undefined },
+    ...{ refuse: guard ? (t: string) => guardRefusal(t, guard) : undefined },
   };
   const files = await writeDirAtomically(dir, atomic, async (tmp) => {
     const w = new ExportWriter(tmp);
@@ -237,7 +236,7 @@ export async function exportRun(
 ): Promise<ExportResult> {
   const modelDir = join(runDir, 'model');
   if (!existsSync(join(modelDir, 'model.json'))) {
-    throw new Error(`Run ${runId} has no saved model: only completed runs can be exported.`);
+    throw new CodedError('export.noModel', { runId });
   }
   return writeExport('model', runId, runDir, outDir, options, [{ from: modelDir, to: '.' }], null);
 }
@@ -254,7 +253,7 @@ export async function exportEnsemble(
   options: ExportOptions = {},
 ): Promise<ExportResult> {
   const info = readRunEnsemble(runDir);
-  if (!info) throw new Error(`Run ${runId} has no snapshot ensemble: only completed eight-step runs do.`);
+  if (!info) throw new CodedError('export.noEnsemble', { runId });
   const sources = info.snapshots.map((rel, i) => ({ from: join(runDir, rel), to: `members/${i}` }));
   const members = sources.map((s) => s.to);
   const ensembleJson = { combine: 'mean of probabilities', members, validAccuracy: info.validAccuracy, runId };

@@ -4,6 +4,7 @@
  * on. Then, optionally, a CSV (file, label, probability, top-k, error) and copies of each image into OUT/<label>/.
  * Copies only: the source folders are never written to, and an OUT inside one (or holding one) is refused.
  */
+import { englishText } from '../../../src-shared/messages';
 import { copyFileSync, constants, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, extname, join, relative, resolve, sep } from 'node:path';
 import { decodeSquare, describeImageError, isImageFile, notAnImageReason, thumbnailDataUrl } from '../data/images';
@@ -51,7 +52,7 @@ export function listImages(inputs: string[]): { images: FolderImage[]; problems:
       const [path, s] = [join(dir, e.name), join(shown, e.name)];
       if (e.isDirectory()) walk(path, s);
       else if (isImageFile(e.name)) images.push({ path, shown: s });
-      else if (e.isFile()) problems.push({ file: s, error: notAnImageReason(e.name) });
+      else if (e.isFile()) problems.push({ file: s, error: englishText(notAnImageReason(e.name), 'cli') });
     }
   };
   for (const input of inputs) {

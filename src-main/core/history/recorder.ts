@@ -26,7 +26,13 @@ export function recordRunEvent(store: RunStore, runId: number, e: RecipeEvent): 
         lr: e.lr,
       });
     case 'lrFind':
-      store.addLrFind(runId, e.name, { ...e.result, step: e.step, recommended: e.recommended, warnings: e.warnings });
+      store.addLrFind(runId, e.name, {
+        ...e.result,
+        step: e.step,
+        recommended: e.recommended,
+        warnings: e.warnings,
+        ...(e.warningMessages ? { warningMessages: e.warningMessages } : {}),
+      });
       return;
     case 'step':
       if (e.status === 'done' && e.result) store.addStepResult(runId, e.result);

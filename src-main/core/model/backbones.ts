@@ -7,6 +7,7 @@
  * expects, and the loader rescales to it. Graph models (TF Hub / Kaggle) cannot be trained by tfjs, so they are
  * frozen feature extractors only: `canFineTune` is false for them.
  */
+import type { Message, MessageCode } from '../../../src-shared/messages';
 import { BACKBONE_ID, BACKBONE_NAME, BACKBONE_NOTE, FEATURE_DIM } from './backbone';
 
 /** `bundled`: shipped with npm nsfwjs; `layers`: a Keras layers model (trainable); `graph`: a frozen TF graph. */
@@ -43,6 +44,23 @@ export interface BackboneDescriptor {
 }
 
 export const DEFAULT_BACKBONE_ID = BACKBONE_ID;
+
+/** The registry's notes as codes (src-shared/messages), by backbone id; a backbone registered later has none. */
+const NOTE_CODES: Record<string, MessageCode> = {
+  [BACKBONE_ID]: 'backbone.nsfwjs',
+  'mobilenet_v1_0.25_224': 'backbone.mobilenetV1Small',
+  'mobilenet_v1_1.0_224': 'backbone.mobilenetV1',
+  'tfhub-mobilenet_v2_100_224-fv5': 'backbone.mobilenetV2',
+  'tfhub-mobilenet_v3_small_100_224-fv5': 'backbone.mobilenetV3Small',
+  'tfhub-mobilenet_v3_large_100_224-fv5': 'backbone.mobilenetV3Large',
+  'tfhub-efficientnet_lite0-fv2': 'backbone.efficientnetLite0',
+};
+
+/** A backbone's note as a code, or nothing (the renderer then shows the English note). */
+export function backboneNoteMessage(id: string): { noteMessage?: Message } {
+  const code = NOTE_CODES[id];
+  return code ? { noteMessage: { code, params: {} } } : {};
+}
 export const TFHUB_QUERY = '?tfjs-format=file';
 
 const APACHE = 'Apache-2.0 (Google / TensorFlow models)';

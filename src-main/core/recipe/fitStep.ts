@@ -2,6 +2,7 @@
  * What the recipe's training steps share: the outcome type, `fitStep` (one Learner, behaviour in callbacks, LRs from
  * a pure schedule of the iteration, so resuming at iteration i replays the same LRs) and the group multipliers.
  */
+import { englishText, type Message } from '../../../src-shared/messages';
 import type * as tf from '@tensorflow/tfjs';
 import { Learner, type Callback, type DataSource, type FitState, type ParamGroupSpec } from '../train/learner';
 import { CallbackOrder, trainingCallbacks } from '../train/callbacks';
@@ -36,7 +37,8 @@ export interface FitSpec {
   microBatch?: number;
   /** Runs after validation and before the checkpoint (step 8: snapshots, best, patience). */
   afterEpoch?: Callback['afterEpoch'];
-  label: string;
+  /** What the progress bar says (a `progress.*` code). */
+  label: Message;
   /** End the fit before this epoch of the step instead of the plan's end (step 8's progressive sizes). */
   untilEpoch?: number;
 }
@@ -77,7 +79,8 @@ export async function fitStep(
         report: {
           batch: (b) => ctx.emit({ type: 'batch', step: name, ...b }),
           epoch: (e) => ctx.emit({ type: 'epoch', step: name, ...e }),
-          progress: (p) => ctx.emit({ type: 'progress', phase: 'train', label: spec.label, ...p }),
+          progress: (p) =>
+            ctx.emit({ type: 'progress', phase: 'train', label: englishText(spec.label), message: spec.label, ...p }),
         },
       }),
       ...(spec.afterEpoch ? [{ order: CallbackOrder.default + 1, afterEpoch: spec.afterEpoch }] : []),

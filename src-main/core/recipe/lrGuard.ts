@@ -5,7 +5,8 @@
  * when the user picks none is the recipe's rule (`unfrozenLr`: bounded by the head's LR and a decade below the
  * divergence point), flagged too when the sweep pushes it below the floor.
  */
-import type { RecommendedLr, SuggestionWarnings } from '../../../src-shared/contract';
+import type { RecommendedLr, SuggestionWarningMessages, SuggestionWarnings } from '../../../src-shared/contract';
+import { englishText, type Message } from '../../../src-shared/messages';
 import { ADAMW_UNFROZEN_LR, unfrozenLr } from '../../../src-shared/recipe/plan';
 
 /** Fewer finite points than this: the sweep says little (fastai sweeps 100). */
@@ -31,50 +32,65 @@ export function unfrozenFloor(lrHead: number, optimizer: 'sgd' | 'adamw'): numbe
 }
 
 /** Why the sweep as a whole cannot be trusted (short, flat), or null. */
-export function sweepProblem(r: SweepForGuard): string | null {
+export function sweepProblem(r: SweepForGuard): Message | null {
   const finite = r.smoothedLoss.filter((v) => Number.isFinite(v));
   if (finite.length < SHORT_SWEEP_POINTS) {
-    const where = r.stoppedEarly ? `the loss diverged at ${fmt(r.lr[r.lr.length - 1] ?? NaN)} ` : '';
-    return `The sweep ${where}after ${finite.length} points: too short to read a slope from.`;
+    return r.stoppedEarly
+      ? {
+          code: 'lrGuard.shortSweepDiverged',
+          params: { diverged: fmt(r.lr[r.lr.length - 1] ?? NaN), points: finite.length },
+        }
+      : { code: 'lrGuard.shortSweep', params: { points: finite.length } };
   }
   const hi = Math.max(...finite);
   const lo = Math.min(...finite);
-  if (hi - lo < FLAT_SWEEP_RANGE * Math.abs(hi)) return 'The loss stayed flat over the sweep: its minimum is noise.';
+  if (hi - lo < FLAT_SWEEP_RANGE * Math.abs(hi)) return { code: 'lrGuard.flatSweep', params: {} };
   return null;
 }
+
+/** Problems said in English, one after another (logs, the CLI, older clients). */
+const inEnglish = (problems: Message[] | null) => (problems ? problems.map((p) => englishText(p)).join(' ') : null);
 
 /** Flags each suggestion that would stall (or overwrite) the unfrozen network, and the LR step 8 takes by default. */
 export function guardUnfrozenLr(
   r: SweepForGuard,
   lrHead: number,
   optimizer: 'sgd' | 'adamw',
-): { recommended: RecommendedLr; warnings: SuggestionWarnings } {
+): { recommended: RecommendedLr; warnings: SuggestionWarnings; warningMessages: SuggestionWarningMessages } {
   const divergedAt = r.stoppedEarly && r.lr.length > 0 ? r.lr[r.lr.length - 1]! : null;
   const floor = unfrozenFloor(lrHead, optimizer);
   const sweep = sweepProblem(r);
-  const warn = (lr: number | null): string | null => {
+  const warn = (lr: number | null): Message[] | null => {
     if (lr === null) return null;
-    const problems: string[] = [];
-    if (lr < floor) problems.push(`${fmt(lr)} is more than 10x below ${fmt(floor * 10)}: step 8 would barely learn.`);
-    if (lr > lrHead) problems.push(`${fmt(lr)} is above the head's LR ${fmt(lrHead)}: it would wreck the backbone.`);
+    const problems: Message[] = [];
+    if (lr < floor) problems.push({ code: 'lrGuard.belowFloor', params: { lr: fmt(lr), floor: fmt(floor * 10) } });
+    if (lr > lrHead) problems.push({ code: 'lrGuard.aboveHead', params: { lr: fmt(lr), head: fmt(lrHead) } });
     if (divergedAt !== null && lr > divergedAt / 10)
-      problems.push(`${fmt(lr)} is within a decade of where the loss diverged (${fmt(divergedAt)}).`);
+      problems.push({ code: 'lrGuard.nearDivergence', params: { lr: fmt(lr), diverged: fmt(divergedAt) } });
     if (sweep) problems.push(sweep);
-    return problems.length ? problems.join(' ') : null;
+    return problems.length ? problems : null;
   };
   const { lr, pick } = unfrozenLr(lrHead, optimizer, divergedAt);
-  const low = lr < floor ? `${fmt(lr)} is more than 10x below ${fmt(floor * 10)}: step 8 may learn little; ` : '';
+  const low: Message | null =
+    lr < floor ? { code: 'lrGuard.lowRecommended', params: { lr: fmt(lr), floor: fmt(floor * 10) } } : null;
   const recommended: RecommendedLr = {
     lr,
     pick,
-    warning: low ? `${low}look at the curve and pick an LR, or run step 7 again.` : null,
+    warning: low ? englishText(low) : null,
+    ...(low ? { warningMessage: low } : {}),
+  };
+  const warningMessages = {
+    valley: warn(r.suggestions.valley),
+    steep: warn(r.suggestions.steep),
+    minDiv10: warn(r.suggestions.minDiv10),
   };
   return {
     recommended,
     warnings: {
-      valley: warn(r.suggestions.valley),
-      steep: warn(r.suggestions.steep),
-      minDiv10: warn(r.suggestions.minDiv10),
+      valley: inEnglish(warningMessages.valley),
+      steep: inEnglish(warningMessages.steep),
+      minDiv10: inEnglish(warningMessages.minDiv10),
     },
+    warningMessages,
   };
 }

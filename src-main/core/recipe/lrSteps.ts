@@ -1,4 +1,5 @@
 /** The recipe's LR range tests (steps 2 and 7) and how each turns its curve into the LR the next steps train at. */
+import { englishText, type Message } from '../../../src-shared/messages';
 import { lrRangeTest, type LrRangeTestResult } from '../lrfind/lrRangeTest';
 import { Learner, type DataSource } from '../train/learner';
 import { fullLrFindIters } from '../machineDefaults';
@@ -46,6 +47,7 @@ async function rangeTest(
         })
       : config.lrFind.iters;
   const started = Date.now();
+  const rangeTestLabel: Message = { code: 'progress.lrRangeTest', params: { step } };
   // Its own dropout masks, not those of the step that trains next on the same batches.
   learner.streamName = name(step);
   // lr_find2: a validation pass after every step (on the activations in step 2, on the images in step 7).
@@ -67,7 +69,8 @@ async function rangeTest(
       ctx.emit({
         type: 'progress',
         phase: 'lrfind',
-        label: `LR range test (step ${step})`,
+        label: englishText(rangeTestLabel),
+        message: rangeTestLabel,
         done,
         total: iters,
         etaSeconds: eta,
@@ -120,11 +123,15 @@ export async function step7LrFindAll(sess: RecipeSession, ctx: RecipeContext): P
   state.lrAllPick = fixed !== null ? (state.lrAllPick ?? 'config') : guard.recommended.pick;
   const warning = fixed === null ? guard.recommended.warning : null;
   state.lrAllWarning = warning ?? undefined;
-  if (warning) ctx.emit({ type: 'warning', message: `Step 7: ${warning}` });
+  if (warning) {
+    const coded: Message = { code: 'warning.lrAllTooLow', params: guard.recommended.warningMessage?.params ?? {} };
+    ctx.emit({ type: 'warning', message: englishText(coded), coded });
+  }
   return rangeTestOutcome(7, state.lrAll, state.lrAllPick, {
     ...lastMetrics(sess),
     groupLrMults: mults,
     ...(warning ? { lrWarning: warning } : {}),
+    ...(warning && guard.recommended.warningMessage ? { lrWarningMessage: guard.recommended.warningMessage } : {}),
   });
 }
 

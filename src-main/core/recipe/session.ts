@@ -1,4 +1,5 @@
 /** The recipe's persistent session: dataset, classifier, layer groups, cached activations and the run's state. */
+import { englishText } from '../../../src-shared/messages';
 import * as tf from '@tensorflow/tfjs';
 import type { LabeledDataset } from '../data/dataset';
 import { BACKBONE_ID, buildClassifier, disposeClassifier, type Classifier } from '../model/backbone';
@@ -65,7 +66,8 @@ export async function openSession(
         opts.emit?.({
           type: 'progress',
           phase: 'loading',
-          label: `Downloading backbone ${backboneId}`,
+          label: englishText({ code: 'progress.downloadingBackbone', params: { backbone: backboneId } }),
+          message: { code: 'progress.downloadingBackbone', params: { backbone: backboneId } },
           done: Math.round(f * 100),
           total: 100,
           etaSeconds: null,

@@ -2,6 +2,7 @@
  * fast.ai's eight steps (v0.7, lessons 1–2), each a function over the session, and the table the recipe runs them
  * from. The LR range tests (2, 7) are in lrSteps.ts; the training steps share fitStep.ts.
  */
+import type { Message } from '../../../src-shared/messages';
 import { join } from 'node:path';
 import { BACKBONE_ID } from '../model/backbone';
 import { saveModelToDir } from '../model/modelFiles';
@@ -88,7 +89,7 @@ export async function step3Head(sess: RecipeSession, ctx: RecipeContext, restore
       train,
       valid: validRowsSource(sess),
       plan,
-      label: 'Step 3: head on activations',
+      label: { code: 'progress.step3Head', params: {} },
     },
     restored,
   );
@@ -114,7 +115,7 @@ export async function step4Augment(sess: RecipeSession, ctx: RecipeContext, rest
       train,
       valid: validRowsSource(sess),
       plan,
-      label: 'Step 4: head with augmentation',
+      label: { code: 'progress.step4Augment', params: {} },
     },
     restored,
   );
@@ -136,6 +137,7 @@ export function step5Unfreeze(sess: RecipeSession): StepOutcome {
       lr: null,
       ...lastMetrics(sess),
       note: `${trainable} trainable weights`,
+      noteMessage: { code: 'stepNote.trainableWeights', params: { count: trainable } },
     },
   };
 }
@@ -204,7 +206,10 @@ export async function step8All(sess: RecipeSession, ctx: RecipeContext, restored
   for (const seg of sizeSegments(state.config)) {
     if (state.epochsDone >= seg.untilEpoch) continue;
     if (sess.clf.size !== seg.size) optimizer = await resizeSession(sess, ctx, seg.size, optimizer);
-    const label = seg.size === size ? 'Step 8: whole network' : `Step 8: whole network at ${seg.size} px`;
+    const label: Message =
+      seg.size === size
+        ? { code: 'progress.step8All', params: {} }
+        : { code: 'progress.step8AllAtSize', params: { size: seg.size } };
     fit = await fitStep(
       sess,
       ctx,

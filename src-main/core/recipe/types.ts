@@ -1,7 +1,13 @@
 /** The eight-step recipe's configuration, results and events (fast.ai v0.7, lessons 1–2). */
+import type { Message } from '../../../src-shared/messages';
 import type { LrRangeTestResult } from '../lrfind/lrRangeTest';
 import type { RecipeConfig as RecipeConfigSchema, RecipeStepResult } from '../../../src-shared/contract';
-import type { EpochMetrics, RecommendedLr, SuggestionWarnings } from '../../../src-shared/contract';
+import type {
+  EpochMetrics,
+  RecommendedLr,
+  SuggestionWarningMessages,
+  SuggestionWarnings,
+} from '../../../src-shared/contract';
 import type { DatasetRecord } from '../data/runDataset';
 import type { StepName } from '../../../src-shared/recipe/config';
 import type { AugmentPreset } from '../data/augment';
@@ -36,7 +42,16 @@ export type TrainPhase = 'loading' | 'precompute' | 'lrfind' | 'train' | 'valida
 
 /** What the training loop reports (the core's side; the run controller turns it into the contract's RunEvent). */
 export type TrainEvent =
-  | { type: 'progress'; phase: TrainPhase; label: string; done: number; total: number; etaSeconds: number | null }
+  | {
+      type: 'progress';
+      phase: TrainPhase;
+      label: string;
+      /** `label` as a code, which the renderer says in the user's language. */
+      message?: Message;
+      done: number;
+      total: number;
+      etaSeconds: number | null;
+    }
   | { type: 'dataset'; dataset: DatasetRecord }
   /** `step`: the step the iteration belongs to, as in the epoch events ('step3-head', 'step8-all', ...). */
   | { type: 'batch'; step: string; epoch: number; iteration: number; loss: number; lr: number }
@@ -54,8 +69,10 @@ export type RecipeEvent =
       result: LrRangeTestResult;
       recommended: RecommendedLr;
       warnings: SuggestionWarnings;
+      warningMessages?: SuggestionWarningMessages;
     }
-  | { type: 'warning'; message: string };
+  /** `message` in English (logs, the CLI); `coded`: the same as a code the renderer says in the user's language. */
+  | { type: 'warning'; message: string; coded?: Message };
 
 export interface RecipeResult {
   /** 'completed': the leg ran to its `untilStep` (all eight steps when `nextStep` is 9). */

@@ -188,7 +188,14 @@ export class RunController {
     const clock = new RunClock(store.getRun(runId)?.timing ?? timingFromEstimate(null), (t) =>
       store.setTiming(runId, t),
     );
-    const liveLeg: LiveLeg = { untilStep, currentStep: null, progress: null, lrFindPoints: [], warnings: [] };
+    const liveLeg: LiveLeg = {
+      untilStep,
+      currentStep: null,
+      progress: null,
+      lrFindPoints: [],
+      warnings: [],
+      warningMessages: [],
+    };
     const job = this.deps.runner({
       runId,
       runDir: paths.runDir(runId),
@@ -271,7 +278,8 @@ export class RunController {
         return { type: 'lrfind', runId, result: lrFindCurve(e.step, e.result, e) };
       case 'warning':
         live.warnings.push(e.message);
-        return { type: 'warning', runId, message: e.message };
+        live.warningMessages.push(e.coded ?? null);
+        return { type: 'warning', runId, message: e.message, ...(e.coded ? { coded: e.coded } : {}) };
     }
   }
 }

@@ -2,6 +2,7 @@
  * A run's whole state as `run.state` sends it, assembled from the history (status, epochs, iterations, step results,
  * range tests), the run folder (checkpoint, ensemble, model) and what the controller knows of a leg in progress.
  */
+import type { Message } from '../../../src-shared/messages';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -26,6 +27,8 @@ export interface LiveLeg {
   progress: RunProgress | null;
   lrFindPoints: LrFindPoint[];
   warnings: string[];
+  /** `warnings` as codes, in the same order (null: a warning said only in English). */
+  warningMessages: Array<Message | null>;
 }
 
 /** Statuses a run continues from (its checkpoint is kept). */
@@ -50,7 +53,7 @@ export function lrFindCurve(
     LrRangeTestResult,
     'lr' | 'loss' | 'smoothedLoss' | 'suggestions' | 'rules' | 'minIndex' | 'stoppedEarly' | 'curve' | 'validLoss'
   >,
-  guard: Pick<LrFindCurve, 'recommended' | 'warnings'>,
+  guard: Pick<LrFindCurve, 'recommended' | 'warnings' | 'warningMessages'>,
 ): LrFindCurve {
   return {
     step,
@@ -123,6 +126,7 @@ export function runStateOf(
     ensemble,
     timing: run.timing,
     warnings: live?.warnings ?? [],
+    warningMessages: live?.warningMessages ?? [],
     error: run.error,
     hasModel: existsSync(join(runDir, 'run.json')),
     canCancel: live !== null,

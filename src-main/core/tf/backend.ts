@@ -2,6 +2,7 @@
  * TensorFlow.js backend selection, best first: tfjs-node-gpu → tfjs-node → wasm → cpu.
  * The native ones are optional dependencies; whatever loaded is reported and recorded with each run.
  */
+import type { Message } from '../../../src-shared/messages';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
@@ -104,6 +105,20 @@ function wasmNote(threads: number): string {
   const base = `WebAssembly + XNNPACK (tfjs-backend-wasm), ${threads} thread${threads === 1 ? '' : 's'}`;
   if (wasmFallbackReason) return `${base}: single-threaded because ${wasmFallbackReason}`;
   return `${base}; install @tensorflow/tfjs-node(-gpu) for native speed`;
+}
+
+/** The note of a loaded backend as a code (src-shared/messages), which the renderer says in the user's language. */
+export function backendMessage(info: { name: string; threads: number }): Message | null {
+  if (info.name === 'wasm') {
+    return { code: wasmFallbackReason ? 'backend.wasmSingle' : 'backend.wasm', params: { count: info.threads } };
+  }
+  const codes: Record<string, Message['code']> = {
+    'tensorflow-gpu': 'backend.tensorflowGpu',
+    tensorflow: 'backend.tensorflow',
+    cpu: 'backend.cpu',
+  };
+  const code = codes[info.name];
+  return code ? { code, params: {} } : null;
 }
 
 /**

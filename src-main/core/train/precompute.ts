@@ -6,6 +6,7 @@
  * Every pass over the files is bounded (util/pool.ts): a folder of any size keeps a few files open and a few batches
  * in memory.
  */
+import { englishText, type Message } from '../../../src-shared/messages';
 import { createHash } from 'node:crypto';
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -145,11 +146,14 @@ export async function precomputeFeatures(
   return cache.rows(keys);
 }
 
+const PRECOMPUTING: Message = { code: 'progress.precomputing', params: {} };
+
 /** The progress event every job emits while precomputing (head training, LR finder, recipe step 1). */
 export interface PrecomputeProgress {
   type: 'progress';
   phase: 'precompute';
   label: string;
+  message?: Message;
   done: number;
   total: number;
   etaSeconds: number | null;
@@ -178,7 +182,8 @@ export async function precomputeSplits(
             emit({
               type: 'progress',
               phase: 'precompute',
-              label: 'Precomputing activations',
+              label: englishText(PRECOMPUTING),
+              message: PRECOMPUTING,
               done,
               total,
               etaSeconds,

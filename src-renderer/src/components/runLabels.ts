@@ -1,6 +1,7 @@
 /** A run's name, kind and status in the current language (the runs catalogs), for the run history's views. */
 import type { RunStatus } from '../../../src-shared/contract';
 import { t } from '../i18n/i18n.svelte';
+import { isolateLtr } from '../i18n/bidi';
 
 /** "Run #3": a run's name in legends and tables. */
 export function runLabel(id: number): string {
@@ -21,6 +22,13 @@ export function statusLabel(status: RunStatus): string {
  * How a step's LR was chosen, in the wizard's words: "picked on step 2", "step 7's valley", "set in the settings";
  * a rule the engine words itself (step 7's guard) is shown as it comes.
  */
+const STEP7_RULES: Record<string, 'adamFineTune' | 'decadeBelowHead' | 'headLr' | 'decadeBelowDiverged'> = {
+  "fastai's fine-tuning LR for Adam (1e-3)": 'adamFineTune',
+  'a decade below the head LR': 'decadeBelowHead',
+  'the head LR': 'headLr',
+  'a decade below where the loss diverged': 'decadeBelowDiverged',
+};
+
 export function lrPickLabel(step: number, pick: string): string {
   const lrStep = step >= 6 ? 7 : 2;
   switch (pick) {
@@ -31,10 +39,16 @@ export function lrPickLabel(step: number, pick: string): string {
     case 'valley':
     case 'steep':
     case 'minDiv10':
-      return t('runs:lrPick.suggestion', { step: lrStep, name: pick === 'minDiv10' ? 'min/10' : pick });
+      return t('runs:lrPick.suggestion', {
+        step: lrStep,
+        name: isolateLtr(pick === 'minDiv10' ? 'min/10' : pick),
+      });
     case 'fallback':
       return t('runs:lrPick.fallback', { step: lrStep });
-    default:
-      return pick;
+    default: {
+      // Step 7's guard words its rule in English (src-shared/recipe/plan.ts: unfrozenLr); said here in the user's.
+      const rule = STEP7_RULES[pick];
+      return rule ? t(`runs:lrPick.${rule}`) : pick;
+    }
   }
 }

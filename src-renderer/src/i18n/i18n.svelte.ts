@@ -4,6 +4,7 @@
 import i18next, { type TFunction } from 'i18next';
 import { detectLocale, directionOf, numberLocale, type Locale } from './locales';
 import { NAMESPACES, resources } from './resources';
+import { isolateAuto } from './bidi';
 
 const STORAGE_KEY = 'finetune.locale';
 
@@ -72,4 +73,27 @@ export const t: TFunction<AllNamespaces> = ((...args: Parameters<TFunction<AllNa
 /** A number in the current language's format (Latin digits in both). */
 export function formatNumber(value: number, options?: Intl.NumberFormatOptions): string {
   return new Intl.NumberFormat(numberLocale(i18n.locale), options).format(value);
+}
+
+/** A message the backend sent as data (src-shared/messages): its code and parameters. */
+export interface CodedMessage {
+  code: string;
+  params: Record<string, string | number>;
+}
+
+/**
+ * What the backend said, in the user's language: the coded `message` from the `messages` catalogs where there is one
+ * and the catalogs know its code, else the backend's English `text` (older servers, messages not coded yet).
+ */
+export function say(message: CodedMessage | null | undefined, text: string): string {
+  void i18n.locale;
+  if (!message) return text;
+  const key = `messages:${message.code}`;
+  if (!i18next.exists(key, message.params)) return text;
+  // Each text parameter (a path, a file or class name, an LR) is a bidi isolate: "/data/cats" or "6.2e-3" keeps its
+  // own order inside an Arabic sentence instead of being reordered with the words around it.
+  const params = Object.fromEntries(
+    Object.entries(message.params).map(([k, v]) => [k, typeof v === 'string' ? isolateAuto(v) : v]),
+  );
+  return t(key as never, params);
 }

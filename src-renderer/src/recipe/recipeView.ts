@@ -7,6 +7,7 @@ import { DEFAULT_RECIPE_CONFIG } from '../../../src-shared/recipe/config';
 import { formatSeconds } from '../../../src-shared/recipe/duration';
 import { unfrozenLr } from '../../../src-shared/recipe/plan';
 import { i18n, t } from '../i18n/i18n.svelte';
+import { isolateLtr } from '../i18n/bidi';
 import { app } from '../state/app.svelte';
 import { recipe } from '../state/recipe.svelte';
 import { previewPlan } from '../schedule';
@@ -76,7 +77,7 @@ export function stepSettingField(key: StepSettingKey): { id: string; label: stri
         testid: 'recipe-cycles-input',
       };
     case 'cycleMult':
-      return { id: 'r-cycle-mult', label: 'cycle_mult', hint: 'fast.ai: 2', testid: 'recipe-cycle-mult-input' };
+      return { id: 'r-cycle-mult', label: ltr('cycle_mult'), hint: 'fast.ai: 2', testid: 'recipe-cycle-mult-input' };
     case 'patience':
       return {
         id: 'r-patience',
@@ -111,7 +112,7 @@ export function groupName(index: number, groups: number): string {
  */
 export function ltr(text: string | number): string {
   if (i18n.locale !== 'ar') return String(text);
-  return `\u2066${String(text).replace(/(\d)e-(\d)/g, '$1e\u2011$2')}\u2069`;
+  return isolateLtr(String(text).replace(/(\d)e-(\d)/g, '$1e\u2011$2'));
 }
 
 /** The learning rates a step's page shows. */

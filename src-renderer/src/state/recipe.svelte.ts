@@ -17,7 +17,7 @@ import type {
 } from '../../../src-shared/contract';
 import { DEFAULT_RECIPE_CONFIG } from '../../../src-shared/recipe/config';
 import { errorMessage, getStudioApi, onConnectionChange } from '../api';
-import { t } from '../i18n/i18n.svelte';
+import { t, type CodedMessage } from '../i18n/i18n.svelte';
 import { app } from './app.svelte';
 import { optionOverrides } from './recipeOptions';
 import { withRerun } from './rerunFrom.svelte';
@@ -56,7 +56,8 @@ class RunJob {
   lrFinds = $state.raw<Record<number, RecipeLrFind>>({});
   /** Whether the run has a model on disk (after step 3): export, predict and evaluate need one. */
   hasModel = $state(false);
-  warnings = $state.raw<string[]>([]);
+  /** The run's warnings: English `text` and, where the backend coded it, `message` (shown with `say`). */
+  warnings = $state.raw<Array<{ text: string; message: CodedMessage | null }>>([]);
   /** Bumped on every batch/epoch/point so that charts recompute; the live arrays are not reactive. */
   liveVersion = $state(0);
   /** Interpretations by run id and TTA flag (results page). */
@@ -303,7 +304,7 @@ class RunJob {
     this.untilStep = run.status === 'running' ? run.untilStep : null;
     this.progress = run.progress;
     this.hasModel = run.hasModel;
-    this.warnings = run.warnings;
+    this.warnings = run.warnings.map((text, i) => ({ text, message: run.warningMessages?.[i] ?? null }));
     this.lrFinds = Object.fromEntries(run.lrFinds.map((c) => [c.step, c]));
     this.live.loadState(run);
     this.liveVersion++;
@@ -369,7 +370,7 @@ class RunJob {
         break;
       }
       case 'warning':
-        this.warnings = [...this.warnings, event.message];
+        this.warnings = [...this.warnings, { text: event.message, message: event.coded ?? null }];
         break;
       case 'done':
         this.state = event.status === 'running' ? 'interrupted' : event.status;
