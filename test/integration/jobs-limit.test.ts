@@ -43,7 +43,7 @@ test(`at most ${MAX_RUNNING_JOBS} runs at once: the next start is refused, and w
 
   await service.handle('run.cancel', { runId: runs[0]! });
   await ended(runs[0]!);
-  assert.equal(done.get(runs[0]!), 'cancelled');
+  assert.equal(done.get(runs[0]!), 'cancelled', JSON.stringify(service.store.getRun(runs[0]!)?.error));
   const again = (await start()).runId;
   for (const runId of [...runs.slice(1), again]) await service.handle('run.cancel', { runId });
   await Promise.all([...runs.slice(1), again].map(ended));

@@ -54,6 +54,7 @@ export async function recipeJob(
 ): Promise<RecipeResult> {
   const untilStep = opts.untilStep ?? 8;
   const ds = await loadDataset(config, ctx);
+  if (!ds) return cancelledBeforeSteps({ results: [], best: null, config, step: 1 });
   const state: RecipeState = {
     version: 2,
     runId: opts.runId ?? null,
@@ -110,6 +111,7 @@ export async function resumeRecipe(
   const state = { ...applyOverrides(readCheckpointState(runDir), opts.overrides ?? {}), untilStep };
   const full: RecipeContext = { ...ctx, runDir };
   const ds = await loadDataset(state.config, full);
+  if (!ds) return cancelledBeforeSteps(state);
   if (ds.classes.join('\n') !== state.classes.join('\n')) {
     throw new Error(`The classes in ${state.config.dir} changed since the run started: it cannot be resumed.`);
   }
@@ -122,12 +124,34 @@ export async function resumeRecipe(
   }
 }
 
-async function loadDataset(config: RecipeConfig, ctx: RecipeContext): Promise<LabeledDataset> {
+/** The run's images, or null when the leg was cancelled while they were read. */
+async function loadDataset(config: RecipeConfig, ctx: RecipeContext): Promise<LabeledDataset | null> {
   const problem = progressiveProblem(config);
   if (problem) throw new Error(problem);
-  const ds = await loadJobDataset(config, ctx.emit, undefined, ctx);
+  let ds: LabeledDataset;
+  try {
+    ds = await loadJobDataset(config, ctx.emit, undefined, ctx);
+  } catch (err) {
+    // The scan honours a cancel too: a cancel, not a failure (a thrown error would be stored as one).
+    if (err instanceof CancelledError) return null;
+    throw err;
+  }
   if (ds.valid.length === 0) throw new Error(`No validation images in ${config.dir}: the recipe needs them.`);
   return ds;
+}
+
+/** A leg cancelled while it read the images: no step ran in it, the run stays where it was. */
+function cancelledBeforeSteps(state: Pick<RecipeState, 'results' | 'best' | 'config' | 'step'>): RecipeResult {
+  return {
+    status: 'cancelled',
+    error: null,
+    modelDir: null,
+    steps: state.results,
+    ensemble: null,
+    best: state.best,
+    seed: state.config.seed,
+    nextStep: state.step,
+  };
 }
 
 function stop(sess: RecipeSession, status: RecipeResult['status'], error: string | null = null): RecipeResult {
