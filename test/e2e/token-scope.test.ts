@@ -52,7 +52,12 @@ test('the token reaches no other port on 127.0.0.1; the page keeps working after
     res.writeHead(200, { 'content-type': 'text/html' }).end(probePage(studio.port));
   });
   await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
-  t.after(() => new Promise<void>((resolve) => other.close(() => resolve())));
+  t.after(() => {
+    const closed = new Promise<void>((resolve) => other.close(() => resolve()));
+    // Chromium may still hold a keep-alive connection (the browser closes later): close() alone would wait for it.
+    other.closeAllConnections();
+    return closed;
+  });
   const otherPort = (other.address() as { port: number }).port;
 
   const browser = await launchChromium();
