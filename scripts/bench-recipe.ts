@@ -4,8 +4,11 @@
  * wall time of every step.
  * Usage: node --import tsx scripts/bench-recipe.ts [--size 64] [--batch-size 32] [--cycles N (the recipe's default)] [--lr-find-iters 100]
  *        [--per-class 60] [--valid-per-class 20] [--side PX] [--machine-defaults] [--mixup ALPHA | --cutmix ALPHA]
- *        [--swa K] [--lr-find-on train|valid] [--progressive PX,PX]
+ *        [--swa K] [--lr-find-on train|valid] [--progressive PX,PX] [--preset none|side-on|top-down]
+ *        [--lr-rule minDiv10|valley|steep] [--warmup-epochs E]
  * --machine-defaults: size and batch size (unless given) and step 7's LR-finder length as the app picks them.
+ * Besides the best epoch it reports the kept model as the app evaluates it (Results page), with and without TTA, and
+ * the snapshot ensemble; and the recipe's CPU seconds (all threads), which a busy machine does not inflate.
  */
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +28,8 @@ import { openHeadProblem } from './lib/headLrGrid';
 import { machineFit } from '../src-main/core/machineDefaults';
 import { DEFAULT_HEAD_CONFIG } from '../src-shared/defaults';
 import { mixOption, progressiveOption } from '../src-main/cli/recipeCommand';
+import { interpretRunJob } from '../src-main/core/train/interpretJob';
+import { readRunMeta } from '../src-main/core/runFiles';
 
 const { values } = parseArgs({
   options: {
@@ -51,6 +56,9 @@ const { values } = parseArgs({
     swa: { type: 'string' },
     'lr-find-on': { type: 'string' },
     progressive: { type: 'string' },
+    preset: { type: 'string' },
+    'lr-rule': { type: 'string' },
+    'warmup-epochs': { type: 'string' },
   },
 });
 const mix = mixOption(values);
@@ -86,6 +94,9 @@ const config: RecipeConfig = {
   ...(values.swa ? { swa: Number(values.swa) } : {}),
   ...(values['lr-find-on'] ? { lrFindOn: values['lr-find-on'] === 'valid' ? 'valid' : 'train' } : {}),
   ...progressiveOption(values.progressive),
+  ...(values.preset ? { preset: values.preset as RecipeConfig['preset'] } : {}),
+  ...(values['lr-rule'] ? { lrRule: values['lr-rule'] as NonNullable<RecipeConfig['lrRule']> } : {}),
+  ...(values['warmup-epochs'] ? { warmupEpochs: Number(values['warmup-epochs']) } : {}),
 };
 const stepSeconds: Record<number, number> = {};
 let stepStart = Date.now();
@@ -93,6 +104,7 @@ let stepStart = Date.now();
 const recipeAccuracies: number[] = [];
 const lrFinds: Record<number, unknown> = {};
 const t0 = Date.now();
+const cpu0 = process.cpuUsage();
 const runDir = join(work, 'run');
 mkdirSync(runDir);
 const recipe = await recipeJob(config, {
@@ -120,7 +132,13 @@ const recipe = await recipeJob(config, {
   },
 });
 const recipeSeconds = (Date.now() - t0) / 1000;
+const cpu = process.cpuUsage(cpu0);
+const recipeCpuSeconds = (cpu.user + cpu.system) / 1e6;
 if (recipe.status !== 'completed') throw new Error(`recipe ${recipe.status}: ${recipe.error}`);
+// The kept model (the best checkpoint) as the app's Results page evaluates it, plain and with TTA.
+const runConfig = readRunMeta(runDir).config;
+const kept = await interpretRunJob(runDir, runConfig, { tta: false, thumbnails: 0 });
+const keptTta = await interpretRunJob(runDir, runConfig, { tta: true, thumbnails: 0 });
 const step8 = recipe.steps[7]!;
 const epochs = recipe.steps.reduce((a, s) => a + s.epochs, 0);
 const lrHead = recipe.steps[1]!.lr!;
@@ -188,9 +206,11 @@ console.log(
         bestValidAccuracy: Math.max(...recipeAccuracies),
         lrFinds,
         ensemble: recipe.ensemble && { k: recipe.ensemble.k, validAccuracy: recipe.ensemble.validAccuracy },
+        kept: { validAccuracy: kept.accuracy, ttaValidAccuracy: keptTta.accuracy },
         best: recipe.best,
         steps: recipe.steps.map(({ step, epochs: e, lr, validAccuracy }) => ({ step, epochs: e, lr, validAccuracy })),
         seconds: recipeSeconds,
+        cpuSeconds: recipeCpuSeconds,
         stepSeconds,
       },
       headOnlyConstantLr: { lr: lrHead, validAccuracy: baseline.accuracy, seconds: (Date.now() - t1) / 1000 },

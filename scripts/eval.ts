@@ -1,53 +1,60 @@
 /**
  * `npm run eval`, on real data (Debian's Fashion-MNIST, validation 20 per class from its test set):
- * 1. the eight steps against the head alone, three seeds, mean ± spread and wall time, on 10 classes × 40 and × 100
- *    training images at 96 px (EVAL_SEEDS, EVAL_SETS, EVAL_SIZE override; EVAL_SETS= skips it);
- *    EVAL_VARIANTS=mixup,cutmix,swa,lrfind2,progressive (off by default: each adds a recipe run per seed and set)
- *    runs the eight steps again with that option on, one table each;
+ * 1. every training option alone on top of the recipe's defaults, beside the defaults and the head alone
+ *    (scripts/lib/evalOptions.ts): 10 classes × 40 training images at three seeds, × 100 at one, the machine's
+ *    default size. Each run's raw numbers go to eval/options/<commit>/ and a run already there is not run again, so
+ *    the matrix (hours of CPU) resumes where it stopped; the tree must be clean, so that every number is of that
+ *    commit. EVAL_VARIANTS, EVAL_SEEDS, EVAL_SETS narrow it (EVAL_SETS= skips it); EVAL_SIZE overrides the size.
+ *    `npm run eval -- --table [COMMIT]` prints the table of what is stored and runs nothing.
  * 2. the acceptance run: 10 × 30 trained with `finetune train --steps head`, exported, then `finetune predict` on the
  *    validation images is compared with the app's own evaluation of the same run.
  */
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { writeFashionMnist } from './fashion-mnist';
 import { StudioService } from '../src-main/app/service';
-import { compareOnFashion, comparisonTable } from './lib/compare';
+import { initBackend } from '../src-main/core/tf/backend';
+import { machineFit } from '../src-main/core/machineDefaults';
+import { EVAL_VARIANTS, evalPlan, evalTable, readResults, runFile, runOne } from './lib/evalOptions';
+
+const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8' }).trim();
+const commit = process.argv[3] ?? git('rev-parse', '--short=10', 'HEAD');
+const optionsDir = join(import.meta.dirname, '..', 'eval', 'options', commit);
+if (process.argv[2] === '--table') {
+  console.log(evalTable(readResults(optionsDir)));
+  process.exit(0);
+}
+
+const size = Number(process.env.EVAL_SIZE ?? machineFit(await initBackend('auto')).size);
+const seeds = (process.env.EVAL_SEEDS ?? '42,1,2').split(',').filter(Boolean).map(Number);
+const sets = (process.env.EVAL_SETS ?? '40,100').split(',').filter(Boolean).map(Number);
+const variants = (process.env.EVAL_VARIANTS ?? EVAL_VARIANTS.map((v) => v.name).join(',')).split(',').filter(Boolean);
+for (const v of variants)
+  if (!EVAL_VARIANTS.some((e) => e.name === v))
+    throw new Error(`EVAL_VARIANTS: unknown "${v}" (${EVAL_VARIANTS.map((e) => e.name).join(', ')})`);
+const plan = evalPlan({ variants, seeds, sets }).filter((key) => !existsSync(runFile(optionsDir, key)));
+if (plan.length > 0 && git('status', '--porcelain', '--untracked-files=no') !== '')
+  throw new Error('npm run eval: commit your changes first; the stored numbers are named by the commit they ran at');
+for (const [i, key] of plan.entries()) {
+  const r = runOne(key, { dir: optionsDir, commit, size });
+  console.error(
+    `[${i + 1}/${plan.length}] 10 × ${key.perClass} ${key.variant} seed ${key.seed}: best epoch ${(100 * r.bestEpoch).toFixed(1)} %, ` +
+      `kept ${(100 * r.kept).toFixed(1)} %, TTA ${(100 * r.keptTta).toFixed(1)} %, head alone ${(100 * r.headOnly).toFixed(1)} %, ` +
+      `${(r.cpuSeconds / 60).toFixed(0)} CPU min`,
+  );
+}
+if (sets.length > 0) console.log(`Options at commit ${commit}, ${size} px:\n${evalTable(readResults(optionsDir))}`);
 
 const work = mkdtempSync(join(tmpdir(), 'ft-eval-'));
 const home = join(work, 'home');
 const data = join(work, 'fashion');
-const size = process.env.EVAL_SIZE ?? '96';
 
 function finetune(args: string[]) {
   const r = spawnSync(process.execPath, ['bin/finetune.mjs', ...args, '--home', home], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`finetune ${args.join(' ')} failed:\n${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as unknown;
-}
-
-const seeds = (process.env.EVAL_SEEDS ?? '42,1,2').split(',').filter(Boolean).map(Number);
-const sets = (process.env.EVAL_SETS ?? '40,100').split(',').filter(Boolean).map(Number);
-/** The recipe's optional tools as bench-recipe options; progressive: half the size for step 8's first cycle. */
-const VARIANTS: Record<string, string[]> = {
-  mixup: ['--mixup', '0.4'],
-  cutmix: ['--cutmix', '1'],
-  swa: ['--swa', '2'],
-  lrfind2: ['--lr-find-on', 'valid'],
-  progressive: ['--progressive', String(Math.max(32, Math.round(Number(size) / 16) * 8))],
-};
-const variants = (process.env.EVAL_VARIANTS ?? '').split(',').filter(Boolean);
-for (const v of variants) if (!VARIANTS[v]) throw new Error(`EVAL_VARIANTS: unknown "${v}" (${Object.keys(VARIANTS)})`);
-for (const perClass of sets) {
-  for (const variant of ['', ...variants]) {
-    const extra = VARIANTS[variant] ?? [];
-    const runs = seeds.map((seed) => compareOnFashion({ perClass, seed, size: Number(size), extra }));
-    const label = variant ? ` — the recipe with ${extra.join(' ')}` : '';
-    console.log(
-      `\nFashion-MNIST 10 × ${perClass} train, 20 valid per class, ${size} px, seeds ${seeds.join(', ')}${label}`,
-    );
-    console.log(comparisonTable(runs));
-  }
 }
 
 await writeFashionMnist(data, 30, 20);
@@ -62,7 +69,7 @@ const train = finetune([
   '--lr',
   '0.003',
   '--size',
-  size,
+  String(size),
   '--json',
 ]) as {
   runId: number;

@@ -1,0 +1,183 @@
+/**
+ * The training options' evaluation (issue 27): each option alone on top of the recipe's defaults, on Fashion-MNIST
+ * 10 classes × 40 (three seeds) and × 100 (one seed), beside the defaults and the head alone. One bench-recipe
+ * process per run; each run's raw JSON is kept under `eval/options/<commit>/`, so the matrix resumes where it
+ * stopped (these are hours of CPU on two cores) and every number in the table comes from one commit.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** An option as bench-recipe flags. `size` is the machine's default image size (progressive resizing halves it). */
+export interface EvalVariant {
+  name: string;
+  /** What it is, in the table. */
+  label: string;
+  args: (size: number) => string[];
+}
+
+export const EVAL_VARIANTS: EvalVariant[] = [
+  { name: 'defaults', label: 'the defaults', args: () => [] },
+  { name: 'mixup', label: 'mixup α = 0.4 (steps 4, 8)', args: () => ['--mixup', '0.4'] },
+  { name: 'cutmix', label: 'cutmix α = 1 (steps 4, 8)', args: () => ['--cutmix', '1'] },
+  { name: 'swa', label: 'SWA of the last 2 cycles', args: () => ['--swa', '2'] },
+  {
+    name: 'lrfind-valid',
+    label: 'range tests on the validation loss (lr_find2)',
+    args: () => ['--lr-find-on', 'valid'],
+  },
+  {
+    name: 'progressive',
+    label: "progressive resizing (step 8's first cycles at half size)",
+    args: (size) => ['--progressive', String(Math.max(32, Math.round(size / 16) * 8))],
+  },
+  { name: 'sgd', label: 'SGD with momentum instead of AdamW', args: () => ['--optimizer', 'sgd'] },
+  { name: 'train-bn', label: 'BatchNorm trained in steps 7–8', args: () => ['--train-bn'] },
+  { name: 'valley', label: "step 2's `valley` rule instead of `minDiv10`", args: () => ['--lr-rule', 'valley'] },
+  { name: 'no-warmup', label: "no warm-up in step 8's first cycle", args: () => ['--warmup-epochs', '0'] },
+  { name: 'no-augment', label: 'no augmentation (preset none)', args: () => ['--preset', 'none'] },
+  { name: 'dihedral', label: 'dihedral flips (preset top-down)', args: () => ['--preset', 'top-down'] },
+];
+
+export interface EvalRunKey {
+  perClass: number;
+  variant: string;
+  seed: number;
+}
+
+/** What one run measured (accuracies are fractions of the validation set, 20 images per class). */
+export interface EvalRunResult extends EvalRunKey {
+  commit: string;
+  size: number;
+  args: string[];
+  finishedAt: string;
+  /** Best validation accuracy over every epoch of steps 3–8. */
+  bestEpoch: number;
+  /** The kept model (best checkpoint) as the Results page evaluates it, without and with TTA. */
+  kept: number;
+  keptTta: number;
+  ensemble: number | null;
+  /** The head alone as `finetune train --steps head` runs it: 8 epochs, AdamW 3e-3, best epoch. */
+  headOnly: number;
+  seconds: number;
+  cpuSeconds: number;
+}
+
+interface BenchRecipeJson {
+  size: number;
+  recipe: {
+    bestValidAccuracy: number;
+    ensemble: { validAccuracy: number } | null;
+    kept: { validAccuracy: number; ttaValidAccuracy: number };
+    seconds: number;
+    cpuSeconds: number;
+  };
+  headOnly8Epochs: { bestValidAccuracy: number };
+}
+
+export function runFile(dir: string, key: EvalRunKey): string {
+  return join(dir, `${key.perClass}-${key.variant}-s${key.seed}.json`);
+}
+
+/** The runs in the order that tells most soonest: each option at one seed before the second and third seeds. */
+export function evalPlan(opts: { variants: string[]; seeds: number[]; sets: number[] }): EvalRunKey[] {
+  const plan: EvalRunKey[] = [];
+  const [first, ...more] = opts.sets;
+  if (first !== undefined)
+    for (const seed of opts.seeds) for (const variant of opts.variants) plan.push({ perClass: first, variant, seed });
+  // Larger sets: one seed, the ranking check.
+  for (const perClass of more)
+    for (const variant of opts.variants) plan.push({ perClass, variant, seed: opts.seeds[0] ?? 42 });
+  return plan;
+}
+
+/** Runs one bench-recipe process and keeps its result (written whole or not at all). */
+export function runOne(key: EvalRunKey, ctx: { dir: string; commit: string; size: number }): EvalRunResult {
+  const variant = EVAL_VARIANTS.find((v) => v.name === key.variant);
+  if (!variant) throw new Error(`unknown variant "${key.variant}" (${EVAL_VARIANTS.map((v) => v.name).join(', ')})`);
+  const args = variant.args(ctx.size);
+  const script = join(import.meta.dirname, '..', 'bench-recipe.ts');
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      script,
+      ...['--per-class', String(key.perClass), '--valid-per-class', '20', '--size', String(ctx.size)],
+      ...args,
+      ...['--machine-defaults', '--seed', String(key.seed)],
+    ],
+    { encoding: 'utf8', maxBuffer: 64 << 20 },
+  );
+  if (r.status !== 0) throw new Error(`bench-recipe failed (${JSON.stringify(key)}):\n${r.stderr.slice(-4000)}`);
+  const j = JSON.parse(r.stdout) as BenchRecipeJson;
+  const result: EvalRunResult = {
+    ...key,
+    commit: ctx.commit,
+    size: j.size,
+    args,
+    finishedAt: new Date().toISOString(),
+    bestEpoch: j.recipe.bestValidAccuracy,
+    kept: j.recipe.kept.validAccuracy,
+    keptTta: j.recipe.kept.ttaValidAccuracy,
+    ensemble: j.recipe.ensemble?.validAccuracy ?? null,
+    headOnly: j.headOnly8Epochs.bestValidAccuracy,
+    seconds: j.recipe.seconds,
+    cpuSeconds: j.recipe.cpuSeconds,
+  };
+  mkdirSync(ctx.dir, { recursive: true });
+  const file = runFile(ctx.dir, key);
+  writeFileSync(`${file}.tmp`, `${JSON.stringify({ ...result, raw: j }, null, 2)}\n`);
+  renameSync(`${file}.tmp`, file);
+  return result;
+}
+
+export function readResults(dir: string): EvalRunResult[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as EvalRunResult);
+}
+
+const pct = (x: number) => (100 * x).toFixed(1);
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+/** Sample standard deviation (n − 1); 0 for one value. */
+const sd = (xs: number[]) =>
+  xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1));
+
+function cell(xs: number[]): string {
+  if (xs.length === 0) return '–';
+  return xs.length === 1 ? `${pct(xs[0]!)}` : `${pct(mean(xs))} ± ${pct(sd(xs))} (n=${xs.length})`;
+}
+
+/**
+ * A markdown table per set size: a row per option, mean ± sd over its seeds of the best epoch, the kept model with
+ * and without TTA, the ensemble, the head alone, the option's difference from the defaults at the same seeds, and
+ * its CPU minutes.
+ */
+export function evalTable(results: EvalRunResult[]): string {
+  const out: string[] = [];
+  const sets = [...new Set(results.map((r) => r.perClass))].sort((a, b) => a - b);
+  for (const perClass of sets) {
+    const inSet = results.filter((r) => r.perClass === perClass);
+    const seeds = [...new Set(inSet.map((r) => r.seed))].sort((a, b) => a - b);
+    out.push(
+      `\n**10 × ${perClass} training images** (seeds ${seeds.join(', ')}; accuracy in %, mean ± sd over seeds)\n`,
+    );
+    out.push(
+      '| option | eight steps, best epoch | kept model | kept + TTA | snapshot ensemble | head alone | best epoch − defaults (same seeds) | CPU min per run |',
+    );
+    out.push('| --- | --- | --- | --- | --- | --- | --- | --- |');
+    const defaults = new Map(inSet.filter((r) => r.variant === 'defaults').map((r) => [r.seed, r]));
+    for (const v of EVAL_VARIANTS) {
+      const rs = inSet.filter((r) => r.variant === v.name).sort((a, b) => a.seed - b.seed);
+      if (rs.length === 0) continue;
+      const paired = rs.filter((r) => defaults.has(r.seed)).map((r) => r.bestEpoch - defaults.get(r.seed)!.bestEpoch);
+      const diff = v.name === 'defaults' || paired.length === 0 ? '' : cell(paired).replace(/^(?!-)/, '+');
+      out.push(
+        `| ${v.label} | ${cell(rs.map((r) => r.bestEpoch))} | ${cell(rs.map((r) => r.kept))} | ${cell(rs.map((r) => r.keptTta))} | ${cell(rs.flatMap((r) => (r.ensemble === null ? [] : [r.ensemble])))} | ${cell(rs.map((r) => r.headOnly))} | ${diff} | ${(mean(rs.map((r) => r.cpuSeconds)) / 60).toFixed(0)} |`,
+      );
+    }
+  }
+  return out.join('\n');
+}
