@@ -1,7 +1,8 @@
 /**
  * Step 7's guard (core/recipe/lrGuard.ts) on sweeps built with the range test's own LR ramp, smoothing and fastai
  * rules: a 12-step sweep that diverged early (its suggestions sit near 1e-7, where step 8 would learn nothing), a
- * healthy 100-step sweep, and a flat one. Every suggestion is within 10x of the head's LR or flagged.
+ * healthy 100-step sweep, a long one that diverged, and a flat one. Every suggestion is within 10x of the head's LR
+ * or flagged; the LR step 8 takes by default stays within 10x of the head's LR unless a long sweep diverged below it.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -33,9 +34,29 @@ test('a 12-step sweep that diverged: every suggestion and the recommendation are
     assert.ok(safe(lr, lrHead) || warning !== null, `${rule} ${lr} is unflagged`);
     assert.match(warning ?? '', /more than 10x below|too short/, `${rule}: ${warning}`);
   }
-  assert.ok(safe(recommended.lr, lrHead) || recommended.warning !== null, `recommended ${recommended.lr}`);
-  // A decade below the divergence point is ~8e-8: the recipe's own rule lands there, and says so.
-  assert.ok(recommended.lr < lrHead / 10);
+  // The guarded suggestion stays within 10x of the head's LR: a jump after 12 points is a trained head's spike, not
+  // the net's limit; a decade below it (~8e-8) step 8 would learn nothing.
+  assert.ok(safe(recommended.lr, lrHead), `recommended ${recommended.lr} is not within 10x below ${lrHead}`);
+  assert.equal(recommended.warning, null);
+  for (const [head, optimizer] of [
+    [1e-2, 'adamw'],
+    [3e-3, 'adamw'],
+    [1e-2, 'sgd'],
+    [3e-4, 'sgd'],
+  ] as const) {
+    const g = guardUnfrozenLr(r, head, optimizer).recommended;
+    assert.ok(safe(g.lr, head), `${optimizer}, head ${head}: recommended ${g.lr}`);
+  }
+});
+
+test('a long sweep that diverged: step 8 stays a decade below the divergence point, flagged when that is low', () => {
+  // 45 points, the loss falls, then diverges at the 45th (LR ~3.6e-4): a real limit, so it bounds step 8's LR.
+  const lrs = lrRangeSchedule(1e-7, 10, 100).slice(0, 45);
+  const losses = lrs.map((_, i) => (i < 44 ? 1 - 0.005 * i : Infinity));
+  const r = sweep(lrs, losses, true);
+  const { recommended } = guardUnfrozenLr(r, 1e-2, 'adamw');
+  assert.ok(Math.abs(recommended.lr - lrs.at(-1)! / 10) < 1e-12, `recommended ${recommended.lr}`);
+  assert.match(recommended.pick, /diverged/);
   assert.match(recommended.warning ?? '', /step 8 may learn little/);
 });
 

@@ -60,6 +60,11 @@ export function guardUnfrozenLr(
   const divergedAt = r.stoppedEarly && r.lr.length > 0 ? r.lr[r.lr.length - 1]! : null;
   const floor = unfrozenFloor(lrHead, optimizer);
   const sweep = sweepProblem(r);
+  // A sweep that "diverges" within its first few points is a trained head's loss spike, not the network's limit
+  // (a 12-point sweep once stopped at 8e-7, and a decade below it step 8 learnt nothing): only a sweep long enough
+  // to read bounds step 8's LR by its divergence point.
+  const finitePoints = r.smoothedLoss.filter((v) => Number.isFinite(v)).length;
+  const limitAt = finitePoints >= SHORT_SWEEP_POINTS ? divergedAt : null;
   const warn = (lr: number | null): Message[] | null => {
     if (lr === null) return null;
     const problems: Message[] = [];
@@ -70,7 +75,7 @@ export function guardUnfrozenLr(
     if (sweep) problems.push(sweep);
     return problems.length ? problems : null;
   };
-  const { lr, pick } = unfrozenLr(lrHead, optimizer, divergedAt);
+  const { lr, pick } = unfrozenLr(lrHead, optimizer, limitAt);
   const low: Message | null =
     lr < floor ? { code: 'lrGuard.lowRecommended', params: { lr: fmt(lr), floor: fmt(floor * 10) } } : null;
   const recommended: RecommendedLr = {
