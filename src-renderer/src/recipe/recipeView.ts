@@ -57,42 +57,40 @@ export const DEFAULT_MIX_ALPHA: Record<Exclude<MixChoice, 'none'>, number> = { m
 /** The step settings the recipe pages edit (fast.ai's defaults in the hints). */
 export type StepSettingKey = 'augmentEpochs' | 'lrRatio' | 'cycles' | 'cycleMult' | 'patience' | 'ensembleK';
 
-/** A step setting's field, in the current language (call it inside a `$derived` so that it follows the language). */
-export function stepSettingField(key: StepSettingKey): { id: string; label: string; hint: string; testid: string } {
+/** Each step setting's name in its field's element id (`r-…`) and test id (`recipe-…-input`). */
+const STEP_SETTING_SLUGS: Record<StepSettingKey, string> = {
+  augmentEpochs: 'augment-epochs',
+  lrRatio: 'ratio',
+  cycles: 'cycles',
+  cycleMult: 'cycle-mult',
+  patience: 'patience',
+  ensembleK: 'ensemble',
+};
+
+/** Under a step setting's field: fast.ai's value as written, or a sentence in the current language. */
+function stepSettingHint(key: StepSettingKey): string {
   switch (key) {
     case 'augmentEpochs':
-      return {
-        id: 'r-aug-epochs',
-        label: t('recipe:fields.augmentEpochs'),
-        hint: 'fast.ai: 3',
-        testid: 'recipe-augment-epochs-input',
-      };
+      return 'fast.ai: 3';
     case 'lrRatio':
-      return { id: 'r-ratio', label: t('recipe:fields.lrRatio'), hint: 'fast.ai: 3–10', testid: 'recipe-ratio-input' };
+      return 'fast.ai: 3–10';
     case 'cycles':
-      return {
-        id: 'r-cycles',
-        label: t('recipe:fields.cycles'),
-        hint: t('recipe:fields.cyclesHint', { n: DEFAULT_RECIPE_CONFIG.cycles }),
-        testid: 'recipe-cycles-input',
-      };
+      return t('recipe:fields.cyclesHint', { n: DEFAULT_RECIPE_CONFIG.cycles });
     case 'cycleMult':
-      return { id: 'r-cycle-mult', label: ltr('cycle_mult'), hint: 'fast.ai: 2', testid: 'recipe-cycle-mult-input' };
+      return 'fast.ai: 2';
     case 'patience':
-      return {
-        id: 'r-patience',
-        label: t('recipe:fields.patience'),
-        hint: t('recipe:fields.patienceHint'),
-        testid: 'recipe-patience-input',
-      };
+      return t('recipe:fields.patienceHint');
     case 'ensembleK':
-      return {
-        id: 'r-ensemble',
-        label: t('recipe:fields.ensembleK'),
-        hint: t('recipe:fields.ensembleKHint'),
-        testid: 'recipe-ensemble-input',
-      };
+      return t('recipe:fields.ensembleKHint');
   }
+}
+
+/** A step setting's field, in the current language (call it inside a `$derived` so that it follows the language). */
+export function stepSettingField(key: StepSettingKey): { id: string; label: string; hint: string; testid: string } {
+  const slug = STEP_SETTING_SLUGS[key];
+  // cycle_mult is fastai's own parameter name, the same in every language.
+  const label = key === 'cycleMult' ? ltr('cycle_mult') : t(`recipe:fields.${key}`);
+  return { id: `r-${slug}`, label, hint: stepSettingHint(key), testid: `recipe-${slug}-input` };
 }
 
 /** The three layer groups that get differential LRs (steps 6–8), early layers first. */

@@ -1,5 +1,6 @@
 import type { AppInfo, DatasetSummary, HeadTrainConfig, RecipeConfig } from '../../../src-shared/contract';
 import { errorMessage, getStudioApi } from '../api';
+import { Task } from './task.svelte';
 
 /** The wizard's pages: one per step (see `recipe/steps.ts`), then results, export and the run history. */
 export type PageId =
@@ -50,7 +51,11 @@ class AppState {
   dataset = $state.raw<DatasetSummary | null>(null);
   scanning = $state(false);
   scanError = $state<string | null>(null);
-  picking = $state(false);
+  /** The sample's copy or the folder dialog, under way. */
+  private readonly picker = new Task();
+  get picking(): boolean {
+    return this.picker.running;
+  }
 
   /** Training settings; replaced by `app.info.defaults` as soon as they are known. */
   settings = $state<TrainSettings>({
@@ -167,18 +172,12 @@ class AppState {
 
   /** The shipped sample dataset (copied into the home by the service), put in the field and scanned: no typing. */
   async useSample(): Promise<void> {
-    if (this.picking) return;
-    this.picking = true;
-    this.scanError = null;
-    try {
+    await this.whilePicking(async () => {
+      this.scanError = null;
       const { dir } = await getStudioApi().invoke('dataset.sample', {});
       this.folder = dir;
       await this.scan();
-    } catch (error) {
-      this.scanError = errorMessage(error);
-    } finally {
-      this.picking = false;
-    }
+    });
   }
 
   /** A folder chosen in the browser UI's folder browser: into the field, then scanned. */
@@ -188,19 +187,19 @@ class AppState {
   }
 
   async pickFolder(): Promise<void> {
-    if (this.picking) return;
-    this.picking = true;
-    try {
+    await this.whilePicking(async () => {
       const { dir } = await getStudioApi().invoke('dataset.pickFolder', {});
       if (dir) {
         this.folder = dir;
         await this.scan();
       }
-    } catch (error) {
-      this.scanError = errorMessage(error);
-    } finally {
-      this.picking = false;
-    }
+    });
+  }
+
+  /** One way of choosing the folder at a time (sample or dialog); its failure shows where a scan's would. */
+  private async whilePicking(choose: () => Promise<void>): Promise<void> {
+    await this.picker.runIfIdle(choose);
+    if (this.picker.error !== null) this.scanError = this.picker.error;
   }
 }
 

@@ -3,10 +3,11 @@
  * survives a restart), relabel / exclude of an image, undo of the newest move, and a new run on the cleaned folder.
  */
 import type { CleanEntry, CleanState } from '../../../src-shared/contract';
-import { errorMessage, getStudioApi } from '../api';
+import { getStudioApi } from '../api';
 import { app } from './app.svelte';
 import { recipe } from './recipe.svelte';
 import { rerunFrom } from './rerunFrom.svelte';
+import { Task } from './task.svelte';
 
 /** What happened to an image of the interpretation (still in the undo list). */
 export type CleanStatus = { kind: 'relabel'; toClass: string } | { kind: 'exclude' };
@@ -15,22 +16,23 @@ class Cleaner {
   runId = $state<number | null>(null);
   dir = $state<string | null>(null);
   entries = $state.raw<CleanEntry[]>([]);
-  busy = $state(false);
-  error = $state<string | null>(null);
+  /** The service call under way (one at a time), and the last one's failure. */
+  private readonly serviceCall = new Task();
+
+  get busy(): boolean {
+    return this.serviceCall.running;
+  }
+
+  get error(): string | null {
+    return this.serviceCall.error;
+  }
 
   private async act(call: () => Promise<CleanState>): Promise<void> {
-    if (this.busy) return;
-    this.busy = true;
-    this.error = null;
-    try {
+    await this.serviceCall.runIfIdle(async () => {
       const s = await call();
       this.dir = s.dir;
       this.entries = s.entries;
-    } catch (error) {
-      this.error = errorMessage(error);
-    } finally {
-      this.busy = false;
-    }
+    });
   }
 
   async load(runId: number): Promise<void> {
@@ -72,7 +74,7 @@ class Cleaner {
     app.folder = dir;
     await app.scan();
     if (app.scanError) {
-      this.error = app.scanError;
+      this.serviceCall.error = app.scanError;
       return;
     }
     rerunFrom.source = { runId, dir: app.dataset?.dir ?? dir };

@@ -17,4 +17,9 @@ export class Task {
       this.running = false;
     }
   }
+
+  /** As `run`, unless a run is under way: then nothing (a second click while the first still works). */
+  async runIfIdle(action: () => Promise<void>): Promise<void> {
+    if (!this.running) await this.run(action);
+  }
 }
