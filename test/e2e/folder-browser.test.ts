@@ -49,10 +49,11 @@ test('folder browser: into a folder, up, use it; the field holds it and it is sc
   assert.equal(await shownDir(page), fakeHome, 'an empty field starts at the home folder');
   assert.ok(await page.getByTestId('folder-browser-up').isDisabled(), 'nothing above the home folder');
 
-  // Escape closes it, the field untouched.
+  // Escape closes it, the field untouched, and focus is back on the button that opened it.
   await page.keyboard.press('Escape');
   await dialog.waitFor({ state: 'hidden' });
   assert.equal(await page.getByTestId('folder-input').inputValue(), '');
+  assert.equal((await focused(page)).testid, 'browse-folder-button');
 
   // Keyboard: focus on the first folder, Enter opens it, the arrows move, Tab stays in the dialog.
   await page.getByTestId('browse-folder-button').click();

@@ -98,13 +98,18 @@ test('run history: tick two runs, compare their curves and settings, delete one'
   assert.ok(!rows.some((r) => r[0] === 'epochs' || r[0] === 'size'), 'equal settings are not listed');
   await page.screenshot({ path: join(ARTIFACTS, 'runs-compare.png'), fullPage: true });
 
-  // Delete asks first; Cancel keeps the run.
+  // Delete asks first (Tab stays in its dialog); Cancel keeps the run.
   const row = page.locator(`[data-testid="run-row"][data-run-id="${a}"]`);
   await row.getByTestId('run-delete').click();
   const dialog = page.getByTestId('delete-run-dialog');
   await dialog.waitFor();
   assert.match(await dialog.innerText(), new RegExp(`Delete run #${a}\\?`));
   await page.screenshot({ path: join(ARTIFACTS, 'runs-delete-dialog.png') });
+  for (let i = 0; i < 4; i++) {
+    await page.keyboard.press('Tab');
+    const inDialog = await page.evaluate(() => document.activeElement?.closest('dialog') !== null);
+    assert.ok(inDialog, `Tab ${i + 1} stays in the dialog`);
+  }
   await dialog.getByRole('button', { name: 'Cancel' }).click();
   await dialog.waitFor({ state: 'hidden' });
   assert.equal(await page.getByTestId('run-row').count(), 2);
