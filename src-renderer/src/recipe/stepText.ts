@@ -25,7 +25,7 @@ export function stepTitle(def: Pick<StepDef, 'step'>): string {
   return t(`common:steps.${stepKey(def)}.title`);
 }
 
-/** One line on what a step does, in the current language. */
+/** One line on what a step does, in the current language (step 8's with the run's cycle_mult, as stepName). */
 export function stepSummary(def: Pick<StepDef, 'step'>): string {
-  return t(`common:steps.${stepKey(def)}.summary`);
+  return t(`common:steps.${stepKey(def)}.summary`, { cycleMult: recipe.settings.cycleMult });
 }
