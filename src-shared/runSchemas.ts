@@ -43,6 +43,8 @@ export const RunSummary = z.object({
   id: z.number().int(),
   /** 'fastai8' (the eight-step recipe, stopped anywhere from step 3 on for a head-only model); 'head': older runs. */
   kind: z.string(),
+  /** The step the run's plan stops after (3: head only, 8: the eight steps); with `status`, recipe/runKind.ts words it. */
+  untilStep: z.number().int().min(1).max(8),
   createdAt: z.string(),
   dir: z.string(),
   status: RunStatus,
@@ -90,6 +92,7 @@ export type IterationPoint = z.infer<typeof IterationPoint>;
 export const RunComparison = RunSummary.pick({
   id: true,
   kind: true,
+  untilStep: true,
   createdAt: true,
   dir: true,
   status: true,

@@ -22,7 +22,7 @@ import { exportHistoryOf } from '../core/export/exportHistory';
 import { exportDirUnder, exportGuardFor } from '../core/export/exportGuard';
 import { homePaths } from '../core/paths';
 import { RunStore, type RunRow } from '../core/history/runStore';
-import { compareRuns, deleteRunWithFolder } from '../core/history/compare';
+import { compareRuns, deleteRunWithFolder, untilStepOf } from '../core/history/compare';
 import { recipeOfRunOrNull, rerunConfig } from '../core/history/rerun';
 import { datasetThumbnails, scanDataset } from '../core/data/dataset';
 import { BACKBONE_ID, backboneSummary } from '../core/model/backbone';
@@ -58,6 +58,9 @@ function appVersion(): string {
     return '0.0.0';
   }
 }
+
+/** How many recent dataset folders the folder browser offers. */
+const RECENT_FOLDERS = 10;
 
 /** The backend's note and the machine fit as codes, for the header (app.info). */
 interface BackendMessages {
@@ -146,7 +149,7 @@ export class StudioService {
     'dataset.pickFolder': async () => ({ dir: this.options.pickFolder ? await this.options.pickFolder() : null }),
     'dataset.sample': async () => ({ dir: sampleDataset(this.paths.home) }),
     'dataset.browse': async (p) => {
-      const recent = [...new Set(this.store.listRuns().map((r) => r.dir))].slice(0, 10);
+      const recent = this.store.recentDirs(RECENT_FOLDERS);
       return { ...listFolders(p.dir, recent), recent };
     },
     'dataset.scan': async (p) => {
@@ -222,6 +225,7 @@ export class StudioService {
     return {
       id: r.id,
       kind: r.kind,
+      untilStep: untilStepOf(r),
       createdAt: r.createdAt,
       dir: r.dir,
       status: r.status,

@@ -8,6 +8,7 @@ import {
   compareRun,
   compareRuns,
   deleteRunWithFolder,
+  untilStepOf,
   UnknownRunError,
   type CompareOptions,
 } from '../core/history/compare';
@@ -15,8 +16,11 @@ import type { homePaths } from '../core/paths';
 import { COMMON_OPTIONS, parseOptions, runIdArg, UsageError, type Io } from './args';
 import { openStore, openStoreForReading, startBackend } from './session';
 import { NotRerunnableError, recipeOfRunOrNull, rerunConfig } from '../core/history/rerun';
-import type { RerunConfig } from '../../src-shared/contract';
+import type { RecipeStepResult, RerunConfig } from '../../src-shared/contract';
+import { differentialLrs } from '../../src-shared/recipe/differentialLrs';
 import { timingLine } from './runReport';
+import { englishText } from '../../src-shared/messages';
+import { runKindMessage, type RunPlanOf } from '../../src-shared/recipe/runKind';
 
 const USAGE = 'finetune runs [show RUN_ID | compare RUN_ID RUN_ID... | rm RUN_ID --yes | rerun RUN_ID] [--json]';
 
@@ -61,15 +65,23 @@ export async function runsCommand(argv: string[], io: Io) {
   }
 }
 
+/** "eight steps", "head only (steps 1–3)", "paused after step 5" (src-shared/recipe/runKind.ts). */
+function kindText(run: RunPlanOf): string {
+  return englishText(runKindMessage(run), 'cli');
+}
+
 function list(store: RunStore, json: boolean, io: Io) {
   const runs = store.listRuns().map((r) => {
     const metrics = store.epochs(r.id);
+    const untilStep = untilStepOf(r);
     return {
       id: r.id,
       createdAt: r.createdAt,
       status: r.status,
       dir: r.dir,
       kind: r.kind,
+      untilStep,
+      kindText: kindText({ kind: r.kind, status: r.status, untilStep }),
       backend: r.backend,
       backendNote: r.backendNote,
       classes: r.classes,
@@ -83,16 +95,21 @@ function list(store: RunStore, json: boolean, io: Io) {
   else
     for (const r of runs)
       io.out(
-        `${String(r.id).padStart(4)}  ${r.createdAt}  ${r.status.padEnd(11)} ${r.backend.padEnd(8)} ${r.bestValidAccuracy === null ? '   -  ' : `${(r.bestValidAccuracy * 100).toFixed(1)}%`}  ${r.dir}`,
+        `${String(r.id).padStart(4)}  ${r.createdAt}  ${r.status.padEnd(11)} ${r.kindText.padEnd(22)} ${r.backend.padEnd(8)} ${r.bestValidAccuracy === null ? '   -  ' : `${(r.bestValidAccuracy * 100).toFixed(1)}%`}  ${r.dir}`,
       );
 }
 
 function show(store: RunStore, runId: number, options: CompareOptions, json: boolean, io: Io) {
   const c = compareRun(store, runId, options);
   const run = store.getRun(runId)!;
+  const recipe = recipeOfRunOrNull(run);
   const detail = {
     ...c,
-    recipe: recipeOfRunOrNull(run),
+    kindText: kindText(c),
+    // One config: the run's RecipeConfig, `recipe` the same object (docs/cli.md); a stored config this version
+    // cannot read is shown as it is.
+    config: recipe ?? c.config,
+    recipe,
     classes: run.classes,
     error: run.error,
     timing: run.timing,
@@ -100,18 +117,17 @@ function show(store: RunStore, runId: number, options: CompareOptions, json: boo
     rerunOf: run.rerunOf,
   };
   if (json) return io.out(JSON.stringify(detail));
-  io.out(`run ${c.id} (${c.kind}) ${c.status}, ${c.createdAt}, ${c.backend}: ${c.dir}`);
+  io.out(`run ${c.id} (${kindText(c)}) ${c.status}, ${c.createdAt}, ${c.backend}: ${c.dir}`);
   if (run.rerunOf !== null) io.out(`  run again from run ${run.rerunOf} (same settings and seed)`);
   if (run.error) io.out(`  error: ${run.error}`);
-  for (const [key, value] of Object.entries(c.config)) io.out(`  ${key.padEnd(16)} ${JSON.stringify(value)}`);
+  for (const [key, value] of Object.entries(detail.config)) io.out(`  ${key.padEnd(16)} ${JSON.stringify(value)}`);
   for (const m of c.metrics)
     io.out(
       `  ${m.step.padEnd(24)} epoch ${String(m.epoch + 1).padStart(3)}  train ${m.trainLoss.toFixed(4)}  valid ${m.validLoss.toFixed(4)}  ${pct(m.validAccuracy)}  lr ${m.lr.toExponential(2)}`,
     );
+  const groupLrs = differentialLrs(c.steps, recipe?.lrAll ?? null);
   for (const s of c.steps)
-    io.out(
-      `  step ${s.step} ${s.name.padEnd(24)} lr ${s.lr === null ? '-' : s.lr.toExponential(2)}${s.lrPick ? ` (${s.lrPick})` : ''}  ${pct(s.validAccuracy)}`,
-    );
+    io.out(`  step ${s.step} ${s.name.padEnd(24)} lr ${stepLrText(s, groupLrs)}  ${pct(s.validAccuracy)}`);
   io.out(`  ${c.iterationCount} iterations recorded`);
   if (run.timing) {
     for (const t of run.timing.steps.filter((x) => x.actual !== null || x.estimate !== null))
@@ -168,6 +184,12 @@ async function rerun(runId: number, values: { home?: string; backend?: string; j
     rerunOf: runId,
     measure: plan.untilStep > 4,
   });
+}
+
+/** A step's LR; step 6's: the per-group LRs step 8 uses ("[1.11e-4, 3.33e-4, 1.00e-3]"), once step 7 settled them. */
+function stepLrText(s: RecipeStepResult, groupLrs: number[] | null): string {
+  if (s.step === 6) return groupLrs ? `[${groupLrs.map((lr) => lr.toExponential(2)).join(', ')}]` : '- (set by step 7)';
+  return `${s.lr === null ? '-' : s.lr.toExponential(2)}${s.lrPick ? ` (${s.lrPick})` : ''}`;
 }
 
 function pct(x: number | null): string {

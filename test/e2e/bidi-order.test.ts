@@ -88,7 +88,7 @@ test('LRs and code names in Arabic text keep their left-to-right order on screen
 
   // Step 8's name on a page and in the sidebar, where it wraps: its code names stay one run, on one line, between
   // the brackets ("تدريب الكل (SGDR" over "cycle_mult=2)" read as a mirrored bracket before).
-  const name = i18n.t('common:steps.8.name');
+  const name = i18n.t('common:steps.8.name', { cycleMult: 2 });
   const code = 'SGDR cycle_mult=2';
   for (const width of [600, 130]) {
     const glyphs = await layout(page, name, 'rtl', width);

@@ -73,7 +73,7 @@ test('run history: one run opened shows its curves; Run again loads it into the 
   const step3 = detail.locator('[data-testid="run-step-row"][data-step="3"]');
   assert.match(await step3.innerText(), /Train head/);
   assert.match(await step3.getByTestId('run-step-lr-pick').innerText(), /set in the settings/);
-  assert.match(await row.getByTestId('run-kind').innerText(), /head|steps/);
+  assert.equal((await row.getByTestId('run-kind').innerText()).trim(), 'head only (steps 1–3)');
   await detail.scrollIntoViewIfNeeded();
   await page.screenshot({ path: join(ARTIFACTS, 'run-detail.png'), fullPage: true });
 

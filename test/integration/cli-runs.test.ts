@@ -39,7 +39,8 @@ test('runs show, compare and rm on two real runs', async (t) => {
     assert.equal(r.status, 0, r.stderr);
     const run = lastJson<Result<'runs.compare'>['runs'][number]>(r);
     assert.equal(run.id, a);
-    assert.equal(run.config.lr, 0.01);
+    assert.equal(run.config.lrHead, 0.01, "the config is the recipe's");
+    assert.equal((run as typeof run & { kindText: string }).kindText, 'head only (steps 1–3)');
     assert.equal(run.metrics.length, 2);
     assert.equal(run.iterationCount, 2 * 3, '24 training images, batch 8, 2 epochs');
     assert.deepEqual(

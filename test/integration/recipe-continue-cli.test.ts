@@ -35,6 +35,14 @@ test('train --recipe --until-step 3, then recipe continue --lr-all --cycles: one
   const head = lastJson<Summary>(first);
   assert.deepEqual([head.status, head.nextStep, head.steps.length], ['paused', 4, 3]);
   const show = (id: number) => lastJson<Shown>(finetune(['runs', 'show', String(id), '--json'], env));
+  const kindOf = (id: number) =>
+    lastJson<Array<{ id: number; kindText: string }>>(finetune(['runs', '--json'], env)).find((r) => r.id === id)
+      ?.kindText;
+  assert.equal(kindOf(head.runId), 'head only (steps 1–3)', 'planned to stop after step 3');
+  assert.match(
+    finetune(['runs', 'show', String(head.runId)], env).stdout,
+    /^run \d+ \(head only \(steps 1–3\)\) paused/,
+  );
 
   await t.test('the head-only run is a result of its own: it exports', () => {
     const r = finetune(['export', String(head.runId), '--json'], env);
@@ -69,8 +77,13 @@ test('train --recipe --until-step 3, then recipe continue --lr-all --cycles: one
       'one run',
     );
     const run = show(head.runId);
+    assert.equal(kindOf(head.runId), 'eight steps', 'continued to step 8');
     assert.deepEqual([run.recipe.lrAll, run.recipe.cycles], [lrAll, cycles]);
-    assert.equal(run.config.lr, lrAll);
+    assert.deepEqual(run.config, run.recipe, "one config: the recipe's");
+    // Step 6 sets the LRs step 8 trains each layer group at: the picked LR × [1/9, 1/3, 1] (lrRatio 3).
+    const human = finetune(['runs', 'show', String(head.runId)], env).stdout;
+    assert.match(human, /^ {2}step 6 step6-differential-lrs +lr \[3\.33e-5, 1\.00e-4, 3\.00e-4\] /m);
+    assert.equal(Math.max(...run.iterations.filter((p) => p.step === 'step8-all').map((p) => p.lr)), lrAll);
     const step8 = done.steps.find((s) => s.step === 8)!;
     assert.deepEqual([step8.lr, step8.lrPick], [lrAll, 'picked']);
     assert.equal(done.steps.find((s) => s.step === 7)!.lr, lrAll);

@@ -126,7 +126,7 @@ test('runs run again (CLI: head and recipe; service: as the wizard) repeat their
     const loaded = (await service.handle('runs.rerunConfig', { runId: a.runId })) as Result<'runs.rerunConfig'>;
     assert.equal(loaded.kind, 'fastai8');
     assert.equal(loaded.untilStep, 3);
-    assert.deepEqual(loaded.config, (show(a.runId).config as { recipe: RecipeConfig }).recipe);
+    assert.deepEqual(loaded.config, show(a.runId).config, 'runs show: the recipe config');
     await assert.rejects(service.handle('runs.rerunConfig', { runId: '1' }), /Invalid parameters for runs.rerunConfig/);
     await assert.rejects(service.handle('runs.rerunConfig', { runId: 404 }), /No run 404/);
     const { config, untilStep } = loaded;

@@ -139,3 +139,28 @@ test('schema 3 adds the run timing and backend note to a schema-2 history; old r
   assert.deepEqual(store.getRun(old.id)!.timing, timing);
   store.close();
 });
+
+test('recentDirs: the newest runs’ dataset folders, each once, from an index (1,000 runs in a real file)', () => {
+  const path = file();
+  const store = new RunStore(path);
+  // 1,000 runs over 40 folders in a shuffled order; a big config each, as recipe runs store.
+  const big = { recipe: { note: 'x'.repeat(2000) } };
+  for (let i = 0; i < 1000; i++) {
+    const dir = `/data/set-${(i * 7919) % 40}`;
+    store.createRun({ dir, kind: 'fastai8', backend: 'wasm', config: big, dataset: {}, classes: ['a'] });
+  }
+  const expected = [...new Set(store.listRuns().map((r) => r.dir))].slice(0, 10);
+  assert.equal(expected.length, 10);
+  assert.deepEqual(store.recentDirs(10), expected);
+  assert.deepEqual(store.recentDirs(100).length, 40, 'each folder once');
+  store.close();
+  const raw = new Database(path, { readonly: true });
+  const plan = raw
+    .prepare(`EXPLAIN QUERY PLAN SELECT dir FROM runs GROUP BY dir ORDER BY MAX(id) DESC LIMIT 10`)
+    .all() as Array<{ detail: string }>;
+  raw.close();
+  assert.ok(
+    plan.some((p) => /COVERING INDEX runs_dir_id/.test(p.detail)),
+    plan.map((p) => p.detail).join('; '),
+  );
+});

@@ -68,6 +68,13 @@ export function requireRun(store: RunStore, runId: number): RunRow {
   return run;
 }
 
+/** The step a run's plan stops after (its stored `untilStep`; an older head run: 3): a rerun stops there too. */
+export function untilStepOf(run: RunRow): number {
+  if (run.kind === 'head') return 3;
+  const until = (run.config as { untilStep?: unknown } | null)?.untilStep;
+  return typeof until === 'number' && until >= 1 && until <= 8 ? until : 8;
+}
+
 export interface CompareOptions {
   /** A run's folder: step results of runs recorded before the history kept them (schema < 4) are read from it. */
   runDir?: (runId: number) => string;
@@ -80,6 +87,7 @@ export function compareRun(store: RunStore, runId: number, options: CompareOptio
   return {
     id: run.id,
     kind: run.kind,
+    untilStep: untilStepOf(run),
     createdAt: run.createdAt,
     dir: run.dir,
     status: run.status,

@@ -61,6 +61,8 @@ export const MIGRATIONS: readonly string[] = [
   // 6: the run whose config a run repeats ("Run again", `finetune runs rerun`); no foreign key: the original may be
   // deleted and the re-run stays.
   `ALTER TABLE runs ADD COLUMN rerun_of INTEGER;`,
+  // 7: the folder browser's recent dataset folders (RunStore.recentDirs) read from this index, not every run's row.
+  `CREATE INDEX runs_dir_id ON runs(dir, id);`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -7,7 +7,7 @@
 import { HeadTrainConfig, RecipeConfig, type RerunConfig } from '../../../src-shared/contract';
 import { DEFAULT_RECIPE_CONFIG } from '../../../src-shared/recipe/config';
 import type { RunRow, RunStore } from './runStore';
-import { requireRun } from './compare';
+import { requireRun, untilStepOf } from './compare';
 
 /** A run whose stored config cannot be started again (a kind we do not know, or a config from an older schema). */
 export class NotRerunnableError extends Error {}
@@ -52,13 +52,6 @@ export function recipeOfRunOrNull(run: RunRow): RecipeConfig | null {
   } catch {
     return null;
   }
-}
-
-/** The step a run stopped after (or was asked to): a rerun stops there too. */
-export function untilStepOf(run: RunRow): number {
-  if (run.kind === 'head') return 3;
-  const until = (run.config as { untilStep?: unknown } | null)?.untilStep;
-  return typeof until === 'number' && until >= 1 && until <= 8 ? until : 8;
 }
 
 export function rerunConfig(store: RunStore, runId: number): RerunConfig {

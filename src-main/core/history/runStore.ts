@@ -252,6 +252,14 @@ export class RunStore {
     return (this.db.prepare(`SELECT * FROM runs ORDER BY id DESC`).all() as RawRun[]).map((r) => toRun<C, D>(r));
   }
 
+  /** The dataset folders of the most recent runs, newest first, each once: at most `limit` (the folder browser's). */
+  recentDirs(limit: number): string[] {
+    const rows = this.db
+      .prepare(`SELECT dir FROM runs GROUP BY dir ORDER BY MAX(id) DESC LIMIT ?`)
+      .all(limit) as Array<{ dir: string }>;
+    return rows.map((r) => r.dir);
+  }
+
   epochs(runId: number): EpochRow[] {
     return this.db
       .prepare(

@@ -1,16 +1,20 @@
 /** A run's name, kind and status in the current language (the runs catalogs), for the run history's views. */
 import type { RunStatus } from '../../../src-shared/contract';
-import { t } from '../i18n/i18n.svelte';
+import { say, t } from '../i18n/i18n.svelte';
+import { englishText } from '../../../src-shared/messages';
+import { runKindMessage, type RunPlanOf } from '../../../src-shared/recipe/runKind';
 import { isolateLtr } from '../i18n/bidi';
+import { formatLr } from '../format';
 
 /** "Run #3": a run's name in legends and tables. */
 export function runLabel(id: number): string {
   return t('runs:runLabel', { id });
 }
 
-/** "head" or "eight steps". */
-export function kindLabel(kind: string): string {
-  return kind === 'fastai8' ? t('runs:kind.fastai8') : kind === 'head' ? t('runs:kind.head') : kind;
+/** What the run is: "eight steps", "head only (steps 1–3)", "paused after step 5" (src-shared/recipe/runKind.ts). */
+export function kindLabel(run: RunPlanOf): string {
+  const message = runKindMessage(run);
+  return say(message, englishText(message));
 }
 
 /** A run's status in words. */
@@ -51,4 +55,13 @@ export function lrPickLabel(step: number, pick: string): string {
       return rule ? t(`runs:lrPick.${rule}`) : pick;
     }
   }
+}
+
+/**
+ * A step's LR as its table cell shows it; null: none. Step 6's: the per-group LRs step 8 trains at
+ * ("[1.1e-4, 3.3e-4, 1e-3]": src-shared/recipe/differentialLrs.ts), not known before step 7.
+ */
+export function stepLrText(step: number, lr: number | null, groupLrs: number[] | null): string | null {
+  if (step === 6) return groupLrs ? `[${groupLrs.map((v) => formatLr(v)).join(', ')}]` : null;
+  return lr === null ? null : formatLr(lr);
 }

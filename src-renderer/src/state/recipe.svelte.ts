@@ -52,6 +52,8 @@ class RunJob {
   currentStep = $state<number | null>(null);
   /** The last step the current leg runs to. */
   untilStep = $state<number | null>(null);
+  /** The step the run's plan stops after (`RunState.untilStep`): with `state`, what the run is (kindLabel). */
+  plannedUntil = $state<number | null>(null);
   progress = $state.raw<RecipeProgress | null>(null);
   lrFinds = $state.raw<Record<number, RecipeLrFind>>({});
   /** Whether the run has a model on disk (after step 3): export, predict and evaluate need one. */
@@ -205,6 +207,7 @@ class RunJob {
         await api.invoke('run.continue', { runId: existing, untilStep, overrides: this.overrides() });
       }
       if (this.state === 'starting') this.state = 'running';
+      this.plannedUntil = untilStep;
       const early = this.early;
       this.early = [];
       for (const e of early) if (e.runId === this.runId) this.apply(e);
@@ -302,6 +305,7 @@ class RunJob {
     this.nextStep = run.nextStep;
     this.currentStep = run.currentStep;
     this.untilStep = run.status === 'running' ? run.untilStep : null;
+    this.plannedUntil = run.untilStep;
     this.progress = run.progress;
     this.hasModel = run.hasModel;
     this.warnings = run.warnings.map((text, i) => ({ text, message: run.warningMessages?.[i] ?? null }));
