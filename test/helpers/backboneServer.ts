@@ -41,7 +41,7 @@ async function writeLayersModel(model: tf.LayersModel, dir: string): Promise<voi
       writeFileSync(join(dir, SHARDS[1]!), data.subarray(half));
       const json = {
         format: 'layers-model',
-        generatedBy: 'backbone-download.test',
+        generatedBy: 'test/helpers/backboneServer.ts',
         modelTopology: artifacts.modelTopology,
         weightsManifest: [{ paths: SHARDS, weights: artifacts.weightSpecs }],
       };
@@ -95,7 +95,7 @@ function writeGraphModel(dir: string): void {
   );
   const json = {
     format: 'graph-model',
-    generatedBy: 'backbone-download.test',
+    generatedBy: 'test/helpers/backboneServer.ts',
     convertedBy: 'hand',
     modelTopology: { node: nodes, library: {}, versions: { producer: 1 } },
     weightsManifest: [
