@@ -1,6 +1,7 @@
-// Writes src-main/core/export/onnx/onnxSchema.ts: the vendored official onnx.proto (resources/onnx/, onnx 1.23.0,
-// Apache-2.0) as protobufjs's JSON descriptor, so the export needs no .proto file at run time (the bundled Electron
-// main has no stable path to one). test/unit/onnx-schema.test.ts checks that the committed file is up to date.
+// Writes src-main/core/export/onnx/onnxSchema.ts: the vendored subset of the official onnx.proto (resources/onnx/,
+// onnx 1.23.0, Apache-2.0: the messages the export writes) as protobufjs's JSON descriptor, so the export needs no
+// .proto file at run time (the bundled Electron main has no stable path to one). test/unit/onnx-graph.test.ts checks
+// that the committed file is up to date.
 import { writeFileSync } from 'node:fs';
 import protobuf from 'protobufjs';
 

@@ -9,6 +9,7 @@ import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { processAlive } from './util/processAlive';
 
 export const LOCK_FILE = 'instance.lock';
 
@@ -66,20 +67,11 @@ export function processStartMs(pid: number): number | null {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Whether a lock still belongs to a running instance. Another host's lock is respected: its pid cannot be checked. */
 export function lockIsLive(info: LockInfo): boolean {
   if (info.host !== hostname()) return true;
   // Our own pid in a lock we do not hold: left by an earlier process that had the same pid (containers).
-  if (info.pid === process.pid || !alive(info.pid)) return false;
+  if (info.pid === process.pid || !processAlive(info.pid)) return false;
   const started = processStartMs(info.pid);
   // A process that started after the lock was written is not its writer: the pid was reused (1 s for rounding).
   return started === null || started <= Date.parse(info.startedAt) + 1000;

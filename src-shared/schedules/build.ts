@@ -15,17 +15,6 @@ import { sgdrSchedule, type SgdrParams } from './sgdr';
 import { fail, requireInt, type Schedule } from './types';
 import { applyWarmup, type WarmupParams } from './warmup';
 
-export type ScheduleKind = 'constant' | 'step' | 'multistep' | 'exp' | 'cyclic' | 'sgdr' | 'onecycle';
-export const SCHEDULE_KINDS: readonly ScheduleKind[] = [
-  'constant',
-  'step',
-  'multistep',
-  'exp',
-  'cyclic',
-  'sgdr',
-  'onecycle',
-];
-
 /** Optional linear warm-up in front of any kind; its iterations count towards the total. */
 export type WarmupOptions = Partial<WarmupParams>;
 
@@ -40,6 +29,23 @@ export type OneCycleSpec = { kind: 'onecycle'; preset?: 'pytorch' | 'fastai' } &
 
 export type ScheduleSpec =
   ConstantSpec | StepSpec | MultiStepSpec | ExponentialSpec | CyclicSpec | SgdrSpec | OneCycleSpec;
+export type ScheduleKind = ScheduleSpec['kind'];
+
+/** Builds one kind from its spec and its length after the warm-up (undefined only for sgdr with `cycles`). */
+type Builder<K extends ScheduleKind> = (spec: Extract<ScheduleSpec, { kind: K }>, n: number | undefined) => Schedule;
+
+/** Every kind and how it is built, in the order the CLI lists them. Only sgdr may come without a length. */
+const BUILDERS: { [K in ScheduleKind]: Builder<K> } = {
+  constant: (spec, n) => constantSchedule(spec, n ?? 0),
+  step: (spec, n) => stepSchedule(spec, n ?? 0),
+  multistep: (spec, n) => multiStepSchedule(spec, n ?? 0),
+  exp: (spec, n) => exponentialSchedule(spec, n ?? 0),
+  cyclic: (spec, n) => cyclicSchedule(spec, n ?? 0),
+  sgdr: (spec, n) => sgdrSchedule(spec, n),
+  onecycle: (spec, n) => oneCycleSchedule(oneCycleParams(spec), n ?? 0),
+};
+
+export const SCHEDULE_KINDS = Object.keys(BUILDERS) as readonly ScheduleKind[];
 
 /**
  * Materialises a schedule: `lr[i]` for every iteration i in [0, totalIters). `totalIters` includes any warm-up; it
@@ -65,33 +71,20 @@ export function buildSchedule(spec: ScheduleSpec, totalIters?: number): Schedule
 }
 
 function buildInner(spec: ScheduleSpec, n: number | undefined): Schedule {
-  // Only sgdr may arrive here without a length (checked by the caller).
-  const len = n ?? 0;
-  switch (spec.kind) {
-    case 'constant':
-      return constantSchedule(spec, len);
-    case 'step':
-      return stepSchedule(spec, len);
-    case 'multistep':
-      return multiStepSchedule(spec, len);
-    case 'exp':
-      return exponentialSchedule(spec, len);
-    case 'cyclic':
-      return cyclicSchedule(spec, len);
-    case 'sgdr':
-      return sgdrSchedule(spec, n);
-    case 'onecycle': {
-      const { preset, ...rest } = spec;
-      if (preset !== undefined && preset !== 'pytorch' && preset !== 'fastai') {
-        fail(`preset must be 'pytorch' or 'fastai' (got ${String(preset)})`);
-      }
-      const params: OneCycleParams =
-        preset === 'fastai' ? { ...FASTAI_ONE_CYCLE, ...definedOnly(rest), maxLr: rest.maxLr } : rest;
-      return oneCycleSchedule(params, len);
-    }
-    default:
-      return fail(`unknown schedule kind '${String((spec as { kind: unknown }).kind)}'`);
+  // A spec read from JSON may name any kind.
+  if (!Object.hasOwn(BUILDERS, spec.kind)) return fail(`unknown schedule kind '${String(spec.kind)}'`);
+  // BUILDERS pairs each kind with its own spec type, which TypeScript cannot follow through the index.
+  const build = BUILDERS[spec.kind] as (spec: ScheduleSpec, n: number | undefined) => Schedule;
+  return build(spec, n);
+}
+
+/** A onecycle spec's parameters: `preset: 'fastai'` fills the unset ones from fast.ai's defaults. */
+function oneCycleParams(spec: OneCycleSpec): OneCycleParams {
+  const { preset, ...rest } = spec;
+  if (preset !== undefined && preset !== 'pytorch' && preset !== 'fastai') {
+    fail(`preset must be 'pytorch' or 'fastai' (got ${String(preset)})`);
   }
+  return preset === 'fastai' ? { ...FASTAI_ONE_CYCLE, ...definedOnly(rest), maxLr: rest.maxLr } : rest;
 }
 
 /** Drops keys whose value is undefined so they do not override preset values. */

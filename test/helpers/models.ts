@@ -1,5 +1,6 @@
 /** Small seeded models and labelled feature rows for the unit tests of the training code. */
 import * as tf from '@tensorflow/tfjs';
+import { mulberry32 } from '../../src-main/core/util/random';
 
 /** A dense softmax layer with a seeded Glorot kernel: the same initial weights on every run. */
 export function softmaxDense(units: number, seed: number, inputShape?: number[]) {
@@ -27,3 +28,21 @@ export function labelledRows(
   }
   return { rows, labels };
 }
+
+/** Classes and width of `reluBlobs`' rows. */
+export const BLOB_CLASSES = 3;
+export const BLOB_FEATURES = 64;
+
+/** `n` rows of ReLU-like features (like pooled backbone activations): Gaussian-ish blobs around sparse centres. */
+export function reluBlobs(n: number, seed: number): { rows: Float32Array[]; labels: number[] } {
+  const rand = mulberry32(seed);
+  const centers = Array.from({ length: BLOB_CLASSES }, () =>
+    Float32Array.from({ length: BLOB_FEATURES }, () => (rand() < 0.5 ? 0 : rand())),
+  );
+  return labelledRows(n, BLOB_CLASSES, rand, (c) =>
+    Float32Array.from(centers[c]!, (v) => Math.max(0, v + 2 * (rand() + rand() + rand() - 1.5))),
+  );
+}
+
+/** A softmax head over `reluBlobs`' features (seed 1). */
+export const blobSoftmaxHead = () => tf.sequential({ layers: [softmaxDense(BLOB_CLASSES, 1, [BLOB_FEATURES])] });

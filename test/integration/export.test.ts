@@ -10,10 +10,9 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { makeShapeDataset } from '../helpers/images';
 import { finetune, lastJson, ROOT } from '../helpers/cli';
+import { trainTinyRun } from '../helpers/tinyRun';
 import { Predictor } from '../../src-main/core/export/predictor';
 import { exportEnsemble, exportRun, ExportTargetError } from '../../src-main/core/export/exporter';
 import { initBackend } from '../../src-main/core/tf/backend';
@@ -24,26 +23,9 @@ import { StudioService } from '../../src-main/app/service';
 import { demoFiles } from '../../src-main/core/export/webDemo';
 import { demoMatchesPredict } from '../helpers/exportDemo';
 
-const work = mkdtempSync(join(tmpdir(), 'ft-export-'));
-const home = join(work, 'home');
-const data = join(work, 'shapes');
-const env = { FINETUNE_HOME: home };
+const { work, home, data, env, runId } = await trainTinyRun('ft-export-');
 const CLASSES = ['circles', 'squares', 'stripes'];
-
-await makeShapeDataset(data, { perClass: 8, size: 32, seed: 3 });
 await initBackend('cpu');
-const train = finetune(
-  ['train', data, '--recipe', 'fastai8', '--size', '32', '--batch-size', '8', '--cycles', '2'].concat([
-    '--lr-find-iters',
-    '5',
-    '--lr-find-all-iters',
-    '5',
-    '--json',
-  ]),
-  env,
-);
-assert.equal(train.status, 0, train.stderr);
-const runId = String(lastJson<{ runId: number }>(train).runId);
 const validFiles = (await scanDataset(data, { seed: 42 })).valid.map((i) => i.file);
 
 // Both formats by default: TF.js (model.json, or members/ + ensemble.json) and ONNX (model.onnx).

@@ -11,37 +11,20 @@ import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { makeShapeDataset } from '../helpers/images';
 import { finetune, lastJson, ROOT } from '../helpers/cli';
+import { trainTinyRun } from '../helpers/tinyRun';
 import { checkOnnxFile, pythonWith } from '../helpers/onnxChecks';
 import { decodeSquare } from '../../src-main/core/data/images';
 import { StudioService } from '../../src-main/app/service';
 import { ONNX_NODE_SNIPPET, ONNX_PYTHON_SNIPPET } from '../../src-main/core/export/onnxSnippets';
 
-const work = mkdtempSync(join(tmpdir(), 'ft-onnx-'));
-const home = join(work, 'home');
-const data = join(work, 'shapes');
-const env = { FINETUNE_HOME: home };
-const CLASSES = ['circles', 'squares', 'stripes'];
 const SIZE = 32;
-
-await makeShapeDataset(data, { perClass: 8, size: SIZE, seed: 3 });
-const train = finetune(
-  ['train', data, '--recipe', 'fastai8', '--size', String(SIZE), '--batch-size', '8', '--cycles', '2'].concat([
-    '--lr-find-iters',
-    '5',
-    '--lr-find-all-iters',
-    '5',
-    '--json',
-  ]),
-  env,
-);
-assert.equal(train.status, 0, train.stderr);
-const runId = String(lastJson<{ runId: number }>(train).runId);
+const { work, data, home, env, runId } = await trainTinyRun('ft-onnx-', SIZE);
+const CLASSES = ['circles', 'squares', 'stripes'];
 
 // Held out: images the run never saw, at other sizes and aspect ratios than its input (the resize and crop matter).
 const heldOut = join(work, 'held-out');

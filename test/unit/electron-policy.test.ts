@@ -8,19 +8,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../helpers/cli';
-import {
-  CSP,
-  navigationAllowed,
-  permissionCheck,
-  refusePermission,
-  requestAllowed,
-  trustedSender,
-  windowOpenPolicy,
-  windowOptions,
-} from '../../src-main/electronPolicy';
+import * as policy from '../../src-main/electronPolicy';
 
 const here = join(ROOT, 'out', 'main');
-const prefs = windowOptions(here, 'Finetune Studio').webPreferences!;
+const prefs = policy.windowOptions(here, 'Finetune Studio').webPreferences!;
 
 test('webPreferences: isolated, sandboxed, no Node, web security on, the preload as the only bridge', () => {
   assert.equal(prefs.contextIsolation, true);
@@ -53,35 +44,35 @@ test('webPreferences: isolated, sandboxed, no Node, web security on, the preload
 
 test('window.open never opens an app window; https links go to the system browser, nothing else does', () => {
   for (const url of ['https://docs.fast.ai/', 'http://example.com/', 'file:///etc/passwd', 'javascript:alert(1)', ''])
-    assert.deepEqual(windowOpenPolicy(url), { action: 'deny', openExternally: url.startsWith('https://') }, url);
+    assert.deepEqual(policy.windowOpenPolicy(url), { action: 'deny', openExternally: url.startsWith('https://') }, url);
 });
 
 test('navigation is refused, whatever the target', () => {
   for (const url of ['https://evil.example/', 'file:///tmp/x.html', 'data:text/html,<p>x</p>'])
-    assert.equal(navigationAllowed(url), false, url);
+    assert.equal(policy.navigationAllowed(url), false, url);
 });
 
 test('permission requests and checks are refused', () => {
   for (const permission of ['media', 'geolocation', 'notifications', 'clipboard-read', 'openExternal']) {
     let granted: boolean | undefined;
-    refusePermission(null, permission, (g) => (granted = g));
+    policy.refusePermission(null, permission, (g) => (granted = g));
     assert.equal(granted, false, permission);
   }
-  assert.equal(permissionCheck(), false);
+  assert.equal(policy.permissionCheck(), false);
 });
 
 test('no remote content; IPC only from our own page', () => {
-  assert.ok(requestAllowed('file:///app/out/renderer/index.html', undefined));
-  assert.ok(!requestAllowed('https://cdn.example/lib.js', undefined));
-  assert.ok(!requestAllowed('http://localhost:5173/src/main.ts', undefined), 'no dev server in a build');
-  assert.ok(requestAllowed('http://localhost:5173/src/main.ts', 'http://localhost:5173'));
-  assert.ok(!requestAllowed('https://cdn.example/lib.js', ''));
-  assert.ok(trustedSender('file:///app/out/renderer/index.html', undefined));
-  assert.ok(!trustedSender('https://evil.example/', undefined));
-  assert.ok(!trustedSender(undefined, 'http://localhost:5173'));
-  assert.ok(!trustedSender('https://evil.example/', 'http://localhost:5173'));
-  assert.match(CSP, /default-src 'self'; script-src 'self';/);
-  assert.doesNotMatch(CSP, /unsafe-eval|https?:/);
+  assert.ok(policy.requestAllowed('file:///app/out/renderer/index.html', undefined));
+  assert.ok(!policy.requestAllowed('https://cdn.example/lib.js', undefined));
+  assert.ok(!policy.requestAllowed('http://localhost:5173/src/main.ts', undefined), 'no dev server in a build');
+  assert.ok(policy.requestAllowed('http://localhost:5173/src/main.ts', 'http://localhost:5173'));
+  assert.ok(!policy.requestAllowed('https://cdn.example/lib.js', ''));
+  assert.ok(policy.trustedSender('file:///app/out/renderer/index.html', undefined));
+  assert.ok(!policy.trustedSender('https://evil.example/', undefined));
+  assert.ok(!policy.trustedSender(undefined, 'http://localhost:5173'));
+  assert.ok(!policy.trustedSender('https://evil.example/', 'http://localhost:5173'));
+  assert.match(policy.CSP, /default-src 'self'; script-src 'self';/);
+  assert.doesNotMatch(policy.CSP, /unsafe-eval|https?:/);
 });
 
 test('the Electron entry uses these, and takes the single-instance and home locks', () => {

@@ -1,7 +1,8 @@
 /**
  * The LR range test engine on small real problems whose good LR range is known: least squares with full-batch
  * gradient descent (stable exactly for lr < 2/λmax of the Hessian) and a softmax head trained with AdamW on
- * ReLU-like Gaussian-blob features (good range measured by training at fixed LRs). And: it leaves no trace.
+ * ReLU-like Gaussian-blob features (good range measured by training at fixed LRs). That it leaves no trace, and the
+ * sweep's options, are in lr-range-test-mechanics.test.ts.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +14,8 @@ import { RowsDataSource } from '../../src-main/core/train/dataSources';
 import { scheduleCallback } from '../../src-main/core/train/callbacks';
 import { mulberry32, shuffled } from '../../src-main/core/util/random';
 import { lrRangeTest, type LrRangeTestResult } from '../../src-main/core/lrfind/lrRangeTest';
-import { labelledRows, softmaxDense } from '../helpers/models';
+import { BLOB_CLASSES, blobSoftmaxHead, reluBlobs } from '../helpers/models';
+import { assertCloseAll, assertSameBytes, weightBytes } from '../helpers/exactChecks';
 
 await initBackend('auto');
 
@@ -93,40 +95,6 @@ async function gdLoss(data: DataSource, lr: number, steps: number): Promise<numb
   return s.lastLoss;
 }
 
-// ---------- byte-exact snapshots ----------
-
-const bytes = (t: tf.Tensor) => Buffer.from((t.dataSync() as Float32Array).slice().buffer);
-
-function weightBytes(model: tf.LayersModel): Buffer[] {
-  return model.weights.map((w) => bytes(w.read()));
-}
-
-function optimizerBytes(opt: Optimizer) {
-  const state = opt.getState();
-  return {
-    step: state.step,
-    slots: Object.fromEntries(
-      Object.entries(state.slots).map(([name, s]) => [
-        name,
-        { shape: s.shape, values: s.values.map((v) => Buffer.from(v.buffer, v.byteOffset, v.byteLength)) },
-      ]),
-    ),
-  };
-}
-
-function assertSameBytes(before: Buffer[], after: Buffer[], what: string) {
-  assert.equal(after.length, before.length, `${what}: number of weights`);
-  before.forEach((b, i) => assert.ok(b.equals(after[i]!), `${what}: weight ${i} differs`));
-}
-
-/** Equal up to rounding (relative 1e-12): LRs computed by another formula than the engine's. */
-function assertCloseAll(actual: readonly number[], expected: readonly number[], what: string) {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  expected.forEach((e, i) =>
-    assert.ok(Math.abs(actual[i]! - e) <= 1e-12 * Math.abs(e), `${what}[${i}]: ${actual[i]} vs ${e}`),
-  );
-}
-
 /** The swept LR at a curve index (e.g. the lowest smoothed loss). */
 function lrAt(r: LrRangeTestResult, i: number | null): number {
   assert.ok(i !== null && i >= 0 && i < r.lr.length, `index ${i}`);
@@ -185,25 +153,12 @@ test('least squares, full-batch GD: the loss falls, diverges past 2/λmax, and e
   m.dispose();
 });
 
-// ---------- softmax head on ReLU-like features (like pooled backbone activations) ----------
-
-const K = 3;
-const F = 64;
-
-function reluBlobs(n: number, seed: number) {
-  const rand = mulberry32(seed);
-  const centers = Array.from({ length: K }, () => Float32Array.from({ length: F }, () => (rand() < 0.5 ? 0 : rand())));
-  return labelledRows(n, K, rand, (c) =>
-    Float32Array.from(centers[c]!, (v) => Math.max(0, v + 2 * (rand() + rand() + rand() - 1.5))),
-  );
-}
-
-const softmaxHead = () => tf.sequential({ layers: [softmaxDense(K, 1, [F])] });
+// ---------- softmax head on ReLU-like features (like pooled backbone activations: helpers/models.ts) ----------
 
 test('softmax head with AdamW: falls then blows up; valley and steep lie in the range where training works', async () => {
   const { rows, labels } = reluBlobs(256, 1);
-  const data = new RowsDataSource(rows, labels, { batchSize: 64, numClasses: K, shuffleSeed: 3 });
-  const m = softmaxHead();
+  const data = new RowsDataSource(rows, labels, { batchSize: 64, numClasses: BLOB_CLASSES, shuffleSeed: 3 });
+  const m = blobSoftmaxHead();
   const opt = new Optimizer(DEFAULT_OPTIMIZER);
   const learner = new Learner(m, opt, [{ name: 'head', variables: m.trainableWeights }]);
   const tensors = tf.memory().numTensors;
@@ -224,7 +179,7 @@ test('softmax head with AdamW: falls then blows up; valley and steep lie in the 
   const initial = (await evaluate(m, data)).loss; // the model is back at its initial weights
   const good: boolean[] = [];
   for (const lr of grid) {
-    const h = softmaxHead();
+    const h = blobSoftmaxHead();
     const o = new Optimizer(DEFAULT_OPTIMIZER);
     const l = new Learner(h, o, [{ name: 'head', variables: h.trainableWeights }], [scheduleCallback(() => lr)]);
     good.push((await l.fit(2, data)).epochLoss < 0.5 * initial);
@@ -238,173 +193,6 @@ test('softmax head with AdamW: falls then blows up; valley and steep lie in the 
   const [lo, hi] = [grid[first - 1]!, grid[lastGood + 1]!];
   assert.ok(valley > lo && valley < hi, `valley ${valley} in (${lo}, ${hi})`);
   assert.ok(steep > lo && steep < hi, `steep ${steep} in (${lo}, ${hi})`);
-  opt.dispose();
-  m.dispose();
-});
-
-// ---------- no trace: bit-identical weights and optimizer state ----------
-
-/** Dense → BatchNorm (its moving statistics change in training mode) → softmax. */
-function bnModel() {
-  const m = tf.sequential();
-  m.add(
-    tf.layers.dense({
-      inputShape: [F],
-      units: 16,
-      activation: 'relu',
-      kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }),
-    }),
-  );
-  m.add(tf.layers.batchNormalization());
-  m.add(softmaxDense(K, 3));
-  return m;
-}
-
-test('weights (BatchNorm statistics included) and optimizer state are bit-identical afterwards: completed, cancelled, failed', async () => {
-  const { rows, labels } = reluBlobs(96, 4);
-  const data = new RowsDataSource(rows, labels, { batchSize: 16, numClasses: K, shuffleSeed: 5 });
-  for (const kind of ['adamw', 'sgd'] as const) {
-    const m = bnModel();
-    const opt = new Optimizer({ ...DEFAULT_OPTIMIZER, kind });
-    const learner = new Learner(
-      m,
-      opt,
-      [{ name: 'all', variables: m.trainableWeights }],
-      [scheduleCallback(() => 1e-2)],
-    );
-    await learner.fit(1, data); // the optimizer now has state (slots and a step count) to preserve
-    const tensors = tf.memory().numTensors;
-    const weights = weightBytes(m);
-    const state = optimizerBytes(opt);
-    assert.ok(Object.keys(state.slots).length > 0 && state.step === 6);
-
-    const check = (what: string) => {
-      assertSameBytes(weights, weightBytes(m), `${kind}, ${what}`);
-      assert.deepEqual(optimizerBytes(opt), state, `${kind}, ${what}: optimizer state`);
-      assert.equal(tf.memory().numTensors, tensors, `${kind}, ${what}: tensors`);
-    };
-    let changed = 0;
-    const watch = () => {
-      const now = weightBytes(m);
-      changed = Math.max(changed, now.filter((b, i) => !b.equals(weights[i]!)).length);
-    };
-
-    const done = await lrRangeTest(learner, data, { iters: 40, start: 1e-4, end: 100, onStep: watch });
-    assert.equal(changed, weights.length, `${kind}: the test changed every weight while it ran`);
-    assert.ok(done.lr.length > 0 && !done.cancelled);
-    check('completed');
-
-    let steps = 0;
-    const cancelled = await lrRangeTest(learner, data, {
-      iters: 40,
-      shouldCancel: () => steps >= 5,
-      onStep: () => steps++,
-    });
-    assert.ok(cancelled.cancelled && !cancelled.stoppedEarly);
-    assert.equal(cancelled.lr.length, 5);
-    check('cancelled');
-
-    await assert.rejects(
-      lrRangeTest(learner, data, {
-        iters: 40,
-        onStep: (i) => {
-          if (i === 3) throw new Error('boom');
-        },
-      }),
-      /boom/,
-    );
-    check('failed');
-
-    // A loss that turns NaN mid-test stops it (stoppedEarly) and is undone too.
-    const poisoned = rows.map((r, i) => (i === 50 ? r.map(() => NaN) : r));
-    const nanData = new RowsDataSource(poisoned, labels, { batchSize: 16, numClasses: K });
-    const nan = await lrRangeTest(learner, nanData, { iters: 40, start: 1e-4, end: 1e-2 });
-    assert.ok(nan.stoppedEarly && !Number.isFinite(nan.loss[nan.loss.length - 1]!));
-    assert.equal(nan.lr.length, 4, 'the 4th batch holds the NaN row');
-    check('NaN');
-    opt.dispose();
-    m.dispose();
-  }
-});
-
-test('fewer batches than iters: the sweep loops over epochs and follows the schedule; linear mode; validation loss', async () => {
-  const { rows, labels } = reluBlobs(48, 6);
-  const data = new RowsDataSource(rows, labels, { batchSize: 16, numClasses: K, shuffleSeed: 1 });
-  const valid = new RowsDataSource(rows.slice(0, 24), labels.slice(0, 24), { batchSize: 8, numClasses: K });
-  const m = softmaxHead();
-  const opt = new Optimizer(DEFAULT_OPTIMIZER);
-  const learner = new Learner(m, opt, [{ name: 'head', variables: m.trainableWeights }]);
-  const tensors = tf.memory().numTensors;
-  const seen: number[] = [];
-  const r = await lrRangeTest(learner, data, {
-    start: 1e-6,
-    end: 1e-3,
-    iters: 10,
-    mode: 'linear',
-    validation: valid,
-    onStep: (i, lr, loss, smoothed) => {
-      seen.push(i);
-      assert.ok(Number.isFinite(loss) && Number.isFinite(smoothed) && lr > 0);
-    },
-  });
-  assert.equal(tf.memory().numTensors, tensors);
-  assert.equal(r.epochs, 4, '3 batches per epoch, 10 iterations');
-  // Linear from 1e-6 to 1e-3 in 10 steps: (1e-3 - 1e-6) / 9 = 1.11e-4 apart.
-  assertCloseAll(
-    r.lr,
-    [1e-6, 1.12e-4, 2.23e-4, 3.34e-4, 4.45e-4, 5.56e-4, 6.67e-4, 7.78e-4, 8.89e-4, 1e-3],
-    'linear sweep',
-  );
-  assert.deepEqual(seen, [...Array(10).keys()]);
-  assert.ok(!r.stoppedEarly && !r.cancelled);
-  assert.equal(r.validLoss?.length, 10);
-  assert.ok(r.validLoss!.every((v) => Number.isFinite(v) && v > 0));
-  assert.equal(r.smoothedLoss.length, 10);
-  // Too short a curve: no suggestions, and the rules say why.
-  assert.equal(r.suggestions.valley, null);
-  assert.match(r.rules.valley, /usable point/);
-  opt.dispose();
-  m.dispose();
-});
-
-test('group LR multipliers scale the swept LR per layer group (0 freezes a group)', async () => {
-  const { rows, labels } = reluBlobs(48, 8);
-  const data = new RowsDataSource(rows, labels, { batchSize: 16, numClasses: K, shuffleSeed: 1 });
-  const m = tf.sequential();
-  m.add(tf.layers.dense({ inputShape: [F], units: 8, activation: 'relu', kernelInitializer: 'glorotUniform' }));
-  m.add(tf.layers.dense({ units: K, activation: 'softmax' }));
-  const body = m.layers[0]!;
-  const head = m.layers[1]!;
-  const opt = new Optimizer(DEFAULT_OPTIMIZER);
-  const learner = new Learner(m, opt, [
-    { name: 'body', variables: body.weights },
-    { name: 'head', variables: head.weights },
-  ]);
-  const bodyBefore = body.weights.map((w) => bytes(w.read()));
-  const headBefore = head.weights.map((w) => bytes(w.read()));
-  let bodyMoved = false;
-  let headMoved = false;
-  await lrRangeTest(learner, data, {
-    iters: 12,
-    start: 1e-3,
-    end: 1,
-    groupLrMults: [0, 1],
-    onStep: () => {
-      bodyMoved ||= body.weights.some((w, i) => !bytes(w.read()).equals(bodyBefore[i]!));
-      headMoved ||= head.weights.some((w, i) => !bytes(w.read()).equals(headBefore[i]!));
-    },
-  });
-  assert.ok(!bodyMoved, 'multiplier 0: the body never moved');
-  assert.ok(headMoved, 'multiplier 1: the head trained');
-  assertSameBytes(
-    headBefore,
-    head.weights.map((w) => bytes(w.read())),
-    'head restored',
-  );
-  await assert.rejects(lrRangeTest(learner, data, { groupLrMults: [1] }), /groupLrMults has 1 entries for 2 groups/);
-  await assert.rejects(lrRangeTest(learner, data, { start: 1, end: 0.5 }), /must be larger/);
-  const empty = new RowsDataSource([], [], { batchSize: 4, numClasses: K });
-  await assert.rejects(lrRangeTest(learner, empty), /at least one batch/);
   opt.dispose();
   m.dispose();
 });

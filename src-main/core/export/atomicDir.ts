@@ -31,6 +31,7 @@ import {
   rmdirSync,
 } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { processAlive } from '../util/processAlive';
 
 /** The export folder exists and is not empty, and replacing it was not asked for. */
 /**
@@ -56,16 +57,6 @@ export async function testPause(stage: string): Promise<void> {
 }
 
 const LEFTOVER = /^\.(.+)\.(tmp|old)-(\d+)-[0-9a-f]+$/;
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Delete `.NAME.tmp-*` / `.NAME.old-*` siblings left by export processes that no longer run. */
 export function removeLeftovers(target: string): string[] {

@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import type { EpochMetrics, IterationMetrics, RecipeStepResult, RunStatus } from '../../../src-shared/contract';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations';
 import { openHistoryDb, openHistorySnapshot } from './openHistory';
+import { processAlive } from '../util/processAlive';
 
 export type { RunStatus };
 /** One epoch's metrics as the history stores them: the contract's `EpochMetrics`. */
@@ -354,15 +355,4 @@ function toRun<C, D>(r: RawRun): RunRow<C, D> {
     timing: r.timing === null ? null : (JSON.parse(r.timing) as RunTiming),
     rerunOf: r.rerun_of ?? null,
   };
-}
-
-function processAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -32,6 +32,7 @@ import {
   lastMetrics,
   recipeGroupMults,
   stepName as name,
+  type FitSpec,
   type StepOutcome,
 } from './fitStep';
 import { step2LrFindHead, step7LrFindAll } from './lrSteps';
@@ -79,21 +80,7 @@ export async function step3Head(sess: RecipeSession, ctx: RecipeContext, restore
   const epochs = headEpochsFor(sess.state.config.headEpochs, train.numItems);
   const schedule = sess.state.config.headSchedule ?? { kind: 'constant' };
   const plan = planSchedule(lr, schedule, epochs, train.numBatches);
-  const fit = await fitStep(
-    sess,
-    ctx,
-    {
-      step: 3,
-      model: sess.clf.head,
-      groups: headGroups(sess),
-      train,
-      valid: validRowsSource(sess),
-      plan,
-      label: { code: 'progress.step3Head', params: {} },
-    },
-    restored,
-  );
-  return fitOutcome(sess, 3, fit, lr, headPick(sess));
+  return fitHead(sess, ctx, restored, lr, { step: 3, train, plan, label: { code: 'progress.step3Head', params: {} } });
 }
 
 /**
@@ -105,24 +92,29 @@ export async function step4Augment(sess: RecipeSession, ctx: RecipeContext, rest
   const train = new FeaturesDataSource(mixedAugmentedSource(sess), sess.clf.features, sess.microBatch);
   const cycles = sess.state.config.augmentEpochs;
   const plan = sgdrStepPlan(lr, cycles, 1, train.numBatches);
-  const fit = await fitStep(
-    sess,
-    ctx,
-    {
-      step: 4,
-      model: sess.clf.head,
-      groups: headGroups(sess),
-      train,
-      valid: validRowsSource(sess),
-      plan,
-      label: { code: 'progress.step4Augment', params: {} },
-    },
-    restored,
-  );
-  return fitOutcome(sess, 4, fit, lr, headPick(sess));
+  return fitHead(sess, ctx, restored, lr, {
+    step: 4,
+    train,
+    plan,
+    label: { code: 'progress.step4Augment', params: {} },
+  });
 }
 
-const headPick = (sess: RecipeSession) => (sess.state.lrHeadPick ? { lrPick: sess.state.lrHeadPick } : {});
+/**
+ * Steps 3 and 4: the head alone trains on the frozen backbone's features (`fit.train`), validated on the precomputed
+ * rows, from step 2's head LR `lr`; the result names how that LR was chosen.
+ */
+async function fitHead(
+  sess: RecipeSession,
+  ctx: RecipeContext,
+  restored: OptimizerState | null,
+  lr: number,
+  fit: Pick<FitSpec, 'step' | 'train' | 'plan' | 'label'>,
+): Promise<StepOutcome> {
+  const spec: FitSpec = { ...fit, model: sess.clf.head, groups: headGroups(sess), valid: validRowsSource(sess) };
+  const done = await fitStep(sess, ctx, spec, restored);
+  return fitOutcome(sess, fit.step, done, lr, sess.state.lrHeadPick ? { lrPick: sess.state.lrHeadPick } : {});
+}
 
 /** 5. Unfreeze the backbone: every group trains from now on (BatchNorm too, in training mode). */
 export function step5Unfreeze(sess: RecipeSession): StepOutcome {
