@@ -50,7 +50,7 @@ test('train --recipe --until-step 3, then recipe continue --lr-all --cycles: one
     const out = lastJson<{ dir: string; files: string[] }>(r);
     assert.ok(out.files.includes('model.json'));
     const card = readFileSync(join(out.dir, 'MODEL_CARD.md'), 'utf8');
-    assert.match(card, /stopped after step 3: head only/);
+    assert.match(card, /head only \(steps 1–3\): fast.ai.s recipe, stopped after step 3/);
   });
 
   const lrAll = 3e-4;

@@ -11,6 +11,9 @@ import type { CardDataset, ExportHistory } from './exportHistory';
 import { stepSchedule, describeSchedule } from './scheduleText';
 import { mdCode, mdText } from './markdown';
 import type { FormatDescription } from './formats';
+import { englishText } from '../../../src-shared/messages';
+import { runKindMessage } from '../../../src-shared/recipe/runKind';
+import { differentialLrs } from '../../../src-shared/recipe/differentialLrs';
 
 export interface CardInput {
   runId: number;
@@ -119,25 +122,38 @@ function datasetSection(c: CardInput): string {
   return out.join('\n');
 }
 
+/** Step 6's per-group LRs (those step 8 trains at), or a dash until step 7 has set them. */
+function groupLrs(steps: RecipeStepResult[], c: CardInput): string {
+  const lrs = differentialLrs(steps, c.recipe.recipe?.lrAll ?? null);
+  return lrs ? `[${lrs.map((lr) => num(lr)).join(', ')}]` : '– (set by step 7)';
+}
+
 function stepRows(steps: RecipeStepResult[], c: CardInput): Array<Array<string | number>> {
   return steps.map((s) => [
     s.step,
     s.name,
     s.epochs,
-    s.lr === null ? '–' : num(s.lr) + (s.groupLrMults ? ` × [${s.groupLrMults.map((m) => num(m)).join(', ')}]` : ''),
+    s.step === 6
+      ? groupLrs(steps, c)
+      : s.lr === null
+        ? '–'
+        : num(s.lr) + (s.groupLrMults ? ` × [${s.groupLrMults.map((m) => num(m)).join(', ')}]` : ''),
     stepSchedule(s, c.recipe.recipe),
     num(s.validLoss),
     pct(s.validAccuracy),
   ]);
 }
 
-/** A run stopped before step 8 (`--until-step`) says where: a head-only model is the recipe stopped after step 3. */
+/**
+ * What the exported model is, in the words the history uses (src-shared/recipe/runKind.ts): the recipe's last step
+ * done is where the run paused (a head-only model is the recipe stopped after step 3).
+ */
 function runKind(steps: RecipeStepResult[] | undefined): string {
-  if (!steps) return 'head only, on the frozen backbone';
-  const last = steps.at(-1)?.step ?? 0;
-  if (last >= 8) return "fast.ai's eight steps (recipe)";
-  const head = last <= 4 ? ': head only, on the frozen backbone' : '';
-  return `fast.ai's recipe, stopped after step ${last}${head}`;
+  const last = steps?.at(-1)?.step ?? 3;
+  const kind = englishText(
+    runKindMessage({ kind: 'fastai8', status: last >= 8 ? 'completed' : 'paused', untilStep: last }),
+  );
+  return last >= 8 ? `${kind}: fast.ai's recipe` : `${kind}: fast.ai's recipe, stopped after step ${last}`;
 }
 
 function trainingSection(c: CardInput): string {

@@ -134,12 +134,15 @@ export function step5Unfreeze(sess: RecipeSession): StepOutcome {
   };
 }
 
-/** 6. Differential LRs: one LR per layer group, earliest smallest. */
+/**
+ * 6. Differential LRs: one LR multiplier per layer group, earliest smallest. It stores no LR of its own: the LR they
+ * multiply is step 8's, picked at step 7 (it once stored the head's LR here, which the step tables then showed).
+ */
 export function step6DifferentialLrs(sess: RecipeSession): StepOutcome {
   const mults = recipeGroupMults(sess.state.config.lrRatio, sess.groups.length);
   return {
     ok: true,
-    result: { step: 6, name: name(6), epochs: 0, lr: sess.state.lrHead, ...lastMetrics(sess), groupLrMults: mults },
+    result: { step: 6, name: name(6), epochs: 0, lr: null, ...lastMetrics(sess), groupLrMults: mults },
   };
 }
 
