@@ -10,19 +10,13 @@ export interface StepPageProps {
 }
 
 export interface StepDef {
+  /** Its number; its name, heading and summary are the catalogs' common:steps.N (stepText.ts). */
   step: number;
-  /** The stepper's name for it. */
-  name: string;
-  /** Its page's heading. */
-  title: string;
-  /** One line: what the step does. */
-  summary: string;
   /** It trains weights: its page plans an LR schedule and plots the loss. */
   trains: boolean;
   /** Where the wizard shows it. */
   id: PageId;
   page: Component<StepPageProps>;
-  /** It only makes sense after a completed training run or inside a recipe run. */
   /** It runs inside the eight-step recipe (it needs a scanned dataset or a recipe run). */
   recipe?: boolean;
 }
