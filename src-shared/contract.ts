@@ -160,7 +160,8 @@ export const requests = {
       predictions: z.array(
         z.object({ file: z.string(), label: z.string(), probability: z.number(), thumbnail: z.string().nullable() }),
       ),
-      problems: z.array(z.object({ file: z.string(), error: z.string() })),
+      /** `error` in English (the CSV); `message`: the same as a code, said in the user's language. */
+      problems: z.array(z.object({ file: z.string(), error: z.string(), message: MessageSchema.optional() })),
       csv: z.string(),
       csvPath: z.string().nullable(),
     }),
