@@ -21,8 +21,14 @@ export * from './runLifecycle';
 const Empty = z.object({}).strict();
 const RerunOf = z.number().int().optional();
 
+/** The wizard's language, which the main process speaks in too (its desktop notifications). */
+export const UiLanguage = z.enum(['en', 'ar']);
+export type UiLanguage = z.infer<typeof UiLanguage>;
+
 export const requests = {
   'app.info': { params: Empty, result: AppInfo },
+  /** The wizard's language changed (or the window opened): the desktop notifications follow it. */
+  'app.setLanguage': { params: z.object({ language: UiLanguage }), result: Empty },
   'dataset.pickFolder': { params: Empty, result: z.object({ dir: z.string().nullable() }) },
   /**
    * The browser UI's folder browser (it has no system dialog): the sub-folders of `dir` (default: the user's home
