@@ -16,6 +16,7 @@ import {
   interpolate,
   messageFromEnglish,
   messageOf,
+  type Message,
 } from '../../src-shared/messages';
 import { DatasetError, scanDataset } from '../../src-main/core/data/dataset';
 import { resources } from '../../src-renderer/src/i18n/resources';
@@ -126,12 +127,13 @@ test('every code the backend uses has a text in English and in Arabic, with the 
 });
 
 test('a stored English backend note reads back to its code (runs recorded before notes were codes)', () => {
-  for (const message of [
+  const notes: Message[] = [
     { code: 'backend.wasm', params: { count: 2 } },
     { code: 'backend.wasmSingle', params: { count: 1 } },
     { code: 'backend.tensorflow', params: {} },
     { code: 'backend.fitWasm', params: { size: 128, batch: 16, count: 4 } },
-  ] as const) {
+  ];
+  for (const message of notes) {
     const english = englishText(message);
     const read = messageFromEnglish(english, 'backend');
     assert.ok(read, english);
