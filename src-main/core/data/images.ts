@@ -194,15 +194,18 @@ export function imageErrorMessage(err: unknown): Message {
   if (/^SVG /.test(msg)) return m('skip.svg');
   if (/pixel limit/i.test(msg)) return m('skip.tooManyPixels', { megapixels: MAX_INPUT_PIXELS / 1e6 });
   if (/unsupported image format/i.test(msg)) return m('skip.unknownFormat');
-  return m(decoderReason(msg), msg ? { detail: msg } : {});
+  return m(decoderReason(msg), msg && msg !== UNKNOWN_ERROR ? { detail: msg } : {});
 }
+
+/** What libvips says for a JPEG cut short: no words worth keeping. */
+const UNKNOWN_ERROR = 'Unknown error';
 
 /**
  * What libvips's own words mean, as a code: the app says the code in the user's language; the words stay in `detail`
  * for logs and the CLI (`englishReason`). libvips says "Unknown error" for a JPEG cut short.
  */
 function decoderReason(msg: string): Message['code'] {
-  if (!msg || msg === 'Unknown error') return 'skip.truncated';
+  if (!msg || msg === UNKNOWN_ERROR) return 'skip.truncated';
   if (
     /premature end|unexpected end|end of (stream|file|data)|truncat|read error|short read|not enough data/i.test(msg)
   ) {
