@@ -68,7 +68,7 @@ async function createWindow(service: StudioService) {
     if (win.isDestroyed()) return;
     win.webContents.send(IPC_EVENT_CHANNEL, { event, payload });
     // Outside the window: taskbar / dock progress, and a notification when a job ends while the window is behind.
-    const update = taskbarUpdate(event, payload);
+    const update = taskbarUpdate(event, payload, service.uiLanguage);
     if (update?.progress !== undefined) win.setProgressBar(update.progress);
     if (update?.notify && !win.isFocused()) {
       if (Notification.isSupported()) new Notification(update.notify).show();

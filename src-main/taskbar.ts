@@ -1,9 +1,13 @@
 /**
  * What the desktop shows outside the window while a job runs: the taskbar / dock progress and, when a long job ends
- * while the window is in the background, a notification. Plain data from the service's pushed events (no Electron
- * import), so a unit test under Node reads exactly what the Electron entry applies.
+ * while the window is in the background, a notification in the wizard's language (the renderer tells the service,
+ * `app.setLanguage`). Plain data from the service's pushed events (no Electron import), so a unit test under Node
+ * reads exactly what the Electron entry applies.
  */
-import type { EventName, EventPayload } from '../src-shared/contract';
+import type { EventName, EventPayload, UiLanguage } from '../src-shared/contract';
+import { englishText, interpolate, type Message } from '../src-shared/messages';
+// The renderer's Arabic catalog of coded messages: the notifications are the one place main speaks to the user.
+import arabic from '../src-renderer/src/i18n/ar/messages.json';
 
 export interface TaskbarUpdate {
   /** 0…1 while a job runs; -1 removes the bar. */
@@ -14,28 +18,48 @@ export interface TaskbarUpdate {
 
 const fraction = (done: number, total: number): number => (total > 0 ? Math.min(1, Math.max(0, done / total)) : 0);
 
-function doneTitle(what: string, status: string): string {
-  if (status === 'completed') return `${what} finished`;
-  if (status === 'paused') return `${what} paused`;
-  if (status === 'failed') return `${what} failed`;
-  return `${what} stopped (${status})`;
+/** A message in `language`: the Arabic catalog's text with each text parameter in a bidi isolate, else English. */
+export function notificationText(message: Message, language: UiLanguage): string {
+  if (language !== 'ar') return englishText(message);
+  let node: unknown = arabic;
+  for (const part of message.code.split('.')) node = (node as Record<string, unknown> | undefined)?.[part];
+  if (typeof node !== 'string') return englishText(message);
+  const isolated = Object.entries(message.params).map(([k, v]) => [k, typeof v === 'string' ? `\u2068${v}\u2069` : v]);
+  return interpolate(node, Object.fromEntries(isolated) as Message['params']);
+}
+
+function doneTitle(status: string): Message {
+  if (status === 'completed') return { code: 'notify.trainingFinished', params: {} };
+  if (status === 'paused') return { code: 'notify.trainingPaused', params: {} };
+  if (status === 'failed') return { code: 'notify.trainingFailed', params: {} };
+  return { code: 'notify.trainingStopped', params: {} };
 }
 
 /** `payload` has passed the contract's check for `event` (the service validates every event it emits). */
-export function taskbarUpdate(event: EventName, payload: unknown): TaskbarUpdate | null {
+export function taskbarUpdate(event: EventName, payload: unknown, language: UiLanguage = 'en'): TaskbarUpdate | null {
   if (event !== 'run.event') return null;
   const e = payload as EventPayload<'run.event'>;
+  const say = (m: Message) => notificationText(m, language);
   switch (e.type) {
     case 'progress':
       return { progress: fraction(e.done, e.total) };
     case 'done':
       return {
         progress: -1,
-        notify: { title: doneTitle('Training', e.status), body: e.error ?? `Run #${e.runId}` },
+        // A failure's own text is the service's English (not coded): shown as it is.
+        notify: {
+          title: say(doneTitle(e.status)),
+          body: e.error ?? say({ code: 'notify.run', params: { runId: e.runId } }),
+        },
       };
     case 'step':
       if (e.status !== 'done') return null;
-      return { notify: { title: `Step ${e.step} finished`, body: `Run #${e.runId}: ${e.name}` } };
+      return {
+        notify: {
+          title: say({ code: 'notify.stepFinished', params: { step: e.step } }),
+          body: say({ code: 'notify.stepOfRun', params: { runId: e.runId, name: e.name } }),
+        },
+      };
     default:
       return null;
   }

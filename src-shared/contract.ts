@@ -21,8 +21,14 @@ export * from './runLifecycle';
 const Empty = z.object({}).strict();
 const RerunOf = z.number().int().optional();
 
+/** The wizard's language, which the main process speaks in too (its desktop notifications). */
+export const UiLanguage = z.enum(['en', 'ar']);
+export type UiLanguage = z.infer<typeof UiLanguage>;
+
 export const requests = {
   'app.info': { params: Empty, result: AppInfo },
+  /** The wizard's language changed (or the window opened): the desktop notifications follow it. */
+  'app.setLanguage': { params: z.object({ language: UiLanguage }), result: Empty },
   'dataset.pickFolder': { params: Empty, result: z.object({ dir: z.string().nullable() }) },
   /**
    * The browser UI's folder browser (it has no system dialog): the sub-folders of `dir` (default: the user's home
@@ -160,7 +166,8 @@ export const requests = {
       predictions: z.array(
         z.object({ file: z.string(), label: z.string(), probability: z.number(), thumbnail: z.string().nullable() }),
       ),
-      problems: z.array(z.object({ file: z.string(), error: z.string() })),
+      /** `error` in English (the CSV); `message`: the same as a code, said in the user's language. */
+      problems: z.array(z.object({ file: z.string(), error: z.string(), message: MessageSchema.optional() })),
       csv: z.string(),
       csvPath: z.string().nullable(),
     }),

@@ -119,6 +119,10 @@ export const LrFindResult = z.object({
   }),
   /** How each suggestion was picked (shown to the user), or why there is none. */
   rules: z.object({ valley: z.string(), steep: z.string(), minDiv10: z.string() }),
+  /** `rules` as codes, said in the user's language (absent in older records). */
+  ruleMessages: z
+    .object({ valley: z.array(MessageSchema), steep: z.array(MessageSchema), minDiv10: z.array(MessageSchema) })
+    .optional(),
   minIndex: z.number().int().nullable(),
   stoppedEarly: z.boolean(),
   /** The curve the suggestions come from: the smoothed training loss (absent too) or the validation loss. */

@@ -14,6 +14,7 @@ import {
   type Handlers,
   type RunDetail,
   type RunSummary,
+  type UiLanguage,
 } from '../../src-shared/contract';
 import { DEFAULT_HEAD_CONFIG, DEFAULT_LR_FIND } from '../../src-shared/defaults';
 import { exportEnsemble, exportRun } from '../core/export/exporter';
@@ -74,6 +75,8 @@ export class StudioService {
   private readonly listeners = new Set<EventListener>();
   private readonly jobs: StudioJobs;
   private backend: { name: string; note: string; fit: MachineFit; messages: BackendMessages } | null = null;
+  /** The wizard's language, as its window last said (`app.setLanguage`): the desktop notifications speak it. */
+  uiLanguage: UiLanguage = 'en';
 
   constructor(private readonly options: ServiceOptions) {
     this.paths = homePaths(options.home);
@@ -145,6 +148,10 @@ export class StudioService {
         machineFit: b.fit.reason,
         lrFindDefaults: DEFAULT_LR_FIND,
       };
+    },
+    'app.setLanguage': async (p) => {
+      this.uiLanguage = p.language;
+      return {};
     },
     'dataset.pickFolder': async () => ({ dir: this.options.pickFolder ? await this.options.pickFolder() : null }),
     'dataset.sample': async () => ({ dir: sampleDataset(this.paths.home) }),

@@ -35,12 +35,17 @@ export const MessageSchema = z.object({
   params: z.record(z.string(), z.union([z.string(), z.number()])),
 });
 
-function lookup(catalog: unknown, key: string): string | undefined {
+function lookupNode(catalog: unknown, key: string): unknown {
   let node: unknown = catalog;
   for (const part of key.split('.')) {
     if (typeof node !== 'object' || node === null) return undefined;
     node = (node as Record<string, unknown>)[part];
   }
+  return node;
+}
+
+function lookup(catalog: unknown, key: string): string | undefined {
+  const node = lookupNode(catalog, key);
   return typeof node === 'string' ? node : undefined;
 }
 
@@ -65,6 +70,36 @@ export function englishText(message: Message, face: 'app' | 'cli' = 'app'): stri
   );
   const template = keys.map((k) => lookup(en, k)).find((t) => t !== undefined) ?? message.code;
   return interpolate(template, message.params);
+}
+
+const PLURAL_SUFFIX = /_(zero|one|two|few|many|other)$/;
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * The message an English text was made from, for texts stored before they were kept as codes (a run's backend note
+ * in the history): the first text under `namespace` (e.g. 'backend') whose template matches all of `text`, its
+ * placeholders read back (`count` as a number). Null when none matches.
+ */
+export function messageFromEnglish(text: string, namespace: string): Message | null {
+  const texts = lookupNode(en, namespace);
+  if (typeof texts !== 'object' || texts === null) return null;
+  for (const [key, template] of Object.entries(texts as Record<string, unknown>)) {
+    if (typeof template !== 'string' || key.endsWith('_cli')) continue;
+    const names: string[] = [];
+    const pattern = escapeRegExp(template).replace(/\\\{\\\{\s*(\w+)\s*\\\}\\\}/g, (_, name: string) => {
+      names.push(name);
+      return '(.+?)';
+    });
+    const match = new RegExp(`^${pattern}$`).exec(text);
+    if (!match) continue;
+    const params: MessageParams = {};
+    names.forEach((name, i) => {
+      const value = match[i + 1]!;
+      params[name] = name === 'count' && /^\d+$/.test(value) ? Number(value) : value;
+    });
+    return { code: `${namespace}.${key.replace(PLURAL_SUFFIX, '')}` as MessageCode, params };
+  }
+  return null;
 }
 
 /** An error that carries its message as data; `.message` is the app's English text, for logs and old callers. */

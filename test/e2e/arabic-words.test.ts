@@ -3,7 +3,8 @@
  * one-class folder, an existing export folder, a running step's progress and a finished run's tables, no Latin-script
  * word is shown outside the islands where Latin belongs: elements laid out left to right (`dir="ltr"`, `.ltr`), code,
  * bidi isolates (U+2066–U+2069: code names, LRs, paths and names the backend's messages carry), paths, file names,
- * numbers and LRs, and the dataset's class names. What the backend says comes as codes the catalogs translate.
+ * numbers and LRs, and the dataset's class names; tooltips (`title`) alike. What the backend says comes as codes the
+ * catalogs translate.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,12 +21,22 @@ import { SHAPE_CLASSES } from '../helpers/images';
  */
 function latinWordsInPage(allowed: string[]): string[] {
   const ISLAND = '[dir="ltr"], .ltr, code, kbd, pre, script, style, [data-testid="language-select"]';
-  const out: string[] = [];
+  // The texts to read: visible text nodes, and tooltips (the range test's rules, on the suggestion buttons). No
+  // helper function in here: tsx would wrap it in a `__name` call the page does not have.
+  const texts: Array<[Element, string, string]> = [];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     const el = node.parentElement;
     if (!el || el.closest(ISLAND) || el.getClientRects().length === 0) continue;
-    let text = (node.textContent ?? '')
+    texts.push([el, node.textContent ?? '', '']);
+  }
+  for (const el of Array.from(document.querySelectorAll('[title]'))) {
+    if (el.closest(ISLAND) || el.getClientRects().length === 0) continue;
+    texts.push([el, el.getAttribute('title') ?? '', ' (tooltip)']);
+  }
+  const out: string[] = [];
+  for (const [el, raw, what] of texts) {
+    let text = raw
       .replace(/[\u2066-\u2068][^\u2069]*\u2069/g, ' ') // isolates: code names, LRs, parameters
       .replace(/(?:[A-Za-z]:)?[~.]?[/\\][^\s،؛:()]*/g, ' ') // paths
       .replace(/[\w.-]+\.[A-Za-z]{2,5}\b/g, ' ') // file names
@@ -34,7 +45,7 @@ function latinWordsInPage(allowed: string[]): string[] {
     const words = text.match(/[A-Za-z]{2,}/g);
     if (words) {
       const where = el.closest('[data-testid]')?.getAttribute('data-testid') ?? el.tagName.toLowerCase();
-      out.push(`${where}: ${words.join(' ')} ← "${(node.textContent ?? '').trim().slice(0, 100)}"`);
+      out.push(`${where}${what}: ${words.join(' ')} ← "${raw.trim().slice(0, 100)}"`);
     }
   }
   return out;

@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, realpathSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -98,6 +98,19 @@ test('folder browser: into a folder, up, use it; the field holds it and it is sc
   const violationsAr = await seriousViolations(page);
   assert.deepEqual(violationsAr, [], describeViolations('folder browser (ar)', violationsAr));
   await page.getByTestId('folder-browser-up').click();
+  await entry(page, 'circles').waitFor();
+
+  // A folder deleted after it was listed: the error is said in Arabic too, its path the only Latin in it.
+  mkdirSync(join(fakeHome, 'datasets', 'gone'));
+  await page.getByTestId('folder-browser-up').click();
+  await entry(page, 'gone').waitFor();
+  rmSync(join(fakeHome, 'datasets', 'gone'), { recursive: true });
+  await entry(page, 'gone').click();
+  const browseError = await page.getByTestId('folder-browser-error').innerText();
+  assert.ok(browseError.includes(join(fakeHome, 'datasets', 'gone')), browseError);
+  const outsidePath = browseError.replace(/[\u2066-\u2069]/g, '').replace(join(fakeHome, 'datasets', 'gone'), '');
+  assert.doesNotMatch(outsidePath, /[A-Za-z]{2,}/, `no English word in the Arabic error: ${browseError}`);
+  await entry(page, 'shapes').click();
   await entry(page, 'circles').waitFor();
   await page.getByTestId('folder-browser-cancel').click();
   await page.getByTestId('language-select').selectOption('en');

@@ -50,5 +50,15 @@ test('Use the model: a folder predicted as a grid, bad files listed, the CSV wri
   // The download offers the same CSV.
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('use-download-csv').click()]);
   assert.equal(readFileSync((await download.path())!, 'utf8'), readFileSync(csvPath, 'utf8'));
+
+  // In Arabic, each skipped file's reason too (the file names stay as they are).
+  await page.getByTestId('language-select').selectOption('ar');
+  await page.waitForFunction(() => document.documentElement.lang === 'ar');
+  const reasons = await page.locator('[data-testid="use-problems"] li bdi').allInnerTexts();
+  assert.equal(reasons.length, 3);
+  for (const reason of reasons) {
+    const words = reason.replace(/[\u2066-\u2068][^\u2069]*\u2069/g, ' ').match(/[A-Za-z]{2,}/g);
+    assert.equal(words, null, `an English word in the Arabic reason "${reason}"`);
+  }
   assert.deepEqual(pageErrors, []);
 });

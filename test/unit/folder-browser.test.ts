@@ -56,3 +56,24 @@ test('refuses folders outside the home directory, also through a link or ..; a r
   );
   assert.throws(() => listFolders(join(home, 'missing'), [], home), /Folder not found/);
 });
+
+test("each refusal is a code the browser says in the user's language, the paths as its parameters", () => {
+  const { home, pets, outside } = tree();
+  const codeOf = (dir: string) => {
+    try {
+      listFolders(dir, [], home);
+    } catch (err) {
+      assert.ok(err instanceof FolderBrowseError);
+      return err.coded;
+    }
+    return assert.fail(`${dir} was listed`);
+  };
+  assert.deepEqual(codeOf(join(home, 'missing')), { code: 'browse.notFound', params: { path: join(home, 'missing') } });
+  const file = join(pets, 'cat', '0.jpg');
+  assert.deepEqual(codeOf(file), { code: 'browse.notAFolder', params: { path: file } });
+  assert.deepEqual(codeOf(outside), { code: 'browse.outsideHome', params: { path: outside } });
+  assert.deepEqual(codeOf(join(home, 'link-out')), {
+    code: 'browse.linkOutsideHome',
+    params: { path: join(home, 'link-out'), target: outside },
+  });
+});

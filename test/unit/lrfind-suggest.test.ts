@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { englishText } from '../../src-shared/messages';
 import { lrRangeSchedule, shouldStop, smoothLosses, suggestLrs } from '../../src-main/core/lrfind/suggest';
 
 interface LrFindCase {
@@ -135,6 +136,11 @@ describe('suggestLrs by definition', () => {
     assert.match(s.steep!.rule, /steep/);
     assert.match(s.minDiv10!.rule, /lowest/);
     assert.equal(s.note, undefined);
+    // The same as codes, which the wizard says in the user's language; the LRs in them as the English writes them.
+    assert.deepEqual(s.minDiv10!.ruleMessage, { code: 'lrRule.minDiv10', params: { lr: lrs[59]!.toExponential(1) } });
+    assert.equal(s.valley!.ruleMessage.code, 'lrRule.valley');
+    assert.equal(s.steep!.ruleMessage.code, 'lrRule.steep');
+    for (const sug of [s.valley!, s.steep!, s.minDiv10!]) assert.equal(sug.rule, englishText(sug.ruleMessage));
   });
 
   it('stops at the first NaN, like lr_find', () => {
@@ -157,6 +163,7 @@ describe('suggestLrs by definition', () => {
       assert.equal(s.minDiv10, null);
       assert.equal(s.minIndex, null);
       assert.match(s.note!, /usable point/);
+      assert.equal(s.noteMessages?.[0]?.code, 'lrRule.tooFewPoints');
     }
   });
 
@@ -169,6 +176,10 @@ describe('suggestLrs by definition', () => {
     assert.equal(s.steep, null);
     assert.equal(s.minIndex, 10);
     assert.match(s.note!, /never falls/);
+    assert.deepEqual(
+      s.noteMessages?.map((m) => m.code),
+      ['lrRule.noSteep', 'lrRule.noValley'],
+    );
   });
 
   it('never lands before the curve (fastai would wrap to the last point)', () => {

@@ -9,7 +9,15 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import i18next from 'i18next';
-import { CodedError, ENGLISH_MESSAGES, englishText, interpolate, messageOf } from '../../src-shared/messages';
+import {
+  CodedError,
+  ENGLISH_MESSAGES,
+  englishText,
+  interpolate,
+  messageFromEnglish,
+  messageOf,
+  type Message,
+} from '../../src-shared/messages';
 import { DatasetError, scanDataset } from '../../src-main/core/data/dataset';
 import { resources } from '../../src-renderer/src/i18n/resources';
 
@@ -116,4 +124,21 @@ test('every code the backend uses has a text in English and in Arabic, with the 
     }
   }
   assert.deepEqual(problems, []);
+});
+
+test('a stored English backend note reads back to its code (runs recorded before notes were codes)', () => {
+  const notes: Message[] = [
+    { code: 'backend.wasm', params: { count: 2 } },
+    { code: 'backend.wasmSingle', params: { count: 1 } },
+    { code: 'backend.tensorflow', params: {} },
+    { code: 'backend.fitWasm', params: { size: 128, batch: 16, count: 4 } },
+  ];
+  for (const message of notes) {
+    const english = englishText(message);
+    const read = messageFromEnglish(english, 'backend');
+    assert.ok(read, english);
+    assert.equal(englishText(read), english);
+    assert.equal(read.code, message.code);
+  }
+  assert.equal(messageFromEnglish('a note from a future version', 'backend'), null);
 });

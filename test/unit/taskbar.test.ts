@@ -53,3 +53,19 @@ test('progress events drive the taskbar bar; the end of a run clears it and noti
   const batch = { type: 'batch', runId: 3, step: 'step3-head', epoch: 0, iteration: 1, loss: 1, lr: 0.01 } as const;
   assert.equal(taskbarUpdate('run.event', batch), null);
 });
+
+test("the notifications speak the wizard's language: Arabic with the code names isolated, English by default", () => {
+  const done = { type: 'done', runId: 3, status: 'completed', error: null, nextStep: 9 } as const;
+  assert.deepEqual(taskbarUpdate('run.event', done, 'ar')?.notify, { title: 'انتهى التدريب', body: 'التشغيل رقم 3' });
+  assert.equal(taskbarUpdate('run.event', { ...done, status: 'cancelled' }, 'ar')?.notify?.title, 'أُوقف التدريب');
+  assert.equal(taskbarUpdate('run.event', { ...done, status: 'cancelled' })?.notify?.title, 'Training stopped');
+  const step = { type: 'step', runId: 5, step: 7, name: 'step7-lrfind-all', status: 'done', result: null } as const;
+  assert.deepEqual(taskbarUpdate('run.event', step, 'ar')?.notify, {
+    title: 'انتهت الخطوة 7',
+    body: 'التشغيل رقم 5: \u2068step7-lrfind-all\u2069',
+  });
+  assert.deepEqual(taskbarUpdate('run.event', step, 'en')?.notify, {
+    title: 'Step 7 finished',
+    body: 'Run #5: step7-lrfind-all',
+  });
+});

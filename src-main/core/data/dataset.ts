@@ -12,7 +12,7 @@ import {
   type MessageCode,
   type MessageParams,
 } from '../../../src-shared/messages';
-import { imageErrorMessage, isImageFile, notAnImageReason, thumbnailDataUrl } from './images';
+import { englishReason, isImageFile, notAnImageReason, thumbnailDataUrl } from './images';
 import { checkImages } from './scanCache';
 import { IO_CONCURRENCY, mapPool } from '../util/pool';
 import { mulberry32, shuffled, subSeed } from '../util/random';
@@ -46,7 +46,7 @@ export interface LabeledDataset {
 const msg = (code: MessageCode, params: MessageParams = {}): Message => ({ code, params });
 
 function skip(file: string, message: Message): SkippedFile {
-  return { file, reason: englishText(message), message };
+  return { file, reason: englishReason(message), message };
 }
 
 export interface ScanOptions {
@@ -100,7 +100,10 @@ async function entries(dir: string, skipped: SkippedFile[]): Promise<Array<{ pat
   try {
     list = await readdir(dir, { withFileTypes: true });
   } catch (err) {
-    skipped.push(skip(dir, msg('skip.cannotList', { detail: englishText(imageErrorMessage(err)) })));
+    const errno = (err as NodeJS.ErrnoException | null)?.code;
+    const detail = err instanceof Error ? err.message : String(err);
+    const denied = errno === 'EACCES' || errno === 'EPERM';
+    skipped.push(skip(dir, msg(denied ? 'skip.cannotListPermission' : 'skip.cannotList', { detail })));
     return [];
   }
   list.sort((a, b) => a.name.localeCompare(b.name));

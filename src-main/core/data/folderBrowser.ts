@@ -7,6 +7,7 @@
 import { readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve, sep } from 'node:path';
+import { CodedError } from '../../../src-shared/messages';
 import { isImageFile } from './images';
 
 export const MAX_FOLDERS = 500;
@@ -29,7 +30,8 @@ export interface FolderListing {
   images: number;
 }
 
-export class FolderBrowseError extends Error {
+/** Why a folder cannot be listed, as a code the browser says in the user's language. */
+export class FolderBrowseError extends CodedError {
   override name = 'FolderBrowseError';
 }
 
@@ -65,14 +67,23 @@ export function listFolders(
     }
   };
   const roots = [home, ...recent].map(realOrNull).filter((p): p is string => p !== null);
-  const target = realOrNull(resolve(dir ?? home));
-  if (!target || !statSync(target).isDirectory()) throw new FolderBrowseError(`Folder not found: ${dir ?? home}`);
+  const asked = resolve(dir ?? home);
+  const target = realOrNull(asked);
+  if (!target) throw new FolderBrowseError('browse.notFound', { path: asked });
+  if (!statSync(target).isDirectory()) throw new FolderBrowseError('browse.notAFolder', { path: asked });
   const root = roots.filter((r) => inside(target, r)).sort((a, b) => a.length - b.length)[0];
-  if (root === undefined)
-    throw new FolderBrowseError(
-      `${target} is outside your home folder: type or paste its path in the folder field instead.`,
-    );
-  const list = entries(target);
+  if (root === undefined) {
+    throw target === asked
+      ? new FolderBrowseError('browse.outsideHome', { path: target })
+      : new FolderBrowseError('browse.linkOutsideHome', { path: asked, target });
+  }
+  let list: Dirent[];
+  try {
+    list = readdirSync(target, { withFileTypes: true });
+  } catch (err) {
+    const denied = ['EACCES', 'EPERM'].includes((err as NodeJS.ErrnoException).code ?? '');
+    throw new FolderBrowseError(denied ? 'browse.permission' : 'browse.cannotList', { path: target });
+  }
   const folders = list
     .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
     .map((e) => e.name)

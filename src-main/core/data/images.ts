@@ -194,11 +194,37 @@ export function imageErrorMessage(err: unknown): Message {
   if (/^SVG /.test(msg)) return m('skip.svg');
   if (/pixel limit/i.test(msg)) return m('skip.tooManyPixels', { megapixels: MAX_INPUT_PIXELS / 1e6 });
   if (/unsupported image format/i.test(msg)) return m('skip.unknownFormat');
-  // libvips says "Unknown error" for a JPEG cut short; that says nothing to a person.
-  return msg && msg !== 'Unknown error' ? m('skip.corrupt', { detail: msg }) : m('skip.truncated');
+  return m(decoderReason(msg), msg && msg !== UNKNOWN_ERROR ? { detail: msg } : {});
+}
+
+/** What libvips says for a JPEG cut short: no words worth keeping. */
+const UNKNOWN_ERROR = 'Unknown error';
+
+/**
+ * What libvips's own words mean, as a code: the app says the code in the user's language; the words stay in `detail`
+ * for logs and the CLI (`englishReason`). libvips says "Unknown error" for a JPEG cut short.
+ */
+function decoderReason(msg: string): Message['code'] {
+  if (!msg || msg === UNKNOWN_ERROR) return 'skip.truncated';
+  if (
+    /premature end|unexpected end|end of (stream|file|data)|truncat|read error|short read|not enough data/i.test(msg)
+  ) {
+    return 'skip.truncated';
+  }
+  if (/too small|bad extract area|invalid (width|height)|bad (image )?dimensions/i.test(msg)) return 'skip.tooSmall';
+  if (/unsupported|not supported/i.test(msg)) return 'skip.unsupportedVariant';
+  if (/corrupt header|unable to parse|bad (magic|signature)|not a \w+ file/i.test(msg)) return 'skip.corruptHeader';
+  return 'skip.corrupt';
+}
+
+/** A reason in English with the decoder's (or the system's) own words where the code left them out: logs, the CLI. */
+export function englishReason(message: Message): string {
+  const text = englishText(message);
+  const { detail } = message.params;
+  return typeof detail === 'string' && detail && !text.includes(detail) ? `${text} [${detail}]` : text;
 }
 
 /** The English reason (logs, the CLI). */
 export function describeImageError(err: unknown): string {
-  return englishText(imageErrorMessage(err));
+  return englishReason(imageErrorMessage(err));
 }

@@ -4,10 +4,17 @@
  * on. Then, optionally, a CSV (file, label, probability, top-k, error) and copies of each image into OUT/<label>/.
  * Copies only: the source folders are never written to, and an OUT inside one (or holding one) is refused.
  */
-import { englishText } from '../../../src-shared/messages';
+import { englishText, type Message } from '../../../src-shared/messages';
 import { copyFileSync, constants, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, extname, join, relative, resolve, sep } from 'node:path';
-import { decodeSquare, describeImageError, isImageFile, notAnImageReason, thumbnailDataUrl } from '../data/images';
+import {
+  decodeSquare,
+  englishReason,
+  imageErrorMessage,
+  isImageFile,
+  notAnImageReason,
+  thumbnailDataUrl,
+} from '../data/images';
 import { formatsIn, Predictor } from './predictor';
 import type { ExportFormat } from './formats';
 
@@ -29,7 +36,10 @@ export interface FolderPrediction {
 
 export interface FolderProblem {
   file: string;
+  /** English (the CSV, the CLI), with the decoder's own words where there are some. */
   error: string;
+  /** `error` as a code, which the app says in the user's language. */
+  message: Message;
 }
 
 export interface FolderPredictions {
@@ -46,18 +56,20 @@ export interface PredictProgress {
 export function listImages(inputs: string[]): { images: FolderImage[]; problems: FolderProblem[] } {
   const images: FolderImage[] = [];
   const problems: FolderProblem[] = [];
+  const problem = (file: string, message: Message) =>
+    problems.push({ file, error: englishText(message, 'cli'), message });
   const walk = (dir: string, shown: string) => {
     for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       if (e.name.startsWith('.')) continue;
       const [path, s] = [join(dir, e.name), join(shown, e.name)];
       if (e.isDirectory()) walk(path, s);
       else if (isImageFile(e.name)) images.push({ path, shown: s });
-      else if (e.isFile()) problems.push({ file: s, error: englishText(notAnImageReason(e.name), 'cli') });
+      else if (e.isFile()) problem(s, notAnImageReason(e.name));
     }
   };
   for (const input of inputs) {
     const path = resolve(input);
-    if (!existsSync(path)) problems.push({ file: input, error: 'no such file or folder' });
+    if (!existsSync(path)) problem(input, { code: 'useModel.notFound', params: {} });
     else if (statSync(path).isDirectory()) walk(path, input);
     else images.push({ path, shown: input });
   }
@@ -80,7 +92,10 @@ export async function predictImages(
     const ok: Array<{ img: FolderImage; pixels: Float32Array }> = [];
     decoded.forEach((d, i) => {
       if (d.status === 'fulfilled') ok.push({ img: chunk[i]!, pixels: d.value });
-      else problems.push({ file: chunk[i]!.shown, error: describeImageError(d.reason) });
+      else {
+        const message = imageErrorMessage(d.reason);
+        problems.push({ file: chunk[i]!.shown, error: englishReason(message), message });
+      }
     });
     if (ok.length) {
       const x = new Float32Array(ok.length * pixels);

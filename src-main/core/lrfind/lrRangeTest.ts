@@ -6,6 +6,7 @@
  * before and restored bit for bit afterwards, also when it fails or is cancelled.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { Message } from '../../../src-shared/messages';
 import type { DataSource, Learner } from '../train/learner';
 import type { OptimizerState } from '../train/optimizers';
 import { lrFinder, type LrFinderOptions } from './lrFinderCallback';
@@ -59,6 +60,8 @@ export interface LrRangeTestResult {
   suggestions: { valley: number | null; steep: number | null; minDiv10: number | null };
   /** How each suggestion was picked, or why there is none. */
   rules: { valley: string; steep: string; minDiv10: string };
+  /** `rules` as codes, said in the user's language (the reasons, when a suggestion is null). */
+  ruleMessages: { valley: Message[]; steep: Message[]; minDiv10: Message[] };
   /** Index of the lowest smoothed loss within the window the rules looked at. */
   minIndex: number | null;
   /** The loss diverged (or became NaN/Infinity) before the planned iterations were done. */
@@ -152,6 +155,7 @@ export async function lrRangeTest(
   const { lr, loss, smoothedLoss, validLoss, stoppedEarly, cancelled, epochs } = finder.record;
   const sug = suggestLrs(lr, curve === 'valid' ? validLoss : smoothedLoss, { numIt: iters });
   const none = sug.note ?? 'Not enough points in the loss curve.';
+  const noneMessages: Message[] = sug.noteMessages ?? [{ code: 'lrRule.noPoints', params: {} }];
   const result: LrRangeTestResult = {
     lr,
     loss,
@@ -165,6 +169,11 @@ export async function lrRangeTest(
       valley: sug.valley?.rule ?? none,
       steep: sug.steep?.rule ?? none,
       minDiv10: sug.minDiv10?.rule ?? none,
+    },
+    ruleMessages: {
+      valley: sug.valley ? [sug.valley.ruleMessage] : noneMessages,
+      steep: sug.steep ? [sug.steep.ruleMessage] : noneMessages,
+      minDiv10: sug.minDiv10 ? [sug.minDiv10.ruleMessage] : noneMessages,
     },
     minIndex: sug.minIndex,
     stoppedEarly,

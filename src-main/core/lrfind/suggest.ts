@@ -2,6 +2,7 @@
  * The math of the LR range test (Leslie Smith; fastai's `lr_find`): the LR ramp, loss smoothing, the divergence
  * stop, and fastai's suggestion rules (`valley`, `steep`, `minimum`), as pure functions over plain arrays.
  */
+import { englishText, type Message } from '../../../src-shared/messages';
 
 export type LrRangeMode = 'exp' | 'linear';
 
@@ -58,8 +59,10 @@ export interface LrSuggestion {
   index: number;
   /** Smoothed loss at `index`. */
   loss: number;
-  /** One line for the user explaining how this LR was picked. */
+  /** One line for the user explaining how this LR was picked (English, for logs and the CLI). */
   rule: string;
+  /** `rule` as a code, said in the user's language. */
+  ruleMessage: Message;
 }
 
 export interface LrSuggestions {
@@ -75,6 +78,8 @@ export interface LrSuggestions {
   window: { start: number; end: number };
   /** Why some or all suggestions are null. */
   note?: string;
+  /** `note` as codes, one per reason. */
+  noteMessages?: Message[];
 }
 
 export interface SuggestOptions {
@@ -90,6 +95,9 @@ export interface SuggestOptions {
 export const MIN_POINTS = 5;
 
 const fmt = (lr: number) => lr.toExponential(1);
+
+/** A rule's explanation: its code and its English text. */
+const explained = (ruleMessage: Message) => ({ rule: englishText(ruleMessage), ruleMessage });
 
 /**
  * fastai's suggestions over the smoothed loss curve. Like `Learner.lr_find`, the curve is cut to
@@ -112,21 +120,22 @@ export function suggestLrs(
       break;
     }
   }
-  const empty = (note: string): LrSuggestions => ({
-    valley: null,
-    steep: null,
-    minDiv10: null,
-    minIndex: null,
-    window: { start, end },
-    note,
-  });
   const n = end - start;
   if (n < MIN_POINTS) {
-    return empty(`Only ${n} usable point(s) in the loss curve (need ${MIN_POINTS}); run the range test longer.`);
+    const note: Message = { code: 'lrRule.tooFewPoints', params: { n, need: MIN_POINTS } };
+    return {
+      valley: null,
+      steep: null,
+      minDiv10: null,
+      minIndex: null,
+      window: { start, end },
+      note: englishText(note),
+      noteMessages: [note],
+    };
   }
   const lr = lrs.slice(start, end);
   const loss = smoothedLosses.slice(start, end);
-  const notes: string[] = [];
+  const notes: Message[] = [];
 
   // minimum: lr at the lowest loss, divided by 10 (first index on ties, like argmin).
   let minI = 0;
@@ -135,7 +144,7 @@ export function suggestLrs(
     lr: lr[minI]! / 10,
     index: start + minI,
     loss: loss[minI]!,
-    rule: `One tenth of ${fmt(lr[minI]!)}, the LR with the lowest smoothed loss (fastai 'minimum').`,
+    ...explained({ code: 'lrRule.minDiv10', params: { lr: fmt(lr[minI]!) } }),
   };
 
   // steep: most negative d(loss)/d(log lr); the left point of that segment (log base does not change the argmin).
@@ -154,10 +163,10 @@ export function suggestLrs(
       lr: lr[steepI]!,
       index: start + steepI,
       loss: loss[steepI]!,
-      rule: `Where the smoothed loss falls fastest as the LR grows (steepest slope vs log LR; fastai 'steep').`,
+      ...explained({ code: 'lrRule.steep', params: {} }),
     };
   } else {
-    notes.push('The loss never falls, so there is no steepest descent.');
+    notes.push({ code: 'lrRule.noSteep', params: {} });
   }
 
   // valley (fastai, from ESRI): longest decreasing subsequence ending at each point, kept exactly as fastai writes
@@ -184,13 +193,16 @@ export function suggestLrs(
       lr: lr[idx]!,
       index: start + idx,
       loss: loss[idx]!,
-      rule: `About halfway along the longest stretch of falling loss (${fmt(from)} to ${fmt(lr[maxEnd]!)}; fastai 'valley', its default).`,
+      ...explained({ code: 'lrRule.valley', params: { from: fmt(from), to: fmt(lr[maxEnd]!) } }),
     };
   } else {
-    notes.push('The loss never falls, so there is no valley.');
+    notes.push({ code: 'lrRule.noValley', params: {} });
   }
 
   const out: LrSuggestions = { valley, steep, minDiv10, minIndex: start + minI, window: { start, end } };
-  if (notes.length > 0) out.note = notes.join(' ');
+  if (notes.length > 0) {
+    out.note = notes.map((m) => englishText(m)).join(' ');
+    out.noteMessages = notes;
+  }
   return out;
 }

@@ -51,7 +51,16 @@ export function lrFindCurve(
   step: 2 | 7,
   r: Pick<
     LrRangeTestResult,
-    'lr' | 'loss' | 'smoothedLoss' | 'suggestions' | 'rules' | 'minIndex' | 'stoppedEarly' | 'curve' | 'validLoss'
+    | 'lr'
+    | 'loss'
+    | 'smoothedLoss'
+    | 'suggestions'
+    | 'rules'
+    | 'ruleMessages'
+    | 'minIndex'
+    | 'stoppedEarly'
+    | 'curve'
+    | 'validLoss'
   >,
   guard: Pick<LrFindCurve, 'recommended' | 'warnings' | 'warningMessages'>,
 ): LrFindCurve {
@@ -62,6 +71,7 @@ export function lrFindCurve(
     smoothedLoss: r.smoothedLoss.map(finiteOrNull),
     suggestions: r.suggestions,
     rules: r.rules,
+    ruleMessages: r.ruleMessages,
     minIndex: r.minIndex,
     stoppedEarly: r.stoppedEarly,
     ...(r.curve ? { curve: r.curve } : {}),
