@@ -7,7 +7,7 @@
 import type { EventName, EventPayload, UiLanguage } from '../src-shared/contract';
 import { englishText, interpolate, type Message } from '../src-shared/messages';
 // The renderer's Arabic catalog of coded messages: the notifications are the one place main speaks to the user.
-import arabic from '../src-renderer/src/i18n/ar/messages.json';
+import arabic from '../src-shared/messages/ar.json';
 
 export interface TaskbarUpdate {
   /** 0…1 while a job runs; -1 removes the bar. */

@@ -1,8 +1,8 @@
 /**
  * Messages as data. The core raises errors (and will emit notes and warnings) as a code with parameters; each face
  * renders them in its user's language: the CLI in English from `en.json` here, the renderer from its i18next
- * catalogs (`messages` namespace: this English file and `src-renderer/src/i18n/ar/messages.json`). A unit test fails
- * when a code lacks a text in either language or the placeholders differ.
+ * catalogs (`messages` namespace: this English file and `ar.json` beside it), the main process's notifications from
+ * both. A unit test fails when a code lacks a text in either language or the placeholders differ.
  *
  * Where the app and the CLI must word a message differently (the app's controls, the CLI's flags), the CLI's text is
  * a sibling key with the suffix `_cli`; the plain key is the app's.

@@ -112,7 +112,7 @@ test('every code the backend uses has a text in English and in Arabic, with the 
       const ar = forms(resources.ar.messages, ['zero', 'one', 'two', 'few', 'many', 'other']);
       if (variant === code && en.length === 0) problems.push(`en.json has no text for ${code}`);
       if (en.length === 0) continue;
-      if (ar.length === 0) problems.push(`ar/messages.json has no text for ${variant}`);
+      if (ar.length === 0) problems.push(`messages/ar.json has no text for ${variant}`);
       const want = placeholderNames(leaf(ENGLISH_MESSAGES, en[0]!)!);
       for (const k of ar) {
         const have = placeholderNames(leaf(resources.ar.messages, k)!);

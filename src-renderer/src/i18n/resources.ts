@@ -25,7 +25,7 @@ import enTeachHead from './en/teachHead.json';
 import arTeachRecipe from './ar/teachRecipe.json';
 import enTeachRecipe from './en/teachRecipe.json';
 // Messages the core raises and emits as codes (src-shared/messages): English is the CLI's catalog too.
-import arMessages from './ar/messages.json';
+import arMessages from '../../../src-shared/messages/ar.json';
 import { ENGLISH_MESSAGES as enMessages } from '../../../src-shared/messages';
 import arUse from './ar/use.json';
 import enUse from './en/use.json';
