@@ -284,6 +284,8 @@ export const RecipeStepResult = z.object({
   note: z.string().optional(),
   /** `note` as a code, said in the user's language. */
   noteMessage: MessageSchema.optional(),
+  /** A note of several parts (step 8: the weights kept, SWA), each as a code; `note` is their English. */
+  noteMessages: z.array(MessageSchema).optional(),
   /** Step 8 with `swa`: the averaged model's metrics and whether it was kept. */
   swa: SwaResult.optional(),
   /** Step 8 with `progressive`: the image size of each cycle (the last at the run's size). */

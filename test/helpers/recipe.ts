@@ -94,7 +94,8 @@ export function assertRecipeSteps(steps: readonly RecipeStepLike[], x: RecipeSte
         break;
       case 6:
         keepsStep4(s);
-        assert.equal(s.lr, lrHead, `${at}: the head LR for the last group`);
+        // Its group LRs are step 8's (set at step 7) × its multipliers (checked above): it stores no LR of its own.
+        assert.equal(s.lr, null, `${at} stores no LR`);
         break;
       case 7:
         keepsStep4(s);

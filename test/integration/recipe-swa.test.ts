@@ -66,6 +66,7 @@ test('the recipe with swa and lrFindOn valid: swa/ is the snapshots mean, sugges
   assert.equal(swa.bestValidLoss, step8.validLoss);
   assert.equal(swa.kept, swa.validLoss < step8.validLoss!);
   assert.match(step8.note ?? '', swa.kept ? /averaged weights are the run's model/ : /best checkpoint is kept/);
+  assert.equal(step8.noteMessages?.at(-1)?.code, swa.kept ? 'stepNote.swaKept' : 'stepNote.swaNotKept');
   const [a, b] = swa.snapshots.map((rel) => weightsOf(join(runDir, rel)));
   const avg = weightsOf(join(runDir, 'swa'));
   assert.equal(avg.length, a!.length);

@@ -31,6 +31,7 @@ import { closeSession, openSession, validImagesSource, type RecipeContext, type 
 import { headEpochsFor, step1Precompute, BEFORE_STEP8_DIR, RECIPE_STEPS } from './steps';
 import { type EnsembleInfo, type RecipeConfig, type RecipeResult, type StepResult } from './types';
 import { step8Epochs } from '../../../src-shared/recipe/config';
+import { englishText, type Message } from '../../../src-shared/messages';
 export { step8Epochs };
 
 export type { RecipeContext, RecipeSession };
@@ -236,7 +237,7 @@ async function finishStep8(sess: RecipeSession, ctx: RecipeContext, result: Step
     await saveModelToDir(sess.clf.model, join(ctx.runDir, 'best'));
     state.best = { step: 4, cycle: 0, validLoss: start };
     result.bestCycle = 0;
-    result.note = "No cycle beat step 4's validation loss: the weights step 8 started from are kept.";
+    addNote(result, { code: 'stepNote.keptStart', params: {} });
   } else if (state.best) loadWeightsInto(sess.clf.model, join(ctx.runDir, 'best'));
   const r = await evaluate(sess.clf.model, validImagesSource(sess));
   result.validLoss = r.loss;
@@ -247,17 +248,19 @@ async function finishStep8(sess: RecipeSession, ctx: RecipeContext, result: Step
 async function swaAfterStep8(sess: RecipeSession, ctx: RecipeContext, result: StepResult, k: number) {
   const swa = await applySwa(sess, ctx, k, result.validLoss);
   if (!swa) {
-    result.note = joinNotes(
-      result.note,
-      `SWA needs at least 2 cycle snapshots (step 8 saved ${sess.state.snapshots.length}).`,
-    );
+    addNote(result, { code: 'stepNote.swaTooFew', params: { count: sess.state.snapshots.length } });
     return;
   }
   result.swa = swa;
-  result.note = joinNotes(result.note, swaNote(swa));
+  addNote(result, swaNote(swa));
 }
 
-const joinNotes = (a: string | undefined, b: string) => (a ? `${a} ${b}` : b);
+/** Adds a part to a step's note: its English to `note` (logs, the CLI, the model card), its code to `noteMessages`. */
+function addNote(result: StepResult, message: Message): void {
+  const english = englishText(message);
+  result.note = result.note ? `${result.note} ${english}` : english;
+  result.noteMessages = [...(result.noteMessages ?? []), message];
+}
 
 /** Average the last K snapshots' predictions on the validation images; the kept weights are put back after. */
 async function snapshotEnsemble(sess: RecipeSession, ctx: RecipeContext): Promise<EnsembleInfo | null> {

@@ -64,6 +64,7 @@ export async function step1Precompute(sess: RecipeSession, ctx: RecipeContext): 
       validLoss: null,
       validAccuracy: null,
       note: `${sess.ds.train.length + sess.ds.valid.length} images`,
+      noteMessage: { code: 'stepNote.images', params: { count: sess.ds.train.length + sess.ds.valid.length } },
     },
   };
 }

@@ -16,6 +16,7 @@ import { loadWeightsInto } from './checkpoint';
 import { lastSnapshots } from './ensemble';
 import { averageSavedWeightsInto } from './swa';
 import { augmentedSource, validImagesSource, type RecipeContext, type RecipeSession } from './session';
+import type { Message } from '../../../src-shared/messages';
 
 /** The averaged model's folder, relative to the run folder. */
 export const SWA_DIR = 'swa';
@@ -82,13 +83,11 @@ export async function applySwa(
   };
 }
 
-/** One line for step 8's note: which model the run keeps and why. */
-export function swaNote(s: SwaResult): string {
-  const avg = `SWA of the last ${s.k} cycles: valid loss ${s.validLoss.toFixed(4)}`;
-  const best = s.bestValidLoss === null ? 'no best checkpoint' : `the best checkpoint's ${s.bestValidLoss.toFixed(4)}`;
-  return s.kept
-    ? `${avg}, below ${best}: the averaged weights are the run's model.`
-    : `${avg}, not below ${best}: the best checkpoint is kept.`;
+/** Step 8's note on SWA: which model the run keeps and why. */
+export function swaNote(s: SwaResult): Message {
+  const params = { k: s.k, loss: s.validLoss.toFixed(4), best: s.bestValidLoss?.toFixed(4) ?? '' };
+  if (!s.kept) return { code: 'stepNote.swaNotKept', params };
+  return { code: s.bestValidLoss === null ? 'stepNote.swaKeptNoBest' : 'stepNote.swaKept', params };
 }
 
 /** The folder of the weights the run keeps after step 8: `swa/` when the average won, else `best/`. */
