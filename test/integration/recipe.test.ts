@@ -193,7 +193,11 @@ test("step 8 never ends below where it started: when no cycle beats step 4, step
   assert.deepEqual(result.best, { step: 4, cycle: 0, validLoss: s4.validLoss });
   assert.equal(s8.bestCycle, 0);
   assert.match(s8.note ?? '', /No cycle beat step 4/);
-  assert.deepEqual(s8.noteMessages?.map((m) => m.code), ['stepNote.keptStart'], 'the note as a code too');
+  assert.deepEqual(
+    s8.noteMessages?.map((m) => m.code),
+    ['stepNote.keptStart'],
+    'the note as a code too',
+  );
   // Step 4 measured on cached activations, step 8 on the images: the same weights, the same predictions.
   assert.ok(Math.abs(s8.validLoss! - s4.validLoss!) < 1e-3, `step 8 ${s8.validLoss} vs step 4 ${s4.validLoss}`);
   assert.equal(s8.validAccuracy, s4.validAccuracy);
