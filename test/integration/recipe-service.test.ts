@@ -170,8 +170,8 @@ test('one run through the service: pause after 2, pick the head LR, pause after 
   assertRecipeSteps(final.steps, expected);
   assert.deepEqual(
     final.steps.map((s) => s.lr),
-    [null, curve2.recommended.lr, lrHead, lrHead, null, lrHead, lrAll, lrAll],
-    "each step's LR: step 2's suggestion, the picked head LR for 3–6, the picked LR for 7–8",
+    [null, curve2.recommended.lr, lrHead, lrHead, null, null, lrAll, lrAll],
+    "each step's LR: step 2's suggestion, the picked head LR for 3–4, none for 5–6, the picked LR for 7–8",
   );
   const step8Lrs = final.iterations.filter((p) => p.step === 'step8-all').map((p) => p.lr);
   assert.ok(Math.abs(Math.max(...step8Lrs) - lrAll) < 1e-12, `step 8 peaks at the picked LR: ${Math.max(...step8Lrs)}`);
