@@ -31,9 +31,12 @@ export function unfrozenFloor(lrHead: number, optimizer: 'sgd' | 'adamw'): numbe
   return (optimizer === 'adamw' ? Math.min(lrHead, ADAMW_UNFROZEN_LR) : lrHead) / 10;
 }
 
+/** The sweep's finite smoothed losses (a diverged sweep ends in Infinity or NaN). */
+const finiteLosses = (r: SweepForGuard) => r.smoothedLoss.filter((v) => Number.isFinite(v));
+
 /** Why the sweep as a whole cannot be trusted (short, flat), or null. */
 export function sweepProblem(r: SweepForGuard): Message | null {
-  const finite = r.smoothedLoss.filter((v) => Number.isFinite(v));
+  const finite = finiteLosses(r);
   if (finite.length < SHORT_SWEEP_POINTS) {
     return r.stoppedEarly
       ? {
@@ -63,8 +66,7 @@ export function guardUnfrozenLr(
   // A sweep that "diverges" within its first few points is a trained head's loss spike, not the network's limit
   // (a 12-point sweep once stopped at 8e-7, and a decade below it step 8 learnt nothing): only a sweep long enough
   // to read bounds step 8's LR by its divergence point.
-  const finitePoints = r.smoothedLoss.filter((v) => Number.isFinite(v)).length;
-  const limitAt = finitePoints >= SHORT_SWEEP_POINTS ? divergedAt : null;
+  const limitAt = finiteLosses(r).length >= SHORT_SWEEP_POINTS ? divergedAt : null;
   const warn = (lr: number | null): Message[] | null => {
     if (lr === null) return null;
     const problems: Message[] = [];
