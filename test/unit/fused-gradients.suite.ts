@@ -7,6 +7,7 @@ import { initBackend } from '../../src-main/core/tf/backend';
 import { mulberry32 } from '../../src-main/core/util/random';
 import { batchNormTraining, useStockGradients } from '../../src-main/core/tf/gradients';
 import { useFusedBatchNorm } from '../../src-main/core/model/fusedBatchNorm';
+import { useRelu6 } from '../../src-main/core/model/fusedRelu6';
 
 const TOLERANCE = 1e-5; // max abs difference relative to the largest reference magnitude
 
@@ -136,6 +137,37 @@ export function fusedGradientSuite(threads: number): void {
           // Exactly, up to the sign of zero (tfjs multiplies dy by 0, which gives −0 for negative dy).
           const differ = got.x!.findIndex((v, k) => v !== ref.x![k]);
           assert.equal(differ, -1, `${backend}: masks differ at ${differ}: ${got.x![differ]} vs ${ref.x![differ]}`);
+        }
+      });
+
+      test(`ReLU6 as one kernel (useRelu6) against ReLU then clip, ${shape.join('x')}`, async () => {
+        const rand = mulberry32(400 + i);
+        const n = shape.reduce((a, b) => a * b, 1);
+        const values = randomArray(n, rand, -4, 10).map((v, k) => (k % 7 === 0 ? 0 : k % 11 === 0 ? 6 : v));
+        const inputs: Inputs = { x: { shape, values } };
+        const weights = randomArray(n, rand);
+        const stock = (t: Record<string, tf.Tensor>) => tf.clipByValue(tf.relu(t.x!), 0, 6);
+        const ref = await gradients('cpu', true, inputs, stock, weights);
+        for (const backend of ['wasm', 'cpu'] as const) {
+          await tf.setBackend(backend);
+          const input = tf.input({ shape: shape.slice(1) });
+          const model = tf.model({
+            inputs: input,
+            outputs: tf.layers.reLU({ maxValue: 6 }).apply(input) as tf.SymbolicTensor,
+          });
+          useRelu6(model);
+          const kernels = (await tf.profile(() => model.apply(tf.zeros(shape)) as tf.Tensor)).kernelNames;
+          assert.deepEqual(
+            kernels.filter((k) => k !== 'Fill'),
+            ['Relu6'],
+            `${backend}: one kernel`,
+          );
+          const got = await gradients(backend, false, inputs, (t) => model.apply(t.x!) as tf.Tensor, weights);
+          const differ = got.x!.findIndex((v, k) => v !== ref.x![k]);
+          assert.equal(differ, -1, `${backend}: gradients differ at ${differ}: ${got.x![differ]} vs ${ref.x![differ]}`);
+          const out = tf.tidy(() => (model.apply(tf.tensor(values, shape)) as tf.Tensor).dataSync());
+          const expected = values.map((v) => Math.min(Math.max(v, 0), 6));
+          assert.deepEqual(Array.from(out), Array.from(expected), `${backend}: values`);
         }
       });
     }

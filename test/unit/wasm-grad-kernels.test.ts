@@ -208,3 +208,19 @@ describe('wasm gradient stand-in kernels', () => {
     optimizer.dispose();
   });
 });
+
+describe('wasm Identity (the engine clones every tensor it saves for the backward pass)', () => {
+  test('a clone shares its source buffer, outlives the source, and the buffer goes with the last reference', async () => {
+    await tf.setBackend('wasm');
+    const before = tf.memory();
+    const source = tf.tensor([1, 2, 3, 4], [2, 2]);
+    const copy = source.clone();
+    // One buffer for both: a copying Identity would add a second 16 bytes.
+    assert.equal(tf.memory().numDataBuffers, before.numDataBuffers + 1);
+    source.dispose();
+    assert.deepEqual(Array.from(await copy.data()), [1, 2, 3, 4]);
+    copy.dispose();
+    assert.equal(tf.memory().numDataBuffers, before.numDataBuffers);
+    assert.equal(tf.memory().numTensors, before.numTensors);
+  });
+});

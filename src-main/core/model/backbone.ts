@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { PREPROCESSING_NOTE } from '../data/images';
 import { useFoldedPredict } from './foldedInference';
+import { useRelu6 } from './fusedRelu6';
 import { useFusedBatchNorm } from './fusedBatchNorm';
 import { globalAveragePooling, inboundFrom, type KerasTopology } from './kerasTopology';
 import { arrayBufferOf } from './modelJson';
@@ -171,6 +172,7 @@ export async function buildClassifier(opts: ClassifierOptions): Promise<Classifi
 /** Derive the feature extractor and the head sub-models from a full classifier graph. */
 export function wrapClassifier(model: tf.LayersModel, size: number): Classifier {
   useFusedBatchNorm(model);
+  useRelu6(model);
   const featuresOut = model.getLayer(FEATURES_LAYER).output as tf.SymbolicTensor;
   const features = tf.model({ inputs: model.inputs, outputs: featuresOut, name: 'features' });
   // Downloaded backbones have other widths than the bundled 1280.

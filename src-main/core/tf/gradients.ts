@@ -60,7 +60,7 @@ function fusedBatchNormGrad(original: GradConfig): GradConfig {
   };
 }
 
-/** ClipByValue (ReLU6) and Relu: one masking pass instead of compare, compare, and, select (or step and multiply). */
+/** Relu6, ClipByValue and Relu: one masking pass instead of compare, compare, and, select (or step and multiply). */
 function maskGrad(bounds: (attrs: NamedAttrMap) => NamedAttrMap) {
   return (original: GradConfig): GradConfig => ({
     ...original,
@@ -100,6 +100,10 @@ export function registerGradients(): void {
   override(
     tf.ClipByValue,
     maskGrad((a) => ({ min: Number(a.clipValueMin), max: Number(a.clipValueMax) })),
+  );
+  override(
+    tf.Relu6,
+    maskGrad(() => ({ min: 0, max: 6, minExclusive: true })),
   );
   override(
     tf.Relu,
