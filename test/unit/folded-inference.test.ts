@@ -31,23 +31,32 @@ before(async () => {
 });
 
 test('folded predict matches the layer-by-layer predict, features and probabilities, in batches', async () => {
+  const atStart = tf.memory().numTensors;
   const clf = await buildClassifier({ size: 64, numClasses: 5, dropout: 0.2, seed: 3 });
   const x = tf.randomUniform([5, 64, 64, 3], 0, 1, 'float32', 7);
-  const before = tf.memory().numTensors;
   const f = predictBoth(clf.features, x, 2);
+  // The folded weights are kept (a filter and a bias per folded convolution), and reused while the weights stand.
+  const kept = tf.memory().numTensors;
+  const again = await tf.profile(() => clf.features.predict(x) as tf.Tensor);
+  assert.ok(!again.kernelNames.includes('Rsqrt'), 'the second predict folded again');
+  tf.dispose(again.result as tf.Tensor);
   assert.equal(f.folded.length, 5 * 1280);
   assert.ok(maxRelDiff(f.folded, f.stock) < 1e-4, `features differ by ${maxRelDiff(f.folded, f.stock)}`);
   const p = predictBoth(clf.model, x);
   assert.ok(maxRelDiff(p.folded, p.stock) < 1e-4, `probabilities differ by ${maxRelDiff(p.folded, p.stock)}`);
-  assert.equal(tf.memory().numTensors, before, 'no tensors leak');
+  assert.equal(tf.memory().numTensors, kept, 'no tensors leak');
   // Change every weight (as fine-tuning does, batch-norm statistics included): folding follows the current weights.
-  clf.model.setWeights(clf.model.getWeights().map((w, i) => tf.tidy(() => tf.mul(w, 1 + 0.01 * ((i % 7) - 3)))));
+  const changed = clf.model.getWeights().map((w, i) => tf.tidy(() => tf.mul(w, 1 + 0.01 * ((i % 7) - 3))));
+  clf.model.setWeights(changed);
+  tf.dispose(changed); // the variables hold their own reference
   const g = predictBoth(clf.features, x);
   assert.ok(
     maxRelDiff(g.folded, g.stock) < 1e-4,
     `after the update, features differ by ${maxRelDiff(g.folded, g.stock)}`,
   );
   assert.ok(maxRelDiff(g.folded, f.folded) > 1e-3, 'the update changed the features');
+  assert.equal(tf.memory().numTensors, kept, 'the folds of the old weights were freed');
   x.dispose();
   disposeClassifier(clf);
+  assert.equal(tf.memory().numTensors, atStart, 'disposing the classifier frees its folds');
 });

@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { PREPROCESSING_NOTE } from '../data/images';
-import { useFoldedPredict } from './foldedInference';
+import { releaseFoldedWeights, useFoldedPredict } from './foldedInference';
 import { useRelu6 } from './fusedRelu6';
 import { useFusedBatchNorm } from './fusedBatchNorm';
 import { globalAveragePooling, inboundFrom, type KerasTopology } from './kerasTopology';
@@ -235,6 +235,7 @@ export function backboneSummary() {
 
 /** Dispose a classifier's weights: the head sub-model re-applies the head layers, so it holds them too. */
 export function disposeClassifier(c: Classifier): void {
+  releaseFoldedWeights(c.model);
   c.model.dispose();
   c.head.dispose();
 }
