@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src-main/core/tf/backend';
+import { useStockGradients } from '../../src-main/core/tf/gradients';
 import { Learner, type Callback } from '../../src-main/core/train/learner';
 import { Optimizer, DEFAULT_OPTIMIZER } from '../../src-main/core/train/optimizers';
 import { RowsDataSource } from '../../src-main/core/train/dataSources';
@@ -84,13 +85,51 @@ test('cancel stops within one batch; a NaN loss stops the fit as diverged', asyn
   m.dispose();
 });
 
-test('AdamW and SGD updates match their formulas', () => {
+const UPDATE_PATHS = [
+  ['wasm', 'fused kernel'],
+  ['wasm', 'tfjs ops'],
+  ['cpu', 'fused kernel'],
+] as const;
+
+test('AdamW and SGD updates match their formulas: the fused kernel on wasm and cpu, and the tfjs ops', async () => {
+  for (const [backend, path] of UPDATE_PATHS)
+    for (const kind of ['sgd', 'adamw'] as const) {
+      await tf.setBackend(backend);
+      useStockGradients(path === 'tfjs ops');
+      try {
+        checkUpdate(kind, `${kind}, ${backend}, ${path}`);
+      } finally {
+        useStockGradients(false);
+      }
+    }
+  await tf.setBackend('wasm');
+});
+
+test('the fused update is one kernel per variable', async () => {
+  const vars = [tf.variable(tf.ones([3, 2])), tf.variable(tf.ones([5]))];
+  const grads = Object.fromEntries(vars.map((v) => [v.name, tf.onesLike(v)]));
   for (const kind of ['sgd', 'adamw'] as const) {
-    const v = tf.variable(tf.tensor1d([1, -2]), true, `w_${kind}`);
+    const opt = new Optimizer({ ...DEFAULT_OPTIMIZER, kind });
+    opt.apply(vars, grads, { lrOf: () => 0.1, momentum: 0.9 }); // creates the slots
+    const { kernels } = await tf.profile(() => opt.apply(vars, grads, { lrOf: () => 0.1, momentum: 0.9 }));
+    const names = kernels.map((k) => k.name);
+    assert.equal(names.length, vars.length, `${kind}: ${names.join(', ')}`);
+    opt.dispose();
+  }
+  tf.dispose([...vars, ...Object.values(grads)]);
+});
+
+function checkUpdate(kind: 'sgd' | 'adamw', what: string): void {
+  {
+    const v = tf.variable(tf.tensor1d([1, -2]), true, `w_${what.replace(/\W+/g, '_')}`);
     const opt = new Optimizer({ kind, momentum: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1 });
     const g = tf.tensor1d([0.5, 0.25]);
+    const before = tf.memory().numTensors;
     opt.apply([v], { [v.name]: g }, { lrOf: () => 0.1, momentum: 0.9 });
+    const withSlots = tf.memory().numTensors;
     opt.apply([v], { [v.name]: g }, { lrOf: () => 0.1, momentum: 0.9 });
+    assert.equal(tf.memory().numTensors, withSlots, `${what}: no tensors leak`);
+    assert.equal(withSlots - before, kind === 'sgd' ? 1 : 2, `${what}: the slots`);
     const got = Array.from(v.dataSync());
     // Reference in plain numbers.
     const w = [1, -2];
@@ -112,7 +151,7 @@ test('AdamW and SGD updates match their formulas', () => {
         }
       }
     }
-    got.forEach((x, i) => assert.ok(Math.abs(x - w[i]!) < 1e-5, `${kind}: ${got} vs ${w}`));
+    got.forEach((x, i) => assert.ok(Math.abs(x - w[i]!) < 1e-5, `${what}: ${got} vs ${w}`));
     // State round-trips exactly.
     const state = opt.getState();
     const copy = new Optimizer(opt.config);
@@ -123,4 +162,4 @@ test('AdamW and SGD updates match their formulas', () => {
     g.dispose();
     v.dispose();
   }
-});
+}

@@ -12,6 +12,8 @@ import {
   batchNormTrainGrad,
   depthwiseFilterGrad,
   dwGeometry,
+  sgdStep,
+  adamwStep,
   maskGrad,
   perChannel,
   type Compute,
@@ -34,6 +36,10 @@ export const K = {
    * [kh, kw, C, 1]; attrs kh, kw, strideHeight, strideWidth.
    */
   depthwiseFilterGrad: 'FinetuneDepthwiseFilterGrad',
+  /** w, g, buf → w, buf: one SGD-with-momentum update; attrs lr, momentum, weightDecay. */
+  sgdStep: 'FinetuneSgdStep',
+  /** w, g, m, s → w, m, s: one AdamW update; attrs lr, beta1, beta2, eps, weightDecay, bc1, bc2. */
+  adamwStep: 'FinetuneAdamwStep',
 } as const;
 
 interface WasmLike extends KernelBackend {
@@ -297,6 +303,19 @@ const wasmMaskGrad: WasmCompute = (simd, _b, [dy, x], [dx], shapes, attrs) => {
   simd.mask_grad(dy!, x!, dx!, n, Number(attrs.min), Number(attrs.max), attrs.minExclusive === true ? 1 : 0);
 };
 
+/** A kernel whose JavaScript body runs on the wasm heap too (element-wise work where a SIMD build would add little). */
+const onHeap =
+  (compute: Compute): WasmCompute =>
+  (_simd, b, inputs, outputs, shapes, attrs) => {
+    const size = (i: number) => tf.util.sizeFromShape(shapes[i]!);
+    compute(
+      inputs.map((ptr, i) => f32At(b, ptr, size(i))),
+      outputs.map((ptr) => f32At(b, ptr, size(0))), // every output has the first input's shape
+      shapes,
+      attrs,
+    );
+  };
+
 /** Registers the fused kernels for the wasm and cpu backends (idempotent). */
 export function registerHostKernels(): void {
   register({
@@ -327,6 +346,15 @@ export function registerHostKernels(): void {
     outputs: (s, a) => [[Number(a.kh), Number(a.kw), s[0]![3]!, 1]],
     compute: depthwiseFilterGrad,
     wasm: wasmDepthwiseFilterGrad,
+  });
+  const same = (shapes: number[][]) => shapes.slice(0, -1).map(() => shapes[0]!);
+  register({ name: K.sgdStep, inputs: ['w', 'g', 'buf'], outputs: same, compute: sgdStep, wasm: onHeap(sgdStep) });
+  register({
+    name: K.adamwStep,
+    inputs: ['w', 'g', 'm', 's'],
+    outputs: same,
+    compute: adamwStep,
+    wasm: onHeap(adamwStep),
   });
 }
 

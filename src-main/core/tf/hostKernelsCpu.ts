@@ -140,3 +140,37 @@ export const depthwiseFilterGrad: Compute = ([xw, dy], [dw], shapes, attrs) => {
   }
   dw!.set(acc);
 };
+
+/**
+ * One SGD-with-momentum update of a variable (decoupled weight decay): buf ← μ·buf + g; w ← w·(1 − lr·wd) − lr·buf.
+ * In JavaScript on both backends: the work is a few flops per weight, the saving is ~7 tfjs ops per variable.
+ */
+export const sgdStep: Compute = ([w, g, buf], [wOut, bufOut], _shapes, attrs) => {
+  const lr = Number(attrs.lr);
+  const mu = Number(attrs.momentum);
+  const keep = 1 - lr * Number(attrs.weightDecay);
+  for (let i = 0; i < w!.length; i++) {
+    const b = mu * buf![i]! + g![i]!;
+    bufOut![i] = b;
+    wOut![i] = w![i]! * keep - lr * b;
+  }
+};
+
+/**
+ * One AdamW update: m ← β1·m + (1 − β1)·g; s ← β2·s + (1 − β2)·g²; w ← w·(1 − lr·wd) − lr·m̂ / (√ŝ + ε), with the
+ * bias corrections m̂ = m / bc1, ŝ = s / bc2 (bc = 1 − βᵗ, from the attributes).
+ */
+export const adamwStep: Compute = ([w, g, m, s], [wOut, mOut, sOut], _shapes, attrs) => {
+  const lr = Number(attrs.lr);
+  const [b1, b2, eps] = [Number(attrs.beta1), Number(attrs.beta2), Number(attrs.eps)];
+  const [bc1, bc2] = [Number(attrs.bc1), Number(attrs.bc2)];
+  const keep = 1 - lr * Number(attrs.weightDecay);
+  for (let i = 0; i < w!.length; i++) {
+    const gi = g![i]!;
+    const mi = b1 * m![i]! + (1 - b1) * gi;
+    const si = b2 * s![i]! + (1 - b2) * gi * gi;
+    mOut![i] = mi;
+    sOut![i] = si;
+    wOut![i] = w![i]! * keep - (lr * (mi / bc1)) / (Math.sqrt(si / bc2) + eps);
+  }
+};

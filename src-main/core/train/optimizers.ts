@@ -6,6 +6,8 @@
  * State here is keyed by variable name.
  */
 import * as tf from '@tensorflow/tfjs';
+import { fusedActive } from '../tf/gradients';
+import { K } from '../tf/hostKernels';
 
 export type OptimizerKind = 'sgd' | 'adamw';
 
@@ -57,33 +59,48 @@ export class Optimizer {
   /** Apply one update. `grads` maps variable names to gradients (the caller disposes them). */
   apply(vars: readonly tf.Variable[], grads: tf.NamedTensorMap, hyper: StepHyper): void {
     this.step++;
-    const { kind, beta2, eps, weightDecay } = this.config;
-    const beta1 = hyper.momentum;
-    const t = this.step;
+    const fused = fusedActive();
     for (const v of vars) {
       const g = grads[v.name];
       if (!g) continue;
-      const lr = hyper.lrOf(v.name);
       const slots = this.slotsFor(v);
       tf.tidy(() => {
-        const decayed = weightDecay > 0 ? v.mul(1 - lr * weightDecay) : v;
-        if (kind === 'sgd') {
-          const buf = slots[0]!;
-          const next = buf.mul(beta1).add(g);
-          buf.assign(next);
-          v.assign(decayed.sub(next.mul(lr)));
-        } else {
-          const [m, s] = slots as [tf.Variable, tf.Variable];
-          const m1 = m.mul(beta1).add(g.mul(1 - beta1));
-          const s1 = s.mul(beta2).add(g.square().mul(1 - beta2));
-          m.assign(m1);
-          s.assign(s1);
-          const mHat = m1.div(1 - Math.pow(beta1, t));
-          const sHat = s1.div(1 - Math.pow(beta2, t));
-          v.assign(decayed.sub(mHat.div(sHat.sqrt().add(eps)).mul(lr)));
-        }
+        const next = fused ? this.fusedUpdate(v, g, slots, hyper) : this.opsUpdate(v, g, slots, hyper);
+        v.assign(next[0]!);
+        next.slice(1).forEach((value, i) => slots[i]!.assign(value));
       });
     }
+  }
+
+  /** The attributes of one update: decay, bias corrections and the variable's LR. */
+  private hyperFor(name: string, hyper: StepHyper) {
+    const { beta2, eps, weightDecay } = this.config;
+    const beta1 = hyper.momentum;
+    const t = this.step;
+    return { lr: hyper.lrOf(name), beta1, beta2, eps, weightDecay, bc1: 1 - beta1 ** t, bc2: 1 - beta2 ** t };
+  }
+
+  /** One kernel per variable (tf/hostKernels.ts): [w, slots…]. */
+  private fusedUpdate(v: tf.Variable, g: tf.Tensor, slots: tf.Variable[], hyper: StepHyper): tf.Tensor[] {
+    const a = this.hyperFor(v.name, hyper);
+    if (this.config.kind === 'sgd') {
+      const attrs = { lr: a.lr, momentum: a.beta1, weightDecay: a.weightDecay };
+      return tf.engine().runKernel(K.sgdStep, { w: v, g, buf: slots[0]! }, attrs) as tf.Tensor[];
+    }
+    return tf.engine().runKernel(K.adamwStep, { w: v, g, m: slots[0]!, s: slots[1]! }, a) as tf.Tensor[];
+  }
+
+  /** The same update in tfjs ops, on backends without our kernels: [w, slots…]. */
+  private opsUpdate(v: tf.Variable, g: tf.Tensor, slots: tf.Variable[], hyper: StepHyper): tf.Tensor[] {
+    const { lr, beta1, beta2, eps, weightDecay, bc1, bc2 } = this.hyperFor(v.name, hyper);
+    const decayed = weightDecay > 0 ? v.mul(1 - lr * weightDecay) : v;
+    if (this.config.kind === 'sgd') {
+      const buf = slots[0]!.mul(beta1).add(g);
+      return [decayed.sub(buf.mul(lr)), buf];
+    }
+    const m = slots[0]!.mul(beta1).add(g.mul(1 - beta1));
+    const s = slots[1]!.mul(beta2).add(g.square().mul(1 - beta2));
+    return [decayed.sub(m.div(bc1).div(s.div(bc2).sqrt().add(eps)).mul(lr)), m, s];
   }
 
   /** A deep copy of the state (for checkpoints and for undoing the LR range test). */
