@@ -158,6 +158,7 @@ function emptySummary(config: RecipeConfig): ReturnType<typeof runSummary> {
     nextStep: 1,
     config,
     steps: [],
+    groupLrs: null,
     ensemble: null,
     swa: null,
     best: null,

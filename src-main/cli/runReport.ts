@@ -2,7 +2,8 @@
  * How every training command runs and reports: one leg of a run through the core's `RunController` in this process
  * (Ctrl-C cancels it, keeping its checkpoint), progress lines on stderr, and one summary at the end (--json: one line).
  */
-import type { RunEvent, RunStatus, SwaResult } from '../../src-shared/contract';
+import type { RecipeStepResult, RunEvent, RunStatus, SwaResult } from '../../src-shared/contract';
+import { differentialLrs } from '../../src-shared/recipe/differentialLrs';
 import { formatSeconds } from '../../src-shared/recipe/duration';
 import type { RunStore, RunTiming } from '../core/history/runStore';
 import {
@@ -96,6 +97,8 @@ export function runSummary(store: RunStore, outcome: LegOutcome) {
       validLoss,
       validAccuracy,
     })),
+    /** Step 6's LRs per layer group, earliest first (what step 8 trained each group at). */
+    groupLrs: differentialLrs(steps, config?.lrAll ?? null),
     ensemble: result?.ensemble ? { k: result.ensemble.k, validAccuracy: result.ensemble.validAccuracy } : null,
     swa: steps.find((s) => s.step === 8)?.swa ?? null,
     best: result?.best ?? null,
@@ -104,11 +107,16 @@ export function runSummary(store: RunStore, outcome: LegOutcome) {
 }
 export type RunSummaryJson = ReturnType<typeof runSummary>;
 
+/** A step's LR as the run tables write it; step 6 has one per layer group, known once step 7 has run. */
+export function stepLrText(s: Pick<RecipeStepResult, 'step' | 'lr' | 'lrPick'>, groupLrs: number[] | null): string {
+  if (s.step === 6) return groupLrs ? `[${groupLrs.map((lr) => lr.toExponential(2)).join(', ')}]` : '- (set by step 7)';
+  return `${s.lr === null ? '-' : s.lr.toExponential(2)}${s.lrPick ? ` (${s.lrPick})` : ''}`;
+}
+
 export function printSummary(summary: RunSummaryJson, io: Io): void {
   for (const s of summary.steps) {
     const acc = s.validAccuracy === null ? '' : `  valid accuracy ${(s.validAccuracy * 100).toFixed(1)}%`;
-    const pick = s.lrPick ? ` (${s.lrPick})` : '';
-    io.out(`${s.step}. ${s.name.padEnd(24)} epochs ${s.epochs}  lr ${s.lr?.toExponential(1) ?? '-'}${pick}${acc}`);
+    io.out(`${s.step}. ${s.name.padEnd(24)} epochs ${s.epochs}  lr ${stepLrText(s, summary.groupLrs)}${acc}`);
     if (s.lrWarning) io.out(`   warning: ${s.lrWarning}`);
   }
   if (summary.ensemble)

@@ -16,9 +16,9 @@ import type { homePaths } from '../core/paths';
 import { COMMON_OPTIONS, parseOptions, runIdArg, UsageError, type Io } from './args';
 import { openStore, openStoreForReading, startBackend } from './session';
 import { NotRerunnableError, recipeOfRunOrNull, rerunConfig } from '../core/history/rerun';
-import type { RecipeStepResult, RerunConfig } from '../../src-shared/contract';
+import type { RerunConfig } from '../../src-shared/contract';
 import { differentialLrs } from '../../src-shared/recipe/differentialLrs';
-import { timingLine } from './runReport';
+import { stepLrText, timingLine } from './runReport';
 import { englishText } from '../../src-shared/messages';
 import { runKindMessage, type RunPlanOf } from '../../src-shared/recipe/runKind';
 
@@ -187,11 +187,6 @@ async function rerun(runId: number, values: { home?: string; backend?: string; j
 }
 
 /** A step's LR; step 6's: the per-group LRs step 8 uses ("[1.11e-4, 3.33e-4, 1.00e-3]"), once step 7 settled them. */
-function stepLrText(s: RecipeStepResult, groupLrs: number[] | null): string {
-  if (s.step === 6) return groupLrs ? `[${groupLrs.map((lr) => lr.toExponential(2)).join(', ')}]` : '- (set by step 7)';
-  return `${s.lr === null ? '-' : s.lr.toExponential(2)}${s.lrPick ? ` (${s.lrPick})` : ''}`;
-}
-
 function pct(x: number | null): string {
   return x === null ? '    -  ' : `${(x * 100).toFixed(1).padStart(5)}%`;
 }

@@ -20,6 +20,7 @@ interface Summary {
   nextStep: number;
   config: RecipeConfig;
   steps: Array<Pick<RecipeStepResult, 'step' | 'name' | 'epochs' | 'lr' | 'lrPick'>>;
+  groupLrs: number[] | null;
 }
 type Shown = Result<'runs.compare'>['runs'][number] & { recipe: RecipeConfig; timing: RunTiming | null };
 
@@ -83,6 +84,11 @@ test('train --recipe --until-step 3, then recipe continue --lr-all --cycles: one
     // Step 6 sets the LRs step 8 trains each layer group at: the picked LR × [1/9, 1/3, 1] (lrRatio 3).
     const human = finetune(['runs', 'show', String(head.runId)], env).stdout;
     assert.match(human, /^ {2}step 6 step6-differential-lrs +lr \[3\.33e-5, 1\.00e-4, 3\.00e-4\] /m);
+    // The summary `recipe continue` prints says the same (its step 6 line printed "lr -").
+    assert.deepEqual(
+      done.groupLrs?.map((lr) => lr.toExponential(2)),
+      ['3.33e-5', '1.00e-4', '3.00e-4'],
+    );
     assert.equal(Math.max(...run.iterations.filter((p) => p.step === 'step8-all').map((p) => p.lr)), lrAll);
     const step8 = done.steps.find((s) => s.step === 8)!;
     assert.deepEqual([step8.lr, step8.lrPick], [lrAll, 'picked']);
