@@ -8,6 +8,7 @@ import { mulberry32 } from '../../src-main/core/util/random';
 import { batchNormTraining, useStockGradients } from '../../src-main/core/tf/gradients';
 import { useFusedBatchNorm } from '../../src-main/core/model/fusedBatchNorm';
 import { useRelu6 } from '../../src-main/core/model/fusedRelu6';
+import { K } from '../../src-main/core/tf/hostKernels';
 
 const TOLERANCE = 1e-5; // max abs difference relative to the largest reference magnitude
 
@@ -171,6 +172,34 @@ export function fusedGradientSuite(threads: number): void {
         }
       });
     }
+
+    test('xᵀ·dy, the 1x1 filter gradient kernel, matches matMul on cpu: channel tails and row-block edges', async () => {
+      // Rows around the kernel's block of 256; input channels around its 4, output channels around its 8.
+      for (const [k, i, o] of [
+        [1, 1, 1],
+        [255, 3, 7],
+        [256, 4, 8],
+        [257, 5, 9],
+        [1500, 8, 17],
+        [700, 13, 24],
+      ] as const) {
+        const rand = mulberry32(k + 10 * i + o);
+        const x = randomArray(k * i, rand);
+        const dy = randomArray(k * o, rand);
+        await tf.setBackend('cpu');
+        const ref = tf.tidy(() => tf.matMul(tf.tensor2d(x, [k, i]), tf.tensor2d(dy, [k, o]), true, false).dataSync());
+        for (const backend of ['wasm', 'cpu'] as const) {
+          await tf.setBackend(backend);
+          const got = tf.tidy(() => {
+            const inputs = { x: tf.tensor2d(x, [k, i]), dy: tf.tensor2d(dy, [k, o]) };
+            const [dw] = tf.engine().runKernel(K.xtDy, inputs) as tf.Tensor[];
+            assert.deepEqual(dw!.shape, [i, o]);
+            return dw!.dataSync();
+          });
+          assertClose(got as Float32Array, ref as Float32Array, `${backend} ${k}x${i} · ${k}x${o}`);
+        }
+      }
+    });
 
     test('a BatchNormalization layer in training mode: same output, gradients and moving statistics as tfjs-layers', async () => {
       const shape = [4, 6, 6, 8];

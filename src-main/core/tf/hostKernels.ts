@@ -14,6 +14,7 @@ import {
   dwGeometry,
   sgdStep,
   adamwStep,
+  xtDy,
   maskGrad,
   perChannel,
   type Compute,
@@ -36,6 +37,8 @@ export const K = {
    * [kh, kw, C, 1]; attrs kh, kw, strideHeight, strideWidth.
    */
   depthwiseFilterGrad: 'FinetuneDepthwiseFilterGrad',
+  /** x [K, I], dy [K, O] → xᵀ·dy [I, O]: the filter gradient of a 1x1 convolution, its rows flattened. */
+  xtDy: 'FinetuneXtDy',
   /** w, g, buf → w, buf: one SGD-with-momentum update; attrs lr, momentum, weightDecay. */
   sgdStep: 'FinetuneSgdStep',
   /** w, g, m, s → w, m, s: one AdamW update; attrs lr, beta1, beta2, eps, weightDecay, bc1, bc2. */
@@ -97,6 +100,7 @@ interface FusedSimd {
     sh: number,
     sw: number,
   ): void;
+  xt_dy(x: number, dy: number, dw: number, k: number, i: number, o: number): void;
 }
 
 const simdByMemory = new WeakMap<WebAssembly.Memory, FusedSimd>();
@@ -346,6 +350,13 @@ export function registerHostKernels(): void {
     outputs: (s, a) => [[Number(a.kh), Number(a.kw), s[0]![3]!, 1]],
     compute: depthwiseFilterGrad,
     wasm: wasmDepthwiseFilterGrad,
+  });
+  register({
+    name: K.xtDy,
+    inputs: ['x', 'dy'],
+    outputs: (s) => [[s[0]![1]!, s[1]![1]!]],
+    compute: xtDy,
+    wasm: (simd, _b, [x, dy], [dw], [[k, i], [, o]]) => simd.xt_dy(x!, dy!, dw!, k!, i!, o!),
   });
   const same = (shapes: number[][]) => shapes.slice(0, -1).map(() => shapes[0]!);
   register({ name: K.sgdStep, inputs: ['w', 'g', 'buf'], outputs: same, compute: sgdStep, wasm: onHeap(sgdStep) });

@@ -174,3 +174,17 @@ export const adamwStep: Compute = ([w, g, m, s], [wOut, mOut, sOut], _shapes, at
     wOut![i] = w![i]! * keep - (lr * (mi / bc1)) / (Math.sqrt(si / bc2) + eps);
   }
 };
+
+/** The filter gradient of a 1x1 convolution, x [K, I] and dy [K, O] (NHWC rows) → dw [I, O] = xᵀ·dy. */
+export const xtDy: Compute = ([x, dy], [dw], shapes) => {
+  const [k, i] = shapes[0] as [number, number];
+  const o = shapes[1]![1]!;
+  const sums = new Float64Array(i * o);
+  for (let r = 0; r < k; r++) {
+    for (let a = 0; a < i; a++) {
+      const xv = x![r * i + a]!;
+      for (let b = 0; b < o; b++) sums[a * o + b] += xv * dy![r * o + b]!;
+    }
+  }
+  dw!.set(sums);
+};

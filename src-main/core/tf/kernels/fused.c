@@ -165,3 +165,70 @@ void dw_filter_grad(const f32* xw, const f32* dy, f64* dw, f32* acc, int N, int 
   }
   flush(dw, acc, taps * C);
 }
+
+// The filter gradient of a 1x1 convolution: dw[i][o] = sum over k of x[k][i] * dy[k][o], x: [K, I], dy: [K, O] (NHWC
+// rows), dw: [I, O]. XNNPACK's matMul needs one operand transposed and packs the other anew at every call, since in
+// training both are new tensors; this reads each once. Rows go in blocks of KB, which stay in cache while every 4x8
+// tile of dw is summed in registers; each block's sums are then added to dw (blocked float32 summation).
+#define KB 256
+__attribute__((export_name("xt_dy")))
+void xt_dy(const f32* x, const f32* dy, f32* dw, int K, int I, int O) {
+  for (long t = 0; t < (long)I * O; t++) dw[t] = 0.0f;
+  int I4 = I & ~3;
+  int O8 = O & ~7;
+  for (int k0 = 0; k0 < K; k0 += KB) {
+    int k1 = k0 + KB < K ? k0 + KB : K;
+    for (int i = 0; i < I4; i += 4) {
+      for (int o = 0; o < O8; o += 8) {
+        v128_t a00 = wasm_f32x4_splat(0.0f), a01 = a00, a10 = a00, a11 = a00;
+        v128_t a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+        for (int k = k0; k < k1; k++) {
+          const f32* xr = x + (long)k * I + i;
+          const f32* g = dy + (long)k * O + o;
+          v128_t g0 = wasm_v128_load(g);
+          v128_t g1 = wasm_v128_load(g + 4);
+          v128_t s = wasm_f32x4_splat(xr[0]);
+          a00 = wasm_f32x4_add(a00, wasm_f32x4_mul(s, g0));
+          a01 = wasm_f32x4_add(a01, wasm_f32x4_mul(s, g1));
+          s = wasm_f32x4_splat(xr[1]);
+          a10 = wasm_f32x4_add(a10, wasm_f32x4_mul(s, g0));
+          a11 = wasm_f32x4_add(a11, wasm_f32x4_mul(s, g1));
+          s = wasm_f32x4_splat(xr[2]);
+          a20 = wasm_f32x4_add(a20, wasm_f32x4_mul(s, g0));
+          a21 = wasm_f32x4_add(a21, wasm_f32x4_mul(s, g1));
+          s = wasm_f32x4_splat(xr[3]);
+          a30 = wasm_f32x4_add(a30, wasm_f32x4_mul(s, g0));
+          a31 = wasm_f32x4_add(a31, wasm_f32x4_mul(s, g1));
+        }
+        f32* w = dw + (long)i * O + o;
+        wasm_v128_store(w, wasm_f32x4_add(wasm_v128_load(w), a00));
+        wasm_v128_store(w + 4, wasm_f32x4_add(wasm_v128_load(w + 4), a01));
+        w += O;
+        wasm_v128_store(w, wasm_f32x4_add(wasm_v128_load(w), a10));
+        wasm_v128_store(w + 4, wasm_f32x4_add(wasm_v128_load(w + 4), a11));
+        w += O;
+        wasm_v128_store(w, wasm_f32x4_add(wasm_v128_load(w), a20));
+        wasm_v128_store(w + 4, wasm_f32x4_add(wasm_v128_load(w + 4), a21));
+        w += O;
+        wasm_v128_store(w, wasm_f32x4_add(wasm_v128_load(w), a30));
+        wasm_v128_store(w + 4, wasm_f32x4_add(wasm_v128_load(w + 4), a31));
+      }
+      // Output channels past the last multiple of 8, four input channels at a time.
+      for (int o = O8; o < O; o++) {
+        for (int r = 0; r < 4; r++) {
+          f32 sum = 0.0f;
+          for (int k = k0; k < k1; k++) sum += x[(long)k * I + i + r] * dy[(long)k * O + o];
+          dw[(long)(i + r) * O + o] += sum;
+        }
+      }
+    }
+    // Input channels past the last multiple of 4.
+    for (int i = I4; i < I; i++) {
+      for (int o = 0; o < O; o++) {
+        f32 sum = 0.0f;
+        for (int k = k0; k < k1; k++) sum += x[(long)k * I + i] * dy[(long)k * O + o];
+        dw[(long)i * O + o] += sum;
+      }
+    }
+  }
+}
