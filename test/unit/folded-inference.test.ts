@@ -39,6 +39,7 @@ test('folded predict matches the layer-by-layer predict, features and probabilit
   const kept = tf.memory().numTensors;
   const again = await tf.profile(() => clf.features.predict(x) as tf.Tensor);
   assert.ok(!again.kernelNames.includes('Rsqrt'), 'the second predict folded again');
+  assert.ok(!again.kernelNames.includes('PadV2'), "the zero paddings are the convolutions' own");
   tf.dispose(again.result as tf.Tensor);
   assert.equal(f.folded.length, 5 * 1280);
   assert.ok(maxRelDiff(f.folded, f.stock) < 1e-4, `features differ by ${maxRelDiff(f.folded, f.stock)}`);
@@ -59,4 +60,13 @@ test('folded predict matches the layer-by-layer predict, features and probabilit
   x.dispose();
   disposeClassifier(clf);
   assert.equal(tf.memory().numTensors, atStart, 'disposing the classifier frees its folds');
+});
+
+test('zero paddings folded into the convolutions where a stride-2 layer meets an odd size (84 px: 21 and 11 rows pad (1, 1), even ones (0, 1))', async () => {
+  const clf = await buildClassifier({ size: 84, numClasses: 3, dropout: 0, seed: 5 });
+  const x = tf.randomUniform([3, 84, 84, 3], 0, 1, 'float32', 11);
+  const f = predictBoth(clf.features, x);
+  assert.ok(maxRelDiff(f.folded, f.stock) < 1e-4, `features differ by ${maxRelDiff(f.folded, f.stock)}`);
+  x.dispose();
+  disposeClassifier(clf);
 });

@@ -30,7 +30,16 @@ interface NodeFields {
 
 /** One step of the folded program: a fused convolution, or a layer applied as it is. */
 export type FoldedOp =
-  | { kind: 'conv'; out: string; input: string; conv: Layer; bn: Layer | null; activation: Activation }
+  | {
+      kind: 'conv';
+      out: string;
+      input: string;
+      conv: Layer;
+      bn: Layer | null;
+      activation: Activation;
+      /** [[top, bottom], [left, right]] of a ZeroPadding2D folded in (`padsIntoConvs`); the conv's own otherwise. */
+      pads?: [[number, number], [number, number]];
+    }
   | { kind: 'layer'; out: string; inputs: string[]; layer: Layer };
 
 let enabled = true;
@@ -53,7 +62,10 @@ const reluActivation = (layer: Layer): Activation | null => {
  * (export/onnx/) writes the same program as a graph; with `ownActivations` a convolution with its own relu or relu6
  * (and so no batch norm folded after it) is one op too, as the export needs every layer written.
  */
-export function compile(model: tf.LayersModel, options: { ownActivations?: boolean } = {}): FoldedOp[] | null {
+export function compile(
+  model: tf.LayersModel,
+  options: { ownActivations?: boolean; padsIntoConvs?: boolean } = {},
+): FoldedOp[] | null {
   const layers = model.layers;
   const consumers = new Map<string, Layer[]>();
   for (const l of layers) for (const i of inboundOf(l)) consumers.set(i.name, [...(consumers.get(i.name) ?? []), l]);
@@ -62,18 +74,39 @@ export function compile(model: tf.LayersModel, options: { ownActivations?: boole
     return c.length === 1 ? c[0]! : null;
   };
   const absorbed = new Map<string, string>(); // layer → the op output that stands for it
+  const padsOf = new Map<string, [[number, number], [number, number]]>(); // conv → the zero padding folded into it
   const ops: FoldedOp[] = [];
   for (const layer of layers) {
     if (layer.getClassName() === 'InputLayer' || absorbed.has(layer.name)) continue;
     const inputs = inboundOf(layer).map((i) => absorbed.get(i.name) ?? i.name);
     const cls = layer.getClassName();
     const conv = layer as unknown as ConvFields;
+    // A zero padding whose only consumer is a 'valid' convolution is that convolution's explicit padding: one pass
+    // over the activations fewer (MobileNetV2 pads before each stride-2 depthwise convolution).
+    const next = onlyConsumer(layer);
+    const padding = (layer as unknown as { padding?: [[number, number], [number, number]]; dataFormat?: string })
+      .padding;
+    if (
+      options.padsIntoConvs &&
+      cls === 'ZeroPadding2D' &&
+      inputs.length === 1 &&
+      padding &&
+      (layer as unknown as { dataFormat?: string }).dataFormat === 'channelsLast' &&
+      next &&
+      ['Conv2D', 'DepthwiseConv2D'].includes(next.getClassName()) &&
+      (next as unknown as ConvFields).padding === 'valid'
+    ) {
+      absorbed.set(layer.name, inputs[0]!);
+      padsOf.set(next.name, padding);
+      continue;
+    }
     if ((cls === 'Conv2D' || cls === 'DepthwiseConv2D') && inputs.length === 1) {
       if (conv.dataFormat !== 'channelsLast') return null;
+      const pads = padsOf.has(layer.name) ? { pads: padsOf.get(layer.name)! } : {};
       const own = conv.activation?.getClassName().toLowerCase() ?? 'linear';
       if (own !== 'linear') {
         if (!options.ownActivations || (own !== 'relu' && own !== 'relu6')) return null;
-        ops.push({ kind: 'conv', out: layer.name, input: inputs[0]!, conv: layer, bn: null, activation: own });
+        ops.push({ kind: 'conv', out: layer.name, input: inputs[0]!, conv: layer, bn: null, activation: own, ...pads });
         continue;
       }
       let bn = onlyConsumer(layer);
@@ -84,7 +117,7 @@ export function compile(model: tf.LayersModel, options: { ownActivations?: boole
       const activation = (next && reluActivation(next)) ?? 'linear';
       const out = activation !== 'linear' ? next!.name : (bn ?? layer).name;
       for (const l of [layer, bn, activation !== 'linear' ? next : null]) if (l) absorbed.set(l.name, out);
-      ops.push({ kind: 'conv', out, input: inputs[0]!, conv: layer, bn, activation });
+      ops.push({ kind: 'conv', out, input: inputs[0]!, conv: layer, bn, activation, ...pads });
     } else {
       ops.push({ kind: 'layer', out: layer.name, inputs, layer });
     }
@@ -168,11 +201,15 @@ function run(ops: FoldedOp[], inputName: string, x: tf.Tensor, outName: string):
       const dilations = (
         Array.isArray(conv.dilationRate) ? conv.dilationRate : [conv.dilationRate, conv.dilationRate]
       ) as [number, number];
-      const args = { x: input, filter, strides, pad: conv.padding, dilations, bias, activation: op.activation };
+      const pad: 'same' | 'valid' | [[0, 0], [number, number], [number, number], [0, 0]] = op.pads
+        ? [[0, 0], op.pads[0], op.pads[1], [0, 0]]
+        : conv.padding;
+      const args = { x: input, filter, strides, pad, dilations, bias, activation: op.activation };
       values.set(
         op.out,
         conv.depthwiseKernel !== undefined
-          ? tf.fused.depthwiseConv2d(args)
+          ? // Its typings omit explicit padding, which the op and the kernels take (computeConv2DInfo), as conv2d's do.
+            tf.fused.depthwiseConv2d({ ...args, pad: args.pad as 'valid' })
           : tf.fused.conv2d({ ...args, dataFormat: 'NHWC' }),
       );
     }
@@ -185,7 +222,7 @@ function run(ops: FoldedOp[], inputName: string, x: tf.Tensor, outName: string):
  * applied after it (the classifier = features + head). Models whose graphs do not fold keep their `predict`.
  */
 export function useFoldedPredict(model: tf.LayersModel, features: tf.LayersModel, head?: tf.LayersModel): void {
-  const ops = compile(features);
+  const ops = compile(features, { padsIntoConvs: true });
   if (!ops || features.inputs.length !== 1 || features.outputs.length !== 1) return;
   const inputName = features.inputs[0]!.sourceLayer.name;
   const outName = features.outputs[0]!.sourceLayer.name;
