@@ -201,6 +201,53 @@ export function fusedGradientSuite(threads: number): void {
       }
     });
 
+    test('the depthwise input gradient kernel matches tfjs stock on cpu: strides 1 and 2, odd sizes, same and valid, channel tails', async () => {
+      for (const [n, h, w, c, k, s, pad] of [
+        [2, 7, 5, 3, 3, 1, 'same'],
+        [1, 8, 8, 16, 3, 2, 'same'],
+        [2, 9, 7, 6, 3, 2, 'same'],
+        [1, 9, 9, 5, 3, 2, 'valid'],
+        [3, 6, 5, 1, 5, 1, 'same'],
+        [1, 11, 10, 7, 3, 2, 'valid'],
+      ] as const) {
+        const rand = mulberry32(n * 1000 + h * 100 + w * 10 + c);
+        const x = randomArray(n * h * w * c, rand);
+        const filter = randomArray(k * k * c, rand);
+        await tf.setBackend('cpu');
+        useStockGradients(true);
+        const { ref, dyShape, dy } = tf.tidy(() => {
+          const f = tf.tensor4d(filter, [k, k, c, 1]);
+          const outShape = tf.depthwiseConv2d(tf.tensor4d(x, [n, h, w, c]), f, s, pad).shape;
+          const dyValues = randomArray(tf.util.sizeFromShape(outShape), rand);
+          const grad = tf.grad((xs: tf.Tensor) =>
+            tf.sum(tf.mul(tf.depthwiseConv2d(xs as tf.Tensor4D, f, s, pad), tf.tensor(dyValues, outShape))),
+          );
+          return { ref: grad(tf.tensor4d(x, [n, h, w, c])).dataSync(), dyShape: outShape, dy: dyValues };
+        });
+        useStockGradients(false);
+        // tfjs's 'same': the extra row or column of padding goes at the bottom/right.
+        const padBefore = (size: number, out: number) =>
+          pad === 'valid' ? 0 : Math.floor(Math.max((out - 1) * s + k - size, 0) / 2);
+        const attrs = {
+          inputShape: [n, h, w, c],
+          strideHeight: s,
+          strideWidth: s,
+          padTop: padBefore(h, dyShape[1]!),
+          padLeft: padBefore(w, dyShape[2]!),
+        };
+        for (const backend of ['wasm', 'cpu'] as const) {
+          await tf.setBackend(backend);
+          const got = tf.tidy(() => {
+            const inputs = { dy: tf.tensor(dy, dyShape), filter: tf.tensor4d(filter, [k, k, c, 1]) };
+            const [dx] = tf.engine().runKernel(K.depthwiseInputGrad, inputs, attrs) as tf.Tensor[];
+            assert.deepEqual(dx!.shape, [n, h, w, c]);
+            return dx!.dataSync();
+          });
+          assertClose(got as Float32Array, ref as Float32Array, `${backend} ${[n, h, w, c]} k${k} s${s} ${pad}`);
+        }
+      }
+    });
+
     test('a BatchNormalization layer in training mode: same output, gradients and moving statistics as tfjs-layers', async () => {
       const shape = [4, 6, 6, 8];
       const rand = mulberry32(7);

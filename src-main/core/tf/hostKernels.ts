@@ -15,6 +15,8 @@ import {
   sgdStep,
   adamwStep,
   xtDy,
+  depthwiseInputGrad,
+  dwInputGeometry,
   maskGrad,
   perChannel,
   type Compute,
@@ -37,6 +39,11 @@ export const K = {
    * [kh, kw, C, 1]; attrs kh, kw, strideHeight, strideWidth.
    */
   depthwiseFilterGrad: 'FinetuneDepthwiseFilterGrad',
+  /**
+   * dy [N, OH, OW, C], filter [KH, KW, C, 1] → dx [N, H, W, C]: a depthwise convolution's input gradient; attrs
+   * inputShape, strideHeight, strideWidth, padTop, padLeft (the forward convolution's).
+   */
+  depthwiseInputGrad: 'FinetuneDepthwiseInputGrad',
   /** x [K, I], dy [K, O] → xᵀ·dy [I, O]: the filter gradient of a 1x1 convolution, its rows flattened. */
   xtDy: 'FinetuneXtDy',
   /** w, g, buf → w, buf: one SGD-with-momentum update; attrs lr, momentum, weightDecay. */
@@ -101,6 +108,23 @@ interface FusedSimd {
     sw: number,
   ): void;
   xt_dy(x: number, dy: number, dw: number, k: number, i: number, o: number): void;
+  dw_input_grad(
+    dy: number,
+    w: number,
+    dx: number,
+    n: number,
+    h: number,
+    wd: number,
+    c: number,
+    oh: number,
+    ow: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    pt: number,
+    pl: number,
+  ): void;
 }
 
 const simdByMemory = new WeakMap<WebAssembly.Memory, FusedSimd>();
@@ -350,6 +374,16 @@ export function registerHostKernels(): void {
     outputs: (s, a) => [[Number(a.kh), Number(a.kw), s[0]![3]!, 1]],
     compute: depthwiseFilterGrad,
     wasm: wasmDepthwiseFilterGrad,
+  });
+  register({
+    name: K.depthwiseInputGrad,
+    inputs: ['dy', 'filter'],
+    outputs: (_s, a) => [a.inputShape as number[]],
+    compute: depthwiseInputGrad,
+    wasm: (simd, _b, [dy, filter], [dx], shapes, attrs) => {
+      const { n, oh, ow, c, kh, kw, h, w, sh, sw, pt, pl } = dwInputGeometry(shapes, attrs);
+      simd.dw_input_grad(dy!, filter!, dx!, n, h, w, c, oh, ow, kh, kw, sh, sw, pt, pl);
+    },
   });
   register({
     name: K.xtDy,

@@ -188,3 +188,33 @@ export const xtDy: Compute = ([x, dy], [dw], shapes) => {
   }
   dw!.set(sums);
 };
+
+/** Geometry of a depthwise input gradient: dy [N, OH, OW, C], the filter [KH, KW, C, 1], attrs of the forward conv. */
+export const dwInputGeometry = (shapes: number[][], attrs: NamedAttrMap) => {
+  const [n, oh, ow, c] = shapes[0] as [number, number, number, number];
+  const [kh, kw] = shapes[1] as [number, number];
+  const [, h, w] = attrs.inputShape as number[];
+  const [sh, sw, pt, pl] = ['strideHeight', 'strideWidth', 'padTop', 'padLeft'].map((k) => Number(attrs[k]));
+  return { n, oh, ow, c, kh, kw, h: h!, w: w!, sh: sh!, sw: sw!, pt: pt!, pl: pl! };
+};
+
+/** The input gradient of a depthwise convolution with multiplier 1, dy and filter → dx (see fused.c dw_input_grad). */
+export const depthwiseInputGrad: Compute = ([dy, filter], [dx], shapes, attrs) => {
+  const { n, oh, ow, c, kh, kw, h, w, sh, sw, pt, pl } = dwInputGeometry(shapes, attrs);
+  for (let b = 0; b < n; b++)
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) {
+        const out = ((b * h + y) * w + x) * c;
+        for (let i = 0; i < kh; i++) {
+          const ty = y + pt - i;
+          if (ty < 0 || ty % sh !== 0 || ty / sh >= oh) continue;
+          for (let j = 0; j < kw; j++) {
+            const tx = x + pl - j;
+            if (tx < 0 || tx % sw !== 0 || tx / sw >= ow) continue;
+            const g = ((b * oh + ty / sh) * ow + tx / sw) * c;
+            const wk = (i * kw + j) * c;
+            for (let k = 0; k < c; k++) dx![out + k] += dy![g + k]! * filter![wk + k]!;
+          }
+        }
+      }
+};

@@ -193,6 +193,13 @@ function depthwiseBackpropInput({ dy, filter }: Tensors, attrs: NamedAttrMap): t
   const { inputShape } = attrs as unknown as DepthwiseConv2dNativeBackpropInputAttrs;
   const info = convInfo(tf.DepthwiseConv2dNativeBackpropInput, inputShape, filter.shape, attrs, true);
   const [kh, kw, channels, mult] = filter.shape;
+  if (mult === 1) {
+    // Gathered per input pixel by our kernel (hostKernels.ts): no stride-spread, padded copy of dy, no flipped filter.
+    const { strideHeight, strideWidth, padInfo } = info;
+    const geometry = { inputShape, strideHeight, strideWidth, padTop: padInfo.top, padLeft: padInfo.left };
+    const [dx] = tf.engine().runKernel(K.depthwiseInputGrad, { dy, filter }, geometry) as tf.Tensor[];
+    return dx!;
+  }
   const flipped = tf.reshape(flipTaps(filter), [kh, kw, channels * mult, 1]) as tf.Tensor4D;
   const dx = tf.depthwiseConv2d(transposedConvInput(dy, info), flipped, 1, 'valid');
   return mult === 1 ? dx : tf.sum(tf.reshape(dx, [...inputShape, mult]), 4);

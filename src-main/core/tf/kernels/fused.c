@@ -232,3 +232,37 @@ void xt_dy(const f32* x, const f32* dy, f32* dw, int K, int I, int O) {
     }
   }
 }
+
+// The input gradient of a depthwise convolution (channel multiplier 1), gathered per input pixel:
+// dx[n][y][x][c] = sum over taps (i, j) with y + pt - i = oy*sh and x + pl - j = ox*sw inside dy of
+// dy[n][oy][ox][c] * w[i][j][c]. No padded, stride-spread copy of dy and no flipped filter, as a transposed
+// convolution would need. w: [KH, KW, C]; pt, pl: the forward convolution's top and left padding.
+__attribute__((export_name("dw_input_grad")))
+void dw_input_grad(const f32* dy, const f32* w, f32* dx, int N, int H, int W, int C, int OH, int OW, int KH, int KW,
+                   int sh, int sw, int pt, int pl) {
+  int C4 = C & ~3;
+  for (int n = 0; n < N; n++) {
+    for (int y = 0; y < H; y++) {
+      for (int x = 0; x < W; x++) {
+        f32* out = dx + (((long)n * H + y) * W + x) * C;
+        for (int c = 0; c < C; c++) out[c] = 0.0f;
+        for (int i = 0; i < KH; i++) {
+          int ty = y + pt - i;
+          if (ty < 0 || ty % sh != 0 || ty / sh >= OH) continue;
+          for (int j = 0; j < KW; j++) {
+            int tx = x + pl - j;
+            if (tx < 0 || tx % sw != 0 || tx / sw >= OW) continue;
+            const f32* g = dy + (((long)n * OH + ty / sh) * OW + tx / sw) * C;
+            const f32* wk = w + (i * KW + j) * C;
+            int c = 0;
+            for (; c < C4; c += 4) {
+              v128_t p = wasm_f32x4_mul(wasm_v128_load(g + c), wasm_v128_load(wk + c));
+              wasm_v128_store(out + c, wasm_f32x4_add(wasm_v128_load(out + c), p));
+            }
+            for (; c < C; c++) out[c] += g[c] * wk[c];
+          }
+        }
+      }
+    }
+  }
+}
