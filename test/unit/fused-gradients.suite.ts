@@ -8,7 +8,7 @@ import { mulberry32 } from '../../src-main/core/util/random';
 import { batchNormTraining, useStockGradients } from '../../src-main/core/tf/gradients';
 import { useFusedBatchNorm } from '../../src-main/core/model/fusedBatchNorm';
 import { useRelu6 } from '../../src-main/core/model/fusedRelu6';
-import { K } from '../../src-main/core/tf/hostKernels';
+import { K, hostKernelThreads } from '../../src-main/core/tf/hostKernels';
 
 const TOLERANCE = 1e-5; // max abs difference relative to the largest reference magnitude
 
@@ -66,6 +66,7 @@ const SHAPES: number[][] = [
   [3, 6, 5, 1],
   [2, 9, 4, 6],
   [3, 4, 6, 7],
+  [4, 24, 20, 67], // above PARALLEL_MIN_ELEMENTS: split between threads where there are two
 ];
 
 /** The suite, on the wasm build that `threads` selects (1: plain memory; more: shared memory and a thread pool). */
@@ -76,6 +77,7 @@ export function fusedGradientSuite(threads: number): void {
       const b = await initBackend('wasm');
       assert.equal(b.name, 'wasm');
       assert.equal(b.threads, threads, b.note);
+      assert.equal(hostKernelThreads(), threads, 'our kernels use as many threads as XNNPACK');
     });
 
     for (const [i, shape] of SHAPES.entries()) {
@@ -209,6 +211,7 @@ export function fusedGradientSuite(threads: number): void {
         [1, 9, 9, 5, 3, 2, 'valid'],
         [3, 6, 5, 1, 5, 1, 'same'],
         [1, 11, 10, 7, 3, 2, 'valid'],
+        [5, 16, 15, 35, 3, 1, 'same'], // split between threads where there are two
       ] as const) {
         const rand = mulberry32(n * 1000 + h * 100 + w * 10 + c);
         const x = randomArray(n * h * w * c, rand);
@@ -245,6 +248,31 @@ export function fusedGradientSuite(threads: number): void {
           });
           assertClose(got as Float32Array, ref as Float32Array, `${backend} ${[n, h, w, c]} k${k} s${s} ${pad}`);
         }
+      }
+    });
+
+    test('depthwise convolution gradients (input and filter) at sizes split between threads', async () => {
+      for (const [shape, k, s, pad] of [
+        [[6, 18, 17, 40], 3, 1, 'same'],
+        [[5, 21, 20, 35], 3, 2, 'same'],
+        [[3, 17, 17, 24], 3, 2, 'valid'],
+      ] as const) {
+        const rand = mulberry32(shape[1] * k + s);
+        const c = shape[3];
+        const n = shape.reduce((a, b) => a * b, 1);
+        const inputs: Inputs = {
+          x: { shape: [...shape], values: randomArray(n, rand) },
+          filter: { shape: [k, k, c, 1], values: randomArray(k * k * c, rand) },
+        };
+        const f = (t: Record<string, tf.Tensor>) =>
+          tf.depthwiseConv2d(t.x as tf.Tensor4D, t.filter as tf.Tensor4D, s, pad);
+        await tf.setBackend('cpu');
+        const outSize = tf.tidy(() => f({ x: tf.zeros([...shape]), filter: tf.zeros([k, k, c, 1]) }).size);
+        const weights = randomArray(outSize, rand);
+        const ref = await gradients('cpu', true, inputs, f, weights);
+        const got = await gradients('wasm', false, inputs, f, weights);
+        for (const name of Object.keys(inputs))
+          assertClose(got[name]!, ref[name]!, `wasm d${name} ${shape} s${s} ${pad}`);
       }
     });
 

@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { registerGradients } from './gradients';
 import { registerWasmGradKernels } from './wasmGradKernels';
 import { unrefPthreads, withThreadedWasmStart } from './wasmThreads';
+import { useKernelThreads } from './kernelThreads';
 
 export type BackendChoice = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
@@ -85,6 +86,7 @@ async function tryWasm(): Promise<boolean> {
           () => clearTimeout(timer),
         );
         if (!started) wasmFallbackReason = 'the threaded build did not start';
+        else useKernelThreads(threads);
       } catch (e) {
         wasmFallbackReason = `the threaded build failed: ${e instanceof Error ? e.message : String(e)}`;
       }

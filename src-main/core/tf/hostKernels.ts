@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelBackend, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { FUSED_WASM_PLAIN, FUSED_WASM_SHARED } from './kernels/fusedWasm';
+import { KernelThreads, PARALLEL_MIN_ELEMENTS, kernelThreadCount, splitRange } from './kernelThreads';
 import {
   batchNormGrad,
   batchNormTrain,
@@ -63,85 +64,59 @@ interface WasmLike extends KernelBackend {
   };
 }
 
-/** The exports of kernels/fused.c; pointers are byte offsets into tfjs-wasm's memory. */
-interface FusedSimd {
-  bn_grad(
-    dy: number,
-    x: number,
-    mean: number,
-    k: number,
-    dx: number,
-    s1: number,
-    s2: number,
-    tmp: number,
-    m: number,
-    c: number,
-  ): void;
-  bn_stats(x: number, mean: number, variance: number, meanF: number, tmp: number, m: number, c: number): void;
-  affine(x: number, center: number, a: number, b: number, y: number, m: number, c: number): void;
-  bn_train_dx(
-    dy: number,
-    x: number,
-    mean: number,
-    k: number,
-    km2: number,
-    km1: number,
-    dx: number,
-    m: number,
-    c: number,
-  ): void;
-  mask_grad(dy: number, x: number, dx: number, n: number, lo: number, hi: number, exclusive: number): void;
-  dw_filter_grad(
-    xw: number,
-    dy: number,
-    dw: number,
-    acc: number,
-    n: number,
-    r: number,
-    q: number,
-    c: number,
-    oh: number,
-    ow: number,
-    kh: number,
-    kw: number,
-    sh: number,
-    sw: number,
-  ): void;
-  xt_dy(x: number, dy: number, dw: number, k: number, i: number, o: number): void;
-  dw_input_grad(
-    dy: number,
-    w: number,
-    dx: number,
-    n: number,
-    h: number,
-    wd: number,
-    c: number,
-    oh: number,
-    ow: number,
-    kh: number,
-    kw: number,
-    sh: number,
-    sw: number,
-    pt: number,
-    pl: number,
-  ): void;
+/**
+ * The exports of kernels/fused.c (see there for their arguments); pointers are byte offsets into tfjs-wasm's memory.
+ */
+type KernelName =
+  | 'bn_grad'
+  | 'col_sum'
+  | 'col_sqdev'
+  | 'affine'
+  | 'bn_train_dx'
+  | 'mask_grad'
+  | 'dw_filter_grad'
+  | 'xt_dy'
+  | 'dw_input_grad';
+
+/** Our module on one wasm memory: runs a kernel once per part, the parts in parallel where helper threads exist. */
+interface Fused {
+  threads: number;
+  run(name: KernelName, parts: number[][]): void;
 }
 
-const simdByMemory = new WeakMap<WebAssembly.Memory, FusedSimd>();
+const fusedByMemory = new WeakMap<WebAssembly.Memory, Fused>();
 
-/** Our SIMD module, instantiated on the wasm backend's memory (shared when tfjs runs threaded). */
-function simdFor(b: WasmLike): FusedSimd {
+/** Our SIMD module, instantiated on the wasm backend's memory (shared when tfjs runs threaded, with helper threads). */
+function fusedFor(b: WasmLike): Fused {
   const memory = b.wasm.wasmMemory ?? b.wasm.asm?.memory;
   if (!memory) throw new Error('tfjs-backend-wasm exposes no memory for the fused kernels');
-  let simd = simdByMemory.get(memory);
-  if (!simd) {
+  let fused = fusedByMemory.get(memory);
+  if (!fused) {
     const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
     const bytes = Buffer.from(shared ? FUSED_WASM_SHARED : FUSED_WASM_PLAIN, 'base64');
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-    simd = instance.exports as unknown as FusedSimd;
-    simdByMemory.set(memory, simd);
+    const module = new WebAssembly.Module(bytes);
+    const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Record<
+      string,
+      (...a: number[]) => void
+    >;
+    const threads = shared ? kernelThreadCount() : 1;
+    const pool = threads > 1 ? new KernelThreads(module, memory, exports, threads) : null;
+    fused = {
+      threads,
+      run: pool
+        ? (name, parts) => pool.run(name, parts)
+        : (name, parts) => {
+            for (const part of parts) exports[name]!(...part);
+          },
+    };
+    fusedByMemory.set(memory, fused);
   }
-  return simd;
+  return fused;
+}
+
+/** Ranges of `n` units for one kernel call: one per thread when the call touches enough data, else one. */
+function ranges(f: Fused, n: number, elements: number, align = 1): Array<[number, number]> {
+  return splitRange(n, elements >= PARALLEL_MIN_ELEMENTS ? f.threads : 1, align);
 }
 
 type Block<T> = { ptr: number; view: () => T };
@@ -205,7 +180,7 @@ function perChannelGeometry(shapes: number[][], at: number, attrs: NamedAttrMap)
 
 /** A wasm kernel body: byte offsets of the inputs and outputs, their shapes, the attributes. */
 type WasmCompute = (
-  simd: FusedSimd,
+  f: Fused,
   b: WasmLike,
   inputs: number[],
   outputs: number[],
@@ -242,7 +217,7 @@ function register({ name, inputs, outputs, compute, wasm }: HostKernel): void {
           const b = backend as WasmLike;
           const outs = outShapes.map((s) => b.makeOutput(s, 'float32'));
           const offset = (t: TensorInfo) => b.typedArrayFromHeap(t).byteOffset;
-          wasm(simdFor(b), b, infos.map(offset), outs.map(offset), shapes, attrs);
+          wasm(fusedFor(b), b, infos.map(offset), outs.map(offset), shapes, attrs);
           return outs;
         }
         const b = backend as CpuLike;
@@ -263,38 +238,130 @@ function register({ name, inputs, outputs, compute, wasm }: HostKernel): void {
 const f32At = (b: WasmLike, ptr: number, n: number) =>
   new Float32Array((b.wasm.wasmMemory ?? b.wasm.asm!.memory!).buffer, ptr, n);
 
-const wasmBatchNormGrad: WasmCompute = (
-  simd,
-  b,
-  [dy, x, mean, variance, scale],
-  [dx, sumDy, sumDyXc],
-  shapes,
-  attrs,
-) => {
+/** Adds each part's float64 per-channel sums (blocks of `n`) into the first part's. */
+function addParts(blocks: Block<Float64Array>[], n: number): Float64Array {
+  const total = blocks[0]!.view();
+  for (const block of blocks.slice(1)) {
+    const v = block.view();
+    for (let j = 0; j < n; j++) total[j]! += v[j]!;
+  }
+  return total;
+}
+
+/**
+ * Per-channel sums of dy and of dy·(x − mean) over rows [M, C], the rows split between threads (each part its own
+ * scratch, added up after); with `k`, also dx = dy·k.
+ */
+function bnGradSums(
+  f: Fused,
+  b: WasmLike,
+  dy: number,
+  x: number,
+  mean: number,
+  k: number,
+  dx: number,
+  m: number,
+  c: number,
+) {
+  const parts = ranges(f, m, m * c, 16);
+  const out = { sumDy: new Float64Array(c), sumDyXc: new Float64Array(c) };
+  const p = parts.length;
+  withScratch(b, Array<number>(2 * p).fill(c), Array<number>(p).fill(2 * c), (f64, f32) => {
+    f.run(
+      'bn_grad',
+      parts.map(([r0, r1], i) => {
+        const off = 4 * r0 * c;
+        return [
+          dy + off,
+          x + off,
+          mean,
+          k,
+          k ? dx + off : 0,
+          f64[2 * i]!.ptr,
+          f64[2 * i + 1]!.ptr,
+          f32[i]!.ptr,
+          r1 - r0,
+          c,
+        ];
+      }),
+    );
+    out.sumDy.set(
+      addParts(
+        f64.filter((_, i) => i % 2 === 0),
+        c,
+      ),
+    );
+    out.sumDyXc.set(
+      addParts(
+        f64.filter((_, i) => i % 2 === 1),
+        c,
+      ),
+    );
+  });
+  return out;
+}
+
+/** Per-channel float64 sums of `kernel` (col_sum, col_sqdev) over rows [M, C], split between threads. */
+function columnSums(
+  f: Fused,
+  b: WasmLike,
+  kernel: 'col_sum' | 'col_sqdev',
+  x: number,
+  center: number,
+  m: number,
+  c: number,
+) {
+  const parts = ranges(f, m, m * c, 16);
+  const p = parts.length;
+  const out = new Float64Array(c);
+  withScratch(b, Array<number>(p).fill(c), Array<number>(p).fill(c), (f64, f32) => {
+    f.run(
+      kernel,
+      parts.map(([r0, r1], i) => {
+        const rest = [f64[i]!.ptr, f32[i]!.ptr, r1 - r0, c];
+        return kernel === 'col_sum' ? [x + 4 * r0 * c, ...rest] : [x + 4 * r0 * c, center, ...rest];
+      }),
+    );
+    out.set(addParts(f64, c));
+  });
+  return out;
+}
+
+/** Runs a row-wise kernel over [M, C] rows split between threads; `args(offset, rows)` gives one part's arguments. */
+function byRows(f: Fused, name: KernelName, m: number, c: number, args: (offset: number, rows: number) => number[]) {
+  f.run(
+    name,
+    ranges(f, m, m * c, 16).map(([r0, r1]) => args(4 * r0 * c, r1 - r0)),
+  );
+}
+
+const wasmBatchNormGrad: WasmCompute = (f, b, [dy, x, mean, variance, scale], [dx, sumDy, sumDyXc], shapes, attrs) => {
   const { c, m, eps } = perChannelGeometry(shapes, 1, attrs);
-  withScratch(b, [c, c], [c, 2 * c], ([s1, s2], [k, tmp]) => {
+  withScratch(b, [], [c], (_, [k]) => {
     const [kv, sc, va] = [k!.view(), f32At(b, scale!, c), f32At(b, variance!, c)];
     for (let j = 0; j < c; j++) kv[j] = sc[j]! / Math.sqrt(va[j]! + eps);
-    simd.bn_grad(dy!, x!, mean!, k!.ptr, dx!, s1!.ptr, s2!.ptr, tmp!.ptr, m, c);
-    f32At(b, sumDy!, c).set(s1!.view());
-    f32At(b, sumDyXc!, c).set(s2!.view());
+    const sums = bnGradSums(f, b, dy!, x!, mean!, k!.ptr, dx!, m, c);
+    f32At(b, sumDy!, c).set(sums.sumDy);
+    f32At(b, sumDyXc!, c).set(sums.sumDyXc);
   });
 };
 
-const wasmBatchNormTrain: WasmCompute = (simd, b, [x, scale, offset], [y, meanOut, varOut], shapes, attrs) => {
+const wasmBatchNormTrain: WasmCompute = (f, b, [x, scale, offset], [y, meanOut, varOut], shapes, attrs) => {
   const { c, m, eps } = perChannelGeometry(shapes, 0, attrs);
-  withScratch(b, [c, c], [c, c, c], ([mean, variance], [meanF, tmp, a]) => {
-    simd.bn_stats(x!, mean!.ptr, variance!.ptr, meanF!.ptr, tmp!.ptr, m, c);
-    const [v, av, sc] = [variance!.view(), a!.view(), f32At(b, scale!, c)];
-    for (let j = 0; j < c; j++) av[j] = sc[j]! / Math.sqrt(v[j]! + eps);
-    simd.affine(x!, meanF!.ptr, a!.ptr, offset!, y!, m, c);
-    f32At(b, meanOut!, c).set(mean!.view());
-    f32At(b, varOut!, c).set(v);
+  withScratch(b, [], [c, c], (_, [meanF, a]) => {
+    const mean = columnSums(f, b, 'col_sum', x!, 0, m, c).map((s) => s / m);
+    meanF!.view().set(mean);
+    const variance = columnSums(f, b, 'col_sqdev', x!, meanF!.ptr, m, c).map((s) => s / m);
+    const [av, sc] = [a!.view(), f32At(b, scale!, c)];
+    for (let j = 0; j < c; j++) av[j] = sc[j]! / Math.sqrt(variance[j]! + eps);
+    byRows(f, 'affine', m, c, (off, rows) => [x! + off, meanF!.ptr, a!.ptr, offset!, y! + off, rows, c]);
+    f32At(b, meanOut!, c).set(mean);
+    f32At(b, varOut!, c).set(variance);
   });
 };
 
 const wasmBatchNormTrainGrad: WasmCompute = (
-  simd,
+  f,
   b,
   [dy, x, mean, variance, scale],
   [dx, dScale, dOffset],
@@ -302,9 +369,9 @@ const wasmBatchNormTrainGrad: WasmCompute = (
   attrs,
 ) => {
   const { c, m, eps } = perChannelGeometry(shapes, 1, attrs);
-  withScratch(b, [c, c], [c, c, c, 2 * c], ([s1, s2], [k, km2, km1, tmp]) => {
-    simd.bn_grad(dy!, x!, mean!, 0, 0, s1!.ptr, s2!.ptr, tmp!.ptr, m, c);
-    const [sDy, sDyXc, kv, km2v, km1v] = [s1!.view(), s2!.view(), k!.view(), km2!.view(), km1!.view()];
+  withScratch(b, [], [c, c, c], (_, [k, km2, km1]) => {
+    const { sumDy: sDy, sumDyXc: sDyXc } = bnGradSums(f, b, dy!, x!, mean!, 0, 0, m, c);
+    const [kv, km2v, km1v] = [k!.view(), km2!.view(), km1!.view()];
     const [sc, va, dS, dO] = [f32At(b, scale!, c), f32At(b, variance!, c), f32At(b, dScale!, c), f32At(b, dOffset!, c)];
     for (let j = 0; j < c; j++) {
       const r = 1 / Math.sqrt(va[j]! + eps);
@@ -314,27 +381,92 @@ const wasmBatchNormTrainGrad: WasmCompute = (
       dS[j] = sDyXc[j]! * r;
       dO[j] = sDy[j]!;
     }
-    simd.bn_train_dx(dy!, x!, mean!, k!.ptr, km2!.ptr, km1!.ptr, dx!, m, c);
+    byRows(f, 'bn_train_dx', m, c, (off, rows) => [
+      dy! + off,
+      x! + off,
+      mean!,
+      k!.ptr,
+      km2!.ptr,
+      km1!.ptr,
+      dx! + off,
+      rows,
+      c,
+    ]);
   });
 };
 
-const wasmDepthwiseFilterGrad: WasmCompute = (simd, b, [xw, dy], [dw], shapes, attrs) => {
+const wasmDepthwiseFilterGrad: WasmCompute = (f, b, [xw, dy], [dw], shapes, attrs) => {
   const { n, r, q, c, oh, ow, kh, kw, sh, sw } = dwGeometry(shapes, attrs);
-  withScratch(b, [kh * kw * c], [kh * kw * c], ([sum], [acc]) => {
-    simd.dw_filter_grad(xw!, dy!, sum!.ptr, acc!.ptr, n, r, q, c, oh, ow, kh, kw, sh, sw);
-    f32At(b, dw!, kh * kw * c).set(sum!.view());
+  const taps = kh * kw * c;
+  // Images split between threads, each part summing into its own block.
+  const parts = ranges(f, n, n * oh * ow * taps);
+  const p = parts.length;
+  withScratch(b, Array<number>(p).fill(taps), Array<number>(p).fill(taps), (sums, accs) => {
+    f.run(
+      'dw_filter_grad',
+      parts.map(([n0, n1], i) => [
+        xw! + 4 * n0 * r * q * c,
+        dy! + 4 * n0 * oh * ow * c,
+        sums[i]!.ptr,
+        accs[i]!.ptr,
+        n1 - n0,
+        r,
+        q,
+        c,
+        oh,
+        ow,
+        kh,
+        kw,
+        sh,
+        sw,
+      ]),
+    );
+    f32At(b, dw!, taps).set(addParts(sums, taps));
   });
 };
 
-const wasmMaskGrad: WasmCompute = (simd, _b, [dy, x], [dx], shapes, attrs) => {
+const wasmMaskGrad: WasmCompute = (f, _b, [dy, x], [dx], shapes, attrs) => {
   const n = tf.util.sizeFromShape(shapes[1]!);
-  simd.mask_grad(dy!, x!, dx!, n, Number(attrs.min), Number(attrs.max), attrs.minExclusive === true ? 1 : 0);
+  const [lo, hi, exclusive] = [Number(attrs.min), Number(attrs.max), attrs.minExclusive === true ? 1 : 0];
+  byRows(f, 'mask_grad', n, 1, (off, count) => [dy! + off, x! + off, dx! + off, count, lo, hi, exclusive]);
+};
+
+const wasmDepthwiseInputGrad: WasmCompute = (f, _b, [dy, filter], [dx], shapes, attrs) => {
+  const { n, oh, ow, c, kh, kw, h, w, sh, sw, pt, pl } = dwInputGeometry(shapes, attrs);
+  f.run(
+    'dw_input_grad',
+    ranges(f, n, n * h * w * c * kh * kw).map(([n0, n1]) => [
+      dy! + 4 * n0 * oh * ow * c,
+      filter!,
+      dx! + 4 * n0 * h * w * c,
+      n1 - n0,
+      h,
+      w,
+      c,
+      oh,
+      ow,
+      kh,
+      kw,
+      sh,
+      sw,
+      pt,
+      pl,
+    ]),
+  );
+};
+
+/** The 1x1 filter gradient; threads take ranges of input channels (multiples of 4, the kernel's tile). */
+const wasmXtDy: WasmCompute = (f, _b, [x, dy], [dw], [[k, i], [, o]]) => {
+  f.run(
+    'xt_dy',
+    ranges(f, i!, k! * (i! + o!), 4).map(([i0, i1]) => [x! + 4 * i0, dy!, dw! + 4 * i0 * o!, k!, i1 - i0, o!, i!]),
+  );
 };
 
 /** A kernel whose JavaScript body runs on the wasm heap too (element-wise work where a SIMD build would add little). */
 const onHeap =
   (compute: Compute): WasmCompute =>
-  (_simd, b, inputs, outputs, shapes, attrs) => {
+  (_f, b, inputs, outputs, shapes, attrs) => {
     const size = (i: number) => tf.util.sizeFromShape(shapes[i]!);
     compute(
       inputs.map((ptr, i) => f32At(b, ptr, size(i))),
@@ -380,17 +512,14 @@ export function registerHostKernels(): void {
     inputs: ['dy', 'filter'],
     outputs: (_s, a) => [a.inputShape as number[]],
     compute: depthwiseInputGrad,
-    wasm: (simd, _b, [dy, filter], [dx], shapes, attrs) => {
-      const { n, oh, ow, c, kh, kw, h, w, sh, sw, pt, pl } = dwInputGeometry(shapes, attrs);
-      simd.dw_input_grad(dy!, filter!, dx!, n, h, w, c, oh, ow, kh, kw, sh, sw, pt, pl);
-    },
+    wasm: wasmDepthwiseInputGrad,
   });
   register({
     name: K.xtDy,
     inputs: ['x', 'dy'],
     outputs: (s) => [[s[0]![1]!, s[1]![1]!]],
     compute: xtDy,
-    wasm: (simd, _b, [x, dy], [dw], [[k, i], [, o]]) => simd.xt_dy(x!, dy!, dw!, k!, i!, o!),
+    wasm: wasmXtDy,
   });
   const same = (shapes: number[][]) => shapes.slice(0, -1).map(() => shapes[0]!);
   register({ name: K.sgdStep, inputs: ['w', 'g', 'buf'], outputs: same, compute: sgdStep, wasm: onHeap(sgdStep) });
@@ -406,4 +535,10 @@ export function registerHostKernels(): void {
 /** Whether the active backend runs the fused kernels. */
 export function hostKernelsActive(): boolean {
   return tf.getKernel(K.maskGrad, tf.getBackend()) != null;
+}
+
+/** Threads our kernels use on the active backend (1 off wasm, or on its single-threaded build). */
+export function hostKernelThreads(): number {
+  if (tf.getBackend() !== 'wasm') return 1;
+  return fusedFor(tf.backend() as unknown as WasmLike).threads;
 }

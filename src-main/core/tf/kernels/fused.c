@@ -48,32 +48,38 @@ void bn_grad(const f32* dy, const f32* x, const f32* mean, const f32* k, f32* dx
   flush(s2, b2, C);
 }
 
-// Per-channel mean and (biased) variance of x, two passes, into f64 mean, var. tmp: C floats.
-__attribute__((export_name("bn_stats")))
-void bn_stats(const f32* x, f64* mean, f64* var, f32* meanf, f32* tmp, int M, int C) {
+// Per-channel sums of x, into f64 sum. tmp: C floats. (Batch statistics: the mean from these sums over every part of
+// the rows, then col_sqdev around it; a part is a range of rows, so helper threads can each take one.)
+__attribute__((export_name("col_sum")))
+void col_sum(const f32* x, f64* sum, f32* tmp, int M, int C) {
   int C4 = C & ~3;
-  for (int c = 0; c < C; c++) { tmp[c] = 0.0f; mean[c] = 0.0; var[c] = 0.0; }
+  for (int c = 0; c < C; c++) { tmp[c] = 0.0f; sum[c] = 0.0; }
   for (int m = 0; m < M; m++) {
     const f32* xr = x + (long)m * C;
     int c = 0;
     for (; c < C4; c += 4) wasm_v128_store(tmp + c, wasm_f32x4_add(wasm_v128_load(tmp + c), wasm_v128_load(xr + c)));
     for (; c < C; c++) tmp[c] += xr[c];
-    if ((m + 1) % BLOCK == 0) flush(mean, tmp, C);
+    if ((m + 1) % BLOCK == 0) flush(sum, tmp, C);
   }
-  flush(mean, tmp, C);
-  for (int c = 0; c < C; c++) { mean[c] /= (f64)M; meanf[c] = (f32)mean[c]; }
+  flush(sum, tmp, C);
+}
+
+// Per-channel sums of (x - center)^2, into f64 out. tmp: C floats.
+__attribute__((export_name("col_sqdev")))
+void col_sqdev(const f32* x, const f32* center, f64* out, f32* tmp, int M, int C) {
+  int C4 = C & ~3;
+  for (int c = 0; c < C; c++) { tmp[c] = 0.0f; out[c] = 0.0; }
   for (int m = 0; m < M; m++) {
     const f32* xr = x + (long)m * C;
     int c = 0;
     for (; c < C4; c += 4) {
-      v128_t d = wasm_f32x4_sub(wasm_v128_load(xr + c), wasm_v128_load(meanf + c));
+      v128_t d = wasm_f32x4_sub(wasm_v128_load(xr + c), wasm_v128_load(center + c));
       wasm_v128_store(tmp + c, wasm_f32x4_add(wasm_v128_load(tmp + c), wasm_f32x4_mul(d, d)));
     }
-    for (; c < C; c++) { f32 d = xr[c] - meanf[c]; tmp[c] += d * d; }
-    if ((m + 1) % BLOCK == 0) flush(var, tmp, C);
+    for (; c < C; c++) { f32 d = xr[c] - center[c]; tmp[c] += d * d; }
+    if ((m + 1) % BLOCK == 0) flush(out, tmp, C);
   }
-  flush(var, tmp, C);
-  for (int c = 0; c < C; c++) var[c] /= (f64)M;
+  flush(out, tmp, C);
 }
 
 // y = (x - center) * a + b per channel.
@@ -167,12 +173,12 @@ void dw_filter_grad(const f32* xw, const f32* dy, f64* dw, f32* acc, int N, int 
 }
 
 // The filter gradient of a 1x1 convolution: dw[i][o] = sum over k of x[k][i] * dy[k][o], x: [K, I], dy: [K, O] (NHWC
-// rows), dw: [I, O]. XNNPACK's matMul needs one operand transposed and packs the other anew at every call, since in
-// training both are new tensors; this reads each once. Rows go in blocks of KB, which stay in cache while every 4x8
+// rows; ldx: x's row stride, so that a thread can take a range of input channels), dw: [I, O]. XNNPACK's matMul
+// needs one operand transposed and packs the other anew at every call, since in training both are new tensors; this reads each once. Rows go in blocks of KB, which stay in cache while every 4x8
 // tile of dw is summed in registers; each block's sums are then added to dw (blocked float32 summation).
 #define KB 256
 __attribute__((export_name("xt_dy")))
-void xt_dy(const f32* x, const f32* dy, f32* dw, int K, int I, int O) {
+void xt_dy(const f32* x, const f32* dy, f32* dw, int K, int I, int O, int ldx) {
   for (long t = 0; t < (long)I * O; t++) dw[t] = 0.0f;
   int I4 = I & ~3;
   int O8 = O & ~7;
@@ -183,7 +189,7 @@ void xt_dy(const f32* x, const f32* dy, f32* dw, int K, int I, int O) {
         v128_t a00 = wasm_f32x4_splat(0.0f), a01 = a00, a10 = a00, a11 = a00;
         v128_t a20 = a00, a21 = a00, a30 = a00, a31 = a00;
         for (int k = k0; k < k1; k++) {
-          const f32* xr = x + (long)k * I + i;
+          const f32* xr = x + (long)k * ldx + i;
           const f32* g = dy + (long)k * O + o;
           v128_t g0 = wasm_v128_load(g);
           v128_t g1 = wasm_v128_load(g + 4);
@@ -217,7 +223,7 @@ void xt_dy(const f32* x, const f32* dy, f32* dw, int K, int I, int O) {
       for (int o = O8; o < O; o++) {
         for (int r = 0; r < 4; r++) {
           f32 sum = 0.0f;
-          for (int k = k0; k < k1; k++) sum += x[(long)k * I + i + r] * dy[(long)k * O + o];
+          for (int k = k0; k < k1; k++) sum += x[(long)k * ldx + i + r] * dy[(long)k * O + o];
           dw[(long)(i + r) * O + o] += sum;
         }
       }
@@ -226,7 +232,7 @@ void xt_dy(const f32* x, const f32* dy, f32* dw, int K, int I, int O) {
     for (int i = I4; i < I; i++) {
       for (int o = 0; o < O; o++) {
         f32 sum = 0.0f;
-        for (int k = k0; k < k1; k++) sum += x[(long)k * I + i] * dy[(long)k * O + o];
+        for (int k = k0; k < k1; k++) sum += x[(long)k * ldx + i] * dy[(long)k * O + o];
         dw[(long)i * O + o] += sum;
       }
     }
