@@ -203,7 +203,7 @@ export function fusedGradientSuite(threads: number): void {
       }
     });
 
-    test('the depthwise input gradient kernel matches tfjs stock on cpu: strides 1 and 2, odd sizes, same and valid, channel tails', async () => {
+    test('the depthwise input and filter gradient kernels match tfjs stock on cpu: strides 1 and 2, odd sizes, same and valid, channel tails', async () => {
       for (const [n, h, w, c, k, s, pad] of [
         [2, 7, 5, 3, 3, 1, 'same'],
         [1, 8, 8, 16, 3, 2, 'same'],
@@ -218,14 +218,15 @@ export function fusedGradientSuite(threads: number): void {
         const filter = randomArray(k * k * c, rand);
         await tf.setBackend('cpu');
         useStockGradients(true);
-        const { ref, dyShape, dy } = tf.tidy(() => {
-          const f = tf.tensor4d(filter, [k, k, c, 1]);
-          const outShape = tf.depthwiseConv2d(tf.tensor4d(x, [n, h, w, c]), f, s, pad).shape;
+        const { ref, refFilter, dyShape, dy } = tf.tidy(() => {
+          const outShape = tf.depthwiseConv2d(tf.tensor4d(x, [n, h, w, c]), tf.zeros([k, k, c, 1]), s, pad).shape;
           const dyValues = randomArray(tf.util.sizeFromShape(outShape), rand);
-          const grad = tf.grad((xs: tf.Tensor) =>
-            tf.sum(tf.mul(tf.depthwiseConv2d(xs as tf.Tensor4D, f, s, pad), tf.tensor(dyValues, outShape))),
-          );
-          return { ref: grad(tf.tensor4d(x, [n, h, w, c])).dataSync(), dyShape: outShape, dy: dyValues };
+          const [dx, dw] = tf.grads((xs: tf.Tensor, fs: tf.Tensor) =>
+            tf.sum(
+              tf.mul(tf.depthwiseConv2d(xs as tf.Tensor4D, fs as tf.Tensor4D, s, pad), tf.tensor(dyValues, outShape)),
+            ),
+          )([tf.tensor4d(x, [n, h, w, c]), tf.tensor4d(filter, [k, k, c, 1])]);
+          return { ref: dx!.dataSync(), refFilter: dw!.dataSync(), dyShape: outShape, dy: dyValues };
         });
         useStockGradients(false);
         // tfjs's 'same': the extra row or column of padding goes at the bottom/right.
@@ -247,6 +248,19 @@ export function fusedGradientSuite(threads: number): void {
             return dx!.dataSync();
           });
           assertClose(got as Float32Array, ref as Float32Array, `${backend} ${[n, h, w, c]} k${k} s${s} ${pad}`);
+          const gotFilter = tf.tidy(() => {
+            const inputs = { x: tf.tensor4d(x, [n, h, w, c]), dy: tf.tensor(dy, dyShape) };
+            const [dw] = tf
+              .engine()
+              .runKernel(K.depthwiseFilterGrad, inputs, { ...attrs, kh: k, kw: k }) as tf.Tensor[];
+            assert.deepEqual(dw!.shape, [k, k, c, 1]);
+            return dw!.dataSync();
+          });
+          assertClose(
+            gotFilter as Float32Array,
+            refFilter as Float32Array,
+            `${backend} filter ${[n, h, w, c]} k${k} s${s} ${pad}`,
+          );
         }
       }
     });

@@ -36,8 +36,8 @@ export const K = {
   /** dy, x → dy where the input was inside [min, max] (or (min, max] when `minExclusive`), else 0. */
   maskGrad: 'FinetuneMaskGrad',
   /**
-   * x (the input window the convolution reads, [N, R, Q, C]), dy [N, OH, OW, C] → the depthwise filter gradient
-   * [kh, kw, C, 1]; attrs kh, kw, strideHeight, strideWidth.
+   * x [N, H, W, C], dy [N, OH, OW, C] → the depthwise filter gradient [kh, kw, C, 1] (multiplier 1); attrs kh, kw,
+   * strideHeight, strideWidth, padTop, padLeft (the forward convolution's).
    */
   depthwiseFilterGrad: 'FinetuneDepthwiseFilterGrad',
   /**
@@ -395,8 +395,8 @@ const wasmBatchNormTrainGrad: WasmCompute = (
   });
 };
 
-const wasmDepthwiseFilterGrad: WasmCompute = (f, b, [xw, dy], [dw], shapes, attrs) => {
-  const { n, r, q, c, oh, ow, kh, kw, sh, sw } = dwGeometry(shapes, attrs);
+const wasmDepthwiseFilterGrad: WasmCompute = (f, b, [x, dy], [dw], shapes, attrs) => {
+  const { n, h, w, c, oh, ow, kh, kw, sh, sw, pt, pl } = dwGeometry(shapes, attrs);
   const taps = kh * kw * c;
   // Images split between threads, each part summing into its own block.
   const parts = ranges(f, n, n * oh * ow * taps);
@@ -405,13 +405,13 @@ const wasmDepthwiseFilterGrad: WasmCompute = (f, b, [xw, dy], [dw], shapes, attr
     f.run(
       'dw_filter_grad',
       parts.map(([n0, n1], i) => [
-        xw! + 4 * n0 * r * q * c,
+        x! + 4 * n0 * h * w * c,
         dy! + 4 * n0 * oh * ow * c,
         sums[i]!.ptr,
         accs[i]!.ptr,
         n1 - n0,
-        r,
-        q,
+        h,
+        w,
         c,
         oh,
         ow,
@@ -419,6 +419,8 @@ const wasmDepthwiseFilterGrad: WasmCompute = (f, b, [xw, dy], [dw], shapes, attr
         kw,
         sh,
         sw,
+        pt,
+        pl,
       ]),
     );
     f32At(b, dw!, taps).set(addParts(sums, taps));

@@ -109,30 +109,33 @@ export const maskGrad: Compute = ([dy, x], [dx], _shapes, attrs) => {
 
 export const perChannel = (shapes: number[][]) => [shapes[0]![shapes[0]!.length - 1]!];
 
+/** Geometry of a depthwise filter gradient: x [N, H, W, C], dy [N, OH, OW, C], attrs of the forward conv. */
 export const dwGeometry = (shapes: number[][], attrs: NamedAttrMap) => {
-  const [n, r, q, c] = shapes[0] as [number, number, number, number];
+  const [n, h, w, c] = shapes[0] as [number, number, number, number];
   const [, oh, ow] = shapes[1] as [number, number, number, number];
-  const [kh, kw, sh, sw] = [attrs.kh, attrs.kw, attrs.strideHeight, attrs.strideWidth].map(Number) as [
-    number,
-    number,
-    number,
-    number,
-  ];
-  return { n, r, q, c, oh, ow, kh, kw, sh, sw };
+  const [kh, kw, sh, sw, pt, pl] = ['kh', 'kw', 'strideHeight', 'strideWidth', 'padTop', 'padLeft'].map((k) =>
+    Number(attrs[k] ?? 0),
+  ) as [number, number, number, number, number, number];
+  return { n, h, w, c, oh, ow, kh, kw, sh, sw, pt, pl };
 };
 
-export const depthwiseFilterGrad: Compute = ([xw, dy], [dw], shapes, attrs) => {
-  const { n, r, q, c, oh, ow, kh, kw, sh, sw } = dwGeometry(shapes, attrs);
+/** The filter gradient of a depthwise convolution with multiplier 1 (see fused.c dw_filter_grad). */
+export const depthwiseFilterGrad: Compute = ([x, dy], [dw], shapes, attrs) => {
+  const { n, h, w, c, oh, ow, kh, kw, sh, sw, pt, pl } = dwGeometry(shapes, attrs);
   const acc = new Float64Array(kh * kw * c);
   for (let b = 0; b < n; b++) {
-    for (let y = 0; y < oh; y++) {
-      for (let x = 0; x < ow; x++) {
-        const g = ((b * oh + y) * ow + x) * c;
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        const g = ((b * oh + oy) * ow + ox) * c;
         for (let i = 0; i < kh; i++) {
+          const y = oy * sh + i - pt;
+          if (y < 0 || y >= h) continue;
           for (let j = 0; j < kw; j++) {
-            const p = ((b * r + y * sh + i) * q + x * sw + j) * c;
+            const xx = ox * sw + j - pl;
+            if (xx < 0 || xx >= w) continue;
+            const p = ((b * h + y) * w + xx) * c;
             const a = (i * kw + j) * c;
-            for (let k = 0; k < c; k++) acc[a + k] += xw![p + k]! * dy![g + k]!;
+            for (let k = 0; k < c; k++) acc[a + k] += x![p + k]! * dy![g + k]!;
           }
         }
       }

@@ -167,13 +167,15 @@ function depthwiseBackpropFilter({ x, dy }: Tensors, attrs: NamedAttrMap): tf.Te
   const info = convInfo(tf.DepthwiseConv2dNativeBackpropFilter, x.shape, filterShape, attrs, true);
   const [n, oh, ow] = dy.shape;
   const [kh, kw, channels, mult] = filterShape;
-  const window = inputWindow(x, info);
   if (mult === 1) {
-    // One SIMD pass over dy per tap (hostKernels.ts) instead of transposes and a depthwise conv with a dy-sized kernel.
-    const attrs = { kh, kw, strideHeight: info.strideHeight, strideWidth: info.strideWidth };
-    const [dw] = tf.engine().runKernel(K.depthwiseFilterGrad, { x: window, dy }, attrs) as tf.Tensor[];
+    // One SIMD pass over dy per tap (hostKernels.ts), reading x as it is: no padded copy, no transposes, no depthwise
+    // conv with a dy-sized kernel.
+    const { strideHeight, strideWidth, padInfo } = info;
+    const geometry = { kh, kw, strideHeight, strideWidth, padTop: padInfo.top, padLeft: padInfo.left };
+    const [dw] = tf.engine().runKernel(K.depthwiseFilterGrad, { x, dy }, geometry) as tf.Tensor[];
     return dw!;
   }
+  const window = inputWindow(x, info);
   const xT = tf.reshape(tf.transpose(window, [1, 2, 0, 3]), [1, window.shape[1], window.shape[2], n * channels]);
   const dyT = tf.reshape(tf.transpose(dy, [1, 2, 0, 3]), [oh, ow, n * channels, mult]);
   const stridesAsDilations: [number, number] = [info.strideHeight, info.strideWidth];

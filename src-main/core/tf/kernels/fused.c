@@ -138,12 +138,11 @@ void mask_grad(const f32* dy, const f32* x, f32* dx, int n, f32 lo, f32 hi, int 
 }
 
 // Depthwise-convolution filter gradient (channel multiplier 1):
-// dw[i][j][c] = sum over n, oy, ox of xw[n][oy*sh + i][ox*sw + j][c] * dy[n][oy][ox][c],
-// where xw is the input already padded or cropped to exactly the R x Q window the convolution reads.
-// acc: KH*KW*C floats of scratch; dw: KH*KW*C doubles.
+// dw[i][j][c] = sum over n, oy, ox of x[n][oy*sh + i - pt][ox*sw + j - pl][c] * dy[n][oy][ox][c], taps that fall in
+// the padding skipped, so x is read as it is: no padded or cropped copy. acc: KH*KW*C floats; dw: KH*KW*C doubles.
 __attribute__((export_name("dw_filter_grad")))
-void dw_filter_grad(const f32* xw, const f32* dy, f64* dw, f32* acc, int N, int R, int Q, int C, int OH, int OW,
-                    int KH, int KW, int sh, int sw) {
+void dw_filter_grad(const f32* x, const f32* dy, f64* dw, f32* acc, int N, int H, int W, int C, int OH, int OW,
+                    int KH, int KW, int sh, int sw, int pt, int pl) {
   int taps = KH * KW;
   for (int t = 0; t < taps * C; t++) { acc[t] = 0.0f; dw[t] = 0.0; }
   int C4 = C & ~3;
@@ -153,9 +152,13 @@ void dw_filter_grad(const f32* xw, const f32* dy, f64* dw, f32* acc, int N, int 
       for (int ox = 0; ox < OW; ox++) {
         const f32* g = dy + (((long)n * OH + oy) * OW + ox) * C;
         for (int i = 0; i < KH; i++) {
-          const f32* row = xw + (((long)n * R + (long)oy * sh + i) * Q + (long)ox * sw) * C;
+          int y = oy * sh + i - pt;
+          if (y < 0 || y >= H) continue;
+          const f32* row = x + (((long)n * H + y) * W) * C;
           for (int j = 0; j < KW; j++) {
-            const f32* xp = row + (long)j * C;
+            int xx = ox * sw + j - pl;
+            if (xx < 0 || xx >= W) continue;
+            const f32* xp = row + (long)xx * C;
             f32* a = acc + (i * KW + j) * C;
             int c = 0;
             for (; c < C4; c += 4) {
