@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { PREPROCESSING_NOTE } from '../data/images';
 import { releaseFoldedWeights, useFoldedPredict } from './foldedInference';
 import { useRelu6 } from './fusedRelu6';
+import { usePadsInConvs } from './padsInConvs';
 import { useFusedBatchNorm } from './fusedBatchNorm';
 import { globalAveragePooling, inboundFrom, type KerasTopology } from './kerasTopology';
 import { arrayBufferOf } from './modelJson';
@@ -173,6 +174,7 @@ export async function buildClassifier(opts: ClassifierOptions): Promise<Classifi
 export function wrapClassifier(model: tf.LayersModel, size: number): Classifier {
   useFusedBatchNorm(model);
   useRelu6(model);
+  usePadsInConvs(model);
   const featuresOut = model.getLayer(FEATURES_LAYER).output as tf.SymbolicTensor;
   const features = tf.model({ inputs: model.inputs, outputs: featuresOut, name: 'features' });
   // Downloaded backbones have other widths than the bundled 1280.

@@ -9,6 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BatchNormFields } from './fusedBatchNorm';
+import { consumersOf, foldablePads, inboundOf, type Pads } from './padsInConvs';
 
 type Layer = tf.layers.Layer;
 type Activation = 'linear' | 'relu' | 'relu6';
@@ -23,9 +24,6 @@ export interface ConvFields {
   dilationRate: number | number[];
   dataFormat: string;
   activation?: { getClassName(): string };
-}
-interface NodeFields {
-  inboundLayers: Layer[];
 }
 
 /** One step of the folded program: a fused convolution, or a layer applied as it is. */
@@ -48,9 +46,6 @@ export function useFoldedInference(on: boolean): void {
   enabled = on;
 }
 
-const inboundOf = (layer: Layer): Layer[] =>
-  ((layer as unknown as { inboundNodes: NodeFields[] }).inboundNodes[0]?.inboundLayers ?? []) as Layer[];
-
 const reluActivation = (layer: Layer): Activation | null => {
   if (layer.getClassName() !== 'ReLU') return null;
   const max = (layer as unknown as { maxValue?: number | null }).maxValue;
@@ -67,35 +62,23 @@ export function compile(
   options: { ownActivations?: boolean; padsIntoConvs?: boolean } = {},
 ): FoldedOp[] | null {
   const layers = model.layers;
-  const consumers = new Map<string, Layer[]>();
-  for (const l of layers) for (const i of inboundOf(l)) consumers.set(i.name, [...(consumers.get(i.name) ?? []), l]);
+  const consumers = consumersOf(layers);
   const onlyConsumer = (l: Layer) => {
     const c = consumers.get(l.name) ?? [];
     return c.length === 1 ? c[0]! : null;
   };
   const absorbed = new Map<string, string>(); // layer → the op output that stands for it
-  const padsOf = new Map<string, [[number, number], [number, number]]>(); // conv → the zero padding folded into it
+  const padsOf = new Map<string, Pads>(); // conv → the zero padding folded into it
   const ops: FoldedOp[] = [];
   for (const layer of layers) {
     if (layer.getClassName() === 'InputLayer' || absorbed.has(layer.name)) continue;
     const inputs = inboundOf(layer).map((i) => absorbed.get(i.name) ?? i.name);
     const cls = layer.getClassName();
     const conv = layer as unknown as ConvFields;
-    // A zero padding whose only consumer is a 'valid' convolution is that convolution's explicit padding: one pass
-    // over the activations fewer (MobileNetV2 pads before each stride-2 depthwise convolution).
-    const next = onlyConsumer(layer);
-    const padding = (layer as unknown as { padding?: [[number, number], [number, number]]; dataFormat?: string })
-      .padding;
-    if (
-      options.padsIntoConvs &&
-      cls === 'ZeroPadding2D' &&
-      inputs.length === 1 &&
-      padding &&
-      (layer as unknown as { dataFormat?: string }).dataFormat === 'channelsLast' &&
-      next &&
-      ['Conv2D', 'DepthwiseConv2D'].includes(next.getClassName()) &&
-      (next as unknown as ConvFields).padding === 'valid'
-    ) {
+    // A zero padding folded into its convolution (padsInConvs.ts).
+    const padding = options.padsIntoConvs && inputs.length === 1 ? foldablePads(layer, onlyConsumer(layer)) : null;
+    if (padding) {
+      const next = onlyConsumer(layer)!;
       absorbed.set(layer.name, inputs[0]!);
       padsOf.set(next.name, padding);
       continue;

@@ -1,0 +1,70 @@
+/**
+ * A ZeroPadding2D whose only consumer is a 'valid' convolution is that convolution's explicit padding (MobileNetV2
+ * pads before each stride-2 depthwise convolution). Folded in, the padded copy of the activations (forward) and its
+ * crop (the pad's gradient) go: one full pass each way per pad. The folded inference program and training both fold.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ConvFields } from './foldedInference';
+
+type Layer = tf.layers.Layer;
+/** [[top, bottom], [left, right]] */
+export type Pads = [[number, number], [number, number]];
+
+/** The layers whose outputs `layer` takes. */
+export const inboundOf = (layer: Layer): Layer[] =>
+  ((layer as unknown as { inboundNodes: Array<{ inboundLayers: Layer[] }> }).inboundNodes[0]?.inboundLayers ??
+    []) as Layer[];
+
+/** Each layer's consumers among `layers`, by name. */
+export function consumersOf(layers: Layer[]): Map<string, Layer[]> {
+  const consumers = new Map<string, Layer[]>();
+  for (const l of layers) for (const i of inboundOf(l)) consumers.set(i.name, [...(consumers.get(i.name) ?? []), l]);
+  return consumers;
+}
+
+/** The pads of `layer` when it is a channels-last ZeroPadding2D and `next`, its only consumer, a 'valid' conv. */
+export function foldablePads(layer: Layer, next: Layer | null): Pads | null {
+  const pad = layer as unknown as { padding?: Pads; dataFormat?: string };
+  if (layer.getClassName() !== 'ZeroPadding2D' || !pad.padding || pad.dataFormat !== 'channelsLast') return null;
+  if (!next || !['Conv2D', 'DepthwiseConv2D'].includes(next.getClassName())) return null;
+  const conv = next as unknown as ConvFields;
+  if (conv.padding !== 'valid' || conv.dataFormat !== 'channelsLast') return null;
+  return pad.padding;
+}
+
+const patched = new WeakSet<Layer>();
+const first = (inputs: tf.Tensor | tf.Tensor[]) => (Array.isArray(inputs) ? inputs[0]! : inputs);
+
+/**
+ * Folds every foldable zero padding of `model` into its convolution for `apply` (training) and `predict` alike: the
+ * pad layer passes its input through and the convolution pads explicitly. Only convolutions without bias or
+ * activation and with dilation 1 (MobileNetV2's) are patched; the layers' configs, weights and exports are unchanged.
+ * Idempotent.
+ */
+export function usePadsInConvs(model: tf.LayersModel): void {
+  const consumers = consumersOf(model.layers);
+  for (const layer of model.layers) {
+    const next = (consumers.get(layer.name) ?? []).length === 1 ? consumers.get(layer.name)![0]! : null;
+    const pads = foldablePads(layer, next);
+    if (!pads || !next || patched.has(layer) || patched.has(next)) continue;
+    const conv = next as unknown as ConvFields;
+    const dilations = [conv.dilationRate].flat();
+    const activation = conv.activation?.getClassName().toLowerCase() ?? 'linear';
+    if (conv.bias || activation !== 'linear' || dilations.some((d) => d !== 1)) continue;
+    const explicit: [[0, 0], [number, number], [number, number], [0, 0]] = [[0, 0], pads[0], pads[1], [0, 0]];
+    const strides = conv.strides as [number, number];
+    patched.add(layer);
+    patched.add(next);
+    layer.call = (inputs) => first(inputs);
+    next.call =
+      next.getClassName() === 'DepthwiseConv2D'
+        ? (inputs) =>
+            tf.depthwiseConv2d(
+              first(inputs) as tf.Tensor4D,
+              conv.depthwiseKernel!.read() as tf.Tensor4D,
+              strides,
+              explicit,
+            )
+        : (inputs) => tf.conv2d(first(inputs) as tf.Tensor4D, conv.kernel!.read() as tf.Tensor4D, strides, explicit);
+  }
+}
