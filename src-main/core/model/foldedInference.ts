@@ -9,22 +9,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BatchNormFields } from './fusedBatchNorm';
-import { consumersOf, foldablePads, inboundOf, type Pads } from './padsInConvs';
+import { consumersOf, foldablePads, inboundOf, type ConvFields, type Pads } from './padsInConvs';
+
+export type { ConvFields };
 
 type Layer = tf.layers.Layer;
 type Activation = 'linear' | 'relu' | 'relu6';
-
-/** The fields of tfjs-layers' layers that folding reads (not in their public typings). */
-export interface ConvFields {
-  kernel?: tf.LayerVariable;
-  depthwiseKernel?: tf.LayerVariable;
-  bias?: tf.LayerVariable | null;
-  strides: number[];
-  padding: 'same' | 'valid';
-  dilationRate: number | number[];
-  dataFormat: string;
-  activation?: { getClassName(): string };
-}
 
 /** One step of the folded program: a fused convolution, or a layer applied as it is. */
 export type FoldedOp =

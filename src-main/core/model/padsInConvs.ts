@@ -4,9 +4,21 @@
  * crop (the pad's gradient) go: one full pass each way per pad. The folded inference program and training both fold.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ConvFields } from './foldedInference';
 
 type Layer = tf.layers.Layer;
+
+/** The fields of tfjs-layers' convolution layers that folding reads (not in their public typings). */
+export interface ConvFields {
+  kernel?: tf.LayerVariable;
+  depthwiseKernel?: tf.LayerVariable;
+  bias?: tf.LayerVariable | null;
+  strides: number[];
+  padding: 'same' | 'valid';
+  dilationRate: number | number[];
+  dataFormat: string;
+  activation?: { getClassName(): string };
+}
+
 /** [[top, bottom], [left, right]] */
 export type Pads = [[number, number], [number, number]];
 
@@ -33,6 +45,13 @@ export function foldablePads(layer: Layer, next: Layer | null): Pads | null {
 }
 
 const patched = new WeakSet<Layer>();
+/** NHWC explicit padding, as tf.conv2d takes it. */
+export type ExplicitPads = [[0, 0], [number, number], [number, number], [0, 0]];
+const explicitPads = new WeakMap<Layer, ExplicitPads>();
+
+/** The padding a convolution layer runs with: its own, or the explicit pads of a zero padding folded into it. */
+export const convPadding = (conv: Layer): 'same' | 'valid' | ExplicitPads =>
+  explicitPads.get(conv) ?? (conv as unknown as ConvFields).padding;
 const first = (inputs: tf.Tensor | tf.Tensor[]) => (Array.isArray(inputs) ? inputs[0]! : inputs);
 
 /**
@@ -51,10 +70,11 @@ export function usePadsInConvs(model: tf.LayersModel): void {
     const dilations = [conv.dilationRate].flat();
     const activation = conv.activation?.getClassName().toLowerCase() ?? 'linear';
     if (conv.bias || activation !== 'linear' || dilations.some((d) => d !== 1)) continue;
-    const explicit: [[0, 0], [number, number], [number, number], [0, 0]] = [[0, 0], pads[0], pads[1], [0, 0]];
+    const explicit: ExplicitPads = [[0, 0], pads[0], pads[1], [0, 0]];
     const strides = conv.strides as [number, number];
     patched.add(layer);
     patched.add(next);
+    explicitPads.set(next, explicit);
     layer.call = (inputs) => first(inputs);
     next.call =
       next.getClassName() === 'DepthwiseConv2D'
