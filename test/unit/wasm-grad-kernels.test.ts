@@ -223,4 +223,19 @@ describe('wasm Identity (the engine clones every tensor it saves for the backwar
     assert.equal(tf.memory().numDataBuffers, before.numDataBuffers);
     assert.equal(tf.memory().numTensors, before.numTensors);
   });
+
+  test('a cast to the same dtype shares the buffer too; a real cast still converts', async () => {
+    await tf.setBackend('wasm');
+    const before = tf.memory();
+    const source = tf.tensor([1.5, -2, 3, 4], [2, 2]);
+    const same = tf.cast(source, 'float32');
+    assert.equal(tf.memory().numDataBuffers, before.numDataBuffers + 1);
+    const ints = tf.cast(source, 'int32');
+    assert.equal(tf.memory().numDataBuffers, before.numDataBuffers + 2);
+    assert.deepEqual(Array.from(await ints.data()), [1, -2, 3, 4]);
+    source.dispose();
+    assert.deepEqual(Array.from(await same.data()), [1.5, -2, 3, 4]);
+    tf.dispose([same, ints]);
+    assert.equal(tf.memory().numDataBuffers, before.numDataBuffers);
+  });
 });

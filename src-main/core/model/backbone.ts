@@ -15,6 +15,7 @@ import { PREPROCESSING_NOTE } from '../data/images';
 import { releaseFoldedWeights, useFoldedPredict } from './foldedInference';
 import { useRelu6 } from './fusedRelu6';
 import { usePadsInConvs } from './padsInConvs';
+import { useFrozenBatchNormFold } from './frozenBatchNormFold';
 import { useFusedBatchNorm } from './fusedBatchNorm';
 import { globalAveragePooling, inboundFrom, type KerasTopology } from './kerasTopology';
 import { arrayBufferOf } from './modelJson';
@@ -175,6 +176,7 @@ export function wrapClassifier(model: tf.LayersModel, size: number): Classifier 
   useFusedBatchNorm(model);
   useRelu6(model);
   usePadsInConvs(model);
+  useFrozenBatchNormFold(model);
   const featuresOut = model.getLayer(FEATURES_LAYER).output as tf.SymbolicTensor;
   const features = tf.model({ inputs: model.inputs, outputs: featuresOut, name: 'features' });
   // Downloaded backbones have other widths than the bundled 1280.

@@ -4,6 +4,7 @@
  * crop (the pad's gradient) go: one full pass each way per pad. The folded inference program and training both fold.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { ExplicitPads } from '../tf/convBiasAct';
 
 type Layer = tf.layers.Layer;
 
@@ -45,8 +46,6 @@ export function foldablePads(layer: Layer, next: Layer | null): Pads | null {
 }
 
 const patched = new WeakSet<Layer>();
-/** NHWC explicit padding, as tf.conv2d takes it. */
-export type ExplicitPads = [[0, 0], [number, number], [number, number], [0, 0]];
 const explicitPads = new WeakMap<Layer, ExplicitPads>();
 
 /** The padding a convolution layer runs with: its own, or the explicit pads of a zero padding folded into it. */

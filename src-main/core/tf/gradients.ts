@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs';
 import { hostKernelsActive, K, registerHostKernels } from './hostKernels';
+import { registerConvBiasAct } from './convBiasAct';
 
 let registered = false;
 let forceStock = false;
@@ -110,6 +111,7 @@ export function registerGradients(): void {
     maskGrad(() => ({ min: 0, max: Infinity, minExclusive: true })),
   );
   tf.registerGradient(batchNormTrainGrad);
+  registerConvBiasAct();
 }
 
 /**

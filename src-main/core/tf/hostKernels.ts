@@ -18,6 +18,7 @@ import {
   xtDy,
   depthwiseInputGrad,
   dwInputGeometry,
+  channelSums,
   maskGrad,
   perChannel,
   type Compute,
@@ -45,6 +46,8 @@ export const K = {
    * inputShape, strideHeight, strideWidth, padTop, padLeft (the forward convolution's).
    */
   depthwiseInputGrad: 'FinetuneDepthwiseInputGrad',
+  /** x [..., C] → [C]: the sum of each channel (a convolution's bias gradient). */
+  channelSums: 'FinetuneChannelSums',
   /** x [K, I], dy [K, O] → xᵀ·dy [I, O]: the filter gradient of a 1x1 convolution, its rows flattened. */
   xtDy: 'FinetuneXtDy',
   /** w, g, buf → w, buf: one SGD-with-momentum update; attrs lr, momentum, weightDecay. */
@@ -522,6 +525,16 @@ export function registerHostKernels(): void {
     outputs: (s) => [[s[0]![1]!, s[1]![1]!]],
     compute: xtDy,
     wasm: wasmXtDy,
+  });
+  register({
+    name: K.channelSums,
+    inputs: ['x'],
+    outputs: (s) => [perChannel(s)],
+    compute: channelSums,
+    wasm: (f, b, [x], [out], [shape]) => {
+      const c = shape![shape!.length - 1]!;
+      f32At(b, out!, c).set(columnSums(f, b, 'col_sum', x!, 0, tf.util.sizeFromShape(shape!) / c, c));
+    },
   });
   const same = (shapes: number[][]) => shapes.slice(0, -1).map(() => shapes[0]!);
   register({ name: K.sgdStep, inputs: ['w', 'g', 'buf'], outputs: same, compute: sgdStep, wasm: onHeap(sgdStep) });

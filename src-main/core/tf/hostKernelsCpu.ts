@@ -221,3 +221,11 @@ export const depthwiseInputGrad: Compute = ([dy, filter], [dx], shapes, attrs) =
         }
       }
 };
+
+/** The sum of each channel of x [..., C], in float64. */
+export const channelSums: Compute = ([x], [out], shapes) => {
+  const c = shapes[0]![shapes[0]!.length - 1]!;
+  const sums = new Float64Array(c);
+  for (let i = 0; i < x!.length; i += c) for (let k = 0; k < c; k++) sums[k] += x![i + k]!;
+  out!.set(sums);
+};

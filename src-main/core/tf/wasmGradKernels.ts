@@ -12,14 +12,13 @@ import type {
   KernelBackend,
   KernelFunc,
   NamedAttrMap,
-  TensorInfo,
 } from '@tensorflow/tfjs';
 import { K, registerHostKernels } from './hostKernels';
+import { opKernel } from './opKernel';
 
 type Conv2DInfo = tf.backend_util.Conv2DInfo;
 type Shape4 = [number, number, number, number];
 type Tensors = Record<string, tf.Tensor4D>;
-type OpKernel = (inputs: Tensors, attrs: NamedAttrMap) => tf.Tensor;
 type ConvAttrs = Partial<Conv2DBackpropFilterAttrs & DepthwiseConv2dNativeBackpropInputAttrs>;
 
 const WASM = 'wasm';
@@ -46,6 +45,7 @@ const registered = new Map<string, KernelFunc>();
 export function registerWasmGradKernels(): void {
   registerHostKernels();
   shareIdentityBuffers();
+  shareSameTypeCasts();
   for (const [kernelName, standIn] of Object.entries(standIns)) {
     const existing = tf.getKernel(kernelName, WASM);
     if (existing == null) {
@@ -82,27 +82,24 @@ function shareIdentityBuffers(): void {
 let sharedIdentity: KernelFunc | undefined;
 
 /**
- * Adapts an op-based computation to a kernel: the ops run on the active backend inside a tidy, and the result's data
- * is handed to the engine, which wraps the returned TensorInfo in its own tensor without taking a reference.
+ * wasm's Cast copies even to the same dtype, and Identity's gradient is such a cast (`dy.toFloat()`): every layer
+ * that hands its input on unchanged (a folded batch norm, its ReLU6; tfjs-layers clones such outputs) cost a full copy
+ * of its gradient. A same-dtype cast shares the buffer instead, as Identity does.
  */
-function opKernel(compute: OpKernel): KernelFunc {
-  return ({ inputs, backend, attrs = {} }) => {
-    const kernelBackend = backend as KernelBackend;
-    const result = tf.tidy(() => {
-      const named = Object.entries(inputs).filter((entry): entry is [string, TensorInfo] => entry[1] != null);
-      return compute(Object.fromEntries(named.map(([name, info]) => [name, asTensor(info, kernelBackend)])), attrs);
-    });
-    kernelBackend.incRef(result.dataId); // the reference the returned TensorInfo owns
-    result.dispose();
-    return { dataId: result.dataId, shape: result.shape, dtype: result.dtype };
+function shareSameTypeCasts(): void {
+  const existing = tf.getKernel(tf.Cast, WASM);
+  if (existing == null || existing.kernelFunc === sharedCast) return;
+  const convert = existing.kernelFunc;
+  sharedCast = (args) => {
+    const x = args.inputs.x!;
+    if (x.dtype !== (args.attrs as { dtype?: string } | undefined)?.dtype || x.dtype === 'string') return convert(args);
+    (args.backend as KernelBackend).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
   };
+  tf.unregisterKernel(tf.Cast, WASM);
+  tf.registerKernel({ ...existing, kernelFunc: sharedCast });
 }
-
-/** A tidy-owned tensor view of a kernel input; its extra reference is dropped when the tidy disposes it. */
-function asTensor(info: TensorInfo, backend: KernelBackend): tf.Tensor4D {
-  backend.incRef(info.dataId);
-  return tf.engine().makeTensorFromTensorInfo(info, backend) as tf.Tensor4D;
-}
+let sharedCast: KernelFunc | undefined;
 
 /** Padding and output geometry exactly as the cpu backend computes them; rejects what the stand-ins don't cover. */
 function convInfo(kernelName: string, inShape: number[], filterShape: number[], attrs: ConvAttrs, depthwise: boolean) {
