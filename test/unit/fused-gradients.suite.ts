@@ -126,6 +126,32 @@ export function fusedGradientSuite(threads: number): void {
         }
       });
 
+      test(`batch norm with batch statistics (training), then ReLU6 in the same pass, ${shape.join('x')}`, async () => {
+        const rand = mulberry32(500 + i);
+        const c = shape[3]!;
+        const n = shape.reduce((a, b) => a * b, 1);
+        const inputs: Inputs = {
+          x: { shape, values: randomArray(n, rand, -2, 4) },
+          // Outputs on both sides of 0 and of 6, so that both clamps are exercised.
+          gamma: { shape: [c], values: randomArray(c, rand, 2, 5) },
+          beta: { shape: [c], values: randomArray(c, rand, 1, 4) },
+        };
+        const weights = randomArray(n, rand);
+        // tfjs-layers' training path (moments + batchNorm) against the fused kernel.
+        const functional = (fused: boolean) => (t: Record<string, tf.Tensor>) => {
+          if (!fused) {
+            const { mean, variance } = tf.moments(t.x!, [0, 1, 2]);
+            return tf.relu6(tf.batchNorm(t.x!, mean, variance, t.beta!, t.gamma!, 1e-3));
+          }
+          return batchNormTraining(t.x!, t.gamma!, t.beta!, 1e-3, true)[0]!;
+        };
+        const ref = await gradients('cpu', true, inputs, functional(false), weights);
+        for (const backend of ['wasm', 'cpu'] as const) {
+          const got = await gradients(backend, false, inputs, functional(true), weights);
+          for (const name of Object.keys(inputs)) assertClose(got[name]!, ref[name]!, `${backend} d${name}`);
+        }
+      });
+
       test(`ReLU then ReLU6 clip, ${shape.join('x')}`, async () => {
         const rand = mulberry32(300 + i);
         const n = shape.reduce((a, b) => a * b, 1);

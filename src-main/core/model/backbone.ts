@@ -173,8 +173,10 @@ export async function buildClassifier(opts: ClassifierOptions): Promise<Classifi
 
 /** Derive the feature extractor and the head sub-models from a full classifier graph. */
 export function wrapClassifier(model: tf.LayersModel, size: number): Classifier {
-  useFusedBatchNorm(model);
+  // Order matters: each wraps the calls the ones before it left (ReLU6 kernel, then batch norm + ReLU6 in one pass
+  // with batch statistics, then pads, then frozen batch norm folded into its convolution).
   useRelu6(model);
+  useFusedBatchNorm(model);
   usePadsInConvs(model);
   useFrozenBatchNormFold(model);
   const featuresOut = model.getLayer(FEATURES_LAYER).output as tf.SymbolicTensor;

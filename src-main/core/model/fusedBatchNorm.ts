@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { batchNormTraining, fusedActive } from '../tf/gradients';
+import { consumersOf } from './padsInConvs';
 
 /** The fields of tfjs-layers' BatchNormalization that its `call` uses (not in its public typings). */
 export interface BatchNormFields {
@@ -18,20 +19,43 @@ export interface BatchNormFields {
 }
 
 type Call = tf.layers.Layer['call'];
+type Kwargs = Parameters<Call>[1];
 
-/** Swaps in the fused training path on every BatchNormalization layer of `model` (idempotent). */
+/**
+ * Swaps in the fused training path on every BatchNormalization layer of `model` (idempotent). A ReLU6 layer that is
+ * a batch norm's only consumer runs in the same pass (and passes its input on) when the fused path runs.
+ */
 export function useFusedBatchNorm(model: tf.LayersModel): void {
+  const consumers = consumersOf(model.layers);
   for (const layer of model.layers) {
     if (layer.getClassName() !== 'BatchNormalization' || patched.has(layer)) continue;
     patched.add(layer);
     const bn = layer as unknown as BatchNormFields;
     const stockCall: Call = layer.call.bind(layer);
+    const next = consumers.get(layer.name)?.length === 1 ? consumers.get(layer.name)![0]! : null;
+    const relu =
+      next?.getClassName() === 'ReLU' && (next as unknown as { maxValue?: number }).maxValue === 6 && !patched.has(next)
+        ? next
+        : null;
+    const fuses = (x: tf.Tensor, kwargs: Kwargs) =>
+      Boolean(kwargs?.training) &&
+      (bn.axis === -1 || bn.axis === x.rank - 1) &&
+      bn.gamma != null &&
+      bn.beta != null &&
+      fusedActive();
+    if (relu) {
+      patched.add(relu);
+      const reluCall: Call = relu.call.bind(relu);
+      relu.call = (inputs, kwargs) => {
+        const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+        return fuses(x, kwargs) ? x : reluCall(inputs, kwargs);
+      };
+    }
     layer.call = (inputs, kwargs) => {
       const x = Array.isArray(inputs) ? inputs[0]! : inputs;
-      const lastAxis = bn.axis === -1 || bn.axis === x.rank - 1;
-      if (!kwargs?.training || !lastAxis || !bn.gamma || !bn.beta || !fusedActive()) return stockCall(inputs, kwargs);
+      if (!fuses(x, kwargs)) return stockCall(inputs, kwargs);
       return tf.tidy(() => {
-        const [y, mean, variance] = batchNormTraining(x, bn.gamma!.read(), bn.beta!.read(), bn.epsilon);
+        const [y, mean, variance] = batchNormTraining(x, bn.gamma!.read(), bn.beta!.read(), bn.epsilon, relu != null);
         // As tfjs-layers: moving ← moving − (moving − batch)·(1 − momentum).
         for (const [moving, batch] of [
           [bn.movingMean, mean!],

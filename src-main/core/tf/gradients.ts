@@ -78,15 +78,17 @@ function maskGrad(bounds: (attrs: NamedAttrMap) => NamedAttrMap) {
 const batchNormTrainGrad: GradConfig = {
   kernelName: K.batchNormTrain,
   inputsToSave: ['x', 'scale'],
-  outputsToSave: [false, true, true],
+  outputsToSave: [true, true, true],
   // The mean and variance outputs only feed the moving averages, which are not differentiated: their dys are ignored.
+  // y is kept (a reference, not a copy) for the ReLU6 mask when one is fused in.
   gradFunc: (dys, saved, attrs) => {
-    const [x, scale, mean, variance] = saved as Tensor[];
+    const [x, scale, y, mean, variance] = saved as Tensor[];
     const dy = (Array.isArray(dys) ? dys[0] : dys) as Tensor;
+    const { varianceEpsilon = 1e-3, relu6 = false } = attrs as NamedAttrMap;
     const [dx, dScale, dOffset] = run(
       K.batchNormTrainGrad,
-      { dy, x: x!, mean: mean!, variance: variance!, scale: scale! },
-      { varianceEpsilon: (attrs as NamedAttrMap).varianceEpsilon ?? 1e-3 },
+      { dy, x: x!, mean: mean!, variance: variance!, scale: scale!, y: y! },
+      { varianceEpsilon, relu6 },
     );
     return { x: () => dx!, scale: () => dScale!, offset: () => dOffset! };
   },
@@ -116,8 +118,15 @@ export function registerGradients(): void {
 
 /**
  * Batch normalisation with the batch's own statistics, as tfjs-layers computes it in training mode
- * (`tf.moments` then `tf.batchNorm`), in one fused kernel with a fused gradient. Returns [y, mean, variance].
+ * (`tf.moments` then `tf.batchNorm`), in one fused kernel with a fused gradient. Returns [y, mean, variance]. With
+ * `relu6`, y is ReLU6 of it, in the same pass (its gradient 0 at exactly 6, as PyTorch's).
  */
-export function batchNormTraining(x: Tensor, scale: Tensor, offset: Tensor, varianceEpsilon: number): Tensor[] {
-  return run(K.batchNormTrain, { x, scale, offset }, { varianceEpsilon });
+export function batchNormTraining(
+  x: Tensor,
+  scale: Tensor,
+  offset: Tensor,
+  varianceEpsilon: number,
+  relu6 = false,
+): Tensor[] {
+  return run(K.batchNormTrain, { x, scale, offset }, { varianceEpsilon, relu6 });
 }

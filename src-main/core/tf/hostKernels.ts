@@ -30,9 +30,12 @@ export const HOST_BACKENDS = ['wasm', 'cpu'] as const;
 export const K = {
   /** dy, x, mean, variance, scale → dx, Σdy, Σdy·(x − mean) per channel (batch norm with fixed statistics). */
   batchNormGrad: 'FinetuneBatchNormGrad',
-  /** x, scale, offset → y, batch mean, batch variance (biased, as tf.moments). */
+  /** x, scale, offset → y, batch mean, batch variance (biased, as tf.moments); attr relu6: y clamped to [0, 6]. */
   batchNormTrain: 'FinetuneBatchNormTrain',
-  /** dy, x, mean, variance, scale → dx, dscale, doffset for batch norm with batch statistics. */
+  /**
+   * dy, x, mean, variance, scale, y (the forward output) → dx, dscale, doffset for batch norm with batch statistics;
+   * attr relu6: dy is the gradient of the clamped output, masked where y is 0 or 6 first.
+   */
   batchNormTrainGrad: 'FinetuneBatchNormTrainGrad',
   /** dy, x → dy where the input was inside [min, max] (or (min, max] when `minExclusive`), else 0. */
   maskGrad: 'FinetuneMaskGrad',
@@ -265,6 +268,7 @@ function bnGradSums(
   dx: number,
   m: number,
   c: number,
+  y = 0,
 ) {
   const parts = ranges(f, m, m * c, 16);
   const out = { sumDy: new Float64Array(c), sumDyXc: new Float64Array(c) };
@@ -285,6 +289,7 @@ function bnGradSums(
           f32[i]!.ptr,
           r1 - r0,
           c,
+          y ? y + off : 0,
         ];
       }),
     );
@@ -357,7 +362,8 @@ const wasmBatchNormTrain: WasmCompute = (f, b, [x, scale, offset], [y, meanOut, 
     const variance = columnSums(f, b, 'col_sqdev', x!, meanF!.ptr, m, c).map((s) => s / m);
     const [av, sc] = [a!.view(), f32At(b, scale!, c)];
     for (let j = 0; j < c; j++) av[j] = sc[j]! / Math.sqrt(variance[j]! + eps);
-    byRows(f, 'affine', m, c, (off, rows) => [x! + off, meanF!.ptr, a!.ptr, offset!, y! + off, rows, c]);
+    const relu6 = attrs.relu6 === true ? 1 : 0;
+    byRows(f, 'affine', m, c, (off, rows) => [x! + off, meanF!.ptr, a!.ptr, offset!, y! + off, rows, c, relu6]);
     f32At(b, meanOut!, c).set(mean);
     f32At(b, varOut!, c).set(variance);
   });
@@ -366,14 +372,15 @@ const wasmBatchNormTrain: WasmCompute = (f, b, [x, scale, offset], [y, meanOut, 
 const wasmBatchNormTrainGrad: WasmCompute = (
   f,
   b,
-  [dy, x, mean, variance, scale],
+  [dy, x, mean, variance, scale, y],
   [dx, dScale, dOffset],
   shapes,
   attrs,
 ) => {
   const { c, m, eps } = perChannelGeometry(shapes, 1, attrs);
+  const relu6Out = attrs.relu6 === true ? y! : 0; // the gradient through the ReLU6 first, masked by its output
   withScratch(b, [], [c, c, c], (_, [k, km2, km1]) => {
-    const { sumDy: sDy, sumDyXc: sDyXc } = bnGradSums(f, b, dy!, x!, mean!, 0, 0, m, c);
+    const { sumDy: sDy, sumDyXc: sDyXc } = bnGradSums(f, b, dy!, x!, mean!, 0, 0, m, c, relu6Out);
     const [kv, km2v, km1v] = [k!.view(), km2!.view(), km1!.view()];
     const [sc, va, dS, dO] = [f32At(b, scale!, c), f32At(b, variance!, c), f32At(b, dScale!, c), f32At(b, dOffset!, c)];
     for (let j = 0; j < c; j++) {
@@ -394,6 +401,7 @@ const wasmBatchNormTrainGrad: WasmCompute = (
       dx! + off,
       rows,
       c,
+      relu6Out ? relu6Out + off : 0,
     ]);
   });
 };
@@ -499,7 +507,7 @@ export function registerHostKernels(): void {
   });
   register({
     name: K.batchNormTrainGrad,
-    inputs: ['dy', 'x', 'mean', 'variance', 'scale'],
+    inputs: ['dy', 'x', 'mean', 'variance', 'scale', 'y'],
     outputs: (s) => [s[1]!, perChannel(s.slice(1)), perChannel(s.slice(1))],
     compute: batchNormTrainGrad,
     wasm: wasmBatchNormTrainGrad,

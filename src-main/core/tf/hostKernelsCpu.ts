@@ -54,8 +54,13 @@ export const batchNormTrain: Compute = ([x, scale, offset], [y, meanOut, varOut]
     a[j] = scale![j]! / Math.sqrt(v[j]! + eps);
     b[j] = offset![j]! - mean[j]! * a[j]!;
   }
-  for (let base = 0; base < x!.length; base += c)
-    for (let j = 0; j < c; j++) y![base + j] = x![base + j]! * a[j]! + b[j]!;
+  const relu6 = attrs.relu6 === true;
+  for (let base = 0; base < x!.length; base += c) {
+    for (let j = 0; j < c; j++) {
+      const v = x![base + j]! * a[j]! + b[j]!;
+      y![base + j] = relu6 ? Math.min(Math.max(v, 0), 6) : v;
+    }
+  }
   meanOut!.set(mean);
   varOut!.set(v);
 };
@@ -64,8 +69,15 @@ export const batchNormTrain: Compute = ([x, scale, offset], [y, meanOut, varOut]
  * The batch-statistics gradient: with x̂ = (x − mean)·r, r = 1/√(var + ε) and N values per channel,
  * dx = scale·r·(dy − Σdy/N − x̂·Σ(dy·x̂)/N), dscale = Σ(dy·x̂), doffset = Σdy.
  */
-export const batchNormTrainGrad: Compute = ([dy, x, mean, variance, scale], [dx, dScale, dOffset], shapes, attrs) => {
+export const batchNormTrainGrad: Compute = (
+  [dyIn, x, mean, variance, scale, y],
+  [dx, dScale, dOffset],
+  shapes,
+  attrs,
+) => {
   const c = channels(shapes);
+  // With relu6, dyIn is the gradient of the clamped output: through the clamp first (0 where y is 0 or 6).
+  const dy = attrs.relu6 === true ? dyIn!.map((g, i) => (y![i]! > 0 && y![i]! < 6 ? g : 0)) : dyIn;
   const n = x!.length / c;
   const eps = Number(attrs.varianceEpsilon);
   const r = new Float64Array(c);

@@ -15,11 +15,18 @@ static void flush(f64* dst, f32* src, int C) {
   for (int c = 0; c < C; c++) { dst[c] += (f64)src[c]; src[c] = 0.0f; }
 }
 
-// Per-channel sums of dy and dy * (x - mean), into f64 s1, s2; optionally dx = dy * k (k may be 0 to skip).
-// tmp: 2C floats of scratch.
+// Where 0 < y < 6, g; else 0: the gradient through a ReLU6 read from its output y.
+static inline v128_t relu6_mask(v128_t g, v128_t y) {
+  v128_t inside = wasm_v128_and(wasm_f32x4_gt(y, wasm_f32x4_splat(0.0f)), wasm_f32x4_lt(y, wasm_f32x4_splat(6.0f)));
+  return wasm_v128_and(g, inside);
+}
+static inline f32 relu6_mask1(f32 g, f32 y) { return (y > 0.0f && y < 6.0f) ? g : 0.0f; }
+
+// Per-channel sums of dy and dy * (x - mean), into f64 s1, s2; optionally dx = dy * k (dx may be 0 to skip).
+// y: a ReLU6 output after this batch norm (its gradient taken first, see relu6_mask), or 0. tmp: 2C floats.
 __attribute__((export_name("bn_grad")))
 void bn_grad(const f32* dy, const f32* x, const f32* mean, const f32* k, f32* dx, f64* s1, f64* s2, f32* tmp,
-             int M, int C) {
+             int M, int C, const f32* y) {
   f32* b1 = tmp;
   f32* b2 = tmp + C;
   for (int c = 0; c < C; c++) { b1[c] = 0.0f; b2[c] = 0.0f; s1[c] = 0.0; s2[c] = 0.0; }
@@ -28,16 +35,18 @@ void bn_grad(const f32* dy, const f32* x, const f32* mean, const f32* k, f32* dx
     const f32* dyr = dy + (long)m * C;
     const f32* xr = x + (long)m * C;
     f32* dxr = dx ? dx + (long)m * C : 0;
+    const f32* yr = y ? y + (long)m * C : 0;
     int c = 0;
     for (; c < C4; c += 4) {
       v128_t g = wasm_v128_load(dyr + c);
+      if (yr) g = relu6_mask(g, wasm_v128_load(yr + c));
       v128_t xc = wasm_f32x4_sub(wasm_v128_load(xr + c), wasm_v128_load(mean + c));
       wasm_v128_store(b1 + c, wasm_f32x4_add(wasm_v128_load(b1 + c), g));
       wasm_v128_store(b2 + c, wasm_f32x4_add(wasm_v128_load(b2 + c), wasm_f32x4_mul(g, xc)));
       if (dxr) wasm_v128_store(dxr + c, wasm_f32x4_mul(g, wasm_v128_load(k + c)));
     }
     for (; c < C; c++) {
-      f32 g = dyr[c];
+      f32 g = yr ? relu6_mask1(dyr[c], yr[c]) : dyr[c];
       b1[c] += g;
       b2[c] += g * (xr[c] - mean[c]);
       if (dxr) dxr[c] = g * k[c];
@@ -82,39 +91,53 @@ void col_sqdev(const f32* x, const f32* center, f64* out, f32* tmp, int M, int C
   flush(out, tmp, C);
 }
 
-// y = (x - center) * a + b per channel.
+// y = (x - center) * a + b per channel; clamped to [0, 6] when relu6 (a ReLU6 after the batch norm).
 __attribute__((export_name("affine")))
-void affine(const f32* x, const f32* center, const f32* a, const f32* b, f32* y, int M, int C) {
+void affine(const f32* x, const f32* center, const f32* a, const f32* b, f32* y, int M, int C, int relu6) {
   int C4 = C & ~3;
+  v128_t zero = wasm_f32x4_splat(0.0f), six = wasm_f32x4_splat(6.0f);
   for (int m = 0; m < M; m++) {
     const f32* xr = x + (long)m * C;
     f32* yr = y + (long)m * C;
     int c = 0;
     for (; c < C4; c += 4) {
       v128_t d = wasm_f32x4_sub(wasm_v128_load(xr + c), wasm_v128_load(center + c));
-      wasm_v128_store(yr + c, wasm_f32x4_add(wasm_f32x4_mul(d, wasm_v128_load(a + c)), wasm_v128_load(b + c)));
+      v128_t v = wasm_f32x4_add(wasm_f32x4_mul(d, wasm_v128_load(a + c)), wasm_v128_load(b + c));
+      if (relu6) v = wasm_f32x4_pmin(wasm_f32x4_pmax(zero, v), six);
+      wasm_v128_store(yr + c, v);
     }
-    for (; c < C; c++) yr[c] = (xr[c] - center[c]) * a[c] + b[c];
+    for (; c < C; c++) {
+      f32 v = (xr[c] - center[c]) * a[c] + b[c];
+      if (relu6) v = v < 0.0f ? 0.0f : (v > 6.0f ? 6.0f : v);
+      yr[c] = v;
+    }
   }
 }
 
-// dx = dy * k - (x - mean) * km2 - km1 per channel (the batch-statistics batch-norm gradient).
+// dx = g * k - (x - mean) * km2 - km1 per channel (the batch-statistics batch-norm gradient), g = dy, or dy through
+// the ReLU6 whose output is y (y may be 0).
 __attribute__((export_name("bn_train_dx")))
 void bn_train_dx(const f32* dy, const f32* x, const f32* mean, const f32* k, const f32* km2, const f32* km1, f32* dx,
-                 int M, int C) {
+                 int M, int C, const f32* y) {
   int C4 = C & ~3;
   for (int m = 0; m < M; m++) {
     const f32* dyr = dy + (long)m * C;
     const f32* xr = x + (long)m * C;
     f32* dxr = dx + (long)m * C;
+    const f32* yr = y ? y + (long)m * C : 0;
     int c = 0;
     for (; c < C4; c += 4) {
       v128_t xc = wasm_f32x4_sub(wasm_v128_load(xr + c), wasm_v128_load(mean + c));
-      v128_t v = wasm_f32x4_mul(wasm_v128_load(dyr + c), wasm_v128_load(k + c));
+      v128_t g = wasm_v128_load(dyr + c);
+      if (yr) g = relu6_mask(g, wasm_v128_load(yr + c));
+      v128_t v = wasm_f32x4_mul(g, wasm_v128_load(k + c));
       v = wasm_f32x4_sub(v, wasm_f32x4_mul(xc, wasm_v128_load(km2 + c)));
       wasm_v128_store(dxr + c, wasm_f32x4_sub(v, wasm_v128_load(km1 + c)));
     }
-    for (; c < C; c++) dxr[c] = dyr[c] * k[c] - (xr[c] - mean[c]) * km2[c] - km1[c];
+    for (; c < C; c++) {
+      f32 g = yr ? relu6_mask1(dyr[c], yr[c]) : dyr[c];
+      dxr[c] = g * k[c] - (xr[c] - mean[c]) * km2[c] - km1[c];
+    }
   }
 }
 
