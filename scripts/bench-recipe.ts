@@ -207,6 +207,16 @@ console.log(
         lrFinds,
         ensemble: recipe.ensemble && { k: recipe.ensemble.k, validAccuracy: recipe.ensemble.validAccuracy },
         kept: { validAccuracy: kept.accuracy, ttaValidAccuracy: keptTta.accuracy },
+        // With --swa: the averaged model's own metrics, and whether it beat the best checkpoint (then it is `kept`).
+        swa: step8.swa
+          ? {
+              k: step8.swa.k,
+              validAccuracy: step8.swa.validAccuracy,
+              validLoss: step8.swa.validLoss,
+              bestValidLoss: step8.swa.bestValidLoss,
+              kept: step8.swa.kept,
+            }
+          : null,
         best: recipe.best,
         steps: recipe.steps.map(({ step, epochs: e, lr, validAccuracy }) => ({ step, epochs: e, lr, validAccuracy })),
         seconds: recipeSeconds,

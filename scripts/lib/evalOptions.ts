@@ -57,6 +57,8 @@ export interface EvalRunResult extends EvalRunKey {
   kept: number;
   keptTta: number;
   ensemble: number | null;
+  /** With SWA on: the averaged model's accuracy and whether it was kept (absent in runs made before it was recorded). */
+  swa?: { accuracy: number; kept: boolean } | null;
   /** The head alone as `finetune train --steps head` runs it: 8 epochs, AdamW 3e-3, best epoch. */
   headOnly: number;
   seconds: number;
@@ -69,6 +71,7 @@ interface BenchRecipeJson {
     bestValidAccuracy: number;
     ensemble: { validAccuracy: number } | null;
     kept: { validAccuracy: number; ttaValidAccuracy: number };
+    swa?: { validAccuracy: number; kept: boolean } | null;
     seconds: number;
     cpuSeconds: number;
   };
@@ -121,6 +124,7 @@ export function runOne(key: EvalRunKey, ctx: { dir: string; commit: string; size
     kept: j.recipe.kept.validAccuracy,
     keptTta: j.recipe.kept.ttaValidAccuracy,
     ensemble: j.recipe.ensemble?.validAccuracy ?? null,
+    swa: j.recipe.swa ? { accuracy: j.recipe.swa.validAccuracy, kept: j.recipe.swa.kept } : null,
     headOnly: j.headOnly8Epochs.bestValidAccuracy,
     seconds: j.recipe.seconds,
     cpuSeconds: j.recipe.cpuSeconds,
@@ -150,6 +154,14 @@ function cell(xs: number[]): string {
   return xs.length === 1 ? `${pct(xs[0]!)}` : `${pct(mean(xs))} ± ${pct(sd(xs))} (n=${xs.length})`;
 }
 
+/** For SWA rows: the averaged model's own accuracy and how often it beat the best checkpoint (and so was kept). */
+function swaNote(rs: EvalRunResult[]): string {
+  const swa = rs.flatMap((r) => (r.swa ? [r.swa] : []));
+  if (swa.length === 0) return '';
+  const kept = swa.filter((s) => s.kept).length;
+  return ` (the average: ${cell(swa.map((s) => s.accuracy))}, kept in ${kept} of ${swa.length})`;
+}
+
 /**
  * A markdown table per set size: a row per option, mean ± sd over its seeds of the best epoch, the kept model with
  * and without TTA, the ensemble, the head alone, the option's difference from the defaults at the same seeds, and
@@ -175,7 +187,7 @@ export function evalTable(results: EvalRunResult[]): string {
       const paired = rs.filter((r) => defaults.has(r.seed)).map((r) => r.bestEpoch - defaults.get(r.seed)!.bestEpoch);
       const diff = v.name === 'defaults' || paired.length === 0 ? '' : cell(paired).replace(/^(?!-)/, '+');
       out.push(
-        `| ${v.label} | ${cell(rs.map((r) => r.bestEpoch))} | ${cell(rs.map((r) => r.kept))} | ${cell(rs.map((r) => r.keptTta))} | ${cell(rs.flatMap((r) => (r.ensemble === null ? [] : [r.ensemble])))} | ${cell(rs.map((r) => r.headOnly))} | ${diff} | ${(mean(rs.map((r) => r.cpuSeconds)) / 60).toFixed(0)} |`,
+        `| ${v.label}${swaNote(rs)} | ${cell(rs.map((r) => r.bestEpoch))} | ${cell(rs.map((r) => r.kept))} | ${cell(rs.map((r) => r.keptTta))} | ${cell(rs.flatMap((r) => (r.ensemble === null ? [] : [r.ensemble])))} | ${cell(rs.map((r) => r.headOnly))} | ${diff} | ${(mean(rs.map((r) => r.cpuSeconds)) / 60).toFixed(0)} |`,
       );
     }
   }
