@@ -291,6 +291,57 @@ export function fusedGradientSuite(threads: number): void {
       }
     });
 
+    test('a first layer filter gradient (im2col + xᵀ·dy) matches tfjs stock: 3x3 and 5x5, strides 1 and 2, same and valid', async () => {
+      for (const [shape, k, s, pad, co] of [
+        [[4, 32, 32, 3], 3, 2, 'same', 32],
+        [[2, 33, 31, 3], 3, 2, 'valid', 8],
+        [[1, 40, 36, 2], 5, 1, 'same', 12],
+        [[3, 27, 29, 4], 3, 1, 'same', 16],
+      ] as const) {
+        const rand = mulberry32(shape[1] * 7 + k + co);
+        const n = shape.reduce((a: number, b: number) => a * b, 1);
+        const inputs: Inputs = {
+          x: { shape: [...shape], values: randomArray(n, rand) },
+          filter: { shape: [k, k, shape[3], co], values: randomArray(k * k * shape[3] * co, rand) },
+        };
+        const f = (t: Record<string, tf.Tensor>) => tf.conv2d(t.x as tf.Tensor4D, t.filter as tf.Tensor4D, s, pad);
+        await tf.setBackend('cpu');
+        const outSize = tf.tidy(() => f({ x: tf.zeros([...shape]), filter: tf.zeros([k, k, shape[3], co]) }).size);
+        const weights = randomArray(outSize, rand);
+        const ref = await gradients('cpu', true, inputs, f, weights);
+        const got = await gradients('wasm', false, inputs, f, weights);
+        assertClose(got.filter!, ref.filter!, `wasm dfilter ${shape} k${k} s${s} ${pad}`);
+        assertClose(got.x!, ref.x!, `wasm dx ${shape} k${k} s${s} ${pad}`);
+        // The cpu twin of im2col, through the kernel itself, against the wasm one.
+        const attrsFor = () => {
+          const info = tf.backend_util.computeConv2DInfo([...shape], [k, k, shape[3], co], s, 1, pad);
+          return {
+            kh: k,
+            kw: k,
+            strideHeight: s,
+            strideWidth: s,
+            padTop: info.padInfo.top,
+            padLeft: info.padInfo.left,
+            outHeight: info.outHeight,
+            outWidth: info.outWidth,
+          };
+        };
+        const patches: Float32Array[] = [];
+        for (const backend of ['wasm', 'cpu'] as const) {
+          await tf.setBackend(backend);
+          patches.push(
+            tf.tidy(() => {
+              const [p] = tf
+                .engine()
+                .runKernel(K.im2col, { x: tf.tensor(inputs.x!.values, [...shape]) }, attrsFor()) as tf.Tensor[];
+              return p!.dataSync() as Float32Array;
+            }),
+          );
+        }
+        assert.deepEqual(patches[1], patches[0], 'im2col: cpu and wasm agree');
+      }
+    });
+
     test('depthwise convolution gradients (input and filter) at sizes split between threads', async () => {
       for (const [shape, k, s, pad] of [
         [[6, 18, 17, 40], 3, 1, 'same'],

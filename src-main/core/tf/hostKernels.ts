@@ -19,6 +19,8 @@ import {
   depthwiseInputGrad,
   dwInputGeometry,
   channelSums,
+  im2col,
+  im2colGeometry,
   maskGrad,
   perChannel,
   type Compute,
@@ -49,6 +51,11 @@ export const K = {
    * inputShape, strideHeight, strideWidth, padTop, padLeft (the forward convolution's).
    */
   depthwiseInputGrad: 'FinetuneDepthwiseInputGrad',
+  /**
+   * x [N, H, W, C] → [N·OH·OW, KH·KW·C]: the patches a convolution reads, zeros in the padding; attrs kh, kw,
+   * strideHeight, strideWidth, padTop, padLeft, outHeight, outWidth.
+   */
+  im2col: 'FinetuneIm2col',
   /** x [..., C] → [C]: the sum of each channel (a convolution's bias gradient). */
   channelSums: 'FinetuneChannelSums',
   /** x [K, I], dy [K, O] → xᵀ·dy [I, O]: the filter gradient of a 1x1 convolution, its rows flattened. */
@@ -82,7 +89,8 @@ type KernelName =
   | 'mask_grad'
   | 'dw_filter_grad'
   | 'xt_dy'
-  | 'dw_input_grad';
+  | 'dw_input_grad'
+  | 'im2col';
 
 /** Our module on one wasm memory: runs a kernel once per part, the parts in parallel where helper threads exist. */
 interface Fused {
@@ -533,6 +541,38 @@ export function registerHostKernels(): void {
     outputs: (s) => [[s[0]![1]!, s[1]![1]!]],
     compute: xtDy,
     wasm: wasmXtDy,
+  });
+  register({
+    name: K.im2col,
+    inputs: ['x'],
+    outputs: (s, a) => {
+      const { n, c, kh, kw, oh, ow } = im2colGeometry(s, a);
+      return [[n * oh * ow, kh * kw * c]];
+    },
+    compute: im2col,
+    wasm: (f, _b, [x], [p], shapes, attrs) => {
+      const { n, h, w, c, kh, kw, sh, sw, pt, pl, oh, ow } = im2colGeometry(shapes, attrs);
+      // Images split between threads.
+      f.run(
+        'im2col',
+        ranges(f, n, n * oh * ow * kh * kw * c).map(([n0, n1]) => [
+          x! + 4 * n0 * h * w * c,
+          p! + 4 * n0 * oh * ow * kh * kw * c,
+          n1 - n0,
+          h,
+          w,
+          c,
+          oh,
+          ow,
+          kh,
+          kw,
+          sh,
+          sw,
+          pt,
+          pl,
+        ]),
+      );
+    },
   });
   register({
     name: K.channelSums,

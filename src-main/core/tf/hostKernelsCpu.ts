@@ -241,3 +241,36 @@ export const channelSums: Compute = ([x], [out], shapes) => {
   for (let i = 0; i < x!.length; i += c) for (let k = 0; k < c; k++) sums[k] += x![i + k]!;
   out!.set(sums);
 };
+
+/** Geometry of im2col: x [N, H, W, C]; attrs kh, kw, strides, padTop, padLeft, outHeight, outWidth. */
+export const im2colGeometry = (shapes: number[][], attrs: NamedAttrMap) => {
+  const [n, h, w, c] = shapes[0] as [number, number, number, number];
+  const [kh, kw, sh, sw, pt, pl, oh, ow] = [
+    'kh',
+    'kw',
+    'strideHeight',
+    'strideWidth',
+    'padTop',
+    'padLeft',
+    'outHeight',
+    'outWidth',
+  ].map((k) => Number(attrs[k])) as [number, number, number, number, number, number, number, number];
+  return { n, h, w, c, kh, kw, sh, sw, pt, pl, oh, ow };
+};
+
+/** The patches a convolution reads, a row per output pixel, zeros in the padding (see fused.c im2col). */
+export const im2col: Compute = ([x], [p], shapes, attrs) => {
+  const { n, h, w, c, kh, kw, sh, sw, pt, pl, oh, ow } = im2colGeometry(shapes, attrs);
+  let at = 0;
+  for (let b = 0; b < n; b++)
+    for (let oy = 0; oy < oh; oy++)
+      for (let ox = 0; ox < ow; ox++)
+        for (let i = 0; i < kh; i++)
+          for (let j = 0; j < kw; j++) {
+            const y = oy * sh + i - pt;
+            const xx = ox * sw + j - pl;
+            const inside = y >= 0 && y < h && xx >= 0 && xx < w;
+            const src = ((b * h + y) * w + xx) * c;
+            for (let k = 0; k < c; k++) p![at++] = inside ? x![src + k]! : 0;
+          }
+};

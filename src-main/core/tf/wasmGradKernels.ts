@@ -126,6 +126,8 @@ function inputWindow(x: tf.Tensor4D, info: Conv2DInfo): tf.Tensor4D {
  * and many channels, XNNPACK's threaded matMul is as fast or faster.
  */
 const XT_DY_MIN_ROWS = 1024;
+/** Patch widths (KH·KW·C_in) up to this go through im2col + xᵀ·dy: the patch matrix stays ~KH·KW times x's size. */
+const IM2COL_MAX_COLUMNS = 64;
 
 /**
  * dW is the correlation of the padded input with dy, summed over the batch. For 1x1 convs it is one matMul; else
@@ -136,6 +138,32 @@ function conv2dBackpropFilter({ x, dy }: Tensors, attrs: NamedAttrMap): tf.Tenso
   const { filterShape } = attrs as unknown as Conv2DBackpropFilterAttrs;
   const info = convInfo(tf.Conv2DBackpropFilter, x.shape, filterShape, attrs, false);
   const { inChannels, outChannels, strideHeight, strideWidth } = info;
+  const patchColumns = info.filterHeight * info.filterWidth * inChannels;
+  const [n] = x.shape;
+  const spatial = info.filterHeight > 1 || info.filterWidth > 1;
+  const undilated = info.dilationHeight === 1 && info.dilationWidth === 1;
+  if (
+    spatial &&
+    undilated &&
+    patchColumns <= IM2COL_MAX_COLUMNS &&
+    n * info.outHeight * info.outWidth >= XT_DY_MIN_ROWS
+  ) {
+    // A first layer (few input channels): its patches as rows, then one xᵀ·dy (both our kernels, both threads).
+    const { padInfo, outHeight, outWidth } = info;
+    const geometry = {
+      kh: info.filterHeight,
+      kw: info.filterWidth,
+      strideHeight,
+      strideWidth,
+      padTop: padInfo.top,
+      padLeft: padInfo.left,
+      outHeight,
+      outWidth,
+    };
+    const [patches] = tf.engine().runKernel(K.im2col, { x }, geometry) as tf.Tensor[];
+    const [dw] = tf.engine().runKernel(K.xtDy, { x: patches!, dy: tf.reshape(dy, [-1, outChannels]) }) as tf.Tensor[];
+    return tf.reshape(dw!, filterShape);
+  }
   const window = inputWindow(x, info);
   const [, rows, cols] = window.shape;
   if (info.filterHeight === 1 && info.filterWidth === 1 && rows === info.outHeight && cols === info.outWidth) {

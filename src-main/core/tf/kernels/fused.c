@@ -298,3 +298,32 @@ void dw_input_grad(const f32* dy, const f32* w, f32* dx, int N, int H, int W, in
     }
   }
 }
+
+// The patches a convolution reads, one row per output pixel: p[(n, oy, ox)][(i, j, c)] = x[n][oy*sh + i - pt]
+// [ox*sw + j - pl][c], 0 in the padding. Its filter gradient is then pᵀ·dy (xt_dy): for a first layer (3 input
+// channels, a 3x3 kernel: 27 columns) instead of transposes of x and dy and a dilated convolution.
+__attribute__((export_name("im2col")))
+void im2col(const f32* x, f32* p, int N, int H, int W, int C, int OH, int OW, int KH, int KW, int sh, int sw, int pt,
+            int pl) {
+  long cols = (long)KH * KW * C;
+  for (int n = 0; n < N; n++) {
+    for (int oy = 0; oy < OH; oy++) {
+      for (int ox = 0; ox < OW; ox++) {
+        f32* row = p + (((long)n * OH + oy) * OW + ox) * cols;
+        for (int i = 0; i < KH; i++) {
+          int y = oy * sh + i - pt;
+          for (int j = 0; j < KW; j++) {
+            int xx = ox * sw + j - pl;
+            f32* dst = row + ((long)i * KW + j) * C;
+            if (y < 0 || y >= H || xx < 0 || xx >= W) {
+              for (int c = 0; c < C; c++) dst[c] = 0.0f;
+            } else {
+              const f32* src = x + (((long)n * H + y) * W + xx) * C;
+              for (int c = 0; c < C; c++) dst[c] = src[c];
+            }
+          }
+        }
+      }
+    }
+  }
+}
