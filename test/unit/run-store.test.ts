@@ -164,3 +164,37 @@ test('recentDirs: the newest runs’ dataset folders, each once, from an index (
     plan.map((p) => p.detail).join('; '),
   );
 });
+
+test('processes that open a new history at the same moment all migrate it without a clash', async () => {
+  const { spawn } = await import('node:child_process');
+  const storeModule = join(ROOT, 'src-main/core/history/runStore.ts');
+  // Each child waits for the same instant, then opens the store: the migrations race as two CLI runs' did.
+  const script = `const { RunStore } = await import(${JSON.stringify(storeModule)});
+    const at = Number(process.argv[2]); while (Date.now() < at) {}
+    new RunStore(process.argv[1]).close?.();`;
+  for (let round = 0; round < 3; round++) {
+    const path = file();
+    const at = Date.now() + 1500;
+    const codes = await Promise.all(
+      Array.from(
+        { length: 4 },
+        () =>
+          new Promise<{ code: number | null; err: string }>((done) => {
+            const child = spawn(
+              process.execPath,
+              ['--import', 'tsx', '--input-type=module', '-e', script, path, String(at)],
+              {
+                cwd: ROOT,
+              },
+            );
+            let err = '';
+            child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+            child.on('close', (code) => done({ code, err }));
+          }),
+      ),
+    );
+    for (const { code, err } of codes) assert.equal(code, 0, err.slice(-400));
+    const store = new RunStore(path);
+    assert.equal(store.schemaVersion(), SCHEMA_VERSION);
+  }
+});

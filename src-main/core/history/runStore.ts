@@ -111,12 +111,17 @@ export class RunStore {
         `The run history ${this.path} was written by a newer Finetune Studio (schema ${version} > ${SCHEMA_VERSION}). Update the app, or use --home to point at another folder.`,
       );
     }
-    for (let v = version; v < SCHEMA_VERSION; v++) {
-      this.db.transaction(() => {
-        this.db.exec(MIGRATIONS[v]!);
-        this.db.pragma(`user_version = ${v + 1}`);
-      })();
-    }
+    // Each step reads the version inside an IMMEDIATE transaction (the write lock, waited for up to the busy
+    // timeout): two processes opening a new history at once would otherwise both see version 0 and both create the
+    // tables ("table runs already exists", as two CLI runs started together did).
+    const step = this.db.transaction(() => {
+      const v = this.db.pragma('user_version', { simple: true }) as number;
+      if (v >= SCHEMA_VERSION) return false;
+      this.db.exec(MIGRATIONS[v]!);
+      this.db.pragma(`user_version = ${v + 1}`);
+      return true;
+    });
+    if (version < SCHEMA_VERSION) while (step.immediate()) continue;
   }
 
   schemaVersion(): number {
