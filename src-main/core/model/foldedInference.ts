@@ -9,7 +9,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BatchNormFields } from './fusedBatchNorm';
-import { consumersOf, foldablePads, inboundOf, type ConvFields, type Pads } from './padsInConvs';
+import { foldablePads, type Pads } from './padsInConvs';
+import { consumersOf, inboundOf, onlyConsumer as onlyOf, type ConvFields } from './layerGraph';
 
 export type { ConvFields };
 
@@ -53,10 +54,7 @@ export function compile(
 ): FoldedOp[] | null {
   const layers = model.layers;
   const consumers = consumersOf(layers);
-  const onlyConsumer = (l: Layer) => {
-    const c = consumers.get(l.name) ?? [];
-    return c.length === 1 ? c[0]! : null;
-  };
+  const onlyConsumer = (l: Layer) => onlyOf(consumers, l);
   const absorbed = new Map<string, string>(); // layer → the op output that stands for it
   const padsOf = new Map<string, Pads>(); // conv → the zero padding folded into it
   const ops: FoldedOp[] = [];

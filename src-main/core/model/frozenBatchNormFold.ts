@@ -11,9 +11,9 @@
  * (the mask is read from the output, where 6 also means "clipped"), as PyTorch does; tfjs takes it as 1.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Tensor } from '@tensorflow/tfjs';
 import type { BatchNormFields } from './fusedBatchNorm';
-import { consumersOf, convPadding, type ConvFields } from './padsInConvs';
+import { convPadding } from './padsInConvs';
+import { consumersOf, firstInput, isRelu6, onlyConsumer, type ConvFields } from './layerGraph';
 import { fusedActive } from '../tf/gradients';
 import { convBiasAct, type ConvBiasActSpec } from '../tf/convBiasAct';
 
@@ -21,7 +21,6 @@ type Layer = tf.layers.Layer;
 type Call = Layer['call'];
 
 const patched = new WeakSet<Layer>();
-const first = (inputs: Tensor | Tensor[]) => (Array.isArray(inputs) ? inputs[0]! : inputs);
 
 /**
  * Patches every conv (no bias, linear activation, dilation 1, channels last) → BatchNormalization (its only consumer,
@@ -30,10 +29,7 @@ const first = (inputs: Tensor | Tensor[]) => (Array.isArray(inputs) ? inputs[0]!
  */
 export function useFrozenBatchNormFold(model: tf.LayersModel): void {
   const consumers = consumersOf(model.layers);
-  const only = (l: Layer) => {
-    const c = consumers.get(l.name) ?? [];
-    return c.length === 1 ? c[0]! : null;
-  };
+  const only = (l: Layer) => onlyConsumer(consumers, l);
   for (const layer of model.layers) {
     const cls = layer.getClassName();
     if ((cls !== 'Conv2D' && cls !== 'DepthwiseConv2D') || patched.has(layer)) continue;
@@ -49,8 +45,7 @@ export function useFrozenBatchNormFold(model: tf.LayersModel): void {
     if (bn.axis !== -1 && bn.axis !== 3) continue;
     if (!bn.gamma || !bn.beta) continue;
     const next = only(bnLayer);
-    const relu =
-      next?.getClassName() === 'ReLU' && (next as unknown as { maxValue?: number }).maxValue === 6 ? next : null;
+    const relu = isRelu6(next) ? next : null;
     const spec: ConvBiasActSpec = {
       depthwise: cls === 'DepthwiseConv2D',
       strides: conv.strides as [number, number],
@@ -68,13 +63,13 @@ export function useFrozenBatchNormFold(model: tf.LayersModel): void {
         // k scales output channels: the last axis of a conv filter, the third of a depthwise one.
         const w = tf.mul(kernel, spec.depthwise ? tf.reshape(k, [1, 1, -1, 1]) : k);
         const bias = tf.sub(bn.beta!.read(), tf.mul(bn.movingMean.read(), k));
-        return convBiasAct(first(inputs), w, bias, spec);
+        return convBiasAct(firstInput(inputs), w, bias, spec);
       });
     }) as Call;
-    bnLayer.call = ((inputs, kwargs) => (folds(kwargs) ? first(inputs) : own.bn(inputs, kwargs))) as Call;
+    bnLayer.call = ((inputs, kwargs) => (folds(kwargs) ? firstInput(inputs) : own.bn(inputs, kwargs))) as Call;
     if (relu && own.relu) {
       const reluCall = own.relu;
-      relu.call = ((inputs, kwargs) => (folds(kwargs) ? first(inputs) : reluCall(inputs, kwargs))) as Call;
+      relu.call = ((inputs, kwargs) => (folds(kwargs) ? firstInput(inputs) : reluCall(inputs, kwargs))) as Call;
       patched.add(relu);
     }
     patched.add(layer);

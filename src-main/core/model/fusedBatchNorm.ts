@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { batchNormTraining, fusedActive } from '../tf/gradients';
-import { consumersOf } from './padsInConvs';
+import { consumersOf, firstInput, isRelu6, onlyConsumer } from './layerGraph';
 
 /** The fields of tfjs-layers' BatchNormalization that its `call` uses (not in its public typings). */
 export interface BatchNormFields {
@@ -32,11 +32,8 @@ export function useFusedBatchNorm(model: tf.LayersModel): void {
     patched.add(layer);
     const bn = layer as unknown as BatchNormFields;
     const stockCall: Call = layer.call.bind(layer);
-    const next = consumers.get(layer.name)?.length === 1 ? consumers.get(layer.name)![0]! : null;
-    const relu =
-      next?.getClassName() === 'ReLU' && (next as unknown as { maxValue?: number }).maxValue === 6 && !patched.has(next)
-        ? next
-        : null;
+    const next = onlyConsumer(consumers, layer);
+    const relu = next && isRelu6(next) && !patched.has(next) ? next : null;
     const fuses = (x: tf.Tensor, kwargs: Kwargs) =>
       Boolean(kwargs?.training) &&
       (bn.axis === -1 || bn.axis === x.rank - 1) &&
@@ -47,12 +44,12 @@ export function useFusedBatchNorm(model: tf.LayersModel): void {
       patched.add(relu);
       const reluCall: Call = relu.call.bind(relu);
       relu.call = (inputs, kwargs) => {
-        const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+        const x = firstInput(inputs);
         return fuses(x, kwargs) ? x : reluCall(inputs, kwargs);
       };
     }
     layer.call = (inputs, kwargs) => {
-      const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+      const x = firstInput(inputs);
       if (!fuses(x, kwargs)) return stockCall(inputs, kwargs);
       return tf.tidy(() => {
         const [y, mean, variance] = batchNormTraining(x, bn.gamma!.read(), bn.beta!.read(), bn.epsilon, relu != null);

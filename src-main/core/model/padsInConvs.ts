@@ -5,35 +5,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ExplicitPads } from '../tf/convBiasAct';
+import { consumersOf, firstInput, onlyConsumer, type ConvFields } from './layerGraph';
 
 type Layer = tf.layers.Layer;
 
-/** The fields of tfjs-layers' convolution layers that folding reads (not in their public typings). */
-export interface ConvFields {
-  kernel?: tf.LayerVariable;
-  depthwiseKernel?: tf.LayerVariable;
-  bias?: tf.LayerVariable | null;
-  strides: number[];
-  padding: 'same' | 'valid';
-  dilationRate: number | number[];
-  dataFormat: string;
-  activation?: { getClassName(): string };
-}
-
 /** [[top, bottom], [left, right]] */
 export type Pads = [[number, number], [number, number]];
-
-/** The layers whose outputs `layer` takes. */
-export const inboundOf = (layer: Layer): Layer[] =>
-  ((layer as unknown as { inboundNodes: Array<{ inboundLayers: Layer[] }> }).inboundNodes[0]?.inboundLayers ??
-    []) as Layer[];
-
-/** Each layer's consumers among `layers`, by name. */
-export function consumersOf(layers: Layer[]): Map<string, Layer[]> {
-  const consumers = new Map<string, Layer[]>();
-  for (const l of layers) for (const i of inboundOf(l)) consumers.set(i.name, [...(consumers.get(i.name) ?? []), l]);
-  return consumers;
-}
 
 /** The pads of `layer` when it is a channels-last ZeroPadding2D and `next`, its only consumer, a 'valid' conv. */
 export function foldablePads(layer: Layer, next: Layer | null): Pads | null {
@@ -51,7 +28,6 @@ const explicitPads = new WeakMap<Layer, ExplicitPads>();
 /** The padding a convolution layer runs with: its own, or the explicit pads of a zero padding folded into it. */
 export const convPadding = (conv: Layer): 'same' | 'valid' | ExplicitPads =>
   explicitPads.get(conv) ?? (conv as unknown as ConvFields).padding;
-const first = (inputs: tf.Tensor | tf.Tensor[]) => (Array.isArray(inputs) ? inputs[0]! : inputs);
 
 /**
  * Folds every foldable zero padding of `model` into its convolution for `apply` (training) and `predict` alike: the
@@ -62,7 +38,7 @@ const first = (inputs: tf.Tensor | tf.Tensor[]) => (Array.isArray(inputs) ? inpu
 export function usePadsInConvs(model: tf.LayersModel): void {
   const consumers = consumersOf(model.layers);
   for (const layer of model.layers) {
-    const next = (consumers.get(layer.name) ?? []).length === 1 ? consumers.get(layer.name)![0]! : null;
+    const next = onlyConsumer(consumers, layer);
     const pads = foldablePads(layer, next);
     if (!pads || !next || patched.has(layer) || patched.has(next)) continue;
     const conv = next as unknown as ConvFields;
@@ -74,16 +50,17 @@ export function usePadsInConvs(model: tf.LayersModel): void {
     patched.add(layer);
     patched.add(next);
     explicitPads.set(next, explicit);
-    layer.call = (inputs) => first(inputs);
+    layer.call = (inputs) => firstInput(inputs);
     next.call =
       next.getClassName() === 'DepthwiseConv2D'
         ? (inputs) =>
             tf.depthwiseConv2d(
-              first(inputs) as tf.Tensor4D,
+              firstInput(inputs) as tf.Tensor4D,
               conv.depthwiseKernel!.read() as tf.Tensor4D,
               strides,
               explicit,
             )
-        : (inputs) => tf.conv2d(first(inputs) as tf.Tensor4D, conv.kernel!.read() as tf.Tensor4D, strides, explicit);
+        : (inputs) =>
+            tf.conv2d(firstInput(inputs) as tf.Tensor4D, conv.kernel!.read() as tf.Tensor4D, strides, explicit);
   }
 }
