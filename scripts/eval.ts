@@ -5,11 +5,12 @@
  *    default size. Each run's raw numbers go to eval/options/<commit>/ and a run already there is not run again, so
  *    the matrix (hours of CPU) resumes where it stopped; the tree must be clean, so that every number is of that
  *    commit. EVAL_VARIANTS, EVAL_SEEDS, EVAL_SETS narrow it (EVAL_SETS= skips it); EVAL_SIZE overrides the size.
- *    `npm run eval -- --table [COMMIT]` prints the table of what is stored and runs nothing.
+ *    `npm run eval -- --table [COMMIT]` prints the table of what is stored and runs nothing; `--effects [COMMIT]`
+ *    writes each option's measured effect for the CLI's help and the wizard (src-shared/recipe/measuredEffectsData.ts).
  * 2. the acceptance run: 10 × 30 trained with `finetune train --steps head`, exported, then `finetune predict` on the
  *    validation images is compared with the app's own evaluation of the same run.
  */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -17,13 +18,34 @@ import { writeFashionMnist } from './fashion-mnist';
 import { StudioService } from '../src-main/app/service';
 import { initBackend } from '../src-main/core/tf/backend';
 import { machineFit } from '../src-main/core/machineDefaults';
-import { EVAL_VARIANTS, evalPlan, evalTable, readResults, runFile, runOne } from './lib/evalOptions';
+import {
+  EVAL_VARIANTS,
+  evalPlan,
+  evalTable,
+  measuredEffectsOf,
+  measuredEffectsSource,
+  readResults,
+  runFile,
+  runOne,
+} from './lib/evalOptions';
 
 const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8' }).trim();
 const commit = process.argv[3] ?? git('rev-parse', '--short=10', 'HEAD');
 const optionsDir = join(import.meta.dirname, '..', 'eval', 'options', commit);
 if (process.argv[2] === '--table') {
   console.log(evalTable(readResults(optionsDir)));
+  process.exit(0);
+}
+if (process.argv[2] === '--effects') {
+  // What the CLI's help and the wizard's hints say of each option.
+  const file = join(import.meta.dirname, '..', 'src-shared', 'recipe', 'measuredEffectsData.ts');
+  writeFileSync(file, measuredEffectsSource(measuredEffectsOf(readResults(optionsDir), commit)));
+  execFileSync(process.execPath, [
+    join(import.meta.dirname, '..', 'node_modules', 'prettier', 'bin', 'prettier.cjs'),
+    '--write',
+    file,
+  ]);
+  console.log(`wrote ${file}`);
   process.exit(0);
 }
 

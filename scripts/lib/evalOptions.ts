@@ -7,6 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { MeasuredEffects, MeasuredOption } from '../../src-shared/recipe/measuredEffects';
 
 /** An option as bench-recipe flags. `size` is the machine's default image size (progressive resizing halves it). */
 export interface EvalVariant {
@@ -192,4 +193,39 @@ export function evalTable(results: EvalRunResult[]): string {
     }
   }
   return out.join('\n');
+}
+
+/**
+ * The options' effects as the app shows them (src-shared/recipe/measuredEffects.ts): at the set with the most seeds,
+ * each option's best epoch minus the defaults' at the same seeds, in points (one decimal), with the run's flags.
+ */
+export function measuredEffectsOf(results: EvalRunResult[], commit: string): MeasuredEffects {
+  const seedsOf = (perClass: number) => new Set(results.filter((r) => r.perClass === perClass).map((r) => r.seed)).size;
+  const sets = [...new Set(results.map((r) => r.perClass))].sort((a, b) => seedsOf(b) - seedsOf(a) || a - b);
+  const perClass = sets[0];
+  if (perClass === undefined) throw new Error(`no results for commit ${commit}`);
+  const inSet = results.filter((r) => r.perClass === perClass);
+  const defaults = new Map(inSet.filter((r) => r.variant === 'defaults').map((r) => [r.seed, r]));
+  const options: MeasuredEffects['options'] = {};
+  for (const v of EVAL_VARIANTS) {
+    if (v.name === 'defaults') continue;
+    const rs = inSet.filter((r) => r.variant === v.name && defaults.has(r.seed)).sort((a, b) => a.seed - b.seed);
+    if (rs.length === 0) continue;
+    options[v.name as MeasuredOption] = {
+      flags: rs[0]!.args.join(' '),
+      deltas: rs.map((r) => Math.round(1000 * (r.bestEpoch - defaults.get(r.seed)!.bestEpoch)) / 10),
+    };
+  }
+  return { commit, perClass, size: inSet[0]!.size, options };
+}
+
+/** measuredEffectsData.ts's text (Prettier formats it after). */
+export function measuredEffectsSource(effects: MeasuredEffects): string {
+  return [
+    '/** Written by `npm run eval -- --effects COMMIT` from eval/options/COMMIT (test/unit/measured-effects.test.ts). */',
+    "import type { MeasuredEffects } from './measuredEffects';",
+    '',
+    `export const MEASURED_EFFECTS: MeasuredEffects = ${JSON.stringify(effects, null, 2)};`,
+    '',
+  ].join('\n');
 }

@@ -10,6 +10,7 @@ import { predictCommand } from './predictCommand';
 import { runsCommand } from './runsCommand';
 import { resolveHome } from '../core/paths';
 import { diskFullMessage, isDiskFull } from '../core/util/storageErrors';
+import { measuredEffectsHelp } from '../../src-shared/recipe/measuredEffects';
 
 const HELP = `finetune — fine-tune an image classifier on a folder of labeled images (fast.ai's method)
 
@@ -26,7 +27,8 @@ Usage:
                  [--patience N] [--lr-ratio R] [--warmup-epochs E]
                  [--preset side-on|top-down|none] [--optimizer sgd|adamw] [--lr-find-iters N]
                  [--lr-find-all-iters N] [--mixup ALPHA | --cutmix ALPHA] [--swa K]
-                 [--lr-find-on train|valid] [--progressive PX,PX] [--json]
+                 [--lr-find-on train|valid] [--progressive PX,PX] [--lr-rule minDiv10|valley|steep]
+                 [--train-bn] [--json]
                  [--estimate]                     fast.ai's eight steps, checkpointed after every epoch;
                                                   prints the estimated time first (--estimate: only that);
                                                   --mixup/--cutmix: blend training images in steps 4 and 8
@@ -37,6 +39,8 @@ Usage:
                                                   validation loss (slower: a validation pass per step);
                                                   --progressive 64,96: step 8's first cycles at these
                                                   smaller sizes, one cycle each, the rest at --size
+                                                  --lr-rule: step 2's suggestion for the head (default
+                                                  minDiv10); --train-bn: BatchNorm learns in steps 7-8
                                                   --until-step N: stop after step N (paused; 3: a head-only
                                                   model, exportable); --epochs: step 3's epochs
   finetune recipe continue RUN_ID [--until-step N] [--lr-head X] [--lr-all X] [--epochs N] [--cycles N] [...]
@@ -68,6 +72,8 @@ Usage:
   finetune lr-find DIR [--stage head|full] [--start 1e-7] [--end 10] [--iters 100] [--mode exp|linear]
                  [--size PX] [--batch-size B] [--seed S] [--valid-loss] [--run RUN_ID] [--json]
   finetune serve [--port N]                       headless server for the wizard in a browser
+
+${measuredEffectsHelp()}
 
 Common options:
   --home DIR       where history, runs and caches live (default: FINETUNE_HOME or the user data folder)

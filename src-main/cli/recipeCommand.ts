@@ -27,8 +27,9 @@ const TRAIN_OPTIONS = {
   ...OVERRIDE_OPTIONS,
   ...stringOptions('recipe', 'size', 'seed', 'batch-size', 'preset', 'balance', 'backbone', 'optimizer', 'until-step'),
   ...stringOptions('lr-find-iters', 'lr-find-all-iters', 'valid-pct', 'mixup', 'cutmix', 'swa', 'lr-find-on'),
-  ...stringOptions('progressive'),
+  ...stringOptions('progressive', 'lr-rule'),
   estimate: { type: 'boolean', default: false },
+  'train-bn': { type: 'boolean', default: false },
 } as const;
 
 /** `finetune train DIR --recipe fastai8`. */
@@ -46,6 +47,7 @@ export async function recipeCommand(argv: string[], io: Io): Promise<void> {
   const mix = mixOption(values);
   const swa = num(values.swa, 'swa', s.swa);
   const lrFindOn = oneOf(values['lr-find-on'], 'lr-find-on', s.lrFindOn.unwrap().options);
+  const lrRule = oneOf(values['lr-rule'], 'lr-rule', s.lrRule.unwrap().options);
   const backend = await startBackend(values);
   const fit = machineFit(backend);
   const untilStep = untilStepOption(values['until-step']);
@@ -65,6 +67,8 @@ export async function recipeCommand(argv: string[], io: Io): Promise<void> {
     ...(mix ? { mix } : {}),
     ...(swa !== undefined ? { swa } : {}),
     ...(lrFindOn ? { lrFindOn } : {}),
+    ...(lrRule ? { lrRule } : {}),
+    ...(values['train-bn'] ? { trainBatchNorm: true } : {}),
     lrFind: { ...d.lrFind, iters: num(values['lr-find-iters'], 'lr-find-iters', s.lrFind.shape.iters, d.lrFind.iters) },
     lrFindAllIters: num(values['lr-find-all-iters'], 'lr-find-all-iters', s.lrFindAllIters) ?? null,
     ...progressiveOption(values.progressive),

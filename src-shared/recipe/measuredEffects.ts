@@ -1,0 +1,92 @@
+/**
+ * What each training option did in the options evaluation (issue 27, `npm run eval`, docs/results.md): the option
+ * alone on top of the defaults, its best epoch against the defaults' at the same seeds. The CLI's help and the
+ * wizard's hints read it from here, so what they say is what the table says. The numbers are written by
+ * `npm run eval -- --effects COMMIT` into measuredEffectsData.ts; a unit test recomputes them from eval/options.
+ */
+import { MEASURED_EFFECTS } from './measuredEffectsData';
+
+/** The evaluation's option names (scripts/lib/evalOptions.ts EVAL_VARIANTS), the defaults excepted. */
+export type MeasuredOption =
+  | 'mixup'
+  | 'cutmix'
+  | 'swa'
+  | 'lrfind-valid'
+  | 'progressive'
+  | 'sgd'
+  | 'train-bn'
+  | 'valley'
+  | 'no-warmup'
+  | 'no-augment'
+  | 'dihedral';
+
+/**
+ * hurt: lower than the defaults at every seed; helped: higher at every seed; same: equal at every seed;
+ * mixed: some of each (within the noise of this many seeds).
+ */
+export type EffectVerdict = 'hurt' | 'helped' | 'same' | 'mixed';
+
+export interface MeasuredEffect {
+  /** The command-line flags of the run (`finetune train DIR --recipe fastai8 …`). */
+  flags: string;
+  /** Best epoch minus the defaults' best epoch, in percentage points, one per seed (seed order). */
+  deltas: number[];
+}
+
+export interface MeasuredEffects {
+  commit: string;
+  /** Training images per class (10 classes), and the image size the runs trained at. */
+  perClass: number;
+  size: number;
+  options: Partial<Record<MeasuredOption, MeasuredEffect>>;
+}
+
+export function effectVerdict(deltas: readonly number[]): EffectVerdict {
+  if (deltas.length < 2) return 'mixed'; // one seed says nothing about the noise
+  if (deltas.every((d) => d === 0)) return 'same';
+  if (deltas.every((d) => d < 0)) return 'hurt';
+  if (deltas.every((d) => d > 0)) return 'helped';
+  return 'mixed';
+}
+
+const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+/** Sample standard deviation (n − 1), as the results table. */
+const sd = (xs: readonly number[]) =>
+  xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1));
+
+/** `−8.8 ± 6.8` (points, signed; a true minus sign). */
+export function formatDelta(deltas: readonly number[]): string {
+  const m = mean(deltas);
+  const sign = m > 0.05 ? '+' : m < -0.05 ? '−' : '';
+  return `${sign}${Math.abs(m).toFixed(1)} ± ${sd(deltas).toFixed(1)}`;
+}
+
+/** One option's measured effect with its verdict and summary, or null where it was not measured. */
+export function measuredEffect(
+  option: MeasuredOption,
+  data: MeasuredEffects = MEASURED_EFFECTS,
+): (MeasuredEffect & { verdict: EffectVerdict; delta: string; seeds: number }) | null {
+  const e = data.options[option];
+  if (!e || e.deltas.length === 0) return null;
+  return { ...e, verdict: effectVerdict(e.deltas), delta: formatDelta(e.deltas), seeds: e.deltas.length };
+}
+
+const VERDICT_EN: Record<EffectVerdict, string> = {
+  hurt: 'lower than the defaults at every seed',
+  helped: 'higher than the defaults at every seed',
+  same: 'the same as the defaults at every seed',
+  mixed: 'within the noise',
+};
+
+/** The CLI help's lines: one per measured option, its flags, the points and the verdict. */
+export function measuredEffectsHelp(data: MeasuredEffects = MEASURED_EFFECTS): string {
+  const rows = (Object.keys(data.options) as MeasuredOption[]).flatMap((option) => {
+    const e = measuredEffect(option, data);
+    return e ? [`    ${e.flags.padEnd(26)}${e.delta} points (${e.seeds} seeds): ${VERDICT_EN[e.verdict]}`] : [];
+  });
+  return [
+    `Measured (best epoch against the defaults; Fashion-MNIST 10 classes × ${data.perClass}, ${data.size} px, at`,
+    `commit ${data.commit}; docs/results.md):`,
+    ...rows,
+  ].join('\n');
+}

@@ -1,0 +1,54 @@
+/** Written by `npm run eval -- --effects COMMIT` from eval/options/COMMIT (test/unit/measured-effects.test.ts). */
+import type { MeasuredEffects } from './measuredEffects';
+
+export const MEASURED_EFFECTS: MeasuredEffects = {
+  commit: 'e7b9ad0d73',
+  perClass: 40,
+  size: 128,
+  options: {
+    mixup: {
+      flags: '--mixup 0.4',
+      deltas: [-3, 1.5, 1],
+    },
+    cutmix: {
+      flags: '--cutmix 1',
+      deltas: [-6.5, -3.5, -16.5],
+    },
+    swa: {
+      flags: '--swa 2',
+      deltas: [0, 0, 0],
+    },
+    'lrfind-valid': {
+      flags: '--lr-find-on valid',
+      deltas: [-1.5, 1.5, 0.5],
+    },
+    progressive: {
+      flags: '--progressive 64',
+      deltas: [-3, 0, -1.5],
+    },
+    sgd: {
+      flags: '--optimizer sgd',
+      deltas: [-23, -5, -4],
+    },
+    'train-bn': {
+      flags: '--train-bn',
+      deltas: [-16, -11, -8.5],
+    },
+    valley: {
+      flags: '--lr-rule valley',
+      deltas: [-0.5, 2, 3.5],
+    },
+    'no-warmup': {
+      flags: '--warmup-epochs 0',
+      deltas: [-4.5, 2, -8.5],
+    },
+    'no-augment': {
+      flags: '--preset none',
+      deltas: [-5, -5.5],
+    },
+    dihedral: {
+      flags: '--preset top-down',
+      deltas: [-13, -12.5],
+    },
+  },
+};
