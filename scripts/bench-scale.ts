@@ -8,6 +8,7 @@
  * and the most files open at once (polled every 20 ms from /proc; the images open at a time are capped at 16), and
  * the phase's own time where the process does more (starting, loading the backbone).
  * Usage: node --import tsx scripts/bench-scale.ts [--sizes 6000,60000] [--size 96] [--work DIR] [--file-limit 256]
+ *        [--phases scan,rescan,precompute,head,step4]
  * The folders are kept in --work (default: TMPDIR/finetune-bench-scale) and reused by the next run.
  */
 import { spawn } from 'node:child_process';
@@ -24,6 +25,8 @@ const { values } = parseArgs({
     size: { type: 'string', default: '96' },
     work: { type: 'string', default: join(tmpdir(), 'finetune-bench-scale') },
     'file-limit': { type: 'string', default: '256' },
+    // Some of the phases (the scan's growth can be re-measured without the hours of precompute): comma-separated.
+    phases: { type: 'string', default: 'scan,rescan,precompute,head,step4' },
     // Child mode: one in-process phase (run by the parent under the limit).
     phase: { type: 'string' },
     dir: { type: 'string' },
@@ -85,6 +88,18 @@ function measured(argv: string[], env: Record<string, string>): Promise<Measure 
   });
 }
 
+const phases = new Set(values.phases.split(','));
+/** The table's row names by --phases key. */
+const PHASE_KEYS: Record<string, string> = {
+  scan: 'scan',
+  'rescan (unchanged)': 'rescan',
+  'precompute (empty cache)': 'precompute',
+  'head, 3 epochs (cached activations)': 'head',
+  'step 4, 1 epoch': 'step4',
+};
+for (const p of phases)
+  if (!Object.values(PHASE_KEYS).includes(p))
+    throw new Error(`--phases: unknown "${p}" (${Object.values(PHASE_KEYS).join(', ')})`);
 const cli = (...args: string[]) => [process.execPath, 'bin/finetune.mjs', ...args];
 const phaseChild = (phase: PhaseName, dir: string, home: string) => [
   process.execPath,
@@ -115,6 +130,7 @@ async function benchFolder(n: number) {
   const size = values.size;
   const rows: Array<[string, Measure]> = [];
   const run = async (name: string, argv: string[]) => {
+    if (!phases.has(PHASE_KEYS[name] ?? '')) return;
     console.error(`\n== ${n} images: ${name}`);
     const m = await measured(argv, env);
     const line = m.stdout.trim().split('\n').at(-1) ?? '';

@@ -207,16 +207,22 @@ export function measuredEffectsOf(results: EvalRunResult[], commit: string): Mea
   const inSet = results.filter((r) => r.perClass === perClass);
   const defaults = new Map(inSet.filter((r) => r.variant === 'defaults').map((r) => [r.seed, r]));
   const options: MeasuredEffects['options'] = {};
+  const points = (a: number, b: number) => Math.round(1000 * (a - b)) / 10;
   for (const v of EVAL_VARIANTS) {
     if (v.name === 'defaults') continue;
     const rs = inSet.filter((r) => r.variant === v.name && defaults.has(r.seed)).sort((a, b) => a.seed - b.seed);
     if (rs.length === 0) continue;
     options[v.name as MeasuredOption] = {
       flags: rs[0]!.args.join(' '),
-      deltas: rs.map((r) => Math.round(1000 * (r.bestEpoch - defaults.get(r.seed)!.bestEpoch)) / 10),
+      deltas: rs.map((r) => points(r.bestEpoch, defaults.get(r.seed)!.bestEpoch)),
     };
   }
-  return { commit, perClass, size: inSet[0]!.size, options };
+  const atDefaults = [...defaults.values()].sort((a, b) => a.seed - b.seed);
+  const onKept = {
+    tta: atDefaults.map((r) => points(r.keptTta, r.kept)),
+    ensemble: atDefaults.flatMap((r) => (r.ensemble === null ? [] : [points(r.ensemble, r.kept)])),
+  };
+  return { commit, perClass, size: inSet[0]!.size, options, onKept };
 }
 
 /** measuredEffectsData.ts's text (Prettier formats it after). */

@@ -39,6 +39,11 @@ export interface MeasuredEffects {
   perClass: number;
   size: number;
   options: Partial<Record<MeasuredOption, MeasuredEffect>>;
+  /**
+   * At the defaults, against the kept model (the best checkpoint, what the app exports), per seed in points:
+   * test-time augmentation on it, and step 8's snapshot ensemble instead of it.
+   */
+  onKept: { tta: number[]; ensemble: number[] };
 }
 
 export function effectVerdict(deltas: readonly number[]): EffectVerdict {
@@ -61,6 +66,16 @@ export function formatDelta(deltas: readonly number[]): string {
   return `${sign}${Math.abs(m).toFixed(1)} ± ${sd(deltas).toFixed(1)}`;
 }
 
+/** TTA or the snapshot ensemble against the kept model, with its verdict and summary; null if not measured. */
+export function measuredOnKept(
+  what: 'tta' | 'ensemble',
+  data: MeasuredEffects = MEASURED_EFFECTS,
+): { deltas: number[]; verdict: EffectVerdict; delta: string; seeds: number } | null {
+  const deltas = data.onKept[what];
+  if (deltas.length === 0) return null;
+  return { deltas, verdict: effectVerdict(deltas), delta: formatDelta(deltas), seeds: deltas.length };
+}
+
 /** One option's measured effect with its verdict and summary, or null where it was not measured. */
 export function measuredEffect(
   option: MeasuredOption,
@@ -71,22 +86,33 @@ export function measuredEffect(
   return { ...e, verdict: effectVerdict(e.deltas), delta: formatDelta(e.deltas), seeds: e.deltas.length };
 }
 
-const VERDICT_EN: Record<EffectVerdict, string> = {
-  hurt: 'lower than the defaults at every seed',
-  helped: 'higher than the defaults at every seed',
-  same: 'the same as the defaults at every seed',
-  mixed: 'within the noise',
-};
+/** A verdict in the help's words, against `base` (the defaults, or the kept model). */
+function verdictEn(verdict: EffectVerdict, base: string): string {
+  if (verdict === 'mixed') return 'within the noise';
+  const how = { hurt: 'lower than', helped: 'higher than', same: 'the same as' }[verdict];
+  return `${how} ${base} at every seed`;
+}
 
 /** The CLI help's lines: one per measured option, its flags, the points and the verdict. */
 export function measuredEffectsHelp(data: MeasuredEffects = MEASURED_EFFECTS): string {
   const rows = (Object.keys(data.options) as MeasuredOption[]).flatMap((option) => {
     const e = measuredEffect(option, data);
-    return e ? [`    ${e.flags.padEnd(26)}${e.delta} points (${e.seeds} seeds): ${VERDICT_EN[e.verdict]}`] : [];
+    return e
+      ? [`    ${e.flags.padEnd(26)}${e.delta} points (${e.seeds} seeds): ${verdictEn(e.verdict, 'the defaults')}`]
+      : [];
+  });
+  const onKept = (['tta', 'ensemble'] as const).flatMap((what) => {
+    const e = measuredOnKept(what, data);
+    const name = what === 'tta' ? 'TTA on the kept model' : 'the snapshot ensemble';
+    return e
+      ? [`    ${name.padEnd(26)}${e.delta} points (${e.seeds} seeds): ${verdictEn(e.verdict, 'the kept model')}`]
+      : [];
   });
   return [
     `Measured (best epoch against the defaults; Fashion-MNIST 10 classes × ${data.perClass}, ${data.size} px, at`,
     `commit ${data.commit}; docs/results.md):`,
     ...rows,
+    'At the defaults, against the kept model (the best checkpoint, which is exported):',
+    ...onKept,
   ].join('\n');
 }

@@ -51,4 +51,8 @@ export const MEASURED_EFFECTS: MeasuredEffects = {
       deltas: [-13, -12.5],
     },
   },
+  onKept: {
+    tta: [0.5, 2, 3],
+    ensemble: [-4.5, 2, -1],
+  },
 };

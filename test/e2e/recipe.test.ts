@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { fillRunSettings, openWizard, waitStatus } from '../helpers/browser';
 import { ROOT } from '../helpers/cli';
+import { measuredOnKept } from '../../src-shared/recipe/measuredEffects';
 
 const ARTIFACTS = join(ROOT, 'test', 'artifacts');
 mkdirSync(ARTIFACTS, { recursive: true });
@@ -164,6 +165,12 @@ test('the eight steps as one recipe run, page by page, then the results page', a
     undefined,
     { timeout: 60_000 },
   );
+  // What TTA and the ensemble did in the options evaluation, beside what they do on this run.
+  for (const what of ['tta', 'ensemble'] as const) {
+    const line = page.locator(`[data-testid="measured-effect"][data-option="${what}"]`);
+    assert.equal(await line.getAttribute('data-verdict'), measuredOnKept(what)!.verdict, what);
+    assert.ok((await line.innerText()).includes(measuredOnKept(what)!.delta), what);
+  }
   await page.getByTestId('export-single-button').click();
   await page.getByTestId('export-single-dir').waitFor({ timeout: 30_000 });
   // The snapshot ensemble's validation accuracy is reported.
