@@ -48,5 +48,8 @@ test('the CLI help lists every measured option with its flags and verdict', () =
     assert.ok(help.includes(`${e.flags} `) && help.includes(e.delta), `${option} missing from:\n${help}`);
   }
   assert.match(help, /--cutmix 1 +−8\.8 ± 6\.8 points \(3 seeds\): lower than the defaults at every seed/);
-  assert.match(help, /TTA on the kept model +\+1\.8 ± 1\.3 points \(3 seeds\): higher than the kept model at every seed/);
+  assert.match(
+    help,
+    /TTA on the kept model +\+1\.8 ± 1\.3 points \(3 seeds\): higher than the kept model at every seed/,
+  );
 });
