@@ -7,18 +7,10 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src-main/core/tf/backend';
 import { useStockGradients } from '../../src-main/core/tf/gradients';
 import { buildClassifier, disposeClassifier } from '../../src-main/core/model/backbone';
+import { assertCloseToScale } from '../helpers/exactChecks';
 
-function assertClose(actual: Float32Array, expected: Float32Array, what: string, tolerance = 1e-4): void {
-  assert.equal(actual.length, expected.length, what);
-  let scale = 0;
-  let worst = 0;
-  for (let i = 0; i < expected.length; i++) {
-    scale = Math.max(scale, Math.abs(expected[i]!));
-    worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!));
-  }
-  assert.ok(scale > 0, `${what}: all zeros, the check would prove nothing`);
-  assert.ok(worst / scale <= tolerance, `${what}: max difference ${worst} is ${worst / scale} of ${scale}`);
-}
+const assertClose = (actual: ArrayLike<number>, expected: ArrayLike<number>, what: string, tolerance = 1e-4) =>
+  assertCloseToScale(actual, expected, what, tolerance);
 
 before(async () => {
   await initBackend('wasm');

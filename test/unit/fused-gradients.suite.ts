@@ -9,23 +9,14 @@ import { batchNormTraining, useStockGradients } from '../../src-main/core/tf/gra
 import { useFusedBatchNorm } from '../../src-main/core/model/fusedBatchNorm';
 import { useRelu6 } from '../../src-main/core/model/fusedRelu6';
 import { K, hostKernelThreads } from '../../src-main/core/tf/hostKernels';
+import { assertCloseToScale } from '../helpers/exactChecks';
 
 const TOLERANCE = 1e-5; // max abs difference relative to the largest reference magnitude
+const assertClose = (actual: ArrayLike<number>, expected: ArrayLike<number>, what: string) =>
+  assertCloseToScale(actual, expected, what, TOLERANCE);
 
 function randomArray(n: number, rand: () => number, lo = -3, hi = 3): Float32Array {
   return Float32Array.from({ length: n }, () => lo + (hi - lo) * rand());
-}
-
-function assertClose(actual: Float32Array, expected: Float32Array, what: string): void {
-  assert.equal(actual.length, expected.length, what);
-  let scale = 0;
-  let worst = 0;
-  for (let i = 0; i < expected.length; i++) {
-    scale = Math.max(scale, Math.abs(expected[i]!));
-    worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!));
-  }
-  assert.ok(scale > 0, `${what}: the reference gradient is all zeros, the check would prove nothing`);
-  assert.ok(worst / scale <= TOLERANCE, `${what}: max difference ${worst} is ${worst / scale} of the scale ${scale}`);
 }
 
 type Inputs = Record<string, { shape: number[]; values: Float32Array }>;

@@ -7,17 +7,7 @@ import { initBackend } from '../../src-main/core/tf/backend';
 import { mulberry32 } from '../../src-main/core/util/random';
 import { usePadsInConvs } from '../../src-main/core/model/padsInConvs';
 import { buildClassifier, disposeClassifier } from '../../src-main/core/model/backbone';
-
-function assertClose(actual: Float32Array, expected: Float32Array, what: string): void {
-  let scale = 0;
-  let worst = 0;
-  for (let i = 0; i < expected.length; i++) {
-    scale = Math.max(scale, Math.abs(expected[i]!));
-    worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!));
-  }
-  assert.equal(actual.length, expected.length, what);
-  assert.ok(scale > 0 && worst / scale <= 1e-5, `${what}: max difference ${worst} of ${scale}`);
-}
+import { assertCloseToScale } from '../helpers/exactChecks';
 
 /** Pad (asymmetric, as MobileNetV2's before a stride-2 conv) → depthwise stride 2 → pad 1 → conv 3x3; a pad with two consumers stays. */
 function model(seed: number): tf.LayersModel {
@@ -75,7 +65,9 @@ for (const backend of ['wasm', 'cpu'] as const) {
     const padsBefore = (await tf.profile(() => m.apply(x, { training: true }) as tf.Tensor)).kernels.map((k) => k.name);
     usePadsInConvs(m);
     const folded = run(m, x, w);
-    folded.forEach((t, i) => assertClose(t, stock[i]!, `${backend} ${i === 0 ? 'output' : `gradient ${i}`}`));
+    folded.forEach((t, i) =>
+      assertCloseToScale(t, stock[i]!, `${backend} ${i === 0 ? 'output' : `gradient ${i}`}`, 1e-5),
+    );
     const padsAfter = (await tf.profile(() => m.apply(x, { training: true }) as tf.Tensor)).kernels.map((k) => k.name);
     const count = (names: string[]) => names.filter((k) => k === 'PadV2').length;
     // Three pads; the one with two consumers is kept.

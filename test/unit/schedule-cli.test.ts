@@ -8,6 +8,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { main } from '../../src-main/cli/main';
+import { assertCloseAll } from '../helpers/exactChecks';
+
+const assertClose = (actual: readonly number[], expected: readonly number[], what: string) =>
+  assertCloseAll(actual, expected, what, 1e-6);
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'schedules');
 const KINDS = ['constant', 'step', 'multistep', 'exp', 'cyclic', 'sgdr', 'onecycle'] as const;
@@ -33,14 +37,6 @@ async function json(args: string | string[]): Promise<Payload> {
 }
 
 /** Equal up to float rounding (PyTorch computes some schedules in a different order). */
-function assertClose(actual: readonly number[], expected: readonly number[], what: string): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  expected.forEach((e, i) => {
-    const a = actual[i]!;
-    assert.ok(Math.abs(a - e) <= 1e-6 * Math.max(Math.abs(a), Math.abs(e)) + 1e-15, `${what}[${i}]: ${a} vs ${e}`);
-  });
-}
-
 interface FixtureCase {
   name: string;
   spec: Record<string, unknown> & { kind: string; itersPerEpoch?: number };

@@ -21,9 +21,12 @@ import {
   type GroupSpec,
   type ScheduleSpec,
 } from '../../src-shared/schedules';
+import { assertCloseAll } from '../helpers/exactChecks';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'schedules');
 const REL = 1e-6;
+const assertClose = (actual: readonly number[], expected: readonly number[], what: string) =>
+  assertCloseAll(actual, expected, `${what} (against PyTorch)`, REL);
 
 interface ScheduleCase {
   name: string;
@@ -53,16 +56,6 @@ function load<T>(kind: string): T[] {
   assert.ok(cases.length > 0, `${file} has no cases`);
   read.add(file);
   return cases;
-}
-
-function assertClose(actual: readonly number[], expected: readonly number[], what: string): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i]!;
-    const e = expected[i]!;
-    const tol = REL * Math.max(Math.abs(a), Math.abs(e)) + 1e-15;
-    assert.ok(Math.abs(a - e) <= tol, `${what}[${i}]: got ${a}, PyTorch ${e}`);
-  }
 }
 
 const throwsParam = (fn: () => unknown, re: RegExp) =>

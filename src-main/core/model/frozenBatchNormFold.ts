@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BatchNormFields } from './fusedBatchNorm';
 import { convPadding } from './padsInConvs';
-import { consumersOf, firstInput, isRelu6, onlyConsumer, type ConvFields } from './layerGraph';
+import { consumersOf, firstInput, isPlainConv, isRelu6, onlyConsumer, type ConvFields } from './layerGraph';
 import { fusedActive } from '../tf/gradients';
 import { convBiasAct, type ConvBiasActSpec } from '../tf/convBiasAct';
 
@@ -34,10 +34,7 @@ export function useFrozenBatchNormFold(model: tf.LayersModel): void {
     const cls = layer.getClassName();
     if ((cls !== 'Conv2D' && cls !== 'DepthwiseConv2D') || patched.has(layer)) continue;
     const conv = layer as unknown as ConvFields & { depthMultiplier?: number };
-    const activation = conv.activation?.getClassName().toLowerCase() ?? 'linear';
-    const dilations = [conv.dilationRate].flat();
-    if (conv.bias || activation !== 'linear' || dilations.some((d) => d !== 1) || conv.dataFormat !== 'channelsLast')
-      continue;
+    if (!isPlainConv(conv)) continue;
     if (cls === 'DepthwiseConv2D' && conv.depthMultiplier !== 1) continue;
     const bnLayer = only(layer);
     if (!bnLayer || bnLayer.getClassName() !== 'BatchNormalization') continue;

@@ -18,6 +18,16 @@ export interface ConvFields {
   activation?: { getClassName(): string };
 }
 
+/**
+ * A convolution the folding passes may patch: no bias, linear activation, dilation 1, channels last (MobileNetV2's
+ * convolutions before their batch norms). Their patched calls assume exactly this.
+ */
+export function isPlainConv(conv: ConvFields): boolean {
+  const activation = conv.activation?.getClassName().toLowerCase() ?? 'linear';
+  const dilations = [conv.dilationRate].flat();
+  return !conv.bias && activation === 'linear' && dilations.every((d) => d === 1) && conv.dataFormat === 'channelsLast';
+}
+
 /** The layers whose outputs `layer` takes. */
 export const inboundOf = (layer: Layer): Layer[] =>
   ((layer as unknown as { inboundNodes: Array<{ inboundLayers: Layer[] }> }).inboundNodes[0]?.inboundLayers ??

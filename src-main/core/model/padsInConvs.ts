@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ExplicitPads } from '../tf/convBiasAct';
-import { consumersOf, firstInput, onlyConsumer, type ConvFields } from './layerGraph';
+import { consumersOf, firstInput, isPlainConv, onlyConsumer, type ConvFields } from './layerGraph';
 
 type Layer = tf.layers.Layer;
 
@@ -31,8 +31,8 @@ export const convPadding = (conv: Layer): 'same' | 'valid' | ExplicitPads =>
 
 /**
  * Folds every foldable zero padding of `model` into its convolution for `apply` (training) and `predict` alike: the
- * pad layer passes its input through and the convolution pads explicitly. Only convolutions without bias or
- * activation and with dilation 1 (MobileNetV2's) are patched; the layers' configs, weights and exports are unchanged.
+ * pad layer passes its input through and the convolution pads explicitly. Only plain convolutions (layerGraph.ts
+ * `isPlainConv`: no bias or activation, dilation 1, channels last: MobileNetV2's) are patched; the layers' configs, weights and exports are unchanged.
  * Idempotent.
  */
 export function usePadsInConvs(model: tf.LayersModel): void {
@@ -42,9 +42,7 @@ export function usePadsInConvs(model: tf.LayersModel): void {
     const pads = foldablePads(layer, next);
     if (!pads || !next || patched.has(layer) || patched.has(next)) continue;
     const conv = next as unknown as ConvFields;
-    const dilations = [conv.dilationRate].flat();
-    const activation = conv.activation?.getClassName().toLowerCase() ?? 'linear';
-    if (conv.bias || activation !== 'linear' || dilations.some((d) => d !== 1)) continue;
+    if (!isPlainConv(conv)) continue;
     const explicit: ExplicitPads = [[0, 0], pads[0], pads[1], [0, 0]];
     const strides = conv.strides as [number, number];
     patched.add(layer);
