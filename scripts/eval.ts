@@ -6,11 +6,12 @@
  *    the matrix (hours of CPU) resumes where it stopped; the tree must be clean, so that every number is of that
  *    commit. EVAL_VARIANTS, EVAL_SEEDS, EVAL_SETS narrow it (EVAL_SETS= skips it); EVAL_SIZE overrides the size.
  *    `npm run eval -- --table [COMMIT]` prints the table of what is stored and runs nothing; `--effects [COMMIT]`
- *    writes each option's measured effect for the CLI's help and the wizard (src-shared/recipe/measuredEffectsData.ts).
+ *    writes each option's measured effect for the CLI's help and the wizard (src-shared/recipe/measuredEffectsData.ts)
+ *    and README's Results table.
  * 2. the acceptance run: 10 × 30 trained with `finetune train --steps head`, exported, then `finetune predict` on the
  *    validation images is compared with the app's own evaluation of the same run.
  */
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -22,8 +23,10 @@ import {
   EVAL_VARIANTS,
   evalPlan,
   evalTable,
+  measuredEffectsMarkdown,
   measuredEffectsOf,
   measuredEffectsSource,
+  withMeasuredEffectsTable,
   readResults,
   runFile,
   runOne,
@@ -37,15 +40,15 @@ if (process.argv[2] === '--table') {
   process.exit(0);
 }
 if (process.argv[2] === '--effects') {
-  // What the CLI's help and the wizard's hints say of each option.
+  // What the CLI's help and the wizard's hints say of each option, and README's Results table (between its markers).
   const file = join(import.meta.dirname, '..', 'src-shared', 'recipe', 'measuredEffectsData.ts');
-  writeFileSync(file, measuredEffectsSource(measuredEffectsOf(readResults(optionsDir), commit)));
-  execFileSync(process.execPath, [
-    join(import.meta.dirname, '..', 'node_modules', 'prettier', 'bin', 'prettier.cjs'),
-    '--write',
-    file,
-  ]);
-  console.log(`wrote ${file}`);
+  const readme = join(import.meta.dirname, '..', 'README.md');
+  const effects = measuredEffectsOf(readResults(optionsDir), commit);
+  writeFileSync(file, measuredEffectsSource(effects));
+  writeFileSync(readme, withMeasuredEffectsTable(readFileSync(readme, 'utf8'), measuredEffectsMarkdown(effects)));
+  const prettier = join(import.meta.dirname, '..', 'node_modules', 'prettier', 'bin', 'prettier.cjs');
+  execFileSync(process.execPath, [prettier, '--write', file, readme]);
+  console.log(`wrote ${file} and README.md's Results table`);
   process.exit(0);
 }
 

@@ -7,7 +7,13 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { MeasuredEffects, MeasuredOption } from '../../src-shared/recipe/measuredEffects';
+import {
+  effectVerdict,
+  formatDelta,
+  type EffectVerdict,
+  type MeasuredEffects,
+  type MeasuredOption,
+} from '../../src-shared/recipe/measuredEffects';
 
 /** An option as bench-recipe flags. `size` is the machine's default image size (progressive resizing halves it). */
 export interface EvalVariant {
@@ -222,7 +228,72 @@ export function measuredEffectsOf(results: EvalRunResult[], commit: string): Mea
     tta: atDefaults.map((r) => points(r.keptTta, r.kept)),
     ensemble: atDefaults.flatMap((r) => (r.ensemble === null ? [] : [points(r.ensemble, r.kept)])),
   };
-  return { commit, perClass, size: inSet[0]!.size, options, onKept };
+  const overHead = atDefaults.map((r) => points(r.bestEpoch, r.headOnly));
+  return { commit, perClass, size: inSet[0]!.size, options, onKept, overHead, larger: largerSet(results, perClass) };
+}
+
+/** The largest other set with its defaults run: each option's difference from them (one seed). */
+function largerSet(results: EvalRunResult[], perClass: number): MeasuredEffects['larger'] {
+  const larger = Math.max(...results.map((r) => r.perClass));
+  const defaults = results.find((r) => r.perClass === larger && r.variant === 'defaults');
+  if (larger <= perClass || !defaults) return null;
+  const points = (a: number, b: number) => Math.round(1000 * (a - b)) / 10;
+  const options: NonNullable<MeasuredEffects['larger']>['options'] = {};
+  for (const r of results)
+    if (r.perClass === larger && r.seed === defaults.seed && r.variant !== 'defaults')
+      options[r.variant as MeasuredOption] = points(r.bestEpoch, defaults.bestEpoch);
+  const onKept = {
+    tta: points(defaults.keptTta, defaults.kept),
+    ensemble: defaults.ensemble === null ? null : points(defaults.ensemble, defaults.kept),
+  };
+  return {
+    perClass: larger,
+    seed: defaults.seed,
+    overHead: points(defaults.bestEpoch, defaults.headOnly),
+    onKept,
+    options,
+  };
+}
+
+const signed = (x: number) => (x > 0 ? `+${x.toFixed(1)}` : x < 0 ? `−${(-x).toFixed(1)}` : '0.0');
+
+/**
+ * README's Results table (between its `measured-effects` markers; `npm run eval -- --effects` rewrites it): the eight
+ * steps against the head alone, then each option against the defaults, then TTA and the ensemble against the kept
+ * model, at both sizes, with the verdict the app shows.
+ */
+export function measuredEffectsMarkdown(e: MeasuredEffects): string {
+  const big = e.larger;
+  const bigHead = big ? `10 × ${big.perClass}, seed ${big.seed}` : '10 × 100';
+  const rows = [
+    `| what | flags | 10 × ${e.perClass}: points, mean ± sd | ${bigHead} | at every seed of 10 × ${e.perClass} |`,
+    '| --- | --- | --- | --- | --- |',
+    `| **the eight steps at their defaults, against the head alone** | | ${formatDelta(e.overHead)} (${e.overHead.length} seeds) | ${big ? signed(big.overHead) : '–'} | ${verdictWords(effectVerdict(e.overHead))} |`,
+  ];
+  for (const v of EVAL_VARIANTS) {
+    const m = e.options[v.name as MeasuredOption];
+    if (!m) continue;
+    const at = big?.options[v.name as MeasuredOption];
+    rows.push(
+      `| ${v.label} | \`${m.flags}\` | ${formatDelta(m.deltas)} (${m.deltas.length} seeds) | ${at === undefined ? 'not yet run' : signed(at)} | ${verdictWords(effectVerdict(m.deltas))} |`,
+    );
+  }
+  for (const [what, label] of [
+    ['tta', 'TTA on the kept model, against the kept model'],
+    ['ensemble', 'the snapshot ensemble, against the kept model'],
+  ] as const) {
+    const d = e.onKept[what];
+    const at = big?.onKept[what];
+    if (d.length > 0)
+      rows.push(
+        `| ${label} | | ${formatDelta(d)} (${d.length} seeds) | ${at === undefined || at === null ? '–' : signed(at)} | ${verdictWords(effectVerdict(d))} |`,
+      );
+  }
+  return rows.join('\n');
+}
+
+function verdictWords(v: EffectVerdict): string {
+  return { hurt: 'lower', helped: 'higher', same: 'the same', mixed: 'mixed: within the noise' }[v];
 }
 
 /** measuredEffectsData.ts's text (Prettier formats it after). */
@@ -234,4 +305,22 @@ export function measuredEffectsSource(effects: MeasuredEffects): string {
     `export const MEASURED_EFFECTS: MeasuredEffects = ${JSON.stringify(effects, null, 2)};`,
     '',
   ].join('\n');
+}
+
+const TABLE_START = /<!-- measured-effects[^>]*-->\n/;
+const TABLE_END = '<!-- /measured-effects -->';
+
+/** `readme` with the text between its measured-effects markers replaced by `table`; throws without the markers. */
+export function withMeasuredEffectsTable(readme: string, table: string): string {
+  const start = TABLE_START.exec(readme);
+  const end = readme.indexOf(TABLE_END);
+  if (!start || end < start.index) throw new Error('README.md lacks the <!-- measured-effects --> markers');
+  return `${readme.slice(0, start.index + start[0].length)}\n${table}\n\n${readme.slice(end)}`;
+}
+
+/** The table between README's markers, as written (for the test that it is the data's). */
+export function measuredEffectsTableIn(readme: string): string | null {
+  const start = TABLE_START.exec(readme);
+  const end = readme.indexOf(TABLE_END);
+  return start && end > start.index ? readme.slice(start.index + start[0].length, end).trim() : null;
 }

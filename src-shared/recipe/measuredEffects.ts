@@ -44,6 +44,16 @@ export interface MeasuredEffects {
    * test-time augmentation on it, and step 8's snapshot ensemble instead of it.
    */
   onKept: { tta: number[]; ensemble: number[] };
+  /** At the defaults, the eight steps' best epoch minus the head alone's, per seed, in points. */
+  overHead: number[];
+  /** The larger set (one seed, the check that the ranking holds): each option against its defaults, in points. */
+  larger: {
+    perClass: number;
+    seed: number;
+    overHead: number;
+    onKept: { tta: number; ensemble: number | null };
+    options: Partial<Record<MeasuredOption, number>>;
+  } | null;
 }
 
 export function effectVerdict(deltas: readonly number[]): EffectVerdict {

@@ -55,4 +55,15 @@ export const MEASURED_EFFECTS: MeasuredEffects = {
     tta: [0.5, 2, 3],
     ensemble: [-4.5, 2, -1],
   },
+  overHead: [14, 10, 11],
+  larger: {
+    perClass: 100,
+    seed: 42,
+    overHead: 10,
+    onKept: {
+      tta: 0.5,
+      ensemble: -4,
+    },
+    options: {},
+  },
 };

@@ -13,7 +13,15 @@ import {
   measuredEffectsHelp,
   type MeasuredOption,
 } from '../../src-shared/recipe/measuredEffects';
-import { EVAL_VARIANTS, measuredEffectsOf, readResults } from '../../scripts/lib/evalOptions';
+import { readFileSync } from 'node:fs';
+import {
+  EVAL_VARIANTS,
+  measuredEffectsMarkdown,
+  measuredEffectsOf,
+  measuredEffectsTableIn,
+  readResults,
+  withMeasuredEffectsTable,
+} from '../../scripts/lib/evalOptions';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -52,4 +60,26 @@ test('the CLI help lists every measured option with its flags and verdict', () =
     help,
     /TTA on the kept model +\+1\.8 ± 1\.3 points \(3 seeds\): higher than the kept model at every seed/,
   );
+});
+
+test("README's Results table is the measured effects' (npm run eval -- --effects rewrites it between its markers)", async () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const shown = measuredEffectsTableIn(readme);
+  assert.ok(shown, 'README.md lacks the measured-effects markers');
+  // Prettier pads the columns: compare cell by cell.
+  const cells = (table: string) =>
+    table
+      .split('\n')
+      .filter((line) => !/^\|[\s|-]+\|$/.test(line))
+      .map((line) => line.split('|').map((c) => c.trim()));
+  assert.deepEqual(cells(shown), cells(measuredEffectsMarkdown(MEASURED_EFFECTS)));
+  assert.match(
+    shown,
+    /the eight steps at their defaults, against the head alone\*\* *\| *\| \+11\.7 ± 2\.1 \(3 seeds\)/,
+  );
+  // Rewriting keeps everything outside the markers.
+  const rewritten = withMeasuredEffectsTable(readme, 'TABLE');
+  assert.equal(measuredEffectsTableIn(rewritten), 'TABLE');
+  assert.equal(rewritten.split('<!-- measured-effects')[0], readme.split('<!-- measured-effects')[0]);
+  assert.throws(() => withMeasuredEffectsTable('no markers', 'TABLE'), /lacks the <!-- measured-effects --> markers/);
 });
