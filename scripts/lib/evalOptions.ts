@@ -299,10 +299,11 @@ function verdictWords(v: EffectVerdict): string {
 /** measuredEffectsData.ts's text (Prettier formats it after). */
 export function measuredEffectsSource(effects: MeasuredEffects): string {
   return [
-    '/** Written by `npm run eval -- --effects COMMIT` from eval/options/COMMIT (test/unit/measured-effects.test.ts). */',
-    "import type { MeasuredEffects } from './measuredEffects';",
-    '',
-    `export const MEASURED_EFFECTS: MeasuredEffects = ${JSON.stringify(effects, null, 2)};`,
+    '/**',
+    ' * Written by `npm run eval -- --effects COMMIT` from eval/options/COMMIT (test/unit/measured-effects.test.ts);',
+    " * typed where measuredEffects.ts reads it (no import back, so no cycle).",
+    ' */',
+    `export const MEASURED_EFFECTS = ${JSON.stringify(effects, null, 2)};`,
     '',
   ].join('\n');
 }

@@ -4,7 +4,7 @@
  * wizard's hints read it from here, so what they say is what the table says. The numbers are written by
  * `npm run eval -- --effects COMMIT` into measuredEffectsData.ts; a unit test recomputes them from eval/options.
  */
-import { MEASURED_EFFECTS } from './measuredEffectsData';
+import { MEASURED_EFFECTS as WRITTEN } from './measuredEffectsData';
 
 /** The evaluation's option names (scripts/lib/evalOptions.ts EVAL_VARIANTS), the defaults excepted. */
 export type MeasuredOption =
@@ -55,6 +55,9 @@ export interface MeasuredEffects {
     options: Partial<Record<MeasuredOption, number>>;
   } | null;
 }
+
+/** The numbers of measuredEffectsData.ts, checked against the type here. */
+export const MEASURED_EFFECTS: MeasuredEffects = WRITTEN;
 
 export function effectVerdict(deltas: readonly number[]): EffectVerdict {
   if (deltas.length < 2) return 'mixed'; // one seed says nothing about the noise

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cliWorkspace, finetune, lastJson } from '../helpers/cli';
 import { makeShapeDataset } from '../helpers/images';
-import { MEASURED_EFFECTS } from '../../src-shared/recipe/measuredEffectsData';
+import { MEASURED_EFFECTS } from '../../src-shared/recipe/measuredEffects';
 
 const { data, env } = cliWorkspace('ft-options-');
 await makeShapeDataset(data, { perClass: 6, size: 32, seed: 3 });

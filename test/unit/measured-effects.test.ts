@@ -5,8 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { MEASURED_EFFECTS } from '../../src-shared/recipe/measuredEffectsData';
 import {
+  MEASURED_EFFECTS,
   effectVerdict,
   formatDelta,
   measuredEffect,
