@@ -301,7 +301,7 @@ export function measuredEffectsSource(effects: MeasuredEffects): string {
   return [
     '/**',
     ' * Written by `npm run eval -- --effects COMMIT` from eval/options/COMMIT (test/unit/measured-effects.test.ts);',
-    " * typed where measuredEffects.ts reads it (no import back, so no cycle).",
+    ' * typed where measuredEffects.ts reads it (no import back, so no cycle).',
     ' */',
     `export const MEASURED_EFFECTS = ${JSON.stringify(effects, null, 2)};`,
     '',
