@@ -201,6 +201,9 @@ export function evalTable(results: EvalRunResult[]): string {
   return out.join('\n');
 }
 
+/** a − b (fractions) in percentage points, to one decimal. */
+const points = (a: number, b: number) => Math.round(1000 * (a - b)) / 10;
+
 /**
  * The options' effects as the app shows them (src-shared/recipe/measuredEffects.ts): at the set with the most seeds,
  * each option's best epoch minus the defaults' at the same seeds, in points (one decimal), with the run's flags.
@@ -213,7 +216,6 @@ export function measuredEffectsOf(results: EvalRunResult[], commit: string): Mea
   const inSet = results.filter((r) => r.perClass === perClass);
   const defaults = new Map(inSet.filter((r) => r.variant === 'defaults').map((r) => [r.seed, r]));
   const options: MeasuredEffects['options'] = {};
-  const points = (a: number, b: number) => Math.round(1000 * (a - b)) / 10;
   for (const v of EVAL_VARIANTS) {
     if (v.name === 'defaults') continue;
     const rs = inSet.filter((r) => r.variant === v.name && defaults.has(r.seed)).sort((a, b) => a.seed - b.seed);
@@ -237,7 +239,6 @@ function largerSet(results: EvalRunResult[], perClass: number): MeasuredEffects[
   const larger = Math.max(...results.map((r) => r.perClass));
   const defaults = results.find((r) => r.perClass === larger && r.variant === 'defaults');
   if (larger <= perClass || !defaults) return null;
-  const points = (a: number, b: number) => Math.round(1000 * (a - b)) / 10;
   const options: NonNullable<MeasuredEffects['larger']>['options'] = {};
   for (const r of results)
     if (r.perClass === larger && r.seed === defaults.seed && r.variant !== 'defaults')
