@@ -205,7 +205,11 @@ console.log(
         validAccuracy: step8.validAccuracy,
         bestValidAccuracy: Math.max(...recipeAccuracies),
         lrFinds,
-        ensemble: recipe.ensemble && { k: recipe.ensemble.k, validAccuracy: recipe.ensemble.validAccuracy },
+        ensemble: recipe.ensemble && {
+          k: recipe.ensemble.k,
+          validAccuracy: recipe.ensemble.validAccuracy,
+          memberAccuracies: recipe.ensemble.memberAccuracies,
+        },
         kept: { validAccuracy: kept.accuracy, ttaValidAccuracy: keptTta.accuracy },
         // With --swa: the averaged model's own metrics, and whether it beat the best checkpoint (then it is `kept`).
         swa: step8.swa

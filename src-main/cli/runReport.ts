@@ -99,7 +99,13 @@ export function runSummary(store: RunStore, outcome: LegOutcome) {
     })),
     /** Step 6's LRs per layer group, earliest first (what step 8 trained each group at). */
     groupLrs: differentialLrs(steps, config?.lrAll ?? null),
-    ensemble: result?.ensemble ? { k: result.ensemble.k, validAccuracy: result.ensemble.validAccuracy } : null,
+    ensemble: result?.ensemble
+      ? {
+          k: result.ensemble.k,
+          validAccuracy: result.ensemble.validAccuracy,
+          ...(result.ensemble.memberAccuracies ? { memberAccuracies: result.ensemble.memberAccuracies } : {}),
+        }
+      : null,
     swa: steps.find((s) => s.step === 8)?.swa ?? null,
     best: result?.best ?? null,
     timing: run.timing,
@@ -119,8 +125,13 @@ export function printSummary(summary: RunSummaryJson, io: Io): void {
     io.out(`${s.step}. ${s.name.padEnd(24)} epochs ${s.epochs}  lr ${stepLrText(s, summary.groupLrs)}${acc}`);
     if (s.lrWarning) io.out(`   warning: ${s.lrWarning}`);
   }
-  if (summary.ensemble)
-    io.out(`snapshot ensemble of ${summary.ensemble.k}: ${(summary.ensemble.validAccuracy * 100).toFixed(1)}%`);
+  if (summary.ensemble) {
+    const members = summary.ensemble.memberAccuracies?.map((a) => `${(a * 100).toFixed(1)}%`).join(', ');
+    io.out(
+      `snapshot ensemble of ${summary.ensemble.k}: ${(summary.ensemble.validAccuracy * 100).toFixed(1)}%` +
+        (members ? ` (its members alone, oldest first: ${members})` : ''),
+    );
+  }
   if (summary.swa) io.out(swaLine(summary.swa));
   if (summary.timing) {
     const t: RunTiming = summary.timing;

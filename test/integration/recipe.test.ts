@@ -140,6 +140,10 @@ test('the eight-step recipe', async (t) => {
     assert.equal(result.ensemble?.k, 2);
     const ensemble = result.ensemble!.validAccuracy;
     assert.ok(ensemble > expected.chance && ensemble <= 1, `ensemble accuracy ${ensemble}`);
+    // Each member's own accuracy, recorded to tell why an ensemble falls below its best member.
+    const members = result.ensemble!.memberAccuracies!;
+    assert.equal(members.length, 2);
+    for (const a of members) assert.ok(a >= 0 && a <= 1, `member accuracy ${a}`);
     assert.ok(existsSync(join(runDir, 'run.json')) && existsSync(join(runDir, 'ensemble.json')));
   });
 
@@ -231,7 +235,7 @@ test('CLI: finetune train DIR --recipe fastai8 --json', () => {
     runId: number;
     status: string;
     steps: RecipeStepLike[];
-    ensemble: { k: number; validAccuracy: number };
+    ensemble: { k: number; validAccuracy: number; memberAccuracies: number[] };
     best: { step: number; cycle: number; validLoss: number };
     timing: RunTiming;
   }>(r);
@@ -244,6 +248,7 @@ test('CLI: finetune train DIR --recipe fastai8 --json', () => {
     groupLrMults: null,
   });
   assert.equal(out.ensemble.k, 2);
+  assert.equal(out.ensemble.memberAccuracies.length, 2, JSON.stringify(out.ensemble));
   assert.ok(
     out.ensemble.validAccuracy > expected.chance && out.ensemble.validAccuracy <= 1,
     JSON.stringify(out.ensemble),

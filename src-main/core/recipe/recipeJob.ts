@@ -274,7 +274,12 @@ async function snapshotEnsemble(sess: RecipeSession, ctx: RecipeContext): Promis
   }
   if (sess.state.best) loadWeightsInto(sess.clf.model, join(ctx.runDir, keptWeightsDir(sess)));
   const labels = sess.ds.valid.map((i) => i.label);
-  return { k: snaps.length, snapshots: snaps, validAccuracy: accuracyOf(averageProbabilities(probs), labels) };
+  return {
+    k: snaps.length,
+    snapshots: snaps,
+    validAccuracy: accuracyOf(averageProbabilities(probs), labels),
+    memberAccuracies: probs.map((p) => accuracyOf(p, labels)),
+  };
 }
 
 /**

@@ -30,6 +30,11 @@ export interface EnsembleInfo {
   /** Snapshot folders relative to the run folder, oldest first. */
   snapshots: string[];
   validAccuracy: number;
+  /**
+   * Each member's own validation accuracy, in the order of `snapshots` (absent in runs made before it was recorded):
+   * an ensemble below its best member says the members differ too much in quality.
+   */
+  memberAccuracies?: number[];
 }
 
 export interface BestInfo {
