@@ -45,11 +45,11 @@ export const MEASURED_EFFECTS = {
     },
     'no-augment': {
       flags: '--preset none',
-      deltas: [-5, -5.5],
+      deltas: [-4.5, -5, -5.5],
     },
     dihedral: {
       flags: '--preset top-down',
-      deltas: [-13, -12.5],
+      deltas: [-15.5, -13, -12.5],
     },
   },
   onKept: {
