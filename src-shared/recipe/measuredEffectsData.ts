@@ -65,6 +65,8 @@ export const MEASURED_EFFECTS = {
       tta: 0.5,
       ensemble: -4,
     },
-    options: {},
+    options: {
+      valley: 0,
+    },
   },
 };
