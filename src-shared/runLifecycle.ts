@@ -168,7 +168,14 @@ export const RunState = z.object({
   lrHead: z.number().nullable(),
   lrAll: z.number().nullable(),
   best: z.object({ step: z.number().int(), cycle: z.number().int(), validLoss: z.number() }).nullable(),
-  ensemble: z.object({ k: z.number().int(), validAccuracy: z.number() }).nullable(),
+  ensemble: z
+    .object({
+      k: z.number().int(),
+      validAccuracy: z.number(),
+      /** Each member's own accuracy, oldest first (absent for runs from before it was recorded). */
+      memberAccuracies: z.array(z.number()).optional(),
+    })
+    .nullable(),
   timing: RunTiming.nullable(),
   warnings: z.array(z.string()),
   /** `warnings` as codes, in the same order (null: said only in English); absent from older servers. */

@@ -35,6 +35,8 @@ export const RunEnsemble = z.object({
   k: z.number().int().min(1),
   snapshots: z.array(z.string()).min(1),
   validAccuracy: z.number(),
+  /** Each member's own accuracy, in the order of `snapshots` (absent in runs from before it was recorded). */
+  memberAccuracies: z.array(z.number().min(0).max(1)).optional(),
 });
 export type RunEnsemble = z.infer<typeof RunEnsemble>;
 

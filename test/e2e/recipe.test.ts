@@ -178,6 +178,9 @@ test('the eight steps as one recipe run, page by page, then the results page', a
     await page.getByTestId('ensemble-accuracy').locator('[data-accuracy]').getAttribute('data-accuracy'),
   );
   assert.ok(ensembleAccuracy >= 0 && ensembleAccuracy <= 1, `ensemble accuracy ${ensembleAccuracy}`);
+  // And each member's own accuracy beside it, so a user can see why an ensemble falls below its best member.
+  const members = await page.getByTestId('ensemble-members').innerText();
+  assert.match(members, /^Its members alone, oldest first: \u2066?\d+(\.\d)?\s?%, \d+(\.\d)?\s?%\u2069?\.$/, members);
   await page.getByTestId('export-ensemble-button').click();
   await page.getByTestId('export-ensemble-dir').waitFor({ timeout: 30_000 });
   const ensembleDir = await page.getByTestId('export-ensemble-dir').innerText();

@@ -109,7 +109,11 @@ export function runStateOf(
   let ensemble: RunState['ensemble'];
   try {
     const e = readRunEnsemble(runDir);
-    ensemble = e && { k: e.k, validAccuracy: e.validAccuracy };
+    ensemble = e && {
+      k: e.k,
+      validAccuracy: e.validAccuracy,
+      ...(e.memberAccuracies ? { memberAccuracies: e.memberAccuracies } : {}),
+    };
   } catch {
     ensemble = null;
   }

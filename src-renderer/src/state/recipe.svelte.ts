@@ -45,7 +45,7 @@ class RunJob {
   runConfig = $state.raw<RecipeConfig | null>(null);
   steps = $state.raw<RecipeStepResult[]>([]);
   /** Step 8's snapshot ensemble, once the run is complete. */
-  ensemble = $state.raw<{ k: number; validAccuracy: number } | null>(null);
+  ensemble = $state.raw<{ k: number; validAccuracy: number; memberAccuracies?: number[] } | null>(null);
   /** The step a continue starts with (1 before a run, 9 when all eight are done). */
   nextStep = $state(1);
   /** The step running now (between its 'started' and 'done' events). */
