@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import {
   effectVerdict,
   formatDelta,
+  signedPoints,
   type EffectVerdict,
   type MeasuredEffects,
   type MeasuredOption,
@@ -256,8 +257,6 @@ function largerSet(results: EvalRunResult[], perClass: number): MeasuredEffects[
   };
 }
 
-const signed = (x: number) => (x > 0 ? `+${x.toFixed(1)}` : x < 0 ? `−${(-x).toFixed(1)}` : '0.0');
-
 /**
  * README's Results table (between its `measured-effects` markers; `npm run eval -- --effects` rewrites it): the eight
  * steps against the head alone, then each option against the defaults, then TTA and the ensemble against the kept
@@ -269,14 +268,14 @@ export function measuredEffectsMarkdown(e: MeasuredEffects): string {
   const rows = [
     `| what | flags | 10 × ${e.perClass}: points, mean ± sd | ${bigHead} | at every seed of 10 × ${e.perClass} |`,
     '| --- | --- | --- | --- | --- |',
-    `| **the eight steps at their defaults, against the head alone** | | ${formatDelta(e.overHead)} (${e.overHead.length} seeds) | ${big ? signed(big.overHead) : '–'} | ${verdictWords(effectVerdict(e.overHead))} |`,
+    `| **the eight steps at their defaults, against the head alone** | | ${formatDelta(e.overHead)} (${e.overHead.length} seeds) | ${big ? signedPoints(big.overHead) : '–'} | ${verdictWords(effectVerdict(e.overHead))} |`,
   ];
   for (const v of EVAL_VARIANTS) {
     const m = e.options[v.name as MeasuredOption];
     if (!m) continue;
     const at = big?.options[v.name as MeasuredOption];
     rows.push(
-      `| ${v.label} | \`${m.flags}\` | ${formatDelta(m.deltas)} (${m.deltas.length} seeds) | ${at === undefined ? 'not yet run' : signed(at)} | ${verdictWords(effectVerdict(m.deltas))} |`,
+      `| ${v.label} | \`${m.flags}\` | ${formatDelta(m.deltas)} (${m.deltas.length} seeds) | ${at === undefined ? 'not yet run' : signedPoints(at)} | ${verdictWords(effectVerdict(m.deltas))} |`,
     );
   }
   for (const [what, label] of [
@@ -287,7 +286,7 @@ export function measuredEffectsMarkdown(e: MeasuredEffects): string {
     const at = big?.onKept[what];
     if (d.length > 0)
       rows.push(
-        `| ${label} | | ${formatDelta(d)} (${d.length} seeds) | ${at === undefined || at === null ? '–' : signed(at)} | ${verdictWords(effectVerdict(d))} |`,
+        `| ${label} | | ${formatDelta(d)} (${d.length} seeds) | ${at === undefined || at === null ? '–' : signedPoints(at)} | ${verdictWords(effectVerdict(d))} |`,
       );
   }
   return rows.join('\n');

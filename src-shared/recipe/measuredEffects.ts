@@ -89,6 +89,11 @@ export function measuredOnKept(
   return { deltas, verdict: effectVerdict(deltas), delta: formatDelta(deltas), seeds: deltas.length };
 }
 
+/** `+1.5`, `−3.0`, `0.0` (points). */
+export function signedPoints(x: number): string {
+  return x > 0 ? `+${x.toFixed(1)}` : x < 0 ? `−${(-x).toFixed(1)}` : '0.0';
+}
+
 /** One option's measured effect with its verdict and summary, or null where it was not measured. */
 export function measuredEffect(
   option: MeasuredOption,
@@ -110,8 +115,12 @@ function verdictEn(verdict: EffectVerdict, base: string): string {
 export function measuredEffectsHelp(data: MeasuredEffects = MEASURED_EFFECTS): string {
   const rows = (Object.keys(data.options) as MeasuredOption[]).flatMap((option) => {
     const e = measuredEffect(option, data);
+    const big = data.larger?.options[option];
+    const atBig = big === undefined ? '' : `; 10 × ${data.larger!.perClass}, one seed: ${signedPoints(big)}`;
     return e
-      ? [`    ${e.flags.padEnd(26)}${e.delta} points (${e.seeds} seeds): ${verdictEn(e.verdict, 'the defaults')}`]
+      ? [
+          `    ${e.flags.padEnd(26)}${e.delta} points (${e.seeds} seeds): ${verdictEn(e.verdict, 'the defaults')}${atBig}`,
+        ]
       : [];
   });
   const onKept = (['tta', 'ensemble'] as const).flatMap((what) => {
