@@ -66,6 +66,7 @@ export const MEASURED_EFFECTS = {
       ensemble: -4,
     },
     options: {
+      mixup: -3,
       valley: 0,
     },
   },
