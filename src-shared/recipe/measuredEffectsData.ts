@@ -68,6 +68,7 @@ export const MEASURED_EFFECTS = {
     options: {
       mixup: -3,
       'no-augment': -7.5,
+      sgd: -3.5,
       'train-bn': -11.5,
       valley: 0,
     },
