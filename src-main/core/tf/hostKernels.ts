@@ -414,8 +414,16 @@ const wasmBatchNormTrainGrad: WasmCompute = (
   });
 };
 
+/** What dw_filter_grad, dw_input_grad and im2col (fused.c) take after their pointers and image count, in order. */
+function convGeometryArgs(
+  g: Record<'h' | 'w' | 'c' | 'oh' | 'ow' | 'kh' | 'kw' | 'sh' | 'sw' | 'pt' | 'pl', number>,
+): number[] {
+  return [g.h, g.w, g.c, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl];
+}
+
 const wasmDepthwiseFilterGrad: WasmCompute = (f, b, [x, dy], [dw], shapes, attrs) => {
-  const { n, h, w, c, oh, ow, kh, kw, sh, sw, pt, pl } = dwGeometry(shapes, attrs);
+  const g = dwGeometry(shapes, attrs);
+  const { n, h, w, c, oh, ow, kh, kw } = g;
   const taps = kh * kw * c;
   // Images split between threads, each part summing into its own block.
   const parts = ranges(f, n, n * oh * ow * taps);
@@ -429,17 +437,7 @@ const wasmDepthwiseFilterGrad: WasmCompute = (f, b, [x, dy], [dw], shapes, attrs
         sums[i]!.ptr,
         accs[i]!.ptr,
         n1 - n0,
-        h,
-        w,
-        c,
-        oh,
-        ow,
-        kh,
-        kw,
-        sh,
-        sw,
-        pt,
-        pl,
+        ...convGeometryArgs(g),
       ]),
     );
     f32At(b, dw!, taps).set(addParts(sums, taps));
@@ -453,7 +451,8 @@ const wasmMaskGrad: WasmCompute = (f, _b, [dy, x], [dx], shapes, attrs) => {
 };
 
 const wasmDepthwiseInputGrad: WasmCompute = (f, _b, [dy, filter], [dx], shapes, attrs) => {
-  const { n, oh, ow, c, kh, kw, h, w, sh, sw, pt, pl } = dwInputGeometry(shapes, attrs);
+  const g = dwInputGeometry(shapes, attrs);
+  const { n, oh, ow, c, kh, kw, h, w } = g;
   f.run(
     'dw_input_grad',
     ranges(f, n, n * h * w * c * kh * kw).map(([n0, n1]) => [
@@ -461,17 +460,7 @@ const wasmDepthwiseInputGrad: WasmCompute = (f, _b, [dy, filter], [dx], shapes, 
       filter!,
       dx! + 4 * n0 * h * w * c,
       n1 - n0,
-      h,
-      w,
-      c,
-      oh,
-      ow,
-      kh,
-      kw,
-      sh,
-      sw,
-      pt,
-      pl,
+      ...convGeometryArgs(g),
     ]),
   );
 };
@@ -551,7 +540,8 @@ export function registerHostKernels(): void {
     },
     compute: im2col,
     wasm: (f, _b, [x], [p], shapes, attrs) => {
-      const { n, h, w, c, kh, kw, sh, sw, pt, pl, oh, ow } = im2colGeometry(shapes, attrs);
+      const g = im2colGeometry(shapes, attrs);
+      const { n, h, w, c, kh, kw, oh, ow } = g;
       // Images split between threads.
       f.run(
         'im2col',
@@ -559,17 +549,7 @@ export function registerHostKernels(): void {
           x! + 4 * n0 * h * w * c,
           p! + 4 * n0 * oh * ow * kh * kw * c,
           n1 - n0,
-          h,
-          w,
-          c,
-          oh,
-          ow,
-          kh,
-          kw,
-          sh,
-          sw,
-          pt,
-          pl,
+          ...convGeometryArgs(g),
         ]),
       );
     },
