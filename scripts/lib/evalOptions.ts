@@ -311,17 +311,22 @@ export function measuredEffectsSource(effects: MeasuredEffects): string {
 const TABLE_START = /<!-- measured-effects[^>]*-->\n/;
 const TABLE_END = '<!-- /measured-effects -->';
 
-/** `readme` with the text between its measured-effects markers replaced by `table`; throws without the markers. */
-export function withMeasuredEffectsTable(readme: string, table: string): string {
+/** Where the table between README's measured-effects markers starts and ends, or null without the markers. */
+function tableBounds(readme: string): { from: number; to: number } | null {
   const start = TABLE_START.exec(readme);
   const end = readme.indexOf(TABLE_END);
-  if (!start || end < start.index) throw new Error('README.md lacks the <!-- measured-effects --> markers');
-  return `${readme.slice(0, start.index + start[0].length)}\n${table}\n\n${readme.slice(end)}`;
+  return start && end > start.index ? { from: start.index + start[0].length, to: end } : null;
+}
+
+/** `readme` with the text between its measured-effects markers replaced by `table`; throws without the markers. */
+export function withMeasuredEffectsTable(readme: string, table: string): string {
+  const at = tableBounds(readme);
+  if (!at) throw new Error('README.md lacks the <!-- measured-effects --> markers');
+  return `${readme.slice(0, at.from)}\n${table}\n\n${readme.slice(at.to)}`;
 }
 
 /** The table between README's markers, as written (for the test that it is the data's). */
 export function measuredEffectsTableIn(readme: string): string | null {
-  const start = TABLE_START.exec(readme);
-  const end = readme.indexOf(TABLE_END);
-  return start && end > start.index ? readme.slice(start.index + start[0].length, end).trim() : null;
+  const at = tableBounds(readme);
+  return at ? readme.slice(at.from, at.to).trim() : null;
 }
