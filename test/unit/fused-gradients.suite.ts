@@ -117,6 +117,31 @@ export function fusedGradientSuite(threads: number): void {
         }
       });
 
+      test(`batch statistics of values far from zero (mean 500, spread 1), ${shape.join('x')}`, async () => {
+        // The wasm kernel takes mean and variance in one pass (sums of x − x[0] and its square): a plain
+        // E[x²] − E[x]² in float32 would lose the variance here. Against float64 sums.
+        const rand = mulberry32(700 + i);
+        const c = shape[3]!;
+        const n = shape.reduce((a, b) => a * b, 1);
+        const x = Float32Array.from({ length: n }, (_, k) => 500 + (k % c) * 0.25 + (rand() - 0.5));
+        const [mean64, var64] = [new Float64Array(c), new Float64Array(c)];
+        for (let k = 0; k < n; k++) mean64[k % c]! += x[k]! / (n / c);
+        for (let k = 0; k < n; k++) var64[k % c]! += (x[k]! - mean64[k % c]!) ** 2 / (n / c);
+        for (const backend of ['wasm', 'cpu'] as const) {
+          await tf.setBackend(backend);
+          const outs = batchNormTraining(tf.tensor(x, shape), tf.ones([c]), tf.zeros([c]), 1e-3);
+          const [mean, variance] = [outs[1]!.dataSync(), outs[2]!.dataSync()];
+          tf.dispose(outs);
+          for (let j = 0; j < c; j++) {
+            assert.ok(Math.abs(mean[j]! - mean64[j]!) <= 1e-4, `${backend} mean[${j}] ${mean[j]} vs ${mean64[j]}`);
+            assert.ok(
+              Math.abs(variance[j]! - var64[j]!) <= 1e-4 * Math.max(1, var64[j]!),
+              `${backend} variance[${j}] ${variance[j]} vs ${var64[j]}`,
+            );
+          }
+        }
+      });
+
       test(`batch norm with batch statistics (training), then ReLU6 in the same pass, ${shape.join('x')}`, async () => {
         const rand = mulberry32(500 + i);
         const c = shape[3]!;

@@ -83,7 +83,7 @@ interface WasmLike extends KernelBackend {
 type KernelName =
   | 'bn_grad'
   | 'col_sum'
-  | 'col_sqdev'
+  | 'col_moments'
   | 'affine'
   | 'bn_train_dx'
   | 'mask_grad'
@@ -317,30 +317,51 @@ function bnGradSums(
   return out;
 }
 
-/** Per-channel float64 sums of `kernel` (col_sum, col_sqdev) over rows [M, C], split between threads. */
-function columnSums(
-  f: Fused,
-  b: WasmLike,
-  kernel: 'col_sum' | 'col_sqdev',
-  x: number,
-  center: number,
-  m: number,
-  c: number,
-) {
+/** Per-channel float64 sums of x over rows [M, C], split between threads. */
+function columnSums(f: Fused, b: WasmLike, x: number, m: number, c: number): Float64Array {
   const parts = ranges(f, m, m * c, 16);
   const p = parts.length;
   const out = new Float64Array(c);
   withScratch(b, Array<number>(p).fill(c), Array<number>(p).fill(c), (f64, f32) => {
     f.run(
-      kernel,
-      parts.map(([r0, r1], i) => {
-        const rest = [f64[i]!.ptr, f32[i]!.ptr, r1 - r0, c];
-        return kernel === 'col_sum' ? [x + 4 * r0 * c, ...rest] : [x + 4 * r0 * c, center, ...rest];
-      }),
+      'col_sum',
+      parts.map(([r0, r1], i) => [x + 4 * r0 * c, f64[i]!.ptr, f32[i]!.ptr, r1 - r0, c]),
     );
     out.set(addParts(f64, c));
   });
   return out;
+}
+
+/**
+ * Per-channel batch mean and (biased) variance of rows [M, C] in one read of x, split between threads: sums of
+ * d = x − x[0] and d², so that the variance E[d²] − E[d]² is taken around a value near the mean.
+ */
+function columnMoments(f: Fused, b: WasmLike, x: number, m: number, c: number) {
+  const parts = ranges(f, m, m * c, 16);
+  const p = parts.length;
+  const mean = new Float64Array(c);
+  const variance = new Float64Array(c);
+  withScratch(b, Array<number>(2 * p).fill(c), Array<number>(p).fill(2 * c), (f64, f32) => {
+    f.run(
+      'col_moments',
+      parts.map(([r0, r1], i) => [x + 4 * r0 * c, x, f64[2 * i]!.ptr, f64[2 * i + 1]!.ptr, f32[i]!.ptr, r1 - r0, c]),
+    );
+    const s1 = addParts(
+      f64.filter((_, i) => i % 2 === 0),
+      c,
+    );
+    const s2 = addParts(
+      f64.filter((_, i) => i % 2 === 1),
+      c,
+    );
+    const shift = f32At(b, x, c);
+    for (let j = 0; j < c; j++) {
+      const d = s1[j]! / m;
+      mean[j] = shift[j]! + d;
+      variance[j] = Math.max(0, s2[j]! / m - d * d);
+    }
+  });
+  return { mean, variance };
 }
 
 /** Runs a row-wise kernel over [M, C] rows split between threads; `args(offset, rows)` gives one part's arguments. */
@@ -365,9 +386,8 @@ const wasmBatchNormGrad: WasmCompute = (f, b, [dy, x, mean, variance, scale], [d
 const wasmBatchNormTrain: WasmCompute = (f, b, [x, scale, offset], [y, meanOut, varOut], shapes, attrs) => {
   const { c, m, eps } = perChannelGeometry(shapes, 0, attrs);
   withScratch(b, [], [c, c], (_, [meanF, a]) => {
-    const mean = columnSums(f, b, 'col_sum', x!, 0, m, c).map((s) => s / m);
+    const { mean, variance } = columnMoments(f, b, x!, m, c);
     meanF!.view().set(mean);
-    const variance = columnSums(f, b, 'col_sqdev', x!, meanF!.ptr, m, c).map((s) => s / m);
     const [av, sc] = [a!.view(), f32At(b, scale!, c)];
     for (let j = 0; j < c; j++) av[j] = sc[j]! / Math.sqrt(variance[j]! + eps);
     const relu6 = attrs.relu6 === true ? 1 : 0;
@@ -561,7 +581,7 @@ export function registerHostKernels(): void {
     compute: channelSums,
     wasm: (f, b, [x], [out], [shape]) => {
       const c = shape![shape!.length - 1]!;
-      f32At(b, out!, c).set(columnSums(f, b, 'col_sum', x!, 0, tf.util.sizeFromShape(shape!) / c, c));
+      f32At(b, out!, c).set(columnSums(f, b, x!, tf.util.sizeFromShape(shape!) / c, c));
     },
   });
   const same = (shapes: number[][]) => shapes.slice(0, -1).map(() => shapes[0]!);

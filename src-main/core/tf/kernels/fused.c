@@ -57,8 +57,7 @@ void bn_grad(const f32* dy, const f32* x, const f32* mean, const f32* k, f32* dx
   flush(s2, b2, C);
 }
 
-// Per-channel sums of x, into f64 sum. tmp: C floats. (Batch statistics: the mean from these sums over every part of
-// the rows, then col_sqdev around it; a part is a range of rows, so helper threads can each take one.)
+// Per-channel sums of x, into f64 sum. tmp: C floats. (A part is a range of rows, so helper threads can each take one.)
 __attribute__((export_name("col_sum")))
 void col_sum(const f32* x, f64* sum, f32* tmp, int M, int C) {
   int C4 = C & ~3;
@@ -73,22 +72,27 @@ void col_sum(const f32* x, f64* sum, f32* tmp, int M, int C) {
   flush(sum, tmp, C);
 }
 
-// Per-channel sums of (x - center)^2, into f64 out. tmp: C floats.
-__attribute__((export_name("col_sqdev")))
-void col_sqdev(const f32* x, const f32* center, f64* out, f32* tmp, int M, int C) {
+// Per-channel sums of d = x - shift and of d^2, into f64 s1 and s2: the batch mean and variance in one read of x
+// (shift is a row of x, so that E[d^2] - E[d]^2 does not cancel). tmp: 2C floats.
+__attribute__((export_name("col_moments")))
+void col_moments(const f32* x, const f32* shift, f64* s1, f64* s2, f32* tmp, int M, int C) {
+  f32* b1 = tmp;
+  f32* b2 = tmp + C;
   int C4 = C & ~3;
-  for (int c = 0; c < C; c++) { tmp[c] = 0.0f; out[c] = 0.0; }
+  for (int c = 0; c < C; c++) { b1[c] = 0.0f; b2[c] = 0.0f; s1[c] = 0.0; s2[c] = 0.0; }
   for (int m = 0; m < M; m++) {
     const f32* xr = x + (long)m * C;
     int c = 0;
     for (; c < C4; c += 4) {
-      v128_t d = wasm_f32x4_sub(wasm_v128_load(xr + c), wasm_v128_load(center + c));
-      wasm_v128_store(tmp + c, wasm_f32x4_add(wasm_v128_load(tmp + c), wasm_f32x4_mul(d, d)));
+      v128_t d = wasm_f32x4_sub(wasm_v128_load(xr + c), wasm_v128_load(shift + c));
+      wasm_v128_store(b1 + c, wasm_f32x4_add(wasm_v128_load(b1 + c), d));
+      wasm_v128_store(b2 + c, wasm_f32x4_add(wasm_v128_load(b2 + c), wasm_f32x4_mul(d, d)));
     }
-    for (; c < C; c++) { f32 d = xr[c] - center[c]; tmp[c] += d * d; }
-    if ((m + 1) % BLOCK == 0) flush(out, tmp, C);
+    for (; c < C; c++) { f32 d = xr[c] - shift[c]; b1[c] += d; b2[c] += d * d; }
+    if ((m + 1) % BLOCK == 0) { flush(s1, b1, C); flush(s2, b2, C); }
   }
-  flush(out, tmp, C);
+  flush(s1, b1, C);
+  flush(s2, b2, C);
 }
 
 // y = (x - center) * a + b per channel; clamped to [0, 6] when relu6 (a ReLU6 after the batch norm).
