@@ -173,7 +173,7 @@ function swaNote(rs: EvalRunResult[]): string {
 /**
  * A markdown table per set size: a row per option, mean ± sd over its seeds of the best epoch, the kept model with
  * and without TTA, the ensemble, the head alone, the option's difference from the defaults at the same seeds, and
- * its CPU minutes.
+ * its CPU and wall minutes.
  */
 export function evalTable(results: EvalRunResult[]): string {
   const out: string[] = [];
@@ -185,9 +185,9 @@ export function evalTable(results: EvalRunResult[]): string {
       `\n**10 × ${perClass} training images** (seeds ${seeds.join(', ')}; accuracy in %, mean ± sd over seeds)\n`,
     );
     out.push(
-      '| option | eight steps, best epoch | kept model | kept + TTA | snapshot ensemble | head alone | best epoch − defaults (same seeds) | CPU min per run |',
+      '| option | eight steps, best epoch | kept model | kept + TTA | snapshot ensemble | head alone | best epoch − defaults (same seeds) | CPU min per run | wall min per run |',
     );
-    out.push('| --- | --- | --- | --- | --- | --- | --- | --- |');
+    out.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     const defaults = new Map(inSet.filter((r) => r.variant === 'defaults').map((r) => [r.seed, r]));
     for (const v of EVAL_VARIANTS) {
       const rs = inSet.filter((r) => r.variant === v.name).sort((a, b) => a.seed - b.seed);
@@ -195,7 +195,7 @@ export function evalTable(results: EvalRunResult[]): string {
       const paired = rs.filter((r) => defaults.has(r.seed)).map((r) => r.bestEpoch - defaults.get(r.seed)!.bestEpoch);
       const diff = v.name === 'defaults' || paired.length === 0 ? '' : cell(paired).replace(/^(?!-)/, '+');
       out.push(
-        `| ${v.label}${swaNote(rs)} | ${cell(rs.map((r) => r.bestEpoch))} | ${cell(rs.map((r) => r.kept))} | ${cell(rs.map((r) => r.keptTta))} | ${cell(rs.flatMap((r) => (r.ensemble === null ? [] : [r.ensemble])))} | ${cell(rs.map((r) => r.headOnly))} | ${diff} | ${(mean(rs.map((r) => r.cpuSeconds)) / 60).toFixed(0)} |`,
+        `| ${v.label}${swaNote(rs)} | ${cell(rs.map((r) => r.bestEpoch))} | ${cell(rs.map((r) => r.kept))} | ${cell(rs.map((r) => r.keptTta))} | ${cell(rs.flatMap((r) => (r.ensemble === null ? [] : [r.ensemble])))} | ${cell(rs.map((r) => r.headOnly))} | ${diff} | ${(mean(rs.map((r) => r.cpuSeconds)) / 60).toFixed(0)} | ${(mean(rs.map((r) => r.seconds)) / 60).toFixed(0)} |`,
       );
     }
   }
@@ -224,6 +224,7 @@ export function measuredEffectsOf(results: EvalRunResult[], commit: string): Mea
     options[v.name as MeasuredOption] = {
       flags: rs[0]!.args.join(' '),
       deltas: rs.map((r) => points(r.bestEpoch, defaults.get(r.seed)!.bestEpoch)),
+      cpuMinutes: cpuMinutes(rs),
     };
   }
   const atDefaults = [...defaults.values()].sort((a, b) => a.seed - b.seed);
@@ -232,8 +233,20 @@ export function measuredEffectsOf(results: EvalRunResult[], commit: string): Mea
     ensemble: atDefaults.flatMap((r) => (r.ensemble === null ? [] : [points(r.ensemble, r.kept)])),
   };
   const overHead = atDefaults.map((r) => points(r.bestEpoch, r.headOnly));
-  return { commit, perClass, size: inSet[0]!.size, options, onKept, overHead, larger: largerSet(results, perClass) };
+  return {
+    commit,
+    perClass,
+    size: inSet[0]!.size,
+    options,
+    onKept,
+    overHead,
+    defaultsCpuMinutes: cpuMinutes(atDefaults),
+    larger: largerSet(results, perClass),
+  };
 }
+
+/** Mean CPU minutes of runs, to one decimal. */
+const cpuMinutes = (rs: EvalRunResult[]) => Math.round(mean(rs.map((r) => r.cpuSeconds)) / 6) / 10;
 
 /** The largest other set with its defaults run: each option's difference from them (one seed). */
 function largerSet(results: EvalRunResult[], perClass: number): MeasuredEffects['larger'] {
@@ -241,9 +254,12 @@ function largerSet(results: EvalRunResult[], perClass: number): MeasuredEffects[
   const defaults = results.find((r) => r.perClass === larger && r.variant === 'defaults');
   if (larger <= perClass || !defaults) return null;
   const options: NonNullable<MeasuredEffects['larger']>['options'] = {};
+  const minutes: NonNullable<MeasuredEffects['larger']>['cpuMinutes'] = { defaults: cpuMinutes([defaults]) };
   for (const r of results)
-    if (r.perClass === larger && r.seed === defaults.seed && r.variant !== 'defaults')
+    if (r.perClass === larger && r.seed === defaults.seed && r.variant !== 'defaults') {
       options[r.variant as MeasuredOption] = points(r.bestEpoch, defaults.bestEpoch);
+      minutes[r.variant as MeasuredOption] = cpuMinutes([r]);
+    }
   const onKept = {
     tta: points(defaults.keptTta, defaults.kept),
     ensemble: defaults.ensemble === null ? null : points(defaults.ensemble, defaults.kept),
@@ -254,6 +270,7 @@ function largerSet(results: EvalRunResult[], perClass: number): MeasuredEffects[
     overHead: points(defaults.bestEpoch, defaults.headOnly),
     onKept,
     options,
+    cpuMinutes: minutes,
   };
 }
 
@@ -266,16 +283,16 @@ export function measuredEffectsMarkdown(e: MeasuredEffects): string {
   const big = e.larger;
   const bigHead = big ? `10 × ${big.perClass}, seed ${big.seed}` : '10 × 100';
   const rows = [
-    `| what | flags | 10 × ${e.perClass}: points, mean ± sd | ${bigHead} | at every seed of 10 × ${e.perClass} |`,
-    '| --- | --- | --- | --- | --- |',
-    `| **the eight steps at their defaults, against the head alone** | | ${formatDelta(e.overHead)} (${e.overHead.length} seeds) | ${big ? signedPoints(big.overHead) : '–'} | ${verdictWords(effectVerdict(e.overHead))} |`,
+    `| what | flags | 10 × ${e.perClass}: points, mean ± sd | ${bigHead} | at every seed of 10 × ${e.perClass} | CPU min per run, 10 × ${e.perClass} / ${big ? `10 × ${big.perClass}` : '10 × 100'} |`,
+    '| --- | --- | --- | --- | --- | --- |',
+    `| **the eight steps at their defaults, against the head alone** | | ${formatDelta(e.overHead)} (${e.overHead.length} seeds) | ${big ? signedPoints(big.overHead) : '–'} | ${verdictWords(effectVerdict(e.overHead))} | ${minutesCell(e.defaultsCpuMinutes, big?.cpuMinutes.defaults)} |`,
   ];
   for (const v of EVAL_VARIANTS) {
     const m = e.options[v.name as MeasuredOption];
     if (!m) continue;
     const at = big?.options[v.name as MeasuredOption];
     rows.push(
-      `| ${v.label} | \`${m.flags}\` | ${formatDelta(m.deltas)} (${m.deltas.length} seeds) | ${at === undefined ? 'not yet run' : signedPoints(at)} | ${verdictWords(effectVerdict(m.deltas))} |`,
+      `| ${v.label} | \`${m.flags}\` | ${formatDelta(m.deltas)} (${m.deltas.length} seeds) | ${at === undefined ? 'not yet run' : signedPoints(at)} | ${verdictWords(effectVerdict(m.deltas))} | ${minutesCell(m.cpuMinutes, big?.cpuMinutes[v.name as MeasuredOption])} |`,
     );
   }
   for (const [what, label] of [
@@ -286,11 +303,14 @@ export function measuredEffectsMarkdown(e: MeasuredEffects): string {
     const at = big?.onKept[what];
     if (d.length > 0)
       rows.push(
-        `| ${label} | | ${formatDelta(d)} (${d.length} seeds) | ${at === undefined || at === null ? '–' : signedPoints(at)} | ${verdictWords(effectVerdict(d))} |`,
+        `| ${label} | | ${formatDelta(d)} (${d.length} seeds) | ${at === undefined || at === null ? '–' : signedPoints(at)} | ${verdictWords(effectVerdict(d))} | (in the defaults' run) |`,
       );
   }
   return rows.join('\n');
 }
+
+const minutesCell = (small: number, big: number | undefined) =>
+  `${Math.round(small)} / ${big === undefined ? '–' : Math.round(big)}`;
 
 function verdictWords(v: EffectVerdict): string {
   return { hurt: 'lower', helped: 'higher', same: 'the same', mixed: 'mixed: within the noise' }[v];

@@ -31,6 +31,8 @@ export interface MeasuredEffect {
   flags: string;
   /** Best epoch minus the defaults' best epoch, in percentage points, one per seed (seed order). */
   deltas: number[];
+  /** CPU minutes of the recipe's run, mean over the seeds: what the option costs in time. */
+  cpuMinutes: number;
 }
 
 export interface MeasuredEffects {
@@ -46,6 +48,8 @@ export interface MeasuredEffects {
   onKept: { tta: number[]; ensemble: number[] };
   /** At the defaults, the eight steps' best epoch minus the head alone's, per seed, in points. */
   overHead: number[];
+  /** CPU minutes of one run at the defaults, mean over the seeds. */
+  defaultsCpuMinutes: number;
   /** The larger set (one seed, the check that the ranking holds): each option against its defaults, in points. */
   larger: {
     perClass: number;
@@ -53,6 +57,8 @@ export interface MeasuredEffects {
     overHead: number;
     onKept: { tta: number; ensemble: number | null };
     options: Partial<Record<MeasuredOption, number>>;
+    /** CPU minutes of each run (the defaults' under `defaults`). */
+    cpuMinutes: Partial<Record<MeasuredOption | 'defaults', number>>;
   } | null;
 }
 
