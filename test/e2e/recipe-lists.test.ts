@@ -9,7 +9,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Locator, Page } from 'playwright-core';
 import { openWizard } from '../helpers/browser';
-import { measuredEffect, type MeasuredOption } from '../../src-shared/recipe/measuredEffects';
+import {
+  MEASURED_EFFECTS,
+  measuredEffect,
+  signedPoints,
+  type MeasuredOption,
+} from '../../src-shared/recipe/measuredEffects';
 
 /** The measured-effect line under a field: its option and verdict, and the delta it shows, or null when none. */
 async function measuredUnder(field: Locator): Promise<{ option: string; verdict: string; text: string } | null> {
@@ -22,6 +27,9 @@ async function measuredUnder(field: Locator): Promise<{ option: string; verdict:
   };
 }
 
+/** Text without the bidi isolates (U+2066–U+2069) that wrap numbers. */
+const bare = (text: string) => text.replace(/[\u2066-\u2069]/g, '');
+
 async function assertMeasured(field: Locator, option: MeasuredOption): Promise<void> {
   const e = measuredEffect(option)!;
   const shown = await measuredUnder(field);
@@ -31,6 +39,16 @@ async function assertMeasured(field: Locator, option: MeasuredOption): Promise<v
   // 'same' says so in words; the others show the points.
   if (e.verdict !== 'same') assert.ok(shown.text.includes(e.delta), `${option}: "${shown.text}" lacks ${e.delta}`);
   else assert.match(shown.text, /the same accuracy as the defaults at each of \d seeds/);
+  // Then the larger set's one-seed check, where it was run; nothing where it was not.
+  const larger = MEASURED_EFFECTS.larger;
+  const big = larger?.options[option];
+  if (larger && big !== undefined)
+    assert.ok(
+      /\. On \d+ images/.test(bare(shown.text)) &&
+        bare(shown.text).includes(`On ${10 * larger.perClass} images, one seed: ${signedPoints(big)} points.`),
+      `${option}: "${shown.text}" lacks the larger set's ${signedPoints(big)}`,
+    );
+  else assert.doesNotMatch(shown.text, /one seed/);
 }
 
 async function optionValues(select: Locator): Promise<string[]> {
@@ -109,6 +127,12 @@ test('recipe lists: mix and its α, SWA, progressive sizes, the range test curve
   const arabic = (await measuredUnder(mix))!;
   assert.equal(arabic.option, 'cutmix');
   assert.ok(arabic.text.includes(measuredEffect('cutmix')!.delta) && arabic.text.includes('خفّض الدقة'), arabic.text);
+  const bigCutmix = MEASURED_EFFECTS.larger?.options.cutmix;
+  if (bigCutmix !== undefined)
+    assert.ok(
+      bare(arabic.text).includes(`ببذرة واحدة: ${signedPoints(bigCutmix)}`),
+      `no larger-set line: ${arabic.text}`,
+    );
   await page.getByTestId('language-select').selectOption('en');
 
   assert.deepEqual(pageErrors, []);
