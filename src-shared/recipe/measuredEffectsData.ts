@@ -78,6 +78,7 @@ export const MEASURED_EFFECTS = {
       ensemble: -4,
     },
     options: {
+      cutmix: -17.5,
       'lrfind-valid': -1,
       mixup: -3,
       'no-augment': -7.5,
@@ -88,6 +89,7 @@ export const MEASURED_EFFECTS = {
     },
     cpuMinutes: {
       defaults: 33.9,
+      cutmix: 8.5,
       'lrfind-valid': 30.7,
       mixup: 24.8,
       'no-augment': 6.2,
