@@ -79,9 +79,11 @@ export const MEASURED_EFFECTS = {
     },
     options: {
       cutmix: -17.5,
+      dihedral: -10,
       'lrfind-valid': -1,
       mixup: -3,
       'no-augment': -7.5,
+      'no-warmup': -2,
       progressive: -2,
       sgd: -3.5,
       swa: 0,
@@ -91,9 +93,11 @@ export const MEASURED_EFFECTS = {
     cpuMinutes: {
       defaults: 33.9,
       cutmix: 8.5,
+      dihedral: 26.4,
       'lrfind-valid': 30.7,
       mixup: 24.8,
       'no-augment': 6.2,
+      'no-warmup': 26.2,
       progressive: 25.5,
       sgd: 25.2,
       swa: 26.6,
