@@ -14,6 +14,7 @@ import {
   type EffectVerdict,
   type MeasuredEffects,
   type MeasuredOption,
+  type RunMinutes,
 } from '../../src-shared/recipe/measuredEffects';
 
 /** An option as bench-recipe flags. `size` is the machine's default image size (progressive resizing halves it). */
@@ -224,7 +225,7 @@ export function measuredEffectsOf(results: EvalRunResult[], commit: string): Mea
     options[v.name as MeasuredOption] = {
       flags: rs[0]!.args.join(' '),
       deltas: rs.map((r) => points(r.bestEpoch, defaults.get(r.seed)!.bestEpoch)),
-      cpuMinutes: cpuMinutes(rs),
+      minutes: runMinutes(rs),
     };
   }
   const atDefaults = [...defaults.values()].sort((a, b) => a.seed - b.seed);
@@ -240,13 +241,16 @@ export function measuredEffectsOf(results: EvalRunResult[], commit: string): Mea
     options,
     onKept,
     overHead,
-    defaultsCpuMinutes: cpuMinutes(atDefaults),
+    defaultsMinutes: runMinutes(atDefaults),
     larger: largerSet(results, perClass),
   };
 }
 
-/** Mean CPU minutes of runs, to one decimal. */
-const cpuMinutes = (rs: EvalRunResult[]) => Math.round(mean(rs.map((r) => r.cpuSeconds)) / 6) / 10;
+/** Mean CPU and wall minutes of runs, to one decimal. */
+const runMinutes = (rs: EvalRunResult[]): RunMinutes => ({
+  cpu: Math.round(mean(rs.map((r) => r.cpuSeconds)) / 6) / 10,
+  wall: Math.round(mean(rs.map((r) => r.seconds)) / 6) / 10,
+});
 
 /** The largest other set with its defaults run: each option's difference from them (one seed). */
 function largerSet(results: EvalRunResult[], perClass: number): MeasuredEffects['larger'] {
@@ -254,11 +258,11 @@ function largerSet(results: EvalRunResult[], perClass: number): MeasuredEffects[
   const defaults = results.find((r) => r.perClass === larger && r.variant === 'defaults');
   if (larger <= perClass || !defaults) return null;
   const options: NonNullable<MeasuredEffects['larger']>['options'] = {};
-  const minutes: NonNullable<MeasuredEffects['larger']>['cpuMinutes'] = { defaults: cpuMinutes([defaults]) };
+  const minutes: NonNullable<MeasuredEffects['larger']>['minutes'] = { defaults: runMinutes([defaults]) };
   for (const r of results)
     if (r.perClass === larger && r.seed === defaults.seed && r.variant !== 'defaults') {
       options[r.variant as MeasuredOption] = points(r.bestEpoch, defaults.bestEpoch);
-      minutes[r.variant as MeasuredOption] = cpuMinutes([r]);
+      minutes[r.variant as MeasuredOption] = runMinutes([r]);
     }
   const onKept = {
     tta: points(defaults.keptTta, defaults.kept),
@@ -270,7 +274,7 @@ function largerSet(results: EvalRunResult[], perClass: number): MeasuredEffects[
     overHead: points(defaults.bestEpoch, defaults.headOnly),
     onKept,
     options,
-    cpuMinutes: minutes,
+    minutes,
   };
 }
 
@@ -283,16 +287,16 @@ export function measuredEffectsMarkdown(e: MeasuredEffects): string {
   const big = e.larger;
   const bigHead = big ? `10 × ${big.perClass}, seed ${big.seed}` : '10 × 100';
   const rows = [
-    `| what | flags | 10 × ${e.perClass}: points, mean ± sd | ${bigHead} | at every seed of 10 × ${e.perClass} | CPU min per run, 10 × ${e.perClass} / ${big ? `10 × ${big.perClass}` : '10 × 100'} |`,
+    `| what | flags | 10 × ${e.perClass}: points, mean ± sd | ${bigHead} | at every seed of 10 × ${e.perClass} | minutes per run, CPU (wall), 10 × ${e.perClass} / ${big ? `10 × ${big.perClass}` : '10 × 100'} |`,
     '| --- | --- | --- | --- | --- | --- |',
-    `| **the eight steps at their defaults, against the head alone** | | ${formatDelta(e.overHead)} (${e.overHead.length} seeds) | ${big ? signedPoints(big.overHead) : '–'} | ${verdictWords(effectVerdict(e.overHead))} | ${minutesCell(e.defaultsCpuMinutes, big?.cpuMinutes.defaults)} |`,
+    `| **the eight steps at their defaults, against the head alone** | | ${formatDelta(e.overHead)} (${e.overHead.length} seeds) | ${big ? signedPoints(big.overHead) : '–'} | ${verdictWords(effectVerdict(e.overHead))} | ${minutesCell(e.defaultsMinutes, big?.minutes.defaults)} |`,
   ];
   for (const v of EVAL_VARIANTS) {
     const m = e.options[v.name as MeasuredOption];
     if (!m) continue;
     const at = big?.options[v.name as MeasuredOption];
     rows.push(
-      `| ${v.label} | \`${m.flags}\` | ${formatDelta(m.deltas)} (${m.deltas.length} seeds) | ${at === undefined ? 'not yet run' : signedPoints(at)} | ${verdictWords(effectVerdict(m.deltas))} | ${minutesCell(m.cpuMinutes, big?.cpuMinutes[v.name as MeasuredOption])} |`,
+      `| ${v.label} | \`${m.flags}\` | ${formatDelta(m.deltas)} (${m.deltas.length} seeds) | ${at === undefined ? 'not yet run' : signedPoints(at)} | ${verdictWords(effectVerdict(m.deltas))} | ${minutesCell(m.minutes, big?.minutes[v.name as MeasuredOption])} |`,
     );
   }
   for (const [what, label] of [
@@ -309,8 +313,9 @@ export function measuredEffectsMarkdown(e: MeasuredEffects): string {
   return rows.join('\n');
 }
 
-const minutesCell = (small: number, big: number | undefined) =>
-  `${Math.round(small)} / ${big === undefined ? '–' : Math.round(big)}`;
+const minutes = (m: RunMinutes) => `${Math.round(m.cpu)} (${Math.round(m.wall)})`;
+const minutesCell = (small: RunMinutes, big: RunMinutes | undefined) =>
+  `${minutes(small)} / ${big === undefined ? '–' : minutes(big)}`;
 
 function verdictWords(v: EffectVerdict): string {
   return { hurt: 'lower', helped: 'higher', same: 'the same', mixed: 'mixed: within the noise' }[v];

@@ -31,8 +31,17 @@ export interface MeasuredEffect {
   flags: string;
   /** Best epoch minus the defaults' best epoch, in percentage points, one per seed (seed order). */
   deltas: number[];
-  /** CPU minutes of the recipe's run, mean over the seeds: what the option costs in time. */
-  cpuMinutes: number;
+  /** Minutes of the recipe's run, mean over the seeds: what the option costs in time. */
+  minutes: RunMinutes;
+}
+
+/**
+ * A run's time: CPU minutes (both cores; the number to compare) and wall minutes (as it ran in the matrix, often
+ * beside other runs).
+ */
+export interface RunMinutes {
+  cpu: number;
+  wall: number;
 }
 
 export interface MeasuredEffects {
@@ -48,8 +57,8 @@ export interface MeasuredEffects {
   onKept: { tta: number[]; ensemble: number[] };
   /** At the defaults, the eight steps' best epoch minus the head alone's, per seed, in points. */
   overHead: number[];
-  /** CPU minutes of one run at the defaults, mean over the seeds. */
-  defaultsCpuMinutes: number;
+  /** Minutes of one run at the defaults, mean over the seeds. */
+  defaultsMinutes: RunMinutes;
   /** The larger set (one seed, the check that the ranking holds): each option against its defaults, in points. */
   larger: {
     perClass: number;
@@ -57,8 +66,8 @@ export interface MeasuredEffects {
     overHead: number;
     onKept: { tta: number; ensemble: number | null };
     options: Partial<Record<MeasuredOption, number>>;
-    /** CPU minutes of each run (the defaults' under `defaults`). */
-    cpuMinutes: Partial<Record<MeasuredOption | 'defaults', number>>;
+    /** Minutes of each run (the defaults' under `defaults`). */
+    minutes: Partial<Record<MeasuredOption | 'defaults', RunMinutes>>;
   } | null;
 }
 

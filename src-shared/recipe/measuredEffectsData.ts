@@ -10,57 +10,90 @@ export const MEASURED_EFFECTS = {
     mixup: {
       flags: '--mixup 0.4',
       deltas: [-3, 1.5, 1],
-      cpuMinutes: 14,
+      minutes: {
+        cpu: 14,
+        wall: 18.9,
+      },
     },
     cutmix: {
       flags: '--cutmix 1',
       deltas: [-6.5, -3.5, -16.5],
-      cpuMinutes: 12.4,
+      minutes: {
+        cpu: 12.4,
+        wall: 17.1,
+      },
     },
     swa: {
       flags: '--swa 2',
       deltas: [0, 0, 0],
-      cpuMinutes: 13.6,
+      minutes: {
+        cpu: 13.6,
+        wall: 14.4,
+      },
     },
     'lrfind-valid': {
       flags: '--lr-find-on valid',
       deltas: [-1.5, 1.5, 0.5],
-      cpuMinutes: 18.5,
+      minutes: {
+        cpu: 18.5,
+        wall: 17.2,
+      },
     },
     progressive: {
       flags: '--progressive 64',
       deltas: [-3, 0, -1.5],
-      cpuMinutes: 12.9,
+      minutes: {
+        cpu: 12.9,
+        wall: 12.1,
+      },
     },
     sgd: {
       flags: '--optimizer sgd',
       deltas: [-23, -5, -4],
-      cpuMinutes: 10.7,
+      minutes: {
+        cpu: 10.7,
+        wall: 17,
+      },
     },
     'train-bn': {
       flags: '--train-bn',
       deltas: [-16, -11, -8.5],
-      cpuMinutes: 5.6,
+      minutes: {
+        cpu: 5.6,
+        wall: 8.2,
+      },
     },
     valley: {
       flags: '--lr-rule valley',
       deltas: [-0.5, 2, 3.5],
-      cpuMinutes: 14.5,
+      minutes: {
+        cpu: 14.5,
+        wall: 23.3,
+      },
     },
     'no-warmup': {
       flags: '--warmup-epochs 0',
       deltas: [-4.5, 2, -8.5],
-      cpuMinutes: 14.4,
+      minutes: {
+        cpu: 14.4,
+        wall: 22.7,
+      },
     },
     'no-augment': {
       flags: '--preset none',
       deltas: [-4.5, -5, -5.5],
-      cpuMinutes: 6.9,
+      minutes: {
+        cpu: 6.9,
+        wall: 7,
+      },
     },
     dihedral: {
       flags: '--preset top-down',
       deltas: [-15.5, -13, -12.5],
-      cpuMinutes: 12.6,
+      minutes: {
+        cpu: 12.6,
+        wall: 22.1,
+      },
     },
   },
   onKept: {
@@ -68,7 +101,10 @@ export const MEASURED_EFFECTS = {
     ensemble: [-4.5, 2, -1],
   },
   overHead: [14, 10, 11],
-  defaultsCpuMinutes: 14.2,
+  defaultsMinutes: {
+    cpu: 14.2,
+    wall: 19.1,
+  },
   larger: {
     perClass: 100,
     seed: 42,
@@ -90,19 +126,55 @@ export const MEASURED_EFFECTS = {
       'train-bn': -11.5,
       valley: 0,
     },
-    cpuMinutes: {
-      defaults: 33.9,
-      cutmix: 8.5,
-      dihedral: 26.4,
-      'lrfind-valid': 30.7,
-      mixup: 24.8,
-      'no-augment': 6.2,
-      'no-warmup': 26.2,
-      progressive: 25.5,
-      sgd: 25.2,
-      swa: 26.6,
-      'train-bn': 8.2,
-      valley: 23.8,
+    minutes: {
+      defaults: {
+        cpu: 33.9,
+        wall: 76.7,
+      },
+      cutmix: {
+        cpu: 8.5,
+        wall: 19.2,
+      },
+      dihedral: {
+        cpu: 26.4,
+        wall: 52.6,
+      },
+      'lrfind-valid': {
+        cpu: 30.7,
+        wall: 55,
+      },
+      mixup: {
+        cpu: 24.8,
+        wall: 22.6,
+      },
+      'no-augment': {
+        cpu: 6.2,
+        wall: 4.8,
+      },
+      'no-warmup': {
+        cpu: 26.2,
+        wall: 52,
+      },
+      progressive: {
+        cpu: 25.5,
+        wall: 48.8,
+      },
+      sgd: {
+        cpu: 25.2,
+        wall: 24.3,
+      },
+      swa: {
+        cpu: 26.6,
+        wall: 55.1,
+      },
+      'train-bn': {
+        cpu: 8.2,
+        wall: 8.7,
+      },
+      valley: {
+        cpu: 23.8,
+        wall: 23.7,
+      },
     },
   },
 };
