@@ -196,7 +196,7 @@ export function evalTable(results: EvalRunResult[]): string {
       const paired = rs.filter((r) => defaults.has(r.seed)).map((r) => r.bestEpoch - defaults.get(r.seed)!.bestEpoch);
       const diff = v.name === 'defaults' || paired.length === 0 ? '' : cell(paired).replace(/^(?!-)/, '+');
       out.push(
-        `| ${v.label}${swaNote(rs)} | ${cell(rs.map((r) => r.bestEpoch))} | ${cell(rs.map((r) => r.kept))} | ${cell(rs.map((r) => r.keptTta))} | ${cell(rs.flatMap((r) => (r.ensemble === null ? [] : [r.ensemble])))} | ${cell(rs.map((r) => r.headOnly))} | ${diff} | ${(mean(rs.map((r) => r.cpuSeconds)) / 60).toFixed(0)} | ${(mean(rs.map((r) => r.seconds)) / 60).toFixed(0)} |`,
+        `| ${v.label}${swaNote(rs)} | ${cell(rs.map((r) => r.bestEpoch))} | ${cell(rs.map((r) => r.kept))} | ${cell(rs.map((r) => r.keptTta))} | ${cell(rs.flatMap((r) => (r.ensemble === null ? [] : [r.ensemble])))} | ${cell(rs.map((r) => r.headOnly))} | ${diff} | ${minutesColumns(runMinutes(rs))} |`,
       );
     }
   }
@@ -246,10 +246,10 @@ export function measuredEffectsOf(results: EvalRunResult[], commit: string): Mea
   };
 }
 
-/** Mean CPU and wall minutes of runs, to one decimal. */
+/** Mean CPU and wall minutes of runs, whole (rounded once, so both tables and the app show the same minute). */
 const runMinutes = (rs: EvalRunResult[]): RunMinutes => ({
-  cpu: Math.round(mean(rs.map((r) => r.cpuSeconds)) / 6) / 10,
-  wall: Math.round(mean(rs.map((r) => r.seconds)) / 6) / 10,
+  cpu: Math.round(mean(rs.map((r) => r.cpuSeconds)) / 60),
+  wall: Math.round(mean(rs.map((r) => r.seconds)) / 60),
 });
 
 /** The largest other set with its defaults run: each option's difference from them (one seed). */
@@ -313,7 +313,9 @@ export function measuredEffectsMarkdown(e: MeasuredEffects): string {
   return rows.join('\n');
 }
 
-const minutes = (m: RunMinutes) => `${Math.round(m.cpu)} (${Math.round(m.wall)})`;
+const minutes = (m: RunMinutes) => `${m.cpu} (${m.wall})`;
+/** docs/results.md's two columns, CPU then wall minutes. */
+const minutesColumns = (m: RunMinutes) => `${m.cpu} | ${m.wall}`;
 const minutesCell = (small: RunMinutes, big: RunMinutes | undefined) =>
   `${minutes(small)} / ${big === undefined ? '–' : minutes(big)}`;
 

@@ -36,7 +36,7 @@ export interface MeasuredEffect {
 }
 
 /**
- * A run's time: CPU minutes (both cores; the number to compare) and wall minutes (as it ran in the matrix, often
+ * A run's time in whole minutes: CPU (both cores; the number to compare) and wall (as it ran in the matrix, often
  * beside other runs).
  */
 export interface RunMinutes {

@@ -12,46 +12,46 @@ export const MEASURED_EFFECTS = {
       deltas: [-3, 1.5, 1],
       minutes: {
         cpu: 14,
-        wall: 18.9,
+        wall: 19,
       },
     },
     cutmix: {
       flags: '--cutmix 1',
       deltas: [-6.5, -3.5, -16.5],
       minutes: {
-        cpu: 12.4,
-        wall: 17.1,
+        cpu: 12,
+        wall: 17,
       },
     },
     swa: {
       flags: '--swa 2',
       deltas: [0, 0, 0],
       minutes: {
-        cpu: 13.6,
-        wall: 14.4,
+        cpu: 14,
+        wall: 14,
       },
     },
     'lrfind-valid': {
       flags: '--lr-find-on valid',
       deltas: [-1.5, 1.5, 0.5],
       minutes: {
-        cpu: 18.5,
-        wall: 17.2,
+        cpu: 19,
+        wall: 17,
       },
     },
     progressive: {
       flags: '--progressive 64',
       deltas: [-3, 0, -1.5],
       minutes: {
-        cpu: 12.9,
-        wall: 12.1,
+        cpu: 13,
+        wall: 12,
       },
     },
     sgd: {
       flags: '--optimizer sgd',
       deltas: [-23, -5, -4],
       minutes: {
-        cpu: 10.7,
+        cpu: 11,
         wall: 17,
       },
     },
@@ -59,31 +59,31 @@ export const MEASURED_EFFECTS = {
       flags: '--train-bn',
       deltas: [-16, -11, -8.5],
       minutes: {
-        cpu: 5.6,
-        wall: 8.2,
+        cpu: 6,
+        wall: 8,
       },
     },
     valley: {
       flags: '--lr-rule valley',
       deltas: [-0.5, 2, 3.5],
       minutes: {
-        cpu: 14.5,
-        wall: 23.3,
+        cpu: 14,
+        wall: 23,
       },
     },
     'no-warmup': {
       flags: '--warmup-epochs 0',
       deltas: [-4.5, 2, -8.5],
       minutes: {
-        cpu: 14.4,
-        wall: 22.7,
+        cpu: 14,
+        wall: 23,
       },
     },
     'no-augment': {
       flags: '--preset none',
       deltas: [-4.5, -5, -5.5],
       minutes: {
-        cpu: 6.9,
+        cpu: 7,
         wall: 7,
       },
     },
@@ -91,8 +91,8 @@ export const MEASURED_EFFECTS = {
       flags: '--preset top-down',
       deltas: [-15.5, -13, -12.5],
       minutes: {
-        cpu: 12.6,
-        wall: 22.1,
+        cpu: 13,
+        wall: 22,
       },
     },
   },
@@ -102,8 +102,8 @@ export const MEASURED_EFFECTS = {
   },
   overHead: [14, 10, 11],
   defaultsMinutes: {
-    cpu: 14.2,
-    wall: 19.1,
+    cpu: 14,
+    wall: 19,
   },
   larger: {
     perClass: 100,
@@ -128,52 +128,52 @@ export const MEASURED_EFFECTS = {
     },
     minutes: {
       defaults: {
-        cpu: 33.9,
-        wall: 76.7,
+        cpu: 34,
+        wall: 77,
       },
       cutmix: {
-        cpu: 8.5,
-        wall: 19.2,
+        cpu: 9,
+        wall: 19,
       },
       dihedral: {
-        cpu: 26.4,
-        wall: 52.6,
+        cpu: 26,
+        wall: 53,
       },
       'lrfind-valid': {
-        cpu: 30.7,
+        cpu: 31,
         wall: 55,
       },
       mixup: {
-        cpu: 24.8,
-        wall: 22.6,
+        cpu: 25,
+        wall: 23,
       },
       'no-augment': {
-        cpu: 6.2,
-        wall: 4.8,
+        cpu: 6,
+        wall: 5,
       },
       'no-warmup': {
-        cpu: 26.2,
+        cpu: 26,
         wall: 52,
       },
       progressive: {
-        cpu: 25.5,
-        wall: 48.8,
+        cpu: 26,
+        wall: 49,
       },
       sgd: {
-        cpu: 25.2,
-        wall: 24.3,
+        cpu: 25,
+        wall: 24,
       },
       swa: {
-        cpu: 26.6,
-        wall: 55.1,
+        cpu: 27,
+        wall: 55,
       },
       'train-bn': {
-        cpu: 8.2,
-        wall: 8.7,
+        cpu: 8,
+        wall: 9,
       },
       valley: {
-        cpu: 23.8,
-        wall: 23.7,
+        cpu: 24,
+        wall: 24,
       },
     },
   },

@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Locator, Page } from 'playwright-core';
-import { openWizard } from '../helpers/browser';
+import { openWizard, withoutIsolates } from '../helpers/browser';
 import {
   MEASURED_EFFECTS,
   measuredEffect,
@@ -27,9 +27,6 @@ async function measuredUnder(field: Locator): Promise<{ option: string; verdict:
   };
 }
 
-/** Text without the bidi isolates (U+2066–U+2069) that wrap numbers. */
-const bare = (text: string) => text.replace(/[\u2066-\u2069]/g, '');
-
 async function assertMeasured(field: Locator, option: MeasuredOption): Promise<void> {
   const e = measuredEffect(option)!;
   const shown = await measuredUnder(field);
@@ -44,8 +41,10 @@ async function assertMeasured(field: Locator, option: MeasuredOption): Promise<v
   const big = larger?.options[option];
   if (larger && big !== undefined)
     assert.ok(
-      /\. On \d+ images/.test(bare(shown.text)) &&
-        bare(shown.text).includes(`On ${10 * larger.perClass} images, one seed: ${signedPoints(big)} points.`),
+      /\. On \d+ images/.test(withoutIsolates(shown.text)) &&
+        withoutIsolates(shown.text).includes(
+          `On ${10 * larger.perClass} images, one seed: ${signedPoints(big)} points.`,
+        ),
       `${option}: "${shown.text}" lacks the larger set's ${signedPoints(big)}`,
     );
   else assert.doesNotMatch(shown.text, /one seed/);
@@ -130,7 +129,7 @@ test('recipe lists: mix and its α, SWA, progressive sizes, the range test curve
   const bigCutmix = MEASURED_EFFECTS.larger?.options.cutmix;
   if (bigCutmix !== undefined)
     assert.ok(
-      bare(arabic.text).includes(`ببذرة واحدة: ${signedPoints(bigCutmix)}`),
+      withoutIsolates(arabic.text).includes(`ببذرة واحدة: ${signedPoints(bigCutmix)}`),
       `no larger-set line: ${arabic.text}`,
     );
   await page.getByTestId('language-select').selectOption('en');

@@ -7,6 +7,9 @@ import { startHeadless, type HeadlessServer } from '../../src-main/server/headle
 import { makeShapeDataset } from './images';
 import { BACKEND_NAMES } from './backend';
 
+/** Text without the bidi isolates (U+2066–U+2069) that wrap numbers, paths and code names. */
+export const withoutIsolates = (text: string) => text.replace(/[\u2066-\u2069]/g, '');
+
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /**

@@ -262,6 +262,20 @@ function addParts(blocks: Block<Float64Array>[], n: number): Float64Array {
   return total;
 }
 
+/** addParts for kernels that write two sums per part (blocks 2i and 2i + 1): both totals. */
+function addPairedParts(blocks: Block<Float64Array>[], n: number): [Float64Array, Float64Array] {
+  return [
+    addParts(
+      blocks.filter((_, i) => i % 2 === 0),
+      n,
+    ),
+    addParts(
+      blocks.filter((_, i) => i % 2 === 1),
+      n,
+    ),
+  ];
+}
+
 /**
  * Per-channel sums of dy and of dy·(x − mean) over rows [M, C], the rows split between threads (each part its own
  * scratch, added up after); with `k`, also dx = dy·k.
@@ -301,18 +315,9 @@ function bnGradSums(
         ];
       }),
     );
-    out.sumDy.set(
-      addParts(
-        f64.filter((_, i) => i % 2 === 0),
-        c,
-      ),
-    );
-    out.sumDyXc.set(
-      addParts(
-        f64.filter((_, i) => i % 2 === 1),
-        c,
-      ),
-    );
+    const [sumDy, sumDyXc] = addPairedParts(f64, c);
+    out.sumDy.set(sumDy);
+    out.sumDyXc.set(sumDyXc);
   });
   return out;
 }
@@ -346,14 +351,7 @@ function columnMoments(f: Fused, b: WasmLike, x: number, m: number, c: number) {
       'col_moments',
       parts.map(([r0, r1], i) => [x + 4 * r0 * c, x, f64[2 * i]!.ptr, f64[2 * i + 1]!.ptr, f32[i]!.ptr, r1 - r0, c]),
     );
-    const s1 = addParts(
-      f64.filter((_, i) => i % 2 === 0),
-      c,
-    );
-    const s2 = addParts(
-      f64.filter((_, i) => i % 2 === 1),
-      c,
-    );
+    const [s1, s2] = addPairedParts(f64, c);
     const shift = f32At(b, x, c);
     for (let j = 0; j < c; j++) {
       const d = s1[j]! / m;
