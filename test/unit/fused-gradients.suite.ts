@@ -245,6 +245,77 @@ export function fusedGradientSuite(threads: number): void {
       }
     });
 
+    test('a·b + bias, the 1x1 convolution kernel, matches matMul on cpu: row and column tails, bias, activations, b transposed', async () => {
+      // Rows around the kernel's tile of 4, columns around its panel of 8; the last case is split between threads.
+      for (const [m, k, n] of [
+        [1, 1, 1],
+        [3, 5, 7],
+        [4, 8, 8],
+        [5, 9, 9],
+        [66, 13, 23],
+        [2051, 40, 30],
+      ] as const) {
+        const rand = mulberry32(m + 10 * k + n);
+        const a = randomArray(m * k, rand);
+        const b = randomArray(k * n, rand);
+        const bias = randomArray(n, rand);
+        for (const activation of ['linear', 'relu6', 'relu'] as const) {
+          for (const withBias of [true, false]) {
+            await tf.setBackend('cpu');
+            const ref = tf.tidy(() => {
+              let y = tf.matMul(tf.tensor2d(a, [m, k]), tf.tensor2d(b, [k, n]));
+              if (withBias) y = tf.add(y, tf.tensor1d(bias));
+              if (activation === 'relu6') y = tf.clipByValue(y, 0, 6);
+              if (activation === 'relu') y = tf.relu(y);
+              return y.dataSync();
+            });
+            for (const backend of ['wasm', 'cpu'] as const) {
+              for (const transposeB of [false, true]) {
+                await tf.setBackend(backend);
+                const got = tf.tidy(() => {
+                  const bT = transposeB ? tf.transpose(tf.tensor2d(b, [k, n])) : tf.tensor2d(b, [k, n]);
+                  const inputs = { a: tf.tensor2d(a, [m, k]), b: bT, ...(withBias ? { bias: tf.tensor1d(bias) } : {}) };
+                  const [y] = tf.engine().runKernel(K.matMulBias, inputs, { activation, transposeB }) as tf.Tensor[];
+                  assert.deepEqual(y!.shape, [m, n]);
+                  return y!.dataSync();
+                });
+                const what = `${backend} ${m}x${k}·${k}x${n} ${activation} bias ${withBias} transposed ${transposeB}`;
+                assertClose(got as Float32Array, ref as Float32Array, what);
+              }
+            }
+          }
+        }
+      }
+    });
+
+    test('1x1 convolutions on wasm (our kernel) match the cpu backend: conv2d and fused conv2d with bias and ReLU6', async () => {
+      const [n, h, w, i, o] = [3, 9, 7, 21, 19];
+      const rand = mulberry32(7);
+      const x = randomArray(n * h * w * i, rand);
+      const f = randomArray(i * o, rand);
+      const bias = randomArray(o, rand);
+      const run = (backend: 'cpu' | 'wasm') =>
+        tf.setBackend(backend).then(() =>
+          tf.tidy(() => {
+            const xs = tf.tensor4d(x, [n, h, w, i]);
+            const fs = tf.tensor4d(f, [1, 1, i, o]);
+            const plain = tf.conv2d(xs, fs, 1, 'same');
+            const fused = tf.fused.conv2d({
+              x: xs,
+              filter: fs,
+              strides: 1,
+              pad: 'valid',
+              bias: tf.tensor1d(bias),
+              activation: 'relu6',
+            });
+            return [plain.dataSync(), fused.dataSync()];
+          }),
+        );
+      const [ref, got] = [await run('cpu'), await run('wasm')];
+      assertClose(got[0] as Float32Array, ref[0] as Float32Array, 'conv2d 1x1');
+      assertClose(got[1] as Float32Array, ref[1] as Float32Array, 'fused conv2d 1x1, bias, ReLU6');
+    });
+
     test('the depthwise input and filter gradient kernels match tfjs stock on cpu: strides 1 and 2, odd sizes, same and valid, channel tails', async () => {
       for (const [n, h, w, c, k, s, pad] of [
         [2, 7, 5, 3, 3, 1, 'same'],

@@ -16,6 +16,10 @@ import {
   sgdStep,
   adamwStep,
   xtDy,
+  matMulBias,
+  matMulBiasShape,
+  MATMUL_ACTIVATIONS,
+  type MatMulActivation,
   depthwiseInputGrad,
   dwInputGeometry,
   channelSums,
@@ -60,6 +64,11 @@ export const K = {
   channelSums: 'FinetuneChannelSums',
   /** x [K, I], dy [K, O] → xᵀ·dy [I, O]: the filter gradient of a 1x1 convolution, its rows flattened. */
   xtDy: 'FinetuneXtDy',
+  /**
+   * a [M, K], b [K, N] (or [N, K] with attr transposeB), bias [N] (optional) → act(a·b + bias) [M, N]: a 1x1
+   * convolution; attr activation: linear, relu6 or relu.
+   */
+  matMulBias: 'FinetuneMatMulBias',
   /** w, g, buf → w, buf: one SGD-with-momentum update; attrs lr, momentum, weightDecay. */
   sgdStep: 'FinetuneSgdStep',
   /** w, g, m, s → w, m, s: one AdamW update; attrs lr, beta1, beta2, eps, weightDecay, bc1, bc2. */
@@ -90,7 +99,9 @@ type KernelName =
   | 'dw_filter_grad'
   | 'xt_dy'
   | 'dw_input_grad'
-  | 'im2col';
+  | 'im2col'
+  | 'pack_b'
+  | 'gemm';
 
 /** Our module on one wasm memory: runs a kernel once per part, the parts in parallel where helper threads exist. */
 interface Fused {
@@ -208,6 +219,7 @@ interface CpuLike extends KernelBackend {
 
 interface HostKernel {
   name: string;
+  /** Input names; a name ending in `?` may be absent (wasm: offset 0; cpu: no array; shape []). */
   inputs: string[];
   /** Output shapes from the input shapes (and attributes). */
   outputs: (shapes: number[][], attrs: NamedAttrMap) => number[][];
@@ -224,20 +236,23 @@ function register({ name, inputs, outputs, compute, wasm }: HostKernel): void {
       kernelName: name,
       backendName,
       kernelFunc: ({ inputs: named, backend, attrs = {} }) => {
-        const infos = inputs.map((n) => named[n] as TensorInfo);
-        const shapes = infos.map((t) => t.shape);
+        const infos = inputs.map((n) => named[n.replace(/\?$/, '')] as TensorInfo | undefined);
+        inputs.forEach((n, i) => {
+          if (!infos[i] && !n.endsWith('?')) throw new Error(`${name}: input ${n} is missing`);
+        });
+        const shapes = infos.map((t) => t?.shape ?? []);
         const outShapes = outputs(shapes, attrs);
         if (backendName === 'wasm') {
           const b = backend as WasmLike;
           const outs = outShapes.map((s) => b.makeOutput(s, 'float32'));
-          const offset = (t: TensorInfo) => b.typedArrayFromHeap(t).byteOffset;
+          const offset = (t: TensorInfo | undefined) => (t ? b.typedArrayFromHeap(t).byteOffset : 0);
           wasm(fusedFor(b), b, infos.map(offset), outs.map(offset), shapes, attrs);
           return outs;
         }
         const b = backend as CpuLike;
         const outValues = outShapes.map((s) => new Float32Array(tf.util.sizeFromShape(s)));
         compute(
-          infos.map((t) => b.data.get(t.dataId).values),
+          infos.map((t) => (t ? b.data.get(t.dataId).values : (undefined as unknown as Float32Array))),
           outValues,
           shapes,
           attrs,
@@ -491,6 +506,41 @@ const wasmXtDy: WasmCompute = (f, _b, [x, dy], [dw], [[k, i], [, o]]) => {
   );
 };
 
+/** Columns per panel of fused.c's packed b (gemm's tile width). */
+const GEMM_NR = 8;
+
+/**
+ * act(a·b + bias): b (with the bias) packed into panels of 8 columns, the panels split between threads, then the rows
+ * of a in multiples of 4 (the kernel's tile). Each output is one thread's sum in a fixed order: results do not depend
+ * on the thread count.
+ */
+const wasmMatMulBias: WasmCompute = (f, b, [a, w, bias], [c], shapes, attrs) => {
+  const [m, n] = matMulBiasShape(shapes, attrs);
+  const k = shapes[0]![1]!;
+  const act = MATMUL_ACTIVATIONS[(attrs.activation as MatMulActivation | undefined) ?? 'linear'];
+  if (act === undefined) throw new Error(`${K.matMulBias}: unknown activation ${String(attrs.activation)}`);
+  const panels = Math.ceil(n / GEMM_NR);
+  withScratch(b, [], [panels * (k + 1) * GEMM_NR], (_, [packed]) => {
+    const t = attrs.transposeB === true ? 1 : 0;
+    f.run(
+      'pack_b',
+      ranges(f, panels, k * n).map(([p0, p1]) => [w!, bias!, packed!.ptr, k, n, t, p0, p1]),
+    );
+    f.run(
+      'gemm',
+      ranges(f, m, m * (k + n), 4).map(([r0, r1]) => [
+        a! + 4 * r0 * k,
+        packed!.ptr,
+        c! + 4 * r0 * n,
+        r1 - r0,
+        k,
+        n,
+        act,
+      ]),
+    );
+  });
+};
+
 /** A kernel whose JavaScript body runs on the wasm heap too (element-wise work where a SIMD build would add little). */
 const onHeap =
   (compute: Compute): WasmCompute =>
@@ -548,6 +598,13 @@ export function registerHostKernels(): void {
     outputs: (s) => [[s[0]![1]!, s[1]![1]!]],
     compute: xtDy,
     wasm: wasmXtDy,
+  });
+  register({
+    name: K.matMulBias,
+    inputs: ['a', 'b', 'bias?'],
+    outputs: (s, a) => [matMulBiasShape(s, a)],
+    compute: matMulBias,
+    wasm: wasmMatMulBias,
   });
   register({
     name: K.im2col,

@@ -204,6 +204,31 @@ export const xtDy: Compute = ([x, dy], [dw], shapes) => {
   dw!.set(sums);
 };
 
+/** The activations matMulBias applies after the bias, by the number fused.c's gemm takes. */
+export const MATMUL_ACTIVATIONS = { linear: 0, relu6: 1, relu: 2 } as const;
+export type MatMulActivation = keyof typeof MATMUL_ACTIVATIONS;
+
+/** [M, N] from a [M, K] and b [K, N], or b [N, K] with attr transposeB. */
+export const matMulBiasShape = (shapes: number[][], attrs: NamedAttrMap): [number, number] => [
+  shapes[0]![0]!,
+  attrs.transposeB === true ? shapes[1]![0]! : shapes[1]![1]!,
+];
+
+/** act(a·b + bias) (a 1x1 convolution, its rows flattened); bias may be absent; attrs transposeB, activation. */
+export const matMulBias: Compute = ([a, b, bias], [c], shapes, attrs) => {
+  const [m, n] = matMulBiasShape(shapes, attrs);
+  const k = shapes[0]![1]!;
+  const t = attrs.transposeB === true;
+  const act = (attrs.activation as MatMulActivation | undefined) ?? 'linear';
+  for (let r = 0; r < m; r++) {
+    for (let j = 0; j < n; j++) {
+      let sum = bias ? bias[j]! : 0;
+      for (let q = 0; q < k; q++) sum += a![r * k + q]! * (t ? b![j * k + q]! : b![q * n + j]!);
+      c![r * n + j] = act === 'relu6' ? Math.min(6, Math.max(0, sum)) : act === 'relu' ? Math.max(0, sum) : sum;
+    }
+  }
+};
+
 /** Geometry of a depthwise input gradient: dy [N, OH, OW, C], the filter [KH, KW, C, 1], attrs of the forward conv. */
 export const dwInputGeometry = (shapes: number[][], attrs: NamedAttrMap) => {
   const [n, oh, ow, c] = shapes[0] as [number, number, number, number];

@@ -3,6 +3,7 @@
 // convnet on wasm fails with "Kernel ... not registered for backend 'wasm'". Each stand-in is built from ops wasm runs
 // natively and fast: its XNNPACK forward convolutions, matMul, transpose and pad. Per-tap slicing is avoided on
 // purpose: wasm's strided slice takes ~200 ms for one tap of a MobileNetV2 layer, and its slices are JS loops.
+// 1x1 convolutions, forward and backward, run on our GEMM (hostKernels.ts `matMulBias`), not XNNPACK's.
 import * as tf from '@tensorflow/tfjs';
 import type {
   Conv2DBackpropFilterAttrs,
@@ -12,6 +13,7 @@ import type {
   KernelBackend,
   KernelFunc,
   NamedAttrMap,
+  TensorInfo,
 } from '@tensorflow/tfjs';
 import { K, registerHostKernels } from './hostKernels';
 import { opKernel } from './opKernel';
@@ -46,6 +48,7 @@ export function registerWasmGradKernels(): void {
   registerHostKernels();
   shareIdentityBuffers();
   shareSameTypeCasts();
+  routePointwiseConvs();
   for (const [kernelName, standIn] of Object.entries(standIns)) {
     const existing = tf.getKernel(kernelName, WASM);
     if (existing == null) {
@@ -101,6 +104,63 @@ function shareSameTypeCasts(): void {
 }
 let sharedCast: KernelFunc | undefined;
 
+/** The activations our matMulBias kernel fuses (FusedConv2D's others stay on XNNPACK). */
+const FUSED_ACTIVATIONS = new Set(['linear', 'relu', 'relu6']);
+
+/**
+ * Whether a convolution is a 1x1 one our matMulBias kernel runs: filter [1, 1, I, O], strides and dilations 1, NHWC,
+ * no padding (1x1 'same' is none), a bias of [O] if any, an activation it fuses.
+ */
+function isPointwise(inputs: Record<string, TensorInfo | undefined>, attrs: NamedAttrMap): boolean {
+  const { filter, bias, preluActivationWeights } = inputs;
+  const ones = (v: unknown) => v == null || (Array.isArray(v) ? v.every((e) => e === 1) : v === 1);
+  const noPad = (p: unknown) =>
+    p === 'same' || p === 'valid' || p === 0 || (Array.isArray(p) && p.flat().every((e) => e === 0));
+  const [kh, kw, , out] = filter?.shape ?? [];
+  return (
+    kh === 1 &&
+    kw === 1 &&
+    ones(attrs.strides) &&
+    ones(attrs.dilations) &&
+    (attrs.dataFormat ?? 'NHWC') === 'NHWC' &&
+    noPad(attrs.pad) &&
+    (bias == null || (bias.shape.length === 1 && bias.shape[0] === out)) &&
+    preluActivationWeights == null &&
+    FUSED_ACTIVATIONS.has(String(attrs.activation ?? 'linear'))
+  );
+}
+
+/**
+ * 1x1 convolutions (most of MobileNetV2's work) through our matMulBias kernel instead of XNNPACK's: in training every
+ * step's weights are new tensors, and XNNPACK makes and packs a new operator for each at every call. Other
+ * convolutions stay native.
+ */
+function routePointwiseConvs(): void {
+  for (const kernelName of [tf.Conv2D, tf.FusedConv2D]) {
+    const existing = tf.getKernel(kernelName, WASM);
+    if (existing == null || existing.kernelFunc === registered.get(kernelName)) continue;
+    const native = existing.kernelFunc;
+    const kernelFunc: KernelFunc = (args) => {
+      const inputs = args.inputs as Record<string, TensorInfo | undefined>;
+      const attrs = args.attrs ?? {};
+      if (!isPointwise(inputs, attrs)) return native(args);
+      const { x, filter, bias } = inputs as Record<'x' | 'filter', TensorInfo> & { bias?: TensorInfo };
+      const [n, h, w, i] = x.shape as Shape4;
+      const o = filter.shape[3]!;
+      const matMulBias = tf.getKernel(K.matMulBias, WASM)!.kernelFunc;
+      const [y] = matMulBias({
+        inputs: { a: { ...x, shape: [n * h * w, i] }, b: { ...filter, shape: [i, o] }, ...(bias ? { bias } : {}) },
+        backend: args.backend,
+        attrs: { activation: attrs.activation ?? 'linear' },
+      }) as TensorInfo[];
+      return { ...y!, shape: [n, h, w, o] };
+    };
+    tf.unregisterKernel(kernelName, WASM);
+    tf.registerKernel({ ...existing, kernelFunc }); // keeps setupFunc, where wasm binds its native function
+    registered.set(kernelName, kernelFunc);
+  }
+}
+
 /** Padding and output geometry exactly as the cpu backend computes them; rejects what the stand-ins don't cover. */
 function convInfo(kernelName: string, inShape: number[], filterShape: number[], attrs: ConvAttrs, depthwise: boolean) {
   const { strides = 1, pad = 'valid', dilations = 1, dataFormat = 'NHWC', dimRoundingMode } = attrs;
@@ -121,9 +181,9 @@ function inputWindow(x: tf.Tensor4D, info: Conv2DInfo): tf.Tensor4D {
 }
 
 /**
- * From this many rows (N·H·W) a 1x1 filter gradient runs our kernel (hostKernels.ts `xtDy`, one pass over x and dy)
- * instead of matMul: over MobileNetV2's 1x1 layers at 128 px it is 2.5x faster; below, on the last stage's few rows
- * and many channels, XNNPACK's threaded matMul is as fast or faster.
+ * From this many rows (N·H·W) a 1x1 filter gradient runs our kernel (hostKernels.ts `xtDy`, one pass over x and dy);
+ * below, on the last stage's few rows and many channels, xᵀ·dy as a transposed copy of x and our GEMM is faster
+ * (at 128 px all of them: the step took 25 % longer when every layer went that way, transposing 16,384-row inputs).
  */
 const XT_DY_MIN_ROWS = 1024;
 /** Patch widths (KH·KW·C_in) up to this go through im2col + xᵀ·dy: the patch matrix stays ~KH·KW times x's size. */
@@ -173,12 +233,10 @@ function conv2dBackpropFilter({ x, dy }: Tensors, attrs: NamedAttrMap): tf.Tenso
       const [dw] = tf.engine().runKernel(K.xtDy, { x: x2d, dy: dy2d }) as tf.Tensor[];
       return tf.reshape(dw!, filterShape);
     }
-    // wasm's matMul is ~10x slower with transposeA, so one operand is transposed explicitly: the larger one. Its
-    // matMul packs the second operand anew at every call (XNNPACK caches packing per tensor, and these are new each
-    // step), and packing costs more than the transpose: packing the smaller one is ~12 % faster over a step's layers.
-    const dw =
-      inChannels <= outChannels ? tf.transpose(tf.matMul(tf.transpose(dy2d), x2d)) : tf.matMul(tf.transpose(x2d), dy2d);
-    return tf.reshape(dw, filterShape);
+    // Few rows, many channels (the last stage): xᵀ as a copy, then our GEMM, which packs dy as it goes. Above
+    // XT_DY_MIN_ROWS the copy of x costs more than xt_dy's strided reads.
+    const [dw] = tf.engine().runKernel(K.matMulBias, { a: tf.transpose(x2d), b: dy2d }, {}) as tf.Tensor[];
+    return tf.reshape(dw!, filterShape);
   }
   const stridesAsDilations: [number, number] = [strideHeight, strideWidth];
   const xT = tf.transpose(window, [3, 1, 2, 0]);
@@ -212,6 +270,19 @@ function depthwiseBackpropFilter({ x, dy }: Tensors, attrs: NamedAttrMap): tf.Te
 function conv2dBackpropInput({ dy, filter }: Tensors, attrs: NamedAttrMap): tf.Tensor {
   const { inputShape } = attrs as unknown as Conv2DBackpropInputAttrs;
   const info = convInfo(tf.Conv2DBackpropInput, inputShape, filter.shape, attrs, false);
+  const [, , inChannels, outChannels] = filter.shape;
+  if (isPointwise({ filter }, attrs)) {
+    // dy·Wᵀ: our kernel reads the filter transposed while packing it, so no transposed copy.
+    const a = tf.reshape(dy, [-1, outChannels]);
+    const [dx] = tf.engine().runKernel(
+      K.matMulBias,
+      { a, b: tf.reshape(filter, [inChannels, outChannels]) },
+      {
+        transposeB: true,
+      },
+    ) as tf.Tensor[];
+    return tf.reshape(dx!, inputShape);
+  }
   return tf.conv2d(transposedConvInput(dy, info), tf.transpose(flipTaps(filter), [0, 1, 3, 2]), 1, 'valid');
 }
 

@@ -331,3 +331,101 @@ void im2col(const f32* x, f32* p, int N, int H, int W, int C, int OH, int OW, in
     }
   }
 }
+
+// A 1x1 convolution as C = act(A·B + bias): our own GEMM instead of XNNPACK's, which in training packs each step's
+// new weights into a new operator at every call. B is first packed by pack_b into panels of 8 columns, each its 8
+// bias values (0 without bias) then K rows of 8, columns past N zero; with t, B is Wᵀ for a W of [N, K] (a
+// convolution's input gradient). A part is a range of panels [p0, p1), so threads can share the packing.
+#define NR 8
+__attribute__((export_name("pack_b")))
+void pack_b(const f32* b, const f32* bias, f32* packed, int K, int N, int t, int p0, int p1) {
+  for (int p = p0; p < p1; p++) {
+    f32* dst = packed + (long)p * (K + 1) * NR;
+    for (int j = 0; j < NR; j++) dst[j] = (bias && p * NR + j < N) ? bias[p * NR + j] : 0.0f;
+    dst += NR;
+    for (int k = 0; k < K; k++) {
+      for (int j = 0; j < NR; j++) {
+        int n = p * NR + j;
+        dst[(long)k * NR + j] = n < N ? (t ? b[(long)n * K + k] : b[(long)k * N + n]) : 0.0f;
+      }
+    }
+  }
+}
+
+// Writes the first n (< 8) columns of a tile row; lanes are constants, so no stack is needed.
+static inline void store_cols(f32* out, v128_t y0, v128_t y1, int n) {
+  if (n > 0) out[0] = wasm_f32x4_extract_lane(y0, 0);
+  if (n > 1) out[1] = wasm_f32x4_extract_lane(y0, 1);
+  if (n > 2) out[2] = wasm_f32x4_extract_lane(y0, 2);
+  if (n > 3) out[3] = wasm_f32x4_extract_lane(y0, 3);
+  if (n > 4) out[4] = wasm_f32x4_extract_lane(y1, 0);
+  if (n > 5) out[5] = wasm_f32x4_extract_lane(y1, 1);
+  if (n > 6) out[6] = wasm_f32x4_extract_lane(y1, 2);
+}
+
+static inline v128_t activate(v128_t v, int act) {
+  if (act == 1) return wasm_f32x4_pmin(wasm_f32x4_pmax(wasm_f32x4_splat(0.0f), v), wasm_f32x4_splat(6.0f));
+  if (act == 2) return wasm_f32x4_pmax(wasm_f32x4_splat(0.0f), v);
+  return v;
+}
+
+// One row of a tile: 8 columns, or the first `cols`, activated.
+static inline void store_row(f32* out, v128_t y0, v128_t y1, int cols, int act) {
+  y0 = activate(y0, act);
+  y1 = activate(y1, act);
+  if (cols == NR) {
+    wasm_v128_store(out, y0);
+    wasm_v128_store(out + 4, y1);
+  } else {
+    store_cols(out, y0, y1, cols);
+  }
+}
+
+// C[m][n] = act(sum over k of A[m][k]·B[k][n] + bias[n]) for rows [0, M) of A [*, K] and C [*, N]; act: 0 none,
+// 1 ReLU6, 2 ReLU. Tiles of 4 rows x 8 columns summed in registers (rows past M repeat the last row and are not
+// stored); the panels go in chunks that stay in cache while every row of A passes them.
+#define PANEL_CHUNK_FLOATS 65536
+__attribute__((export_name("gemm")))
+void gemm(const f32* a, const f32* packed, f32* c, int M, int K, int N, int act) {
+  int P = (N + NR - 1) / NR;
+  long panel = (long)(K + 1) * NR;
+  int chunk = (int)(PANEL_CHUNK_FLOATS / panel);
+  if (chunk < 1) chunk = 1;
+  for (int p0 = 0; p0 < P; p0 += chunk) {
+    int p1 = p0 + chunk < P ? p0 + chunk : P;
+    for (int m = 0; m < M; m += 4) {
+      const f32* a0 = a + (long)m * K;
+      const f32* a1 = m + 1 < M ? a0 + K : a0;
+      const f32* a2 = m + 2 < M ? a1 + K : a1;
+      const f32* a3 = m + 3 < M ? a2 + K : a2;
+      for (int p = p0; p < p1; p++) {
+        const f32* pb = packed + p * panel;
+        v128_t c00 = wasm_v128_load(pb), c01 = wasm_v128_load(pb + 4);
+        v128_t c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01;
+        pb += NR;
+        for (int k = 0; k < K; k++, pb += NR) {
+          v128_t b0 = wasm_v128_load(pb), b1 = wasm_v128_load(pb + 4);
+          v128_t s = wasm_v128_load32_splat(a0 + k);
+          c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(s, b0));
+          c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(s, b1));
+          s = wasm_v128_load32_splat(a1 + k);
+          c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(s, b0));
+          c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(s, b1));
+          s = wasm_v128_load32_splat(a2 + k);
+          c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(s, b0));
+          c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(s, b1));
+          s = wasm_v128_load32_splat(a3 + k);
+          c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(s, b0));
+          c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(s, b1));
+        }
+        int n = p * NR;
+        int cols = N - n < NR ? N - n : NR;
+        f32* out = c + (long)m * N + n;
+        store_row(out, c00, c01, cols, act);
+        if (m + 1 < M) store_row(out + N, c10, c11, cols, act);
+        if (m + 2 < M) store_row(out + 2 * (long)N, c20, c21, cols, act);
+        if (m + 3 < M) store_row(out + 3 * (long)N, c30, c31, cols, act);
+      }
+    }
+  }
+}
