@@ -1,3 +1,3 @@
 import { fusedGradientSuite } from './fused-gradients.suite';
 
-fusedGradientSuite(1);
+fusedGradientSuite(1, false);

@@ -1,3 +1,3 @@
 import { fusedGradientSuite } from './fused-gradients.suite';
 
-fusedGradientSuite(2);
+fusedGradientSuite(2, true);

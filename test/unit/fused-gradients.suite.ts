@@ -8,7 +8,7 @@ import { mulberry32 } from '../../src-main/core/util/random';
 import { batchNormTraining, useStockGradients } from '../../src-main/core/tf/gradients';
 import { useFusedBatchNorm } from '../../src-main/core/model/fusedBatchNorm';
 import { useRelu6 } from '../../src-main/core/model/fusedRelu6';
-import { K, hostKernelThreads } from '../../src-main/core/tf/hostKernels';
+import { K, hostKernelThreads, usesRelaxedSimd } from '../../src-main/core/tf/hostKernels';
 import { assertCloseToScale } from '../helpers/exactChecks';
 
 const TOLERANCE = 1e-5; // max abs difference relative to the largest reference magnitude
@@ -60,12 +60,18 @@ const SHAPES: number[][] = [
   [4, 24, 20, 67], // above PARALLEL_MIN_ELEMENTS: split between threads where there are two
 ];
 
-/** The suite, on the wasm build that `threads` selects (1: plain memory; more: shared memory and a thread pool). */
-export function fusedGradientSuite(threads: number): void {
-  describe(`fused gradients match the cpu backend (tfjs stock) to 1e-5, wasm with ${threads} thread(s)`, () => {
+/**
+ * The suite, on the wasm build that `threads` selects (1: plain memory; more: shared memory and a thread pool), with
+ * relaxed SIMD (fused multiply-add) or without: both builds ship, and the engine picks one.
+ */
+export function fusedGradientSuite(threads: number, relaxed: boolean): void {
+  const build = relaxed ? 'relaxed SIMD' : 'SIMD';
+  describe(`fused gradients match the cpu backend (tfjs stock) to 1e-5, wasm with ${threads} thread(s), ${build}`, () => {
     before(async () => {
       process.env.FINETUNE_WASM_THREADS = String(threads);
+      process.env.FINETUNE_WASM_RELAXED = relaxed ? '1' : '0';
       const b = await initBackend('wasm');
+      assert.equal(usesRelaxedSimd(), relaxed, `our kernels run the ${build} build`);
       assert.equal(b.name, 'wasm');
       assert.equal(b.threads, threads, b.note);
       assert.equal(hostKernelThreads(), threads, 'our kernels use as many threads as XNNPACK');

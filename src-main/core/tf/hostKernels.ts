@@ -5,7 +5,13 @@
 // backend's typed arrays (also the reference the SIMD build is tested against). Sums are accumulated in float64.
 import * as tf from '@tensorflow/tfjs';
 import type { KernelBackend, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { FUSED_WASM_PLAIN, FUSED_WASM_SHARED } from './kernels/fusedWasm';
+import {
+  FUSED_WASM_PLAIN,
+  FUSED_WASM_PLAIN_RELAXED,
+  FUSED_WASM_SHARED,
+  FUSED_WASM_SHARED_RELAXED,
+} from './kernels/fusedWasm';
+import { relaxedSimd } from './relaxedSimd';
 import { KernelThreads, PARALLEL_MIN_ELEMENTS, kernelThreadCount, splitRange } from './kernelThreads';
 import {
   batchNormGrad,
@@ -106,6 +112,8 @@ type KernelName =
 /** Our module on one wasm memory: runs a kernel once per part, the parts in parallel where helper threads exist. */
 interface Fused {
   threads: number;
+  /** Whether this is the relaxed-SIMD build (fused multiply-add). */
+  relaxed: boolean;
   run(name: KernelName, parts: number[][]): void;
 }
 
@@ -118,7 +126,8 @@ function fusedFor(b: WasmLike): Fused {
   let fused = fusedByMemory.get(memory);
   if (!fused) {
     const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-    const bytes = Buffer.from(shared ? FUSED_WASM_SHARED : FUSED_WASM_PLAIN, 'base64');
+    const relaxed = relaxedSimd(Buffer.from(shared ? FUSED_WASM_SHARED_RELAXED : FUSED_WASM_PLAIN_RELAXED, 'base64'));
+    const bytes = relaxed ?? Buffer.from(shared ? FUSED_WASM_SHARED : FUSED_WASM_PLAIN, 'base64');
     const module = new WebAssembly.Module(bytes);
     const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Record<
       string,
@@ -128,6 +137,7 @@ function fusedFor(b: WasmLike): Fused {
     const pool = threads > 1 ? new KernelThreads(module, memory, exports, threads) : null;
     fused = {
       threads,
+      relaxed: relaxed != null,
       run: pool
         ? (name, parts) => pool.run(name, parts)
         : (name, parts) => {
@@ -659,4 +669,10 @@ export function hostKernelsActive(): boolean {
 export function hostKernelThreads(): number {
   if (tf.getBackend() !== 'wasm') return 1;
   return fusedFor(tf.backend() as unknown as WasmLike).threads;
+}
+
+/** Whether our kernels on the active wasm backend run the relaxed-SIMD build (false off wasm). */
+export function usesRelaxedSimd(): boolean {
+  if (tf.getBackend() !== 'wasm') return false;
+  return fusedFor(tf.backend() as unknown as WasmLike).relaxed;
 }

@@ -10,6 +10,15 @@
 typedef float f32;
 typedef double f64;
 
+// a * b + c. Built with relaxed SIMD (scripts/build-kernels.mjs makes both builds), one fused multiply-add where the
+// CPU has one: fewer instructions in the GEMM loops, and rounded once instead of twice.
+#ifdef __wasm_relaxed_simd__
+typedef float f32x4 __attribute__((__vector_size__(16), __aligned__(16)));
+#define MADD(a, b, c) ((v128_t)__builtin_wasm_relaxed_madd_f32x4((f32x4)(a), (f32x4)(b), (f32x4)(c)))
+#else
+#define MADD(a, b, c) wasm_f32x4_add((c), wasm_f32x4_mul((a), (b)))
+#endif
+
 // dst[c] += src[c] (f64 += f32), then src[c] = 0.
 static void flush(f64* dst, f32* src, int C) {
   for (int c = 0; c < C; c++) { dst[c] += (f64)src[c]; src[c] = 0.0f; }
@@ -224,17 +233,17 @@ void xt_dy(const f32* x, const f32* dy, f32* dw, int K, int I, int O, int ldx) {
           v128_t g0 = wasm_v128_load(g);
           v128_t g1 = wasm_v128_load(g + 4);
           v128_t s = wasm_f32x4_splat(xr[0]);
-          a00 = wasm_f32x4_add(a00, wasm_f32x4_mul(s, g0));
-          a01 = wasm_f32x4_add(a01, wasm_f32x4_mul(s, g1));
+          a00 = MADD(s, g0, a00);
+          a01 = MADD(s, g1, a01);
           s = wasm_f32x4_splat(xr[1]);
-          a10 = wasm_f32x4_add(a10, wasm_f32x4_mul(s, g0));
-          a11 = wasm_f32x4_add(a11, wasm_f32x4_mul(s, g1));
+          a10 = MADD(s, g0, a10);
+          a11 = MADD(s, g1, a11);
           s = wasm_f32x4_splat(xr[2]);
-          a20 = wasm_f32x4_add(a20, wasm_f32x4_mul(s, g0));
-          a21 = wasm_f32x4_add(a21, wasm_f32x4_mul(s, g1));
+          a20 = MADD(s, g0, a20);
+          a21 = MADD(s, g1, a21);
           s = wasm_f32x4_splat(xr[3]);
-          a30 = wasm_f32x4_add(a30, wasm_f32x4_mul(s, g0));
-          a31 = wasm_f32x4_add(a31, wasm_f32x4_mul(s, g1));
+          a30 = MADD(s, g0, a30);
+          a31 = MADD(s, g1, a31);
         }
         f32* w = dw + (long)i * O + o;
         wasm_v128_store(w, wasm_f32x4_add(wasm_v128_load(w), a00));
@@ -406,17 +415,17 @@ void gemm(const f32* a, const f32* packed, f32* c, int M, int K, int N, int act)
         for (int k = 0; k < K; k++, pb += NR) {
           v128_t b0 = wasm_v128_load(pb), b1 = wasm_v128_load(pb + 4);
           v128_t s = wasm_v128_load32_splat(a0 + k);
-          c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(s, b0));
-          c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(s, b1));
+          c00 = MADD(s, b0, c00);
+          c01 = MADD(s, b1, c01);
           s = wasm_v128_load32_splat(a1 + k);
-          c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(s, b0));
-          c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(s, b1));
+          c10 = MADD(s, b0, c10);
+          c11 = MADD(s, b1, c11);
           s = wasm_v128_load32_splat(a2 + k);
-          c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(s, b0));
-          c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(s, b1));
+          c20 = MADD(s, b0, c20);
+          c21 = MADD(s, b1, c21);
           s = wasm_v128_load32_splat(a3 + k);
-          c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(s, b0));
-          c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(s, b1));
+          c30 = MADD(s, b0, c30);
+          c31 = MADD(s, b1, c31);
         }
         int n = p * NR;
         int cols = N - n < NR ? N - n : NR;
