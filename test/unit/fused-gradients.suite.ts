@@ -322,6 +322,64 @@ export function fusedGradientSuite(threads: number, relaxed: boolean): void {
       assertClose(got[1] as Float32Array, ref[1] as Float32Array, 'fused conv2d 1x1, bias, ReLU6');
     });
 
+    test('depthwise convolutions on wasm (our kernel) match the cpu backend: strides, paddings, channel tails, bias, activations', async () => {
+      // Channels around the kernel's blocks of 16 and 4; the last case is split between threads.
+      for (const [n, h, w, c, k, s, pad] of [
+        [2, 7, 5, 3, 3, 1, 'same'],
+        [1, 8, 8, 16, 3, 2, 'same'],
+        [3, 9, 6, 21, 3, 2, 'valid'],
+        [2, 5, 7, 36, 5, 1, 'same'],
+        [
+          1,
+          6,
+          6,
+          7,
+          3,
+          1,
+          [
+            [0, 0],
+            [1, 2],
+            [2, 0],
+            [0, 0],
+          ],
+        ],
+        [8, 20, 20, 40, 3, 1, 'same'],
+      ] as const) {
+        const rand = mulberry32(n * 1000 + c * 10 + k);
+        const x = randomArray(n * h * w * c, rand);
+        const f = randomArray(k * k * c, rand);
+        const bias = randomArray(c, rand);
+        const run = (backend: 'cpu' | 'wasm') =>
+          tf.setBackend(backend).then(() =>
+            tf.tidy(() => {
+              const xs = tf.tensor4d(x, [n, h, w, c]);
+              const fs = tf.tensor4d(f, [k, k, c, 1]);
+              const padding = pad as 'same' | 'valid';
+              const plain = tf.depthwiseConv2d(xs, fs, s, padding);
+              const fused = ['relu6', 'relu'].map((activation) =>
+                tf.fused.depthwiseConv2d({
+                  x: xs,
+                  filter: fs,
+                  strides: s,
+                  pad: padding,
+                  bias: tf.tensor1d(bias),
+                  activation: activation as 'relu6' | 'relu',
+                }),
+              );
+              return [plain, ...fused].map((t) => t.dataSync());
+            }),
+          );
+        const [ref, got] = [await run('cpu'), await run('wasm')];
+        ['plain', 'bias + ReLU6', 'bias + ReLU'].forEach((what, i) =>
+          assertClose(
+            got[i] as Float32Array,
+            ref[i] as Float32Array,
+            `${n}x${h}x${w}x${c} k${k} s${s} ${JSON.stringify(pad)}: ${what}`,
+          ),
+        );
+      }
+    });
+
     test('the depthwise input and filter gradient kernels match tfjs stock on cpu: strides 1 and 2, odd sizes, same and valid, channel tails', async () => {
       for (const [n, h, w, c, k, s, pad] of [
         [2, 7, 5, 3, 3, 1, 'same'],

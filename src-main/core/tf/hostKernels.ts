@@ -24,6 +24,8 @@ import {
   xtDy,
   matMulBias,
   matMulBiasShape,
+  depthwiseConv,
+  dwConvGeometry,
   MATMUL_ACTIVATIONS,
   type MatMulActivation,
   depthwiseInputGrad,
@@ -75,6 +77,11 @@ export const K = {
    * convolution; attr activation: linear, relu6 or relu.
    */
   matMulBias: 'FinetuneMatMulBias',
+  /**
+   * x [N, H, W, C], filter [KH, KW, C, 1], bias [C] (optional) → act(depthwise conv + bias) [N, OH, OW, C]; attrs
+   * strideHeight, strideWidth, padTop, padLeft, outHeight, outWidth, activation (linear, relu6 or relu).
+   */
+  depthwiseConv: 'FinetuneDepthwiseConv',
   /** w, g, buf → w, buf: one SGD-with-momentum update; attrs lr, momentum, weightDecay. */
   sgdStep: 'FinetuneSgdStep',
   /** w, g, m, s → w, m, s: one AdamW update; attrs lr, beta1, beta2, eps, weightDecay, bc1, bc2. */
@@ -107,7 +114,9 @@ type KernelName =
   | 'dw_input_grad'
   | 'im2col'
   | 'pack_b'
-  | 'gemm';
+  | 'gemm'
+  | 'dw_pack'
+  | 'dw_conv';
 
 /** Our module on one wasm memory: runs a kernel once per part, the parts in parallel where helper threads exist. */
 interface Fused {
@@ -551,6 +560,31 @@ const wasmMatMulBias: WasmCompute = (f, b, [a, w, bias], [c], shapes, attrs) => 
   });
 };
 
+/** A depthwise convolution with bias and activation: the filter packed first, then threads take ranges of images. */
+const wasmDepthwiseConv: WasmCompute = (f, b, [x, filter, bias], [y], shapes, attrs) => {
+  const g = dwConvGeometry(shapes, attrs);
+  const { n, h, w, c, oh, ow, kh, kw } = g;
+  const act = MATMUL_ACTIVATIONS[(attrs.activation as MatMulActivation | undefined) ?? 'linear'];
+  if (act === undefined) throw new Error(`${K.depthwiseConv}: unknown activation ${String(attrs.activation)}`);
+  const blocks = Math.floor(c / 16);
+  withScratch(b, [], [Math.max(1, blocks * 16 * (kh * kw + 1))], (_, [packed]) => {
+    f.run('dw_pack', [[filter!, bias!, packed!.ptr, kh * kw, c]]);
+    f.run(
+      'dw_conv',
+      ranges(f, n, n * oh * ow * c * kh * kw).map(([n0, n1]) => [
+        x! + 4 * n0 * h * w * c,
+        filter!,
+        bias!,
+        packed!.ptr,
+        y! + 4 * n0 * oh * ow * c,
+        n1 - n0,
+        ...convGeometryArgs(g),
+        act,
+      ]),
+    );
+  });
+};
+
 /** A kernel whose JavaScript body runs on the wasm heap too (element-wise work where a SIMD build would add little). */
 const onHeap =
   (compute: Compute): WasmCompute =>
@@ -615,6 +649,16 @@ export function registerHostKernels(): void {
     outputs: (s, a) => [matMulBiasShape(s, a)],
     compute: matMulBias,
     wasm: wasmMatMulBias,
+  });
+  register({
+    name: K.depthwiseConv,
+    inputs: ['x', 'filter', 'bias?'],
+    outputs: (s, a) => {
+      const { n, c, oh, ow } = dwConvGeometry(s, a);
+      return [[n, oh, ow, c]];
+    },
+    compute: depthwiseConv,
+    wasm: wasmDepthwiseConv,
   });
   register({
     name: K.im2col,

@@ -259,6 +259,38 @@ export const depthwiseInputGrad: Compute = ([dy, filter], [dx], shapes, attrs) =
       }
 };
 
+/** Geometry of a depthwise convolution: x [N, H, W, C], filter [KH, KW, C, 1]; attrs strides, padTop, padLeft, out size. */
+export const dwConvGeometry = (shapes: number[][], attrs: NamedAttrMap) => {
+  const [n, h, w, c] = shapes[0] as [number, number, number, number];
+  const [kh, kw] = shapes[1] as [number, number];
+  const [sh, sw, pt, pl, oh, ow] = ['strideHeight', 'strideWidth', 'padTop', 'padLeft', 'outHeight', 'outWidth'].map(
+    (k) => Number(attrs[k]),
+  ) as [number, number, number, number, number, number];
+  return { n, h, w, c, oh, ow, kh, kw, sh, sw, pt, pl };
+};
+
+/** act(depthwise conv(x, filter) + bias) with multiplier 1 (see fused.c dw_conv); bias may be absent. */
+export const depthwiseConv: Compute = ([x, filter, bias], [y], shapes, attrs) => {
+  const { n, h, w, c, oh, ow, kh, kw, sh, sw, pt, pl } = dwConvGeometry(shapes, attrs);
+  const act = (attrs.activation as MatMulActivation | undefined) ?? 'linear';
+  for (let b = 0; b < n; b++)
+    for (let oy = 0; oy < oh; oy++)
+      for (let ox = 0; ox < ow; ox++)
+        for (let k = 0; k < c; k++) {
+          let sum = bias ? bias[k]! : 0;
+          for (let i = 0; i < kh; i++) {
+            const yy = oy * sh + i - pt;
+            if (yy < 0 || yy >= h) continue;
+            for (let j = 0; j < kw; j++) {
+              const xx = ox * sw + j - pl;
+              if (xx >= 0 && xx < w) sum += x![((b * h + yy) * w + xx) * c + k]! * filter![(i * kw + j) * c + k]!;
+            }
+          }
+          y![((b * oh + oy) * ow + ox) * c + k] =
+            act === 'relu6' ? Math.min(6, Math.max(0, sum)) : act === 'relu' ? Math.max(0, sum) : sum;
+        }
+};
+
 /** The sum of each channel of x [..., C], in float64. */
 export const channelSums: Compute = ([x], [out], shapes) => {
   const c = shapes[0]![shapes[0]!.length - 1]!;

@@ -7,8 +7,10 @@ import { Worker } from 'node:worker_threads';
 
 /** Below this many float32 elements touched, a kernel runs on the calling thread: a hand-off costs ~20–50 µs. */
 export const PARALLEL_MIN_ELEMENTS = 1 << 15;
-const MAX_ARGS = 16;
+const MAX_ARGS = 20;
 const HELPER_TIMEOUT_MS = 30_000;
+/** Checks of the control word before a thread sleeps: tens of microseconds. */
+const SPIN_CHECKS = 20_000;
 
 // Control words: [0] generation (bumped per call), [1] helpers done, [2] function index, [3] unused, [4] a helper's
 // failure flag. Per helper, 1 + MAX_ARGS float64: its argument count (0: nothing to do this call), then the arguments
@@ -24,6 +26,9 @@ try {
 const a = new Float64Array(args, slot * ${MAX_ARGS + 1} * 8, ${MAX_ARGS + 1});
 let gen = 0; // the value the control block starts with: a call made before this thread ran is not missed
 for (;;) {
+  // Kernels come in quick succession (a layer's few, then the next layer's): a short spin answers the next call
+  // without the wake-up of a sleeping thread, which costs more than many a part.
+  for (let i = 0; i < ${SPIN_CHECKS} && Atomics.load(c, 0) === gen; i++);
   Atomics.wait(c, 0, gen);
   gen = Atomics.load(c, 0);
   const n = a[0];
@@ -99,6 +104,7 @@ export class KernelThreads {
     } catch (e) {
       failed = e;
     }
+    for (let i = 0; i < SPIN_CHECKS && Atomics.load(c, 1) < this.workers.length; i++);
     const deadline = Date.now() + HELPER_TIMEOUT_MS;
     for (let done = Atomics.load(c, 1); done < this.workers.length; done = Atomics.load(c, 1)) {
       // A helper that never answers (its thread died) must not hang training: fail the step instead.

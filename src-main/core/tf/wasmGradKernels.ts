@@ -3,7 +3,8 @@
 // convnet on wasm fails with "Kernel ... not registered for backend 'wasm'". Each stand-in is built from ops wasm runs
 // natively and fast: its XNNPACK forward convolutions, matMul, transpose and pad. Per-tap slicing is avoided on
 // purpose: wasm's strided slice takes ~200 ms for one tap of a MobileNetV2 layer, and its slices are JS loops.
-// 1x1 convolutions, forward and backward, run on our GEMM (hostKernels.ts `matMulBias`), not XNNPACK's.
+// 1x1 convolutions, forward and backward, run on our GEMM (hostKernels.ts `matMulBias`), and depthwise ones forward
+// on our depthwiseConv, not XNNPACK's.
 import * as tf from '@tensorflow/tfjs';
 import type {
   Conv2DBackpropFilterAttrs,
@@ -48,7 +49,7 @@ export function registerWasmGradKernels(): void {
   registerHostKernels();
   shareIdentityBuffers();
   shareSameTypeCasts();
-  routePointwiseConvs();
+  routeConvs();
   for (const [kernelName, standIn] of Object.entries(standIns)) {
     const existing = tf.getKernel(kernelName, WASM);
     if (existing == null) {
@@ -104,57 +105,98 @@ function shareSameTypeCasts(): void {
 }
 let sharedCast: KernelFunc | undefined;
 
-/** The activations our matMulBias kernel fuses (FusedConv2D's others stay on XNNPACK). */
+/** The activations our matMulBias and depthwiseConv kernels fuse (FusedConv2D's others stay on XNNPACK). */
 const FUSED_ACTIVATIONS = new Set(['linear', 'relu', 'relu6']);
 
-/**
- * Whether a convolution is a 1x1 one our matMulBias kernel runs: filter [1, 1, I, O], strides and dilations 1, NHWC,
- * no padding (1x1 'same' is none), a bias of [O] if any, an activation it fuses.
- */
-function isPointwise(inputs: Record<string, TensorInfo | undefined>, attrs: NamedAttrMap): boolean {
-  const { filter, bias, preluActivationWeights } = inputs;
+type ConvInputs = Record<string, TensorInfo | undefined>;
+
+/** NHWC, dilation 1, an activation we fuse, no PReLU weights, a bias of one value per output channel if any. */
+function isPlainConv(inputs: ConvInputs, attrs: NamedAttrMap, outChannels: number): boolean {
+  const { bias, preluActivationWeights } = inputs;
   const ones = (v: unknown) => v == null || (Array.isArray(v) ? v.every((e) => e === 1) : v === 1);
-  const noPad = (p: unknown) =>
-    p === 'same' || p === 'valid' || p === 0 || (Array.isArray(p) && p.flat().every((e) => e === 0));
-  const [kh, kw, , out] = filter?.shape ?? [];
   return (
-    kh === 1 &&
-    kw === 1 &&
-    ones(attrs.strides) &&
     ones(attrs.dilations) &&
     (attrs.dataFormat ?? 'NHWC') === 'NHWC' &&
-    noPad(attrs.pad) &&
-    (bias == null || (bias.shape.length === 1 && bias.shape[0] === out)) &&
+    (bias == null || (bias.shape.length === 1 && bias.shape[0] === outChannels)) &&
     preluActivationWeights == null &&
     FUSED_ACTIVATIONS.has(String(attrs.activation ?? 'linear'))
   );
 }
 
+/** A 1x1 convolution our matMulBias kernel runs: filter [1, 1, I, O], strides 1, no padding (1x1 'same' is none). */
+function isPointwise(inputs: ConvInputs, attrs: NamedAttrMap): boolean {
+  const [kh, kw, , out] = inputs.filter?.shape ?? [];
+  const ones = (v: unknown) => v == null || (Array.isArray(v) ? v.every((e) => e === 1) : v === 1);
+  const p = attrs.pad;
+  const noPad = p === 'same' || p === 'valid' || p === 0 || (Array.isArray(p) && p.flat().every((e) => e === 0));
+  return kh === 1 && kw === 1 && ones(attrs.strides) && noPad && isPlainConv(inputs, attrs, out ?? -1);
+}
+
+/** A depthwise convolution our depthwiseConv kernel runs: channel multiplier 1. */
+function isPlainDepthwise(inputs: ConvInputs, attrs: NamedAttrMap): boolean {
+  const [, , channels, mult] = inputs.filter?.shape ?? [];
+  return mult === 1 && isPlainConv(inputs, attrs, channels ?? -1);
+}
+
+/** Runs one of our kernels (hostKernels.ts) from inside a kernel, on TensorInfos. */
+function runOurs(name: string, args: Parameters<KernelFunc>[0], inputs: ConvInputs, attrs: NamedAttrMap): TensorInfo {
+  const present = Object.fromEntries(Object.entries(inputs).filter(([, t]) => t != null)) as Record<string, TensorInfo>;
+  const [out] = tf.getKernel(name, WASM)!.kernelFunc({ inputs: present, backend: args.backend, attrs }) as TensorInfo[];
+  return out!;
+}
+
+/** act(conv(x, filter) + bias) for a 1x1 convolution, on our GEMM: x's rows [N·H·W, I] times the filter [I, O]. */
+function pointwiseConv(args: Parameters<KernelFunc>[0]): TensorInfo {
+  const { x, filter, bias } = args.inputs as Record<'x' | 'filter', TensorInfo> & { bias?: TensorInfo };
+  const [n, h, w, i] = x.shape as Shape4;
+  const o = filter.shape[3]!;
+  const a = { ...x, shape: [n * h * w, i] };
+  const b = { ...filter, shape: [i, o] };
+  const y = runOurs(K.matMulBias, args, { a, b, bias }, { activation: args.attrs?.activation ?? 'linear' });
+  return { ...y, shape: [n, h, w, o] };
+}
+
+/** act(depthwise conv(x, filter) + bias) on our kernel, with the cpu backend's padding and output geometry. */
+function depthwiseConv(args: Parameters<KernelFunc>[0]): TensorInfo {
+  const { x, filter, bias } = args.inputs as Record<'x' | 'filter', TensorInfo> & { bias?: TensorInfo };
+  const attrs = args.attrs ?? {};
+  const info = convInfo(tf.DepthwiseConv2dNative, x.shape, filter.shape, attrs, true);
+  return runOurs(
+    K.depthwiseConv,
+    args,
+    { x, filter, bias },
+    {
+      strideHeight: info.strideHeight,
+      strideWidth: info.strideWidth,
+      padTop: info.padInfo.top,
+      padLeft: info.padInfo.left,
+      outHeight: info.outHeight,
+      outWidth: info.outWidth,
+      activation: attrs.activation ?? 'linear',
+    },
+  );
+}
+
 /**
- * 1x1 convolutions (most of MobileNetV2's work) through our matMulBias kernel instead of XNNPACK's: in training every
- * step's weights are new tensors, and XNNPACK makes and packs a new operator for each at every call. Other
- * convolutions stay native.
+ * 1x1 and depthwise convolutions (nearly all of MobileNetV2's work) on our kernels instead of XNNPACK's: in training
+ * every step's weights are new tensors, for which XNNPACK makes and packs a new operator at every call; and with one
+ * thread pool instead of two taking turns, no pool waits to be woken between layers. Other convolutions stay native.
  */
-function routePointwiseConvs(): void {
-  for (const kernelName of [tf.Conv2D, tf.FusedConv2D]) {
+function routeConvs(): void {
+  const routes: Array<
+    [string, (i: ConvInputs, a: NamedAttrMap) => boolean, (a: Parameters<KernelFunc>[0]) => TensorInfo]
+  > = [
+    [tf.Conv2D, isPointwise, pointwiseConv],
+    [tf.FusedConv2D, isPointwise, pointwiseConv],
+    [tf.DepthwiseConv2dNative, isPlainDepthwise, depthwiseConv],
+    [tf.FusedDepthwiseConv2D, isPlainDepthwise, depthwiseConv],
+  ];
+  for (const [kernelName, applies, ours] of routes) {
     const existing = tf.getKernel(kernelName, WASM);
     if (existing == null || existing.kernelFunc === registered.get(kernelName)) continue;
     const native = existing.kernelFunc;
-    const kernelFunc: KernelFunc = (args) => {
-      const inputs = args.inputs as Record<string, TensorInfo | undefined>;
-      const attrs = args.attrs ?? {};
-      if (!isPointwise(inputs, attrs)) return native(args);
-      const { x, filter, bias } = inputs as Record<'x' | 'filter', TensorInfo> & { bias?: TensorInfo };
-      const [n, h, w, i] = x.shape as Shape4;
-      const o = filter.shape[3]!;
-      const matMulBias = tf.getKernel(K.matMulBias, WASM)!.kernelFunc;
-      const [y] = matMulBias({
-        inputs: { a: { ...x, shape: [n * h * w, i] }, b: { ...filter, shape: [i, o] }, ...(bias ? { bias } : {}) },
-        backend: args.backend,
-        attrs: { activation: attrs.activation ?? 'linear' },
-      }) as TensorInfo[];
-      return { ...y!, shape: [n, h, w, o] };
-    };
+    const kernelFunc: KernelFunc = (args) =>
+      applies(args.inputs as ConvInputs, args.attrs ?? {}) ? ours(args) : native(args);
     tf.unregisterKernel(kernelName, WASM);
     tf.registerKernel({ ...existing, kernelFunc }); // keeps setupFunc, where wasm binds its native function
     registered.set(kernelName, kernelFunc);
@@ -163,13 +205,16 @@ function routePointwiseConvs(): void {
 
 /** Padding and output geometry exactly as the cpu backend computes them; rejects what the stand-ins don't cover. */
 function convInfo(kernelName: string, inShape: number[], filterShape: number[], attrs: ConvAttrs, depthwise: boolean) {
-  const { strides = 1, pad = 'valid', dilations = 1, dataFormat = 'NHWC', dimRoundingMode } = attrs;
+  // tfjs-layers passes null for the attributes it leaves at their defaults.
+  const strides = attrs.strides ?? 1;
+  const dilations = attrs.dilations ?? 1;
+  const dataFormat = attrs.dataFormat ?? 'NHWC';
   if (dataFormat !== 'NHWC') throw new Error(`${kernelName} on wasm: only NHWC is supported, got ${dataFormat}`);
   if (!tf.backend_util.tupleValuesAreOne(dilations)) {
     throw new Error(`${kernelName} on wasm: dilations > 1 are not supported, got ${String(dilations)}`);
   }
   const [x, f] = [inShape as Shape4, filterShape as Shape4];
-  return tf.backend_util.computeConv2DInfo(x, f, strides, 1, pad, dimRoundingMode, depthwise);
+  return tf.backend_util.computeConv2DInfo(x, f, strides, 1, attrs.pad ?? 'valid', attrs.dimRoundingMode, depthwise);
 }
 
 /** x padded (or cropped) to exactly the rows and columns the forward conv reads: [N, (oh-1)*sh+kh, (ow-1)*sw+kw, C]. */

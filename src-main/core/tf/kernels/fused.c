@@ -438,3 +438,99 @@ void gemm(const f32* a, const f32* packed, f32* c, int M, int K, int N, int act)
     }
   }
 }
+
+// Packs a depthwise filter w [T taps, C] and bias (C values or 0) for dw_conv: per block of 16 channels, its 16 bias
+// values then each tap's 16 weights; channels past the last multiple of 16 are not packed (dw_conv reads w for them).
+__attribute__((export_name("dw_pack")))
+void dw_pack(const f32* w, const f32* bias, f32* packed, int T, int C) {
+  for (int c = 0; c + 16 <= C; c += 16) {
+    f32* dst = packed + (long)(c / 16) * 16 * (T + 1);
+    for (int k = 0; k < 16; k++) dst[k] = bias ? bias[c + k] : 0.0f;
+    for (int t = 0; t < T; t++)
+      for (int k = 0; k < 16; k++) dst[16 * (t + 1) + k] = w[(long)t * C + c + k];
+  }
+}
+
+// 16 channels of one output pixel: the bias, plus each tap's x (from taps[t], already offset to the channels) times its
+// packed weights, activated.
+#define DW_TAP(xp, wp)                                     \
+  a0 = MADD(wasm_v128_load(xp), wasm_v128_load(wp), a0);      \
+  a1 = MADD(wasm_v128_load(xp + 4), wasm_v128_load(wp + 4), a1); \
+  a2 = MADD(wasm_v128_load(xp + 8), wasm_v128_load(wp + 8), a2); \
+  a3 = MADD(wasm_v128_load(xp + 12), wasm_v128_load(wp + 12), a3);
+
+// A depthwise convolution (channel multiplier 1) with bias and activation, for images [0, N) of x [N, H, W, C]:
+// y[n][oy][ox][c] = act(sum over taps (i, j) inside x of x[n][oy*sh + i - pt][ox*sw + j - pl][c] * w[i][j][c]
+// + bias[c]); w: [KH, KW, C], bias: C values or 0, packed: dw_pack's blocks; act as gemm's. Blocks of 16 channels
+// are summed in registers over the taps, the nine taps of a 3x3 window inside x unrolled; other channels 4, then 1
+// at a time.
+__attribute__((export_name("dw_conv")))
+void dw_conv(const f32* x, const f32* w, const f32* bias, const f32* packed, f32* y, int N, int H, int W, int C, int OH,
+             int OW, int KH, int KW, int sh, int sw, int pt, int pl, int act) {
+  int C16 = C & ~15, C4 = C & ~3;
+  long block = 16L * (KH * KW + 1);
+  long rowStride = (long)W * C;
+  for (int n = 0; n < N; n++) {
+    const f32* xn = x + (long)n * H * W * C;
+    for (int oy = 0; oy < OH; oy++) {
+      int y0 = oy * sh - pt;
+      int i0 = y0 < 0 ? -y0 : 0, i1 = H - y0 < KH ? H - y0 : KH;
+      for (int ox = 0; ox < OW; ox++) {
+        int x0 = ox * sw - pl;
+        int j0 = x0 < 0 ? -x0 : 0, j1 = W - x0 < KW ? W - x0 : KW;
+        f32* out = y + (((long)n * OH + oy) * OW + ox) * C;
+        int inside3x3 = KH == 3 && KW == 3 && i0 == 0 && j0 == 0 && i1 == 3 && j1 == 3;
+        const f32* r0 = xn + (long)y0 * rowStride + (long)x0 * C; // valid only where the window is inside x
+        const f32* r1 = r0 + rowStride;
+        const f32* r2 = r1 + rowStride;
+        int c = 0;
+        for (; c < C16; c += 16) {
+          const f32* pw = packed + (long)(c / 16) * block;
+          v128_t a0 = wasm_v128_load(pw), a1 = wasm_v128_load(pw + 4);
+          v128_t a2 = wasm_v128_load(pw + 8), a3 = wasm_v128_load(pw + 12);
+          pw += 16;
+          if (inside3x3) {
+            DW_TAP(r0 + c, pw)
+            DW_TAP(r0 + C + c, pw + 16)
+            DW_TAP(r0 + 2 * C + c, pw + 32)
+            DW_TAP(r1 + c, pw + 48)
+            DW_TAP(r1 + C + c, pw + 64)
+            DW_TAP(r1 + 2 * C + c, pw + 80)
+            DW_TAP(r2 + c, pw + 96)
+            DW_TAP(r2 + C + c, pw + 112)
+            DW_TAP(r2 + 2 * C + c, pw + 128)
+          } else {
+            for (int i = i0; i < i1; i++) {
+              for (int j = j0; j < j1; j++) {
+                const f32* xp = xn + ((long)(y0 + i) * W + x0 + j) * C + c;
+                const f32* wp = pw + 16 * (i * KW + j);
+                DW_TAP(xp, wp)
+              }
+            }
+          }
+          wasm_v128_store(out + c, activate(a0, act));
+          wasm_v128_store(out + c + 4, activate(a1, act));
+          wasm_v128_store(out + c + 8, activate(a2, act));
+          wasm_v128_store(out + c + 12, activate(a3, act));
+        }
+        for (; c < C4; c += 4) {
+          v128_t a0 = bias ? wasm_v128_load(bias + c) : wasm_f32x4_splat(0.0f);
+          for (int i = i0; i < i1; i++) {
+            for (int j = j0; j < j1; j++) {
+              const f32* xp = xn + ((long)(y0 + i) * W + x0 + j) * C + c;
+              a0 = MADD(wasm_v128_load(xp), wasm_v128_load(w + (i * KW + j) * C + c), a0);
+            }
+          }
+          wasm_v128_store(out + c, activate(a0, act));
+        }
+        for (; c < C; c++) {
+          f32 s = bias ? bias[c] : 0.0f;
+          for (int i = i0; i < i1; i++) {
+            for (int j = j0; j < j1; j++) s += xn[((long)(y0 + i) * W + x0 + j) * C + c] * w[(i * KW + j) * C + c];
+          }
+          out[c] = act == 1 ? (s < 0.0f ? 0.0f : (s > 6.0f ? 6.0f : s)) : (act == 2 && s < 0.0f ? 0.0f : s);
+        }
+      }
+    }
+  }
+}
