@@ -282,29 +282,56 @@ void xt_dy(const f32* x, const f32* dy, f32* dw, int K, int I, int O, int ldx) {
 // dx[n][y][x][c] = sum over taps (i, j) with y + pt - i = oy*sh and x + pl - j = ox*sw inside dy of
 // dy[n][oy][ox][c] * w[i][j][c]. No padded, stride-spread copy of dy and no flipped filter, as a transposed
 // convolution would need. w: [KH, KW, C]; pt, pl: the forward convolution's top and left padding.
+// v / s and v % s for v >= 0, without a division for the strides MobileNetV2 has (1 and 2): they run per tap and
+// per block of channels.
+#define DIV(v, s) ((s) == 1 ? (v) : (s) == 2 ? (v) >> 1 : (v) / (s))
+#define MOD(v, s) ((s) == 1 ? 0 : (s) == 2 ? (v) & 1 : (v) % (s))
 __attribute__((export_name("dw_input_grad")))
 void dw_input_grad(const f32* dy, const f32* w, f32* dx, int N, int H, int W, int C, int OH, int OW, int KH, int KW,
                    int sh, int sw, int pt, int pl) {
-  int C4 = C & ~3;
+  int C16 = C & ~15, C4 = C & ~3;
   for (int n = 0; n < N; n++) {
     for (int y = 0; y < H; y++) {
       for (int x = 0; x < W; x++) {
         f32* out = dx + (((long)n * H + y) * W + x) * C;
-        for (int c = 0; c < C; c++) out[c] = 0.0f;
+        // Channels 16 at a time, summed in registers over the taps that reach this pixel, then 4, then one.
+        int c = 0;
+        for (; c < C16; c += 16) {
+          v128_t a0 = wasm_f32x4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
+          for (int i = 0; i < KH; i++) {
+            int ty = y + pt - i;
+            if (ty < 0 || MOD(ty, sh) != 0 || DIV(ty, sh) >= OH) continue;
+            for (int j = 0; j < KW; j++) {
+              int tx = x + pl - j;
+              if (tx < 0 || MOD(tx, sw) != 0 || DIV(tx, sw) >= OW) continue;
+              const f32* g = dy + (((long)n * OH + DIV(ty, sh)) * OW + DIV(tx, sw)) * C + c;
+              const f32* wk = w + (i * KW + j) * C + c;
+              a0 = MADD(wasm_v128_load(g), wasm_v128_load(wk), a0);
+              a1 = MADD(wasm_v128_load(g + 4), wasm_v128_load(wk + 4), a1);
+              a2 = MADD(wasm_v128_load(g + 8), wasm_v128_load(wk + 8), a2);
+              a3 = MADD(wasm_v128_load(g + 12), wasm_v128_load(wk + 12), a3);
+            }
+          }
+          wasm_v128_store(out + c, a0);
+          wasm_v128_store(out + c + 4, a1);
+          wasm_v128_store(out + c + 8, a2);
+          wasm_v128_store(out + c + 12, a3);
+        }
+        for (int k = c; k < C; k++) out[k] = 0.0f;
         for (int i = 0; i < KH; i++) {
           int ty = y + pt - i;
-          if (ty < 0 || ty % sh != 0 || ty / sh >= OH) continue;
+          if (ty < 0 || MOD(ty, sh) != 0 || DIV(ty, sh) >= OH) continue;
           for (int j = 0; j < KW; j++) {
             int tx = x + pl - j;
-            if (tx < 0 || tx % sw != 0 || tx / sw >= OW) continue;
-            const f32* g = dy + (((long)n * OH + ty / sh) * OW + tx / sw) * C;
+            if (tx < 0 || MOD(tx, sw) != 0 || DIV(tx, sw) >= OW) continue;
+            const f32* g = dy + (((long)n * OH + DIV(ty, sh)) * OW + DIV(tx, sw)) * C;
             const f32* wk = w + (i * KW + j) * C;
-            int c = 0;
-            for (; c < C4; c += 4) {
-              v128_t p = wasm_f32x4_mul(wasm_v128_load(g + c), wasm_v128_load(wk + c));
-              wasm_v128_store(out + c, wasm_f32x4_add(wasm_v128_load(out + c), p));
+            int k = c;
+            for (; k < C4; k += 4) {
+              v128_t p = wasm_f32x4_mul(wasm_v128_load(g + k), wasm_v128_load(wk + k));
+              wasm_v128_store(out + k, wasm_f32x4_add(wasm_v128_load(out + k), p));
             }
-            for (; c < C; c++) out[c] += g[c] * wk[c];
+            for (; k < C; k++) out[k] += g[k] * wk[k];
           }
         }
       }
