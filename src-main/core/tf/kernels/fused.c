@@ -19,6 +19,11 @@ typedef float f32x4 __attribute__((__vector_size__(16), __aligned__(16)));
 #define MADD(a, b, c) wasm_f32x4_add((c), wasm_f32x4_mul((a), (b)))
 #endif
 
+// v / s and v % s for v >= 0, without a division for the strides MobileNetV2 has (1 and 2): they run per tap and
+// per block of channels.
+#define DIV(v, s) ((s) == 1 ? (v) : (s) == 2 ? (v) >> 1 : (v) / (s))
+#define MOD(v, s) ((s) == 1 ? 0 : (s) == 2 ? (v) & 1 : (v) % (s))
+
 // dst[c] += src[c] (f64 += f32), then src[c] = 0.
 static void flush(f64* dst, f32* src, int C) {
   for (int c = 0; c < C; c++) { dst[c] += (f64)src[c]; src[c] = 0.0f; }
@@ -181,31 +186,57 @@ void dw_filter_grad(const f32* x, const f32* dy, f64* dw, f32* acc, int N, int H
                     int KH, int KW, int sh, int sw, int pt, int pl) {
   int taps = KH * KW;
   for (int t = 0; t < taps * C; t++) { acc[t] = 0.0f; dw[t] = 0.0; }
-  int C4 = C & ~3;
-  int count = 0;
+  int C16 = C & ~15, C4 = C & ~3;
+  int pixels = 0;
   for (int n = 0; n < N; n++) {
     for (int oy = 0; oy < OH; oy++) {
-      for (int ox = 0; ox < OW; ox++) {
-        const f32* g = dy + (((long)n * OH + oy) * OW + ox) * C;
-        for (int i = 0; i < KH; i++) {
-          int y = oy * sh + i - pt;
-          if (y < 0 || y >= H) continue;
-          const f32* row = x + (((long)n * H + y) * W) * C;
-          for (int j = 0; j < KW; j++) {
-            int xx = ox * sw + j - pl;
-            if (xx < 0 || xx >= W) continue;
-            const f32* xp = row + (long)xx * C;
-            f32* a = acc + (i * KW + j) * C;
-            int c = 0;
-            for (; c < C4; c += 4) {
-              v128_t p = wasm_f32x4_mul(wasm_v128_load(xp + c), wasm_v128_load(g + c));
-              wasm_v128_store(a + c, wasm_f32x4_add(wasm_v128_load(a + c), p));
+      const f32* grow = dy + ((long)n * OH + oy) * OW * C;
+      for (int i = 0; i < KH; i++) {
+        int y = oy * sh + i - pt;
+        if (y < 0 || y >= H) continue;
+        const f32* xrow = x + ((long)n * H + y) * W * C;
+        for (int j = 0; j < KW; j++) {
+          // Output columns whose tap j lands inside the row: 0 <= ox*sw - lo < W.
+          int lo = pl - j, hi = W - 1 + lo;
+          if (hi < 0) continue;
+          int ox0 = lo <= 0 ? 0 : DIV(lo + sw - 1, sw);
+          int ox1 = DIV(hi, sw) + 1;
+          if (ox1 > OW) ox1 = OW;
+          f32* a = acc + (i * KW + j) * C;
+          // Along the row for each block of channels, summed in registers; then into this tap's block sums.
+          int c = 0;
+          for (; c < C16; c += 16) {
+            v128_t s0 = wasm_f32x4_splat(0.0f), s1 = s0, s2 = s0, s3 = s0;
+            for (int ox = ox0; ox < ox1; ox++) {
+              const f32* xp = xrow + (long)(ox * sw - lo) * C + c;
+              const f32* g = grow + (long)ox * C + c;
+              s0 = MADD(wasm_v128_load(xp), wasm_v128_load(g), s0);
+              s1 = MADD(wasm_v128_load(xp + 4), wasm_v128_load(g + 4), s1);
+              s2 = MADD(wasm_v128_load(xp + 8), wasm_v128_load(g + 8), s2);
+              s3 = MADD(wasm_v128_load(xp + 12), wasm_v128_load(g + 12), s3);
             }
-            for (; c < C; c++) a[c] += xp[c] * g[c];
+            wasm_v128_store(a + c, wasm_f32x4_add(wasm_v128_load(a + c), s0));
+            wasm_v128_store(a + c + 4, wasm_f32x4_add(wasm_v128_load(a + c + 4), s1));
+            wasm_v128_store(a + c + 8, wasm_f32x4_add(wasm_v128_load(a + c + 8), s2));
+            wasm_v128_store(a + c + 12, wasm_f32x4_add(wasm_v128_load(a + c + 12), s3));
+          }
+          for (; c < C4; c += 4) {
+            v128_t s0 = wasm_f32x4_splat(0.0f);
+            for (int ox = ox0; ox < ox1; ox++) {
+              s0 = MADD(wasm_v128_load(xrow + (long)(ox * sw - lo) * C + c), wasm_v128_load(grow + (long)ox * C + c),
+                        s0);
+            }
+            wasm_v128_store(a + c, wasm_f32x4_add(wasm_v128_load(a + c), s0));
+          }
+          for (; c < C; c++) {
+            f32 s0 = 0.0f;
+            for (int ox = ox0; ox < ox1; ox++) s0 += xrow[(long)(ox * sw - lo) * C + c] * grow[(long)ox * C + c];
+            a[c] += s0;
           }
         }
-        if (++count == BLOCK) { flush(dw, acc, taps * C); count = 0; }
       }
+      pixels += OW;
+      if (pixels >= BLOCK) { flush(dw, acc, taps * C); pixels = 0; }
     }
   }
   flush(dw, acc, taps * C);
@@ -282,10 +313,6 @@ void xt_dy(const f32* x, const f32* dy, f32* dw, int K, int I, int O, int ldx) {
 // dx[n][y][x][c] = sum over taps (i, j) with y + pt - i = oy*sh and x + pl - j = ox*sw inside dy of
 // dy[n][oy][ox][c] * w[i][j][c]. No padded, stride-spread copy of dy and no flipped filter, as a transposed
 // convolution would need. w: [KH, KW, C]; pt, pl: the forward convolution's top and left padding.
-// v / s and v % s for v >= 0, without a division for the strides MobileNetV2 has (1 and 2): they run per tap and
-// per block of channels.
-#define DIV(v, s) ((s) == 1 ? (v) : (s) == 2 ? (v) >> 1 : (v) / (s))
-#define MOD(v, s) ((s) == 1 ? 0 : (s) == 2 ? (v) & 1 : (v) % (s))
 __attribute__((export_name("dw_input_grad")))
 void dw_input_grad(const f32* dy, const f32* w, f32* dx, int N, int H, int W, int C, int OH, int OW, int KH, int KW,
                    int sh, int sw, int pt, int pl) {
