@@ -116,7 +116,8 @@ type KernelName =
   | 'pack_b'
   | 'gemm'
   | 'dw_pack'
-  | 'dw_conv';
+  | 'dw_conv'
+  | 'sgd_step';
 
 /** Our module on one wasm memory: runs a kernel once per part, the parts in parallel where helper threads exist. */
 interface Fused {
@@ -585,6 +586,20 @@ const wasmDepthwiseConv: WasmCompute = (f, b, [x, filter, bias], [y], shapes, at
   });
 };
 
+/** The SGD update in SIMD, the elements split between threads. */
+const wasmSgdStep: WasmCompute = (f, _b, [w, g, buf], [wOut, bufOut], shapes, attrs) => {
+  const n = tf.util.sizeFromShape(shapes[0]!);
+  const lr = Number(attrs.lr);
+  const keep = 1 - lr * Number(attrs.weightDecay);
+  f.run(
+    'sgd_step',
+    ranges(f, n, 5 * n, 4).map(([i0, i1]) => {
+      const at = (p: number) => p + 4 * i0;
+      return [at(w!), at(g!), at(buf!), at(wOut!), at(bufOut!), i1 - i0, lr, Number(attrs.momentum), keep];
+    }),
+  );
+};
+
 /** A kernel whose JavaScript body runs on the wasm heap too (element-wise work where a SIMD build would add little). */
 const onHeap =
   (compute: Compute): WasmCompute =>
@@ -694,7 +709,7 @@ export function registerHostKernels(): void {
     },
   });
   const same = (shapes: number[][]) => shapes.slice(0, -1).map(() => shapes[0]!);
-  register({ name: K.sgdStep, inputs: ['w', 'g', 'buf'], outputs: same, compute: sgdStep, wasm: onHeap(sgdStep) });
+  register({ name: K.sgdStep, inputs: ['w', 'g', 'buf'], outputs: same, compute: sgdStep, wasm: wasmSgdStep });
   register({
     name: K.adamwStep,
     inputs: ['w', 'g', 'm', 's'],

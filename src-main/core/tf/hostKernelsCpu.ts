@@ -158,7 +158,7 @@ export const depthwiseFilterGrad: Compute = ([x, dy], [dw], shapes, attrs) => {
 
 /**
  * One SGD-with-momentum update of a variable (decoupled weight decay): buf ← μ·buf + g; w ← w·(1 − lr·wd) − lr·buf.
- * In JavaScript on both backends: the work is a few flops per weight, the saving is ~7 tfjs ops per variable.
+ * On cpu in JavaScript; on wasm the same in SIMD (fused.c `sgd_step`). Either way one kernel instead of ~7 tfjs ops a variable.
  */
 export const sgdStep: Compute = ([w, g, buf], [wOut, bufOut], _shapes, attrs) => {
   const lr = Number(attrs.lr);

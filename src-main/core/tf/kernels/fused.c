@@ -588,3 +588,21 @@ void dw_conv(const f32* x, const f32* w, const f32* bias, const f32* packed, f32
     }
   }
 }
+
+// One SGD-with-momentum update with decoupled weight decay, elements [0, n): b = mu * buf + g; buf' = b;
+// w' = w * keep - lr * b (keep = 1 - lr * weight decay).
+__attribute__((export_name("sgd_step")))
+void sgd_step(const f32* w, const f32* g, const f32* buf, f32* wOut, f32* bufOut, int n, f32 lr, f32 mu, f32 keep) {
+  v128_t vlr = wasm_f32x4_splat(lr), vmu = wasm_f32x4_splat(mu), vkeep = wasm_f32x4_splat(keep);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    v128_t b = wasm_f32x4_add(wasm_f32x4_mul(vmu, wasm_v128_load(buf + i)), wasm_v128_load(g + i));
+    wasm_v128_store(bufOut + i, b);
+    wasm_v128_store(wOut + i, wasm_f32x4_sub(wasm_f32x4_mul(wasm_v128_load(w + i), vkeep), wasm_f32x4_mul(vlr, b)));
+  }
+  for (; i < n; i++) {
+    f32 b = mu * buf[i] + g[i];
+    bufOut[i] = b;
+    wOut[i] = w[i] * keep - lr * b;
+  }
+}
