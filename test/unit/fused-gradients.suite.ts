@@ -322,6 +322,56 @@ export function fusedGradientSuite(threads: number, relaxed: boolean): void {
       assertClose(got[1] as Float32Array, ref[1] as Float32Array, 'fused conv2d 1x1, bias, ReLU6');
     });
 
+    test('first-layer convolutions on wasm (im2col + our GEMM) match the cpu backend: sizes, strides, paddings, bias, ReLU6', async () => {
+      for (const [n, h, w, i, o, k, s, pad] of [
+        [2, 17, 15, 3, 32, 3, 2, 'same'],
+        [1, 9, 9, 1, 5, 5, 1, 'valid'],
+        [
+          3,
+          8,
+          10,
+          2,
+          9,
+          3,
+          1,
+          [
+            [0, 0],
+            [1, 0],
+            [2, 1],
+            [0, 0],
+          ],
+        ],
+        [16, 32, 32, 3, 32, 3, 2, 'same'], // split between threads
+      ] as const) {
+        const rand = mulberry32(n * 100 + h + o);
+        const x = randomArray(n * h * w * i, rand);
+        const f = randomArray(k * k * i * o, rand);
+        const bias = randomArray(o, rand);
+        const run = (backend: 'cpu' | 'wasm') =>
+          tf.setBackend(backend).then(() =>
+            tf.tidy(() => {
+              const xs = tf.tensor4d(x, [n, h, w, i]);
+              const fs = tf.tensor4d(f, [k, k, i, o]);
+              const padding = pad as 'same' | 'valid';
+              const plain = tf.conv2d(xs, fs, s, padding);
+              const fused = tf.fused.conv2d({
+                x: xs,
+                filter: fs,
+                strides: s,
+                pad: padding,
+                bias: tf.tensor1d(bias),
+                activation: 'relu6',
+              });
+              return [plain.dataSync(), fused.dataSync()];
+            }),
+          );
+        const [ref, got] = [await run('cpu'), await run('wasm')];
+        const what = `${n}x${h}x${w}x${i} -> ${o}, ${k}x${k} s${s} ${JSON.stringify(pad)}`;
+        assertClose(got[0] as Float32Array, ref[0] as Float32Array, `${what}: conv2d`);
+        assertClose(got[1] as Float32Array, ref[1] as Float32Array, `${what}: fused, bias, ReLU6`);
+      }
+    });
+
     test('depthwise convolutions on wasm (our kernel) match the cpu backend: strides, paddings, channel tails, bias, activations', async () => {
       // Channels around the kernel's blocks of 16 and 4; the last case is split between threads.
       for (const [n, h, w, c, k, s, pad] of [

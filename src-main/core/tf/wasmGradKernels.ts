@@ -156,6 +156,42 @@ function pointwiseConv(args: Parameters<KernelFunc>[0]): TensorInfo {
   return { ...y, shape: [n, h, w, o] };
 }
 
+/** A first layer our kernels run as im2col + GEMM: a spatial filter over few input channels (KH·KW·I columns). */
+function isPatchConv(inputs: ConvInputs, attrs: NamedAttrMap): boolean {
+  const [kh, kw, inChannels, out] = inputs.filter?.shape ?? [];
+  if (kh == null || kw == null || inChannels == null || (kh === 1 && kw === 1)) return false;
+  return kh * kw * inChannels <= IM2COL_MAX_COLUMNS && isPlainConv(inputs, attrs, out ?? -1);
+}
+
+/** act(conv(x, filter) + bias) as the patches x reads (im2col) times the filter as [KH·KW·I, O], on our GEMM. */
+function patchConv(args: Parameters<KernelFunc>[0]): TensorInfo {
+  const { x, filter, bias } = args.inputs as Record<'x' | 'filter', TensorInfo> & { bias?: TensorInfo };
+  const info = convInfo(tf.Conv2D, x.shape, filter.shape, args.attrs ?? {}, false);
+  const { padInfo, outHeight, outWidth, filterHeight: kh, filterWidth: kw, inChannels, outChannels } = info;
+  const patches = runOurs(
+    K.im2col,
+    args,
+    { x },
+    {
+      kh,
+      kw,
+      strideHeight: info.strideHeight,
+      strideWidth: info.strideWidth,
+      padTop: padInfo.top,
+      padLeft: padInfo.left,
+      outHeight,
+      outWidth,
+    },
+  );
+  try {
+    const b = { ...filter, shape: [kh * kw * inChannels, outChannels] };
+    const y = runOurs(K.matMulBias, args, { a: patches, b, bias }, { activation: args.attrs?.activation ?? 'linear' });
+    return { ...y, shape: [x.shape[0]!, outHeight, outWidth, outChannels] };
+  } finally {
+    (args.backend as KernelBackend).disposeData(patches.dataId);
+  }
+}
+
 /** act(depthwise conv(x, filter) + bias) on our kernel, with the cpu backend's padding and output geometry. */
 function depthwiseConv(args: Parameters<KernelFunc>[0]): TensorInfo {
   const { x, filter, bias } = args.inputs as Record<'x' | 'filter', TensorInfo> & { bias?: TensorInfo };
@@ -178,25 +214,31 @@ function depthwiseConv(args: Parameters<KernelFunc>[0]): TensorInfo {
 }
 
 /**
- * 1x1 and depthwise convolutions (nearly all of MobileNetV2's work) on our kernels instead of XNNPACK's: in training
+ * 1x1, depthwise and first-layer convolutions (nearly all of MobileNetV2's work) on our kernels instead of XNNPACK's: in training
  * every step's weights are new tensors, for which XNNPACK makes and packs a new operator at every call; and with one
  * thread pool instead of two taking turns, no pool waits to be woken between layers. Other convolutions stay native.
  */
 function routeConvs(): void {
-  const routes: Array<
-    [string, (i: ConvInputs, a: NamedAttrMap) => boolean, (a: Parameters<KernelFunc>[0]) => TensorInfo]
-  > = [
-    [tf.Conv2D, isPointwise, pointwiseConv],
-    [tf.FusedConv2D, isPointwise, pointwiseConv],
-    [tf.DepthwiseConv2dNative, isPlainDepthwise, depthwiseConv],
-    [tf.FusedDepthwiseConv2D, isPlainDepthwise, depthwiseConv],
+  type Route = [(i: ConvInputs, a: NamedAttrMap) => boolean, (a: Parameters<KernelFunc>[0]) => TensorInfo];
+  const conv: Route[] = [
+    [isPointwise, pointwiseConv],
+    [isPatchConv, patchConv],
   ];
-  for (const [kernelName, applies, ours] of routes) {
+  const depthwise: Route[] = [[isPlainDepthwise, depthwiseConv]];
+  const routes: Record<string, Route[]> = {
+    [tf.Conv2D]: conv,
+    [tf.FusedConv2D]: conv,
+    [tf.DepthwiseConv2dNative]: depthwise,
+    [tf.FusedDepthwiseConv2D]: depthwise,
+  };
+  for (const [kernelName, ours] of Object.entries(routes)) {
     const existing = tf.getKernel(kernelName, WASM);
     if (existing == null || existing.kernelFunc === registered.get(kernelName)) continue;
     const native = existing.kernelFunc;
-    const kernelFunc: KernelFunc = (args) =>
-      applies(args.inputs as ConvInputs, args.attrs ?? {}) ? ours(args) : native(args);
+    const kernelFunc: KernelFunc = (args) => {
+      const route = ours.find(([applies]) => applies(args.inputs as ConvInputs, args.attrs ?? {}));
+      return route ? route[1](args) : native(args);
+    };
     tf.unregisterKernel(kernelName, WASM);
     tf.registerKernel({ ...existing, kernelFunc }); // keeps setupFunc, where wasm binds its native function
     registered.set(kernelName, kernelFunc);
