@@ -94,6 +94,24 @@ const batchNormTrainGrad: GradConfig = {
   },
 };
 
+/** x·k per channel: dx = dy·k per channel, dk = Σ dy·x per channel. */
+const scaleChannelsGrad: GradConfig = {
+  kernelName: K.scaleChannels,
+  inputsToSave: ['x', 'k'],
+  gradFunc: (dy, saved) => {
+    const [x, k] = saved as Tensor[];
+    return {
+      x: () => run(K.scaleChannels, { x: dy as Tensor, k: k! })[0]!,
+      k: () => run(K.channelDots, { a: dy as Tensor, b: x! })[0]!,
+    };
+  },
+};
+
+/** x [..., C] times k [C] per channel, with its gradient: one pass where tfjs-wasm's broadcast Multiply is slow. */
+export function scaleChannels(x: Tensor, k: Tensor): Tensor {
+  return run(K.scaleChannels, { x, k })[0]!;
+}
+
 /** Registers the fused kernels and the gradient overrides once per process. */
 export function registerGradients(): void {
   if (registered) return;
@@ -113,6 +131,7 @@ export function registerGradients(): void {
     maskGrad(() => ({ min: 0, max: Infinity, minExclusive: true })),
   );
   tf.registerGradient(batchNormTrainGrad);
+  tf.registerGradient(scaleChannelsGrad);
   registerConvBiasAct();
 }
 

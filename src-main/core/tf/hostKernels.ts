@@ -26,6 +26,8 @@ import {
   matMulBiasShape,
   depthwiseConv,
   dwConvGeometry,
+  scaleChannels,
+  channelDots,
   MATMUL_ACTIVATIONS,
   type MatMulActivation,
   depthwiseInputGrad,
@@ -82,6 +84,10 @@ export const K = {
    * strideHeight, strideWidth, padTop, padLeft, outHeight, outWidth, activation (linear, relu6 or relu).
    */
   depthwiseConv: 'FinetuneDepthwiseConv',
+  /** x [..., C], k [C] → x·k per channel (a frozen batch norm's scale folded into a filter). */
+  scaleChannels: 'FinetuneScaleChannels',
+  /** a, b [..., C] → Σ a·b per channel [C] (scaleChannels' gradient for k). */
+  channelDots: 'FinetuneChannelDots',
   /** w, g, buf → w, buf: one SGD-with-momentum update; attrs lr, momentum, weightDecay. */
   sgdStep: 'FinetuneSgdStep',
   /** w, g, m, s → w, m, s: one AdamW update; attrs lr, beta1, beta2, eps, weightDecay, bc1, bc2. */
@@ -613,6 +619,19 @@ const onHeap =
     );
   };
 
+/** A kernel on filter-sized data (a few thousand to half a million values): its JavaScript on the wasm heap. */
+const onHeapSized =
+  (compute: Compute, outSizes: (shapes: number[][]) => number[]): WasmCompute =>
+  (_f, b, inputs, outputs, shapes, attrs) => {
+    const sizes = outSizes(shapes);
+    compute(
+      inputs.map((ptr, i) => f32At(b, ptr, tf.util.sizeFromShape(shapes[i]!))),
+      outputs.map((ptr, i) => f32At(b, ptr, sizes[i]!)),
+      shapes,
+      attrs,
+    );
+  };
+
 /** Registers the fused kernels for the wasm and cpu backends (idempotent). */
 export function registerHostKernels(): void {
   register({
@@ -707,6 +726,20 @@ export function registerHostKernels(): void {
       const c = shape![shape!.length - 1]!;
       f32At(b, out!, c).set(columnSums(f, b, x!, tf.util.sizeFromShape(shape!) / c, c));
     },
+  });
+  register({
+    name: K.scaleChannels,
+    inputs: ['x', 'k'],
+    outputs: (s) => [s[0]!],
+    compute: scaleChannels,
+    wasm: onHeapSized(scaleChannels, (s) => [tf.util.sizeFromShape(s[0]!)]),
+  });
+  register({
+    name: K.channelDots,
+    inputs: ['a', 'b'],
+    outputs: (s) => [perChannel(s)],
+    compute: channelDots,
+    wasm: onHeapSized(channelDots, (s) => [s[0]![s[0]!.length - 1]!]),
   });
   const same = (shapes: number[][]) => shapes.slice(0, -1).map(() => shapes[0]!);
   register({ name: K.sgdStep, inputs: ['w', 'g', 'buf'], outputs: same, compute: sgdStep, wasm: wasmSgdStep });

@@ -291,6 +291,20 @@ export const depthwiseConv: Compute = ([x, filter, bias], [y], shapes, attrs) =>
         }
 };
 
+/** x [..., C] times k [C], channel by channel (a batch norm's scale folded into a filter). */
+export const scaleChannels: Compute = ([x, k], [y], shapes) => {
+  const c = channels(shapes);
+  for (let i = 0; i < x!.length; i++) y![i] = x![i]! * k![i % c]!;
+};
+
+/** Σ a·b per channel over rows of a, b [..., C] → [C], in float64 (scaleChannels' gradient for k). */
+export const channelDots: Compute = ([a, b], [out], shapes) => {
+  const c = channels(shapes);
+  const sums = new Float64Array(c);
+  for (let i = 0; i < a!.length; i += c) for (let j = 0; j < c; j++) sums[j] += a![i + j]! * b![i + j]!;
+  out!.set(sums);
+};
+
 /** The sum of each channel of x [..., C], in float64. */
 export const channelSums: Compute = ([x], [out], shapes) => {
   const c = shapes[0]![shapes[0]!.length - 1]!;
