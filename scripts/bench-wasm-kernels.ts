@@ -1,5 +1,6 @@
 // Times the wasm gradient stand-ins (src-main/core/tf/wasmGradKernels.ts) over every convolution of MobileNetV2, next
-// to wasm's native forward convolutions, and against the cpu backend's kernels on one layer. Not part of the tests.
+// to the forward convolutions (ours for 1x1, depthwise and first layers, XNNPACK's for the rest), and against the cpu
+// backend's kernels on one layer. Not part of the tests.
 // Usage: node --import tsx scripts/bench-wasm-kernels.ts [imageSize=128] [batch=16]
 import { createRequire } from 'node:module';
 import path from 'node:path';
