@@ -110,10 +110,12 @@ const FUSED_ACTIVATIONS = new Set(['linear', 'relu', 'relu6']);
 
 type ConvInputs = Record<string, TensorInfo | undefined>;
 
+/** An attribute that is 1, all ones, or left out (strides, dilations). */
+const ones = (v: unknown) => v == null || (Array.isArray(v) ? v.every((e) => e === 1) : v === 1);
+
 /** NHWC, dilation 1, an activation we fuse, no PReLU weights, a bias of one value per output channel if any. */
 function isPlainConv(inputs: ConvInputs, attrs: NamedAttrMap, outChannels: number): boolean {
   const { bias, preluActivationWeights } = inputs;
-  const ones = (v: unknown) => v == null || (Array.isArray(v) ? v.every((e) => e === 1) : v === 1);
   return (
     ones(attrs.dilations) &&
     (attrs.dataFormat ?? 'NHWC') === 'NHWC' &&
@@ -126,7 +128,6 @@ function isPlainConv(inputs: ConvInputs, attrs: NamedAttrMap, outChannels: numbe
 /** A 1x1 convolution our matMulBias kernel runs: filter [1, 1, I, O], strides 1, no padding (1x1 'same' is none). */
 function isPointwise(inputs: ConvInputs, attrs: NamedAttrMap): boolean {
   const [kh, kw, , out] = inputs.filter?.shape ?? [];
-  const ones = (v: unknown) => v == null || (Array.isArray(v) ? v.every((e) => e === 1) : v === 1);
   const p = attrs.pad;
   const noPad = p === 'same' || p === 'valid' || p === 0 || (Array.isArray(p) && p.flat().every((e) => e === 0));
   return kh === 1 && kw === 1 && ones(attrs.strides) && noPad && isPlainConv(inputs, attrs, out ?? -1);

@@ -19,6 +19,13 @@ typedef float f32x4 __attribute__((__vector_size__(16), __aligned__(16)));
 #define MADD(a, b, c) wasm_f32x4_add((c), wasm_f32x4_mul((a), (b)))
 #endif
 
+// a0..a3 += 16 channels of xp times 16 of wp (the depthwise kernels sum a block of channels in registers).
+#define DW_TAP(xp, wp)                                           \
+  a0 = MADD(wasm_v128_load(xp), wasm_v128_load(wp), a0);         \
+  a1 = MADD(wasm_v128_load(xp + 4), wasm_v128_load(wp + 4), a1); \
+  a2 = MADD(wasm_v128_load(xp + 8), wasm_v128_load(wp + 8), a2); \
+  a3 = MADD(wasm_v128_load(xp + 12), wasm_v128_load(wp + 12), a3);
+
 // v / s and v % s for v >= 0, without a division for the strides MobileNetV2 has (1 and 2): they run per tap and
 // per block of channels.
 #define DIV(v, s) ((s) == 1 ? (v) : (s) == 2 ? (v) >> 1 : (v) / (s))
@@ -333,10 +340,7 @@ void dw_input_grad(const f32* dy, const f32* w, f32* dx, int N, int H, int W, in
               if (tx < 0 || MOD(tx, sw) != 0 || DIV(tx, sw) >= OW) continue;
               const f32* g = dy + (((long)n * OH + DIV(ty, sh)) * OW + DIV(tx, sw)) * C + c;
               const f32* wk = w + (i * KW + j) * C + c;
-              a0 = MADD(wasm_v128_load(g), wasm_v128_load(wk), a0);
-              a1 = MADD(wasm_v128_load(g + 4), wasm_v128_load(wk + 4), a1);
-              a2 = MADD(wasm_v128_load(g + 8), wasm_v128_load(wk + 8), a2);
-              a3 = MADD(wasm_v128_load(g + 12), wasm_v128_load(wk + 12), a3);
+              DW_TAP(g, wk)
             }
           }
           wasm_v128_store(out + c, a0);
@@ -505,13 +509,6 @@ void dw_pack(const f32* w, const f32* bias, f32* packed, int T, int C) {
   }
 }
 
-// 16 channels of one output pixel: the bias, plus each tap's x (from taps[t], already offset to the channels) times its
-// packed weights, activated.
-#define DW_TAP(xp, wp)                                     \
-  a0 = MADD(wasm_v128_load(xp), wasm_v128_load(wp), a0);      \
-  a1 = MADD(wasm_v128_load(xp + 4), wasm_v128_load(wp + 4), a1); \
-  a2 = MADD(wasm_v128_load(xp + 8), wasm_v128_load(wp + 8), a2); \
-  a3 = MADD(wasm_v128_load(xp + 12), wasm_v128_load(wp + 12), a3);
 
 // A depthwise convolution (channel multiplier 1) with bias and activation, for images [0, N) of x [N, H, W, C]:
 // y[n][oy][ox][c] = act(sum over taps (i, j) inside x of x[n][oy*sh + i - pt][ox*sw + j - pl][c] * w[i][j][c]
