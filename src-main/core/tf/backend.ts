@@ -104,7 +104,7 @@ async function tryWasm(): Promise<boolean> {
 }
 
 function wasmNote(threads: number): string {
-  const base = `WebAssembly + XNNPACK (tfjs-backend-wasm), ${threads} thread${threads === 1 ? '' : 's'}`;
+  const base = `WebAssembly SIMD (tfjs-backend-wasm and our kernels), ${threads} thread${threads === 1 ? '' : 's'}`;
   if (wasmFallbackReason) return `${base}: single-threaded because ${wasmFallbackReason}`;
   return `${base}; install @tensorflow/tfjs-node(-gpu) for native speed`;
 }
