@@ -29,7 +29,7 @@ import {
   scaleChannels,
   channelDots,
   MATMUL_ACTIVATIONS,
-  type MatMulActivation,
+  activationOf,
   depthwiseInputGrad,
   dwInputGeometry,
   channelSums,
@@ -532,6 +532,13 @@ const wasmXtDy: WasmCompute = (f, _b, [x, dy], [dw], [[k, i], [, o]]) => {
   );
 };
 
+/** The number fused.c's gemm and dw_conv take for a kernel's activation attr. */
+function activationCode(kernel: string, attrs: NamedAttrMap): number {
+  const act = MATMUL_ACTIVATIONS[activationOf(attrs)];
+  if (act === undefined) throw new Error(`${kernel}: unknown activation ${String(attrs.activation)}`);
+  return act;
+}
+
 /** Columns per panel of fused.c's packed b (gemm's tile width). */
 const GEMM_NR = 8;
 
@@ -543,8 +550,7 @@ const GEMM_NR = 8;
 const wasmMatMulBias: WasmCompute = (f, b, [a, w, bias], [c], shapes, attrs) => {
   const [m, n] = matMulBiasShape(shapes, attrs);
   const k = shapes[0]![1]!;
-  const act = MATMUL_ACTIVATIONS[(attrs.activation as MatMulActivation | undefined) ?? 'linear'];
-  if (act === undefined) throw new Error(`${K.matMulBias}: unknown activation ${String(attrs.activation)}`);
+  const act = activationCode(K.matMulBias, attrs);
   const panels = Math.ceil(n / GEMM_NR);
   withScratch(b, [], [panels * (k + 1) * GEMM_NR], (_, [packed]) => {
     const t = attrs.transposeB === true ? 1 : 0;
@@ -571,8 +577,7 @@ const wasmMatMulBias: WasmCompute = (f, b, [a, w, bias], [c], shapes, attrs) => 
 const wasmDepthwiseConv: WasmCompute = (f, b, [x, filter, bias], [y], shapes, attrs) => {
   const g = dwConvGeometry(shapes, attrs);
   const { n, h, w, c, oh, ow, kh, kw } = g;
-  const act = MATMUL_ACTIVATIONS[(attrs.activation as MatMulActivation | undefined) ?? 'linear'];
-  if (act === undefined) throw new Error(`${K.depthwiseConv}: unknown activation ${String(attrs.activation)}`);
+  const act = activationCode(K.depthwiseConv, attrs);
   const blocks = Math.floor(c / 16);
   withScratch(b, [], [Math.max(1, blocks * 16 * (kh * kw + 1))], (_, [packed]) => {
     f.run('dw_pack', [[filter!, bias!, packed!.ptr, kh * kw, c]]);

@@ -208,6 +208,14 @@ export const xtDy: Compute = ([x, dy], [dw], shapes) => {
 export const MATMUL_ACTIVATIONS = { linear: 0, relu6: 1, relu: 2 } as const;
 export type MatMulActivation = keyof typeof MATMUL_ACTIVATIONS;
 
+/** The activation a kernel's attrs name (linear when none). */
+export const activationOf = (attrs: NamedAttrMap): MatMulActivation =>
+  (attrs.activation as MatMulActivation | undefined) ?? 'linear';
+
+/** v through the activation, as fused.c's `activate`. */
+const activate = (v: number, act: MatMulActivation) =>
+  act === 'relu6' ? Math.min(6, Math.max(0, v)) : act === 'relu' ? Math.max(0, v) : v;
+
 /** [M, N] from a [M, K] and b [K, N], or b [N, K] with attr transposeB. */
 export const matMulBiasShape = (shapes: number[][], attrs: NamedAttrMap): [number, number] => [
   shapes[0]![0]!,
@@ -219,12 +227,12 @@ export const matMulBias: Compute = ([a, b, bias], [c], shapes, attrs) => {
   const [m, n] = matMulBiasShape(shapes, attrs);
   const k = shapes[0]![1]!;
   const t = attrs.transposeB === true;
-  const act = (attrs.activation as MatMulActivation | undefined) ?? 'linear';
+  const act = activationOf(attrs);
   for (let r = 0; r < m; r++) {
     for (let j = 0; j < n; j++) {
       let sum = bias ? bias[j]! : 0;
       for (let q = 0; q < k; q++) sum += a![r * k + q]! * (t ? b![j * k + q]! : b![q * n + j]!);
-      c![r * n + j] = act === 'relu6' ? Math.min(6, Math.max(0, sum)) : act === 'relu' ? Math.max(0, sum) : sum;
+      c![r * n + j] = activate(sum, act);
     }
   }
 };
@@ -272,7 +280,7 @@ export const dwConvGeometry = (shapes: number[][], attrs: NamedAttrMap) => {
 /** act(depthwise conv(x, filter) + bias) with multiplier 1 (see fused.c dw_conv); bias may be absent. */
 export const depthwiseConv: Compute = ([x, filter, bias], [y], shapes, attrs) => {
   const { n, h, w, c, oh, ow, kh, kw, sh, sw, pt, pl } = dwConvGeometry(shapes, attrs);
-  const act = (attrs.activation as MatMulActivation | undefined) ?? 'linear';
+  const act = activationOf(attrs);
   for (let b = 0; b < n; b++)
     for (let oy = 0; oy < oh; oy++)
       for (let ox = 0; ox < ow; ox++)
@@ -286,8 +294,7 @@ export const depthwiseConv: Compute = ([x, filter, bias], [y], shapes, attrs) =>
               if (xx >= 0 && xx < w) sum += x![((b * h + yy) * w + xx) * c + k]! * filter![(i * kw + j) * c + k]!;
             }
           }
-          y![((b * oh + oy) * ow + ox) * c + k] =
-            act === 'relu6' ? Math.min(6, Math.max(0, sum)) : act === 'relu' ? Math.max(0, sum) : sum;
+          y![((b * oh + oy) * ow + ox) * c + k] = activate(sum, act);
         }
 };
 
