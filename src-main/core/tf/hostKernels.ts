@@ -611,27 +611,16 @@ const wasmSgdStep: WasmCompute = (f, _b, [w, g, buf], [wOut, bufOut], shapes, at
   );
 };
 
-/** A kernel whose JavaScript body runs on the wasm heap too (element-wise work where a SIMD build would add little). */
+/**
+ * A kernel whose JavaScript body runs on the wasm heap too (element-wise or filter-sized work, where a SIMD build
+ * would add little); every output has `outSize` values (by default as many as the first input).
+ */
 const onHeap =
-  (compute: Compute): WasmCompute =>
+  (compute: Compute, outSize = (shapes: number[][]) => tf.util.sizeFromShape(shapes[0]!)): WasmCompute =>
   (_f, b, inputs, outputs, shapes, attrs) => {
-    const size = (i: number) => tf.util.sizeFromShape(shapes[i]!);
-    compute(
-      inputs.map((ptr, i) => f32At(b, ptr, size(i))),
-      outputs.map((ptr) => f32At(b, ptr, size(0))), // every output has the first input's shape
-      shapes,
-      attrs,
-    );
-  };
-
-/** A kernel on filter-sized data (a few thousand to half a million values): its JavaScript on the wasm heap. */
-const onHeapSized =
-  (compute: Compute, outSizes: (shapes: number[][]) => number[]): WasmCompute =>
-  (_f, b, inputs, outputs, shapes, attrs) => {
-    const sizes = outSizes(shapes);
     compute(
       inputs.map((ptr, i) => f32At(b, ptr, tf.util.sizeFromShape(shapes[i]!))),
-      outputs.map((ptr, i) => f32At(b, ptr, sizes[i]!)),
+      outputs.map((ptr) => f32At(b, ptr, outSize(shapes))),
       shapes,
       attrs,
     );
@@ -737,14 +726,14 @@ export function registerHostKernels(): void {
     inputs: ['x', 'k'],
     outputs: (s) => [s[0]!],
     compute: scaleChannels,
-    wasm: onHeapSized(scaleChannels, (s) => [tf.util.sizeFromShape(s[0]!)]),
+    wasm: onHeap(scaleChannels),
   });
   register({
     name: K.channelDots,
     inputs: ['a', 'b'],
     outputs: (s) => [perChannel(s)],
     compute: channelDots,
-    wasm: onHeapSized(channelDots, (s) => [s[0]![s[0]!.length - 1]!]),
+    wasm: onHeap(channelDots, (s) => s[0]![s[0]!.length - 1]!),
   });
   const same = (shapes: number[][]) => shapes.slice(0, -1).map(() => shapes[0]!);
   register({ name: K.sgdStep, inputs: ['w', 'g', 'buf'], outputs: same, compute: sgdStep, wasm: wasmSgdStep });
